@@ -1,0 +1,68 @@
+/**
+ * The API's routes: one source for the local server, the CDK stack and the API reference.
+ * Each route is served by its own Lambda, `functions/<handler>.ts`.
+ */
+export type TableAccess = "none" | "read" | "write";
+
+export interface RouteDefinition {
+  readonly method: "GET" | "POST" | "PATCH" | "DELETE";
+  /** API Gateway path template; `{name}` segments become `pathParameters`. */
+  readonly path: string;
+  /** File name under `functions/` (without `.ts`), also the Lambda's logical name. */
+  readonly handler: string;
+  readonly summary: string;
+  /** Least privilege on the DynamoDB table. */
+  readonly table: TableAccess;
+  /** Needs to read pod-manager credentials. */
+  readonly readsSecrets?: boolean;
+  /** Creates, updates or deletes pod-manager credentials. */
+  readonly writesSecrets?: boolean;
+  /** Talks to Ironic (needs the Ironic credentials secret and the longest timeout). */
+  readonly ironic?: boolean;
+  /** Served by `npm start` only, never deployed. */
+  readonly localOnly?: boolean;
+}
+
+export const ROUTES: readonly RouteDefinition[] = [
+  { method: "GET", path: "/", handler: "get-root", summary: "API versions", table: "none" },
+  { method: "GET", path: "/v1", handler: "get-v1", summary: "The v1 API and its resources", table: "none" },
+  {
+    method: "POST",
+    path: "/v1/pod_managers",
+    handler: "create-pod-manager",
+    summary: "Add a pod manager",
+    table: "write",
+    writesSecrets: true,
+  },
+  { method: "GET", path: "/v1/pod_managers", handler: "list-pod-managers", summary: "List pod managers", table: "read" },
+  {
+    method: "GET",
+    path: "/v1/pod_managers/{id}",
+    handler: "get-pod-manager",
+    summary: "Show a pod manager",
+    table: "read",
+  },
+  {
+    method: "PATCH",
+    path: "/v1/pod_managers/{id}",
+    handler: "update-pod-manager",
+    summary: "Update a pod manager",
+    table: "write",
+    writesSecrets: true,
+  },
+  {
+    method: "DELETE",
+    path: "/v1/pod_managers/{id}",
+    handler: "delete-pod-manager",
+    summary: "Remove a pod manager",
+    table: "write",
+    writesSecrets: true,
+  },
+  { method: "GET", path: "/v1/nodes", handler: "list-nodes", summary: "List nodes", table: "read" },
+  { method: "GET", path: "/v1/nodes/{id}", handler: "get-node", summary: "Show a node (uuid or name)", table: "read" },
+];
+
+/** Route key as API Gateway HTTP APIs write it: `GET /v1/nodes/{id}`. */
+export function routeKey(route: Pick<RouteDefinition, "method" | "path">): string {
+  return `${route.method} ${route.path}`;
+}

@@ -1,0 +1,47 @@
+import { z } from "zod/mini";
+import { parseOrThrow } from "./validation.ts";
+
+const booleanFlag = z.pipe(
+  z.optional(z.enum(["true", "false", "1", "0"])),
+  z.transform((v) => v === "true" || v === "1"),
+);
+
+const optionalString = z.optional(z.string().check(z.minLength(1)));
+
+/** Everything Valence reads from its environment, parsed once. Nothing else reads `process.env`. */
+export const ConfigSchema = z.object({
+  VALENCE_TABLE_NAME: z._default(z.string().check(z.minLength(1)), "valence"),
+  /** Set for dynalite / DynamoDB Local; unset in AWS. */
+  DYNAMODB_ENDPOINT: z.optional(z.url()),
+  AWS_REGION: z._default(z.string(), "us-east-1"),
+  /** Where pod-manager credentials live: AWS Secrets Manager, or a 0600 file for the local stack. */
+  VALENCE_SECRET_STORE: z._default(z.enum(["secretsmanager", "file"]), "secretsmanager"),
+  VALENCE_SECRETS_FILE: optionalString,
+  /** Prefix of the secrets Valence creates, so IAM can scope them. */
+  VALENCE_SECRET_PREFIX: z._default(z.string(), "valence/"),
+  /** Probe pod managers on create/show. */
+  VALENCE_PODM_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.positive()), 10_000),
+  VALENCE_API_PORT: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(65535)), 8181),
+  VALENCE_DATA_DIR: z._default(z.string(), ".valence"),
+  VALENCE_LOCAL: booleanFlag,
+  LOG_LEVEL: z._default(z.enum(["DEBUG", "INFO", "WARN", "ERROR", "debug", "info", "warn", "error"]), "INFO"),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  return parseOrThrow(ConfigSchema, env, "env");
+}
+
+let cached: Config | undefined;
+
+/** The process-wide configuration, parsed from `process.env` on first use. */
+export function config(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}
+
+/** For the local stack and tests, which set the environment before the handlers first run. */
+export function resetConfig(): void {
+  cached = undefined;
+}

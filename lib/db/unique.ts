@@ -1,0 +1,83 @@
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { isConditionalCheckFailed } from "./client.ts";
+import { TABLE } from "./table.ts";
+
+const CLAIM_SK = "UNIQUE";
+
+function claimKey(scope: string, value: string) {
+  return { [TABLE.partitionKey]: `UNIQUE#${scope}#${value}`, [TABLE.sortKey]: CLAIM_SK };
+}
+
+/**
+ * Unique values (node names, pod-manager names and urls) without transactions: a claim item per value, written
+ * with a conditional put before the record that uses it. A claim whose owner record no longer exists is stale (a
+ * writer died between the two writes) and may be taken over, again conditionally.
+ */
+export class UniqueClaims {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Returns the owner if `value` is free or already ours; otherwise the current owner's uuid. */
+  async claim(scope: string, value: string, owner: string, ownerExists: (uuid: string) => Promise<boolean>) {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...claimKey(scope, value), owner },
+          ConditionExpression: "attribute_not_exists(#pk) OR #owner = :owner",
+          ExpressionAttributeNames: { "#pk": TABLE.partitionKey, "#owner": "owner" },
+          ExpressionAttributeValues: { ":owner": owner },
+        }),
+      );
+      return owner;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+    const current = await this.owner(scope, value);
+    if (current === undefined) return this.claim(scope, value, owner, ownerExists);
+    if (await ownerExists(current)) return current;
+    // Stale claim: take it over only if nobody else did meanwhile.
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...claimKey(scope, value), owner },
+          ConditionExpression: "#owner = :stale",
+          ExpressionAttributeNames: { "#owner": "owner" },
+          ExpressionAttributeValues: { ":stale": current },
+        }),
+      );
+      return owner;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      return (await this.owner(scope, value)) ?? owner;
+    }
+  }
+
+  async owner(scope: string, value: string): Promise<string | undefined> {
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: claimKey(scope, value), ConsistentRead: true }),
+    );
+    const owner = result.Item?.owner;
+    return typeof owner === "string" ? owner : undefined;
+  }
+
+  /** Releases a claim we hold; a claim held by someone else is left alone. */
+  async release(scope: string, value: string, owner: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: claimKey(scope, value),
+          ConditionExpression: "#owner = :owner",
+          ExpressionAttributeNames: { "#owner": "owner" },
+          ExpressionAttributeValues: { ":owner": owner },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+}

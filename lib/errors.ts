@@ -1,0 +1,98 @@
+/**
+ * The one error tree of Valence. Every error a caller can see is a `ValenceError`; the HTTP layer maps it to
+ * Valence's error body in one place (`lib/http/errors.ts`). Anything else is a 500 with a generic message.
+ */
+export abstract class ValenceError extends Error {
+  abstract readonly statusCode: number;
+  /** Stable machine-readable code, part of the API contract. */
+  abstract readonly code: string;
+  /** Short human title, as Valence's error body had it. */
+  abstract readonly title: string;
+
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(detail, options);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends ValenceError {
+  readonly statusCode = 400;
+  readonly code = "ValidationError";
+  readonly title = "Bad Request";
+}
+
+export abstract class NotFoundError extends ValenceError {
+  readonly statusCode = 404;
+  readonly title = "Not Found";
+}
+
+export class RouteNotFoundError extends NotFoundError {
+  readonly code = "RouteNotFound";
+}
+
+export class NodeNotFoundError extends NotFoundError {
+  readonly code = "NodeNotFound";
+  constructor(id: string, options?: { cause?: unknown }) {
+    super(`node ${id} not found`, options);
+  }
+}
+
+export class PodManagerNotFoundError extends NotFoundError {
+  readonly code = "PodManagerNotFound";
+  constructor(id: string, options?: { cause?: unknown }) {
+    super(`pod manager ${id} not found`, options);
+  }
+}
+
+export class MethodNotAllowedError extends ValenceError {
+  readonly statusCode = 405;
+  readonly code = "MethodNotAllowed";
+  readonly title = "Method Not Allowed";
+}
+
+export abstract class ConflictError extends ValenceError {
+  readonly statusCode = 409;
+  readonly title = "Conflict";
+}
+
+export class NodeNameConflictError extends ConflictError {
+  readonly code = "NodeNameConflict";
+  constructor(name: string) {
+    super(`a node named ${name} already exists`);
+  }
+}
+
+export class PodManagerConflictError extends ConflictError {
+  readonly code = "PodManagerConflict";
+  constructor(field: "name" | "url", value: string) {
+    super(`a pod manager with ${field} ${value} already exists`);
+  }
+}
+
+/** Another writer changed the record since we read it (optimistic locking). */
+export class VersionConflictError extends ConflictError {
+  readonly code = "VersionConflict";
+  constructor(what: string) {
+    super(`${what} was changed concurrently; retry the request`);
+  }
+}
+
+export class PodManagerInUseError extends ConflictError {
+  readonly code = "PodManagerInUse";
+  constructor(id: string, nodes: number) {
+    super(`pod manager ${id} still has ${nodes} node(s); delete or unregister them first`);
+  }
+}
+
+/** An upstream service (pod manager, Ironic) failed or answered something we cannot use. */
+export class UpstreamError extends ValenceError {
+  readonly statusCode: number = 502;
+  readonly code: string = "UpstreamError";
+  readonly title: string = "Bad Gateway";
+}
+
+export class ServiceUnavailableError extends ValenceError {
+  readonly statusCode = 503;
+  readonly code = "ServiceUnavailable";
+  readonly title = "Service Unavailable";
+}

@@ -1,0 +1,131 @@
+import middy from "@middy/core";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import type { z } from "zod/mini";
+import { ValidationError } from "../errors.ts";
+import { logger } from "../log.ts";
+import { parseOrThrow } from "../validation.ts";
+import { toErrorBody } from "./errors.ts";
+
+export type HttpEvent = APIGatewayProxyEventV2 & {
+  requestContext: APIGatewayProxyEventV2["requestContext"] & {
+    authorizer?: { iam?: { userArn?: string; userId?: string } };
+  };
+};
+
+export interface HttpResult {
+  statusCode: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** What a route's function receives: validated input plus the caller's context. */
+export interface RouteRequest<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  requestId: string;
+  /** The caller's IAM principal when API Gateway authorized the call; `anonymous` locally. */
+  principal: string;
+  /** The raw path and query, for building pagination links. */
+  path: string;
+  /** Milliseconds left before the Lambda times out. */
+  remainingMs: () => number;
+}
+
+interface Schemas<PS, QS, BS> {
+  params?: PS;
+  query?: QS;
+  body?: BS;
+}
+
+type Out<S> = S extends z.ZodMiniType ? z.infer<S> : undefined;
+
+const JSON_HEADERS = { "content-type": "application/json" };
+
+function requestIdOf(event: HttpEvent): string {
+  return event.requestContext?.requestId ?? "unknown";
+}
+
+/** JSON body of the request; bad JSON is the caller's mistake (400), never ours. */
+function readBody(event: HttpEvent): unknown {
+  if (event.body === undefined || event.body === null || event.body === "") return undefined;
+  const text = event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ValidationError("body: is not valid JSON", { cause: error });
+  }
+}
+
+export function json(statusCode: number, body: unknown, headers?: Record<string, string>): HttpResult {
+  return headers ? { statusCode, body, headers } : { statusCode, body };
+}
+
+export function noContent(): HttpResult {
+  return { statusCode: 204 };
+}
+
+/**
+ * Builds a Lambda handler for one route: request id and logging, input validation with zod, and error mapping.
+ * The route function stays a plain async function of validated input.
+ */
+export function httpRoute<
+  PS extends z.ZodMiniType | undefined = undefined,
+  QS extends z.ZodMiniType | undefined = undefined,
+  BS extends z.ZodMiniType | undefined = undefined,
+>(schemas: Schemas<PS, QS, BS>, fn: (request: RouteRequest<Out<PS>, Out<QS>, Out<BS>>) => Promise<HttpResult>) {
+  const inner = async (event: HttpEvent, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+    const requestId = requestIdOf(event);
+    const raw = readBody(event);
+    if (!schemas.body && raw !== undefined) throw new ValidationError("body: this request takes no body");
+    const body = schemas.body ? parseOrThrow(schemas.body, raw ?? {}, "body") : undefined;
+    const params = schemas.params ? parseOrThrow(schemas.params, event.pathParameters ?? {}, "path") : undefined;
+    const query = schemas.query ? parseOrThrow(schemas.query, event.queryStringParameters ?? {}, "query") : undefined;
+    const iam = event.requestContext?.authorizer?.iam;
+    const result = await fn({
+      params: params as Out<PS>,
+      query: query as Out<QS>,
+      body: body as Out<BS>,
+      requestId,
+      principal: iam?.userArn ?? iam?.userId ?? "anonymous",
+      path: event.rawPath,
+      remainingMs: () => context.getRemainingTimeInMillis?.() ?? 30_000,
+    });
+    return {
+      statusCode: result.statusCode,
+      headers: {
+        ...(result.body === undefined ? {} : JSON_HEADERS),
+        ...result.headers,
+        "x-request-id": requestId,
+      },
+      ...(result.body === undefined ? {} : { body: JSON.stringify(result.body) }),
+    };
+  };
+
+  return middy<HttpEvent, APIGatewayProxyStructuredResultV2>()
+    .use({
+      before: (request) => {
+        logger.resetKeys();
+        logger.appendKeys({
+          request_id: requestIdOf(request.event),
+          route: request.event.routeKey,
+        });
+      },
+      after: (request) => {
+        logger.info("request done", { status: request.response?.statusCode });
+      },
+    })
+    .use({
+      // Error mapping is the last middleware: it sees every error, from validation to the route function.
+      onError: (request) => {
+        const requestId = requestIdOf(request.event);
+        const errorBody = toErrorBody(request.error, requestId);
+        request.response = {
+          statusCode: errorBody.status,
+          headers: { ...JSON_HEADERS, "x-request-id": requestId },
+          body: JSON.stringify(errorBody),
+        };
+      },
+    })
+    .handler(inner);
+}

@@ -1,0 +1,70 @@
+import { z } from "zod/mini";
+
+export const MANAGED_BY = ["valence", "ironic"] as const;
+export type ManagedBy = (typeof MANAGED_BY)[number];
+
+/** A network interface of a composed system, as read from its pod manager. */
+export const NicSchema = z.object({
+  /** Lower-case, colon-separated. */
+  mac: z.string(),
+  /** Redfish `Status.State` is `Enabled`. Only enabled NICs become Ironic ports. */
+  enabled: z.boolean(),
+});
+export type Nic = z.infer<typeof NicSchema>;
+
+/** What Ironic needs to schedule the node (its `properties`) and which ports it has. */
+export const HardwareSchema = z.object({
+  cpus: z.number(),
+  memory_mb: z.number(),
+  local_gb: z.number(),
+  cpu_arch: z.string(),
+  nics: z.array(NicSchema),
+});
+export type Hardware = z.infer<typeof HardwareSchema>;
+
+/** A register or unregister in flight, written before touching Ironic so a crash can be finished or undone. */
+export const IntentSchema = z.object({
+  op: z.enum(["registering", "unregistering"]),
+  request_id: z.string(),
+  started_at: z.string(),
+  /** The Ironic node this operation created or works on, once known. */
+  ironic_node_uuid: z.optional(z.nullable(z.string())),
+});
+export type Intent = z.infer<typeof IntentSchema>;
+
+export const NodeSchema = z.object({
+  uuid: z.string(),
+  name: z.string(),
+  description: z.string(),
+  podm_id: z.string(),
+  /** The pod manager's id of the composed system (Redfish `Id`). */
+  index: z.string(),
+  /** The composed system's Redfish path, e.g. `/redfish/v1/Systems/1`. */
+  resource_uri: z.string(),
+  managed_by: z.enum(MANAGED_BY),
+  ironic_node_uuid: z.nullable(z.string()),
+  hardware: HardwareSchema,
+  intent: z.optional(z.nullable(IntentSchema)),
+  registered_at: z.optional(z.nullable(z.string())),
+  created_at: z.string(),
+  updated_at: z.string(),
+  /** Optimistic-locking counter, bumped by every update. */
+  version: z.number(),
+});
+export type Node = z.infer<typeof NodeSchema>;
+
+export type NewNode = Omit<Node, "created_at" | "updated_at" | "version" | "intent" | "registered_at">;
+
+/** Fields an update may change; identity (`uuid`, `name`, `podm_id`) never changes. */
+export type NodeChanges = Partial<
+  Pick<
+    Node,
+    "description" | "managed_by" | "ironic_node_uuid" | "hardware" | "intent" | "registered_at" | "resource_uri"
+  >
+>;
+
+/** The node as the API shows it: internal bookkeeping stays inside. */
+export function toNodeView(node: Node) {
+  const { version: _version, ...view } = node;
+  return view;
+}

@@ -1,0 +1,69 @@
+import type { z } from "zod/mini";
+import { ValidationError } from "./errors.ts";
+
+type Issue = z.core.$ZodIssue;
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current: unknown = root;
+  for (const key of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    if (!Object.hasOwn(current, key)) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+/**
+ * zod/mini's default messages are terse ("Invalid input"); callers need to know which field is wrong and why,
+ * so every issue becomes "<field>: <reason>".
+ */
+export function formatIssue(issue: Issue, input: unknown, where?: string): string {
+  const field = [where, ...issue.path.map(String)].filter(Boolean).join(".") || "body";
+  switch (issue.code) {
+    case "invalid_type": {
+      const actual = valueAt(input, issue.path);
+      const received = actual === undefined ? "nothing" : describe(actual);
+      return actual === undefined
+        ? `${field}: is required (${issue.expected})`
+        : `${field}: expected ${issue.expected}, received ${received}`;
+    }
+    case "unrecognized_keys":
+      return `${field}: unknown field(s) ${issue.keys.join(", ")}`;
+    case "invalid_format":
+      return `${field}: must be a valid ${issue.format}`;
+    case "invalid_value":
+      return `${field}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "too_big":
+      return issue.origin === "string"
+        ? `${field}: must be at most ${issue.maximum} characters`
+        : issue.origin === "array"
+          ? `${field}: must have at most ${issue.maximum} items`
+          : `${field}: must be <= ${issue.maximum}`;
+    case "too_small":
+      return issue.origin === "string"
+        ? `${field}: must be at least ${issue.minimum} characters`
+        : issue.origin === "array"
+          ? `${field}: must have at least ${issue.minimum} items`
+          : `${field}: must be >= ${issue.minimum}`;
+    case "not_multiple_of":
+      return `${field}: must be a multiple of ${issue.divisor}`;
+    case "invalid_union":
+      return `${field}: does not match any accepted shape`;
+    default:
+      return issue.message && issue.message !== "Invalid input" ? `${field}: ${issue.message}` : `${field}: invalid`;
+  }
+}
+
+/** Parse `input` with `schema`; on failure throw a 400 naming every bad field. */
+export function parseOrThrow<S extends z.ZodMiniType>(schema: S, input: unknown, where?: string): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const messages = result.error.issues.map((issue) => formatIssue(issue, input, where));
+  throw new ValidationError(messages.join("; "), { cause: result.error });
+}
