@@ -56,7 +56,9 @@ export function formatIssue(issue: Issue, input: unknown, where?: string): strin
     case "invalid_union":
       return `${field}: does not match any accepted shape`;
     default:
-      return issue.message && issue.message !== "Invalid input" ? `${field}: ${issue.message}` : `${field}: invalid`;
+      return issue.message && issue.message !== "Invalid input"
+        ? `${field}: ${issue.message}`
+        : `${field}: invalid`;
   }
 }
 

@@ -34,7 +34,13 @@ export const ROUTES: readonly RouteDefinition[] = [
     table: "write",
     writesSecrets: true,
   },
-  { method: "GET", path: "/v1/pod_managers", handler: "list-pod-managers", summary: "List pod managers", table: "read" },
+  {
+    method: "GET",
+    path: "/v1/pod_managers",
+    handler: "list-pod-managers",
+    summary: "List pod managers",
+    table: "read",
+  },
   {
     method: "GET",
     path: "/v1/pod_managers/{id}",
@@ -59,7 +65,13 @@ export const ROUTES: readonly RouteDefinition[] = [
     writesSecrets: true,
   },
   { method: "GET", path: "/v1/nodes", handler: "list-nodes", summary: "List nodes", table: "read" },
-  { method: "GET", path: "/v1/nodes/{id}", handler: "get-node", summary: "Show a node (uuid or name)", table: "read" },
+  {
+    method: "GET",
+    path: "/v1/nodes/{id}",
+    handler: "get-node",
+    summary: "Show a node (uuid or name)",
+    table: "read",
+  },
 ];
 
 /** Route key as API Gateway HTTP APIs write it: `GET /v1/nodes/{id}`. */

@@ -35,7 +35,10 @@ export function createTableInput(tableName: string) {
   return {
     TableName: tableName,
     BillingMode: "PAY_PER_REQUEST" as const,
-    AttributeDefinitions: [...attributes].map((name) => ({ AttributeName: name, AttributeType: "S" as const })),
+    AttributeDefinitions: [...attributes].map((name) => ({
+      AttributeName: name,
+      AttributeType: "S" as const,
+    })),
     KeySchema: [
       { AttributeName: TABLE.partitionKey, KeyType: "HASH" as const },
       { AttributeName: TABLE.sortKey, KeyType: "RANGE" as const },

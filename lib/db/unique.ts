@@ -20,7 +20,12 @@ export class UniqueClaims {
   ) {}
 
   /** Returns the owner if `value` is free or already ours; otherwise the current owner's uuid. */
-  async claim(scope: string, value: string, owner: string, ownerExists: (uuid: string) => Promise<boolean>) {
+  async claim(
+    scope: string,
+    value: string,
+    owner: string,
+    ownerExists: (uuid: string) => Promise<boolean>,
+  ): Promise<string> {
     try {
       await this.db.send(
         new PutCommand({

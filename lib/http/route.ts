@@ -26,8 +26,10 @@ export interface RouteRequest<P, Q, B> {
   requestId: string;
   /** The caller's IAM principal when API Gateway authorized the call; `anonymous` locally. */
   principal: string;
-  /** The raw path and query, for building pagination links. */
+  /** The request's path, for building links. */
   path: string;
+  /** Scheme and host the caller used, for absolute links. */
+  baseUrl: string;
   /** Milliseconds left before the Lambda times out. */
   remainingMs: () => number;
 }
@@ -44,6 +46,13 @@ const JSON_HEADERS = { "content-type": "application/json" };
 
 function requestIdOf(event: HttpEvent): string {
   return event.requestContext?.requestId ?? "unknown";
+}
+
+function baseUrlOf(event: HttpEvent): string {
+  const headers = event.headers ?? {};
+  const proto = headers["x-forwarded-proto"] ?? "https";
+  const host = headers.host ?? event.requestContext?.domainName ?? "localhost";
+  return `${proto}://${host}`;
 }
 
 /** JSON body of the request; bad JSON is the caller's mistake (400), never ours. */
@@ -73,14 +82,21 @@ export function httpRoute<
   PS extends z.ZodMiniType | undefined = undefined,
   QS extends z.ZodMiniType | undefined = undefined,
   BS extends z.ZodMiniType | undefined = undefined,
->(schemas: Schemas<PS, QS, BS>, fn: (request: RouteRequest<Out<PS>, Out<QS>, Out<BS>>) => Promise<HttpResult>) {
+>(
+  schemas: Schemas<PS, QS, BS>,
+  fn: (request: RouteRequest<Out<PS>, Out<QS>, Out<BS>>) => Promise<HttpResult>,
+) {
   const inner = async (event: HttpEvent, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     const requestId = requestIdOf(event);
     const raw = readBody(event);
     if (!schemas.body && raw !== undefined) throw new ValidationError("body: this request takes no body");
     const body = schemas.body ? parseOrThrow(schemas.body, raw ?? {}, "body") : undefined;
-    const params = schemas.params ? parseOrThrow(schemas.params, event.pathParameters ?? {}, "path") : undefined;
-    const query = schemas.query ? parseOrThrow(schemas.query, event.queryStringParameters ?? {}, "query") : undefined;
+    const params = schemas.params
+      ? parseOrThrow(schemas.params, event.pathParameters ?? {}, "path")
+      : undefined;
+    const query = schemas.query
+      ? parseOrThrow(schemas.query, event.queryStringParameters ?? {}, "query")
+      : undefined;
     const iam = event.requestContext?.authorizer?.iam;
     const result = await fn({
       params: params as Out<PS>,
@@ -89,6 +105,7 @@ export function httpRoute<
       requestId,
       principal: iam?.userArn ?? iam?.userId ?? "anonymous",
       path: event.rawPath,
+      baseUrl: baseUrlOf(event),
       remainingMs: () => context.getRemainingTimeInMillis?.() ?? 30_000,
     });
     return {

@@ -59,7 +59,13 @@ export type NewNode = Omit<Node, "created_at" | "updated_at" | "version" | "inte
 export type NodeChanges = Partial<
   Pick<
     Node,
-    "description" | "managed_by" | "ironic_node_uuid" | "hardware" | "intent" | "registered_at" | "resource_uri"
+    | "description"
+    | "managed_by"
+    | "ironic_node_uuid"
+    | "hardware"
+    | "intent"
+    | "registered_at"
+    | "resource_uri"
   >
 >;
 

@@ -1,0 +1,8 @@
+import { UuidParams } from "../lib/api/common.ts";
+import { httpRoute, noContent } from "../lib/http/route.ts";
+import { podManagerService } from "../lib/runtime.ts";
+
+export const handler = httpRoute({ params: UuidParams }, async ({ params }) => {
+  await podManagerService().delete(params.id);
+  return noContent();
+});

@@ -1,0 +1,43 @@
+import { z } from "zod/mini";
+
+export const PODM_DRIVERS = ["redfish", "rsd"] as const;
+export type PodManagerDriverName = (typeof PODM_DRIVERS)[number];
+
+export const PODM_STATUSES = ["online", "offline", "unknown"] as const;
+export type PodManagerStatus = (typeof PODM_STATUSES)[number];
+
+/**
+ * A pod manager as stored. The password is never here: `credentials_ref` names it in the secret store.
+ * The username is kept (it is shown back to operators, as Ironic shows `redfish_username`).
+ */
+export const PodManagerSchema = z.object({
+  uuid: z.string(),
+  name: z.string(),
+  url: z.string(),
+  driver: z.enum(PODM_DRIVERS),
+  verify_ca: z.boolean(),
+  status: z.enum(PODM_STATUSES),
+  username: z.string(),
+  credentials_ref: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  version: z.number(),
+});
+export type PodManager = z.infer<typeof PodManagerSchema>;
+
+export type NewPodManager = Omit<PodManager, "created_at" | "updated_at" | "version">;
+export type PodManagerChanges = Partial<
+  Pick<PodManager, "name" | "url" | "driver" | "verify_ca" | "status" | "username" | "credentials_ref">
+>;
+
+/** Shown in place of every password. */
+export const MASKED = "***";
+
+/** The pod manager as the API shows it, in Valence's shape: credentials masked. */
+export function toPodManagerView(podm: PodManager) {
+  const { version: _version, credentials_ref: _ref, username, ...rest } = podm;
+  return {
+    ...rest,
+    authentication: [{ type: "basic" as const, auth_items: { username, password: MASKED } }],
+  };
+}

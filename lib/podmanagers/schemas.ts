@@ -1,0 +1,44 @@
+import { z } from "zod/mini";
+import { PODM_DRIVERS } from "./model.ts";
+
+/** http(s) only; stored without a trailing slash so `http://x/` and `http://x` are one pod manager. */
+const httpUrl = z.pipe(
+  z.url({ protocol: /^https?$/ }),
+  z.transform((url) => url.replace(/\/+$/, "")),
+);
+
+/** Valence's clients send `redfishv1` by default; it names the RSD 2.x API. */
+const driverName = z.pipe(
+  z.enum([...PODM_DRIVERS, "redfishv1"]),
+  z.transform((driver) => (driver === "redfishv1" ? "rsd" : driver)),
+);
+
+const BasicAuthentication = z.strictObject({
+  type: z.literal("basic"),
+  auth_items: z.strictObject({
+    username: z.string().check(z.minLength(1), z.maxLength(255)),
+    password: z.string().check(z.minLength(1), z.maxLength(1024)),
+  }),
+});
+
+const name = z.string().check(z.minLength(1), z.maxLength(255), z.regex(/^[^\s/]+( [^\s/]+)*$/));
+
+/** `POST /v1/pod_managers`, in Valence's shape. */
+export const CreatePodManagerBody = z.strictObject({
+  name,
+  url: httpUrl,
+  driver: z._default(driverName, "redfish"),
+  verify_ca: z._default(z.boolean(), true),
+  authentication: z.array(BasicAuthentication).check(z.minLength(1), z.maxLength(1)),
+});
+export type CreatePodManagerInput = z.infer<typeof CreatePodManagerBody>;
+
+/** `PATCH /v1/pod_managers/{id}`: any subset of the create body. */
+export const UpdatePodManagerBody = z.strictObject({
+  name: z.optional(name),
+  url: z.optional(httpUrl),
+  driver: z.optional(driverName),
+  verify_ca: z.optional(z.boolean()),
+  authentication: z.optional(z.array(BasicAuthentication).check(z.minLength(1), z.maxLength(1))),
+});
+export type UpdatePodManagerInput = z.infer<typeof UpdatePodManagerBody>;

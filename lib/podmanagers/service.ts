@@ -1,0 +1,102 @@
+import { randomUUID } from "node:crypto";
+import { PodManagerInUseError, PodManagerNotFoundError } from "../errors.ts";
+import type { Credentials, SecretStore } from "../secrets/store.ts";
+import type { PodManager, PodManagerChanges, PodManagerStatus } from "./model.ts";
+import type { PodManagerRepository } from "./repository.ts";
+import type { CreatePodManagerInput, UpdatePodManagerInput } from "./schemas.ts";
+
+/** Reaches the pod manager's service root; tells whether it answers. */
+export type PodManagerProbe = (podm: PodManager, credentials: Credentials) => Promise<PodManagerStatus>;
+
+export interface PodManagerServiceDeps {
+  repository: PodManagerRepository;
+  secrets: SecretStore;
+  /** Counts the nodes composed on a pod manager; deleting one that still has nodes is refused. */
+  countNodes: (podmId: string) => Promise<number>;
+  probe?: PodManagerProbe;
+}
+
+const secretName = (uuid: string) => `podm/${uuid}`;
+
+export class PodManagerService {
+  constructor(private readonly deps: PodManagerServiceDeps) {}
+
+  async create(input: CreatePodManagerInput): Promise<PodManager> {
+    const uuid = randomUUID();
+    const auth = input.authentication[0]?.auth_items;
+    if (!auth) throw new Error("authentication is validated to hold one entry");
+    // The secret first: a record must never point at credentials that do not exist.
+    const credentialsRef = await this.deps.secrets.put(secretName(uuid), auth);
+    let podm: PodManager;
+    try {
+      podm = await this.deps.repository.create({
+        uuid,
+        name: input.name,
+        url: input.url,
+        driver: input.driver,
+        verify_ca: input.verify_ca,
+        status: "unknown",
+        username: auth.username,
+        credentials_ref: credentialsRef,
+      });
+    } catch (error) {
+      await this.deps.secrets.delete(credentialsRef);
+      throw error;
+    }
+    return this.refreshStatus(podm, auth);
+  }
+
+  async get(uuid: string): Promise<PodManager> {
+    const podm = await this.deps.repository.get(uuid);
+    if (!podm) throw new PodManagerNotFoundError(uuid);
+    return podm;
+  }
+
+  /** Like `get`, and asks the pod manager whether it is online. */
+  async show(uuid: string): Promise<PodManager> {
+    const podm = await this.get(uuid);
+    if (!this.deps.probe) return podm;
+    return this.refreshStatus(podm, await this.deps.secrets.get(podm.credentials_ref));
+  }
+
+  list(): Promise<PodManager[]> {
+    return this.deps.repository.list();
+  }
+
+  async update(uuid: string, input: UpdatePodManagerInput): Promise<PodManager> {
+    const current = await this.get(uuid);
+    const auth = input.authentication?.[0]?.auth_items;
+    const changes: PodManagerChanges = {
+      name: input.name,
+      url: input.url,
+      driver: input.driver,
+      verify_ca: input.verify_ca,
+      username: auth?.username,
+    };
+    // Credentials change in place: the reference stays the same, so a failed record update leaves a usable pair.
+    if (auth) await this.deps.secrets.put(secretName(uuid), auth);
+    const updated = await this.deps.repository.update(uuid, current.version, changes);
+    if (!this.deps.probe) return updated;
+    return this.refreshStatus(updated, auth ?? (await this.deps.secrets.get(updated.credentials_ref)));
+  }
+
+  async delete(uuid: string): Promise<void> {
+    const podm = await this.get(uuid);
+    const nodes = await this.deps.countNodes(uuid);
+    if (nodes > 0) throw new PodManagerInUseError(uuid, nodes);
+    await this.deps.repository.delete(uuid, podm.version);
+    await this.deps.secrets.delete(podm.credentials_ref);
+  }
+
+  private async refreshStatus(podm: PodManager, credentials: Credentials): Promise<PodManager> {
+    if (!this.deps.probe) return podm;
+    const status = await this.deps.probe(podm, credentials);
+    if (status === podm.status) return podm;
+    try {
+      return await this.deps.repository.update(podm.uuid, podm.version, { status });
+    } catch {
+      // Someone else updated it meanwhile; the status is advisory, show what we saw.
+      return { ...podm, status };
+    }
+  }
+}

@@ -1,0 +1,19 @@
+import { config } from "../lib/config.ts";
+import { logger } from "../lib/log.ts";
+import { startLocalStack } from "./stack.ts";
+
+/** `npm start`: the local stack on 127.0.0.1:8181 (VALENCE_API_PORT), data under .valence (VALENCE_DATA_DIR). */
+const { VALENCE_API_PORT, VALENCE_DATA_DIR } = config();
+const stack = await startLocalStack({ dataDir: VALENCE_DATA_DIR, apiPort: VALENCE_API_PORT });
+process.stdout.write(`Valence API listening on ${stack.apiUrl}\n`);
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("stopping local stack", { signal });
+    await stack.stop();
+    process.exit(0);
+  });
+}
