@@ -6,6 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: "forks",
+    reporters: ["default", ["json", { outputFile: ".test-results/results.json" }]],
     env: {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       POWERTOOLS_LOG_LEVEL: "WARN",

@@ -37,10 +37,21 @@ export function toErrorBody(error: unknown, requestId: string): ErrorBody {
   };
 }
 
+/** Credentials that can hide in error text: URL user-info and `password=...`/`"password": "..."` pairs. */
+export function scrubSecrets(text: string): string {
+  return text
+    .replace(/(\w+:\/\/)[^/\s:@]+:[^/\s@]+@/g, "$1***:***@")
+    .replace(/("?(?:password|passwd|secret|token)[\w-]*"?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,;}&]+)/gi, "$1***");
+}
+
 /** Name, message and stack only: SDK errors carry request metadata we do not want in every log line. */
 export function describeError(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { value: String(error) };
-  const described: Record<string, unknown> = { name: error.name, message: error.message, stack: error.stack };
+  if (!(error instanceof Error)) return { value: scrubSecrets(String(error)) };
+  const described: Record<string, unknown> = {
+    name: error.name,
+    message: scrubSecrets(error.message),
+    stack: error.stack === undefined ? undefined : scrubSecrets(error.stack),
+  };
   if (error.cause !== undefined && error.cause !== error) described.cause = describeError(error.cause);
   return described;
 }

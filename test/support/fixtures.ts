@@ -1,0 +1,25 @@
+import { randomUUID } from "node:crypto";
+import type { NewNode } from "../../lib/nodes/model.ts";
+
+/** A composed node as the pod manager would describe it. */
+export function newNode(overrides: Partial<NewNode> = {}): NewNode {
+  const uuid = overrides.uuid ?? randomUUID();
+  return {
+    uuid,
+    name: `node-${uuid.slice(0, 8)}`,
+    description: "",
+    podm_id: randomUUID(),
+    index: "1",
+    resource_uri: "/redfish/v1/Systems/1",
+    managed_by: "valence",
+    ironic_node_uuid: null,
+    hardware: {
+      cpus: 8,
+      memory_mb: 16384,
+      local_gb: 100,
+      cpu_arch: "x86_64",
+      nics: [{ mac: "52:54:00:00:00:01", enabled: true }],
+    },
+    ...overrides,
+  };
+}

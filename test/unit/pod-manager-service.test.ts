@@ -1,0 +1,122 @@
+import { describe, expect, it } from "vitest";
+import { PodManagerConflictError, PodManagerInUseError } from "../../lib/errors.ts";
+import type { NewPodManager, PodManager, PodManagerChanges } from "../../lib/podmanagers/model.ts";
+import type { PodManagerRepository } from "../../lib/podmanagers/repository.ts";
+import { PodManagerService } from "../../lib/podmanagers/service.ts";
+import type { Credentials, SecretStore } from "../../lib/secrets/store.ts";
+
+class MemorySecrets implements SecretStore {
+  readonly values = new Map<string, Credentials>();
+  async put(name: string, credentials: Credentials) {
+    this.values.set(name, credentials);
+    return name;
+  }
+  async get(ref: string) {
+    const value = this.values.get(ref);
+    if (!value) throw new Error("missing");
+    return value;
+  }
+  async delete(ref: string) {
+    this.values.delete(ref);
+  }
+}
+
+class MemoryPodManagers implements PodManagerRepository {
+  readonly items = new Map<string, PodManager>();
+  failCreate = false;
+  async create(podm: NewPodManager) {
+    if (this.failCreate) throw new PodManagerConflictError("name", podm.name);
+    const stored = { ...podm, created_at: "t", updated_at: "t", version: 1 };
+    this.items.set(podm.uuid, stored);
+    return stored;
+  }
+  async get(uuid: string) {
+    return this.items.get(uuid);
+  }
+  async findByName(name: string) {
+    return [...this.items.values()].find((p) => p.name === name);
+  }
+  async list() {
+    return [...this.items.values()];
+  }
+  async update(uuid: string, version: number, changes: PodManagerChanges) {
+    const current = this.items.get(uuid);
+    if (!current || current.version !== version) throw new Error("conflict");
+    const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+    const next = { ...current, ...defined, version: version + 1 };
+    this.items.set(uuid, next);
+    return next;
+  }
+  async delete(uuid: string) {
+    this.items.delete(uuid);
+  }
+}
+
+const input = {
+  name: "podm1",
+  url: "http://podm",
+  driver: "redfish" as const,
+  verify_ca: true,
+  authentication: [{ type: "basic" as const, auth_items: { username: "admin", password: "pw" } }],
+};
+
+describe("PodManagerService", () => {
+  it("stores the password in the secret store only, and the probe's status", async () => {
+    const secrets = new MemorySecrets();
+    const repository = new MemoryPodManagers();
+    const service = new PodManagerService({
+      repository,
+      secrets,
+      countNodes: async () => 0,
+      probe: async () => "online",
+    });
+
+    const podm = await service.create(input);
+
+    expect(podm.status).toBe("online");
+    expect(JSON.stringify([...repository.items.values()])).not.toContain('"pw"');
+    expect(await secrets.get(podm.credentials_ref)).toEqual({ username: "admin", password: "pw" });
+  });
+
+  it("deletes the secret again when the record cannot be written", async () => {
+    const secrets = new MemorySecrets();
+    const repository = new MemoryPodManagers();
+    repository.failCreate = true;
+    const service = new PodManagerService({ repository, secrets, countNodes: async () => 0 });
+
+    await expect(service.create(input)).rejects.toBeInstanceOf(PodManagerConflictError);
+    expect(secrets.values.size).toBe(0);
+  });
+
+  it("refuses to delete a pod manager with nodes, and deletes record and secret otherwise", async () => {
+    const secrets = new MemorySecrets();
+    const repository = new MemoryPodManagers();
+    let nodes = 2;
+    const service = new PodManagerService({ repository, secrets, countNodes: async () => nodes });
+    const podm = await service.create(input);
+
+    await expect(service.delete(podm.uuid)).rejects.toBeInstanceOf(PodManagerInUseError);
+    nodes = 0;
+    await service.delete(podm.uuid);
+    expect(repository.items.size).toBe(0);
+    expect(secrets.values.size).toBe(0);
+  });
+
+  it("replaces credentials in place on update", async () => {
+    const secrets = new MemorySecrets();
+    const service = new PodManagerService({
+      repository: new MemoryPodManagers(),
+      secrets,
+      countNodes: async () => 0,
+    });
+    const podm = await service.create(input);
+
+    const updated = await service.update(podm.uuid, {
+      authentication: [{ type: "basic", auth_items: { username: "root", password: "new" } }],
+    });
+
+    expect(updated.username).toBe("root");
+    expect(updated.credentials_ref).toBe(podm.credentials_ref);
+    expect(await secrets.get(podm.credentials_ref)).toEqual({ username: "root", password: "new" });
+  });
+});
