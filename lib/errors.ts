@@ -96,3 +96,26 @@ export class ServiceUnavailableError extends ValenceError {
   readonly code = "ServiceUnavailable";
   readonly title = "Service Unavailable";
 }
+
+export class NodeAlreadyManagedError extends ConflictError {
+  readonly code = "NodeAlreadyManaged";
+  constructor(podmId: string, index: string, nodeUuid: string) {
+    super(`system ${index} of pod manager ${podmId} is already managed as node ${nodeUuid}`);
+  }
+}
+
+/** The spec's rule: once Ironic manages a node, Valence does not touch it until it is unregistered. */
+export class NodeManagedByIronicError extends ConflictError {
+  readonly code = "NodeManagedByIronic";
+  constructor(id: string) {
+    super(`node ${id} is managed by Ironic; unregister it first`);
+  }
+}
+
+/** A register, unregister or delete is already running on the node. */
+export class NodeBusyError extends ConflictError {
+  readonly code = "NodeBusy";
+  constructor(id: string, op: string) {
+    super(`node ${id} is busy: ${op} in progress`);
+  }
+}

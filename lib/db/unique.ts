@@ -10,13 +10,16 @@ function claimKey(scope: string, value: string) {
 
 /**
  * Unique values (node names, pod-manager names and urls) without transactions: a claim item per value, written
- * with a conditional put before the record that uses it. A claim whose owner record no longer exists is stale (a
- * writer died between the two writes) and may be taken over, again conditionally.
+ * with a conditional put before the record that uses it. A claim whose owner record does not exist a while after
+ * the claim was made is stale (a writer died between the two writes) and may be taken over, again conditionally.
+ * The grace period keeps a claim whose owner is still being written from looking stale.
  */
 export class UniqueClaims {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly staleAfterMs = 60_000,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Returns the owner if `value` is free or already ours; otherwise the current owner's uuid. */
@@ -30,7 +33,7 @@ export class UniqueClaims {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...claimKey(scope, value), owner },
+          Item: { ...claimKey(scope, value), owner, claimed_at: this.now() },
           ConditionExpression: "attribute_not_exists(#pk) OR #owner = :owner",
           ExpressionAttributeNames: { "#pk": TABLE.partitionKey, "#owner": "owner" },
           ExpressionAttributeValues: { ":owner": owner },
@@ -40,15 +43,16 @@ export class UniqueClaims {
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
     }
-    const current = await this.owner(scope, value);
-    if (current === undefined) return this.claim(scope, value, owner, ownerExists);
-    if (await ownerExists(current)) return current;
+    const claim = await this.read(scope, value);
+    if (claim === undefined) return this.claim(scope, value, owner, ownerExists);
+    const current = claim.owner;
+    if (this.now() - claim.claimedAt < this.staleAfterMs || (await ownerExists(current))) return current;
     // Stale claim: take it over only if nobody else did meanwhile.
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...claimKey(scope, value), owner },
+          Item: { ...claimKey(scope, value), owner, claimed_at: this.now() },
           ConditionExpression: "#owner = :stale",
           ExpressionAttributeNames: { "#owner": "owner" },
           ExpressionAttributeValues: { ":stale": current },
@@ -62,11 +66,17 @@ export class UniqueClaims {
   }
 
   async owner(scope: string, value: string): Promise<string | undefined> {
+    return (await this.read(scope, value))?.owner;
+  }
+
+  private async read(scope: string, value: string) {
     const result = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: claimKey(scope, value), ConsistentRead: true }),
     );
     const owner = result.Item?.owner;
-    return typeof owner === "string" ? owner : undefined;
+    if (typeof owner !== "string") return undefined;
+    const claimedAt = result.Item?.claimed_at;
+    return { owner, claimedAt: typeof claimedAt === "number" ? claimedAt : 0 };
   }
 
   /** Releases a claim we hold; a claim held by someone else is left alone. */

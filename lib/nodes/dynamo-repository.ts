@@ -10,13 +10,21 @@ import {
 import { isConditionalCheckFailed } from "../db/client.ts";
 import { TABLE } from "../db/table.ts";
 import { UniqueClaims } from "../db/unique.ts";
-import { NodeNameConflictError, ValidationError, VersionConflictError } from "../errors.ts";
+import {
+  NodeAlreadyManagedError,
+  NodeNameConflictError,
+  ValidationError,
+  VersionConflictError,
+} from "../errors.ts";
 import type { NewNode, Node, NodeChanges } from "./model.ts";
 import type { NodeListQuery, NodePage, NodeRepository, UpdateGuard } from "./repository.ts";
 
 const KIND = "node";
 const SK = "NODE";
 const NAME_SCOPE = "node-name";
+/** One node per composed system: `<podm_id>/<index>`. */
+const SYSTEM_SCOPE = "node-system";
+const systemOf = (node: Pick<Node, "podm_id" | "index">) => `${node.podm_id}/${node.index}`;
 
 const nodeKey = (uuid: string) => ({ [TABLE.partitionKey]: `NODE#${uuid}`, [TABLE.sortKey]: SK });
 
@@ -56,10 +64,14 @@ export class DynamoNodeRepository implements NodeRepository {
   }
 
   async create(input: NewNode): Promise<Node> {
-    const owner = await this.claims.claim(NAME_SCOPE, input.name, input.uuid, async (uuid) =>
-      Boolean(await this.get(uuid)),
-    );
+    const exists = async (uuid: string) => Boolean(await this.get(uuid));
+    const owner = await this.claims.claim(NAME_SCOPE, input.name, input.uuid, exists);
     if (owner !== input.uuid) throw new NodeNameConflictError(input.name);
+    const systemOwner = await this.claims.claim(SYSTEM_SCOPE, systemOf(input), input.uuid, exists);
+    if (systemOwner !== input.uuid) {
+      await this.claims.release(NAME_SCOPE, input.name, input.uuid);
+      throw new NodeAlreadyManagedError(input.podm_id, input.index, systemOwner);
+    }
     const timestamp = this.now().toISOString();
     const node: Node = {
       ...input,
@@ -80,6 +92,7 @@ export class DynamoNodeRepository implements NodeRepository {
       );
     } catch (error) {
       await this.claims.release(NAME_SCOPE, input.name, input.uuid);
+      await this.claims.release(SYSTEM_SCOPE, systemOf(input), input.uuid);
       if (isConditionalCheckFailed(error)) throw new VersionConflictError(`node ${input.uuid}`);
       throw error;
     }
@@ -207,7 +220,10 @@ export class DynamoNodeRepository implements NodeRepository {
       if (isConditionalCheckFailed(error)) throw new VersionConflictError(`node ${uuid}`);
       throw error;
     }
-    if (typeof deleted?.name === "string") await this.claims.release(NAME_SCOPE, deleted.name, uuid);
+    if (!deleted) return;
+    const gone = toNode(deleted);
+    await this.claims.release(NAME_SCOPE, gone.name, uuid);
+    await this.claims.release(SYSTEM_SCOPE, systemOf(gone), uuid);
   }
 
   async countByPodManager(podmId: string): Promise<number> {

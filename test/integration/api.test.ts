@@ -220,7 +220,7 @@ describe("the HTTP API on the local stack", () => {
       expect(byUuid.body).toEqual(byName.body);
       expect(byUuid.body).toMatchObject({
         uuid: node.uuid,
-        resource_uri: "/redfish/v1/Systems/1",
+        resource_uri: `/redfish/v1/Systems/${byUuid.body.index}`,
         hardware: { cpus: 8, memory_mb: 16384, local_gb: 100, cpu_arch: "x86_64" },
       });
     });

@@ -2,7 +2,12 @@ import { randomUUID } from "node:crypto";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TABLE } from "../../lib/db/table.ts";
-import { NodeNameConflictError, ValidationError, VersionConflictError } from "../../lib/errors.ts";
+import {
+  NodeAlreadyManagedError,
+  NodeNameConflictError,
+  ValidationError,
+  VersionConflictError,
+} from "../../lib/errors.ts";
 import { DynamoNodeRepository } from "../../lib/nodes/dynamo-repository.ts";
 import { startTestTable, type TestTable } from "../support/dynamo.ts";
 import { newNode } from "../support/fixtures.ts";
@@ -38,6 +43,22 @@ describe("DynamoNodeRepository (dynalite over HTTP)", () => {
     for (const loser of racers.filter((r) => r.status === "rejected")) {
       expect((loser as PromiseRejectedResult).reason).toBeInstanceOf(NodeNameConflictError);
     }
+  });
+
+  it("refuses a second node for the same composed system, and frees it on delete", async () => {
+    const first = await repository.create(newNode({ index: "sys-shared" }));
+    const second = newNode({ index: "sys-shared", podm_id: first.podm_id });
+    await expect(repository.create(second)).rejects.toBeInstanceOf(NodeAlreadyManagedError);
+    // The losing create released its name claim.
+    expect(await repository.findByName(second.name)).toBeUndefined();
+    await expect(repository.create({ ...second, index: "sys-other" })).resolves.toMatchObject({
+      index: "sys-other",
+    });
+
+    await repository.delete(first.uuid, { version: 1 });
+    await expect(
+      repository.create(newNode({ index: "sys-shared", podm_id: first.podm_id })),
+    ).resolves.toBeTruthy();
   });
 
   it("lets exactly one of two concurrent conditional updates win", async () => {
@@ -90,7 +111,7 @@ describe("DynamoNodeRepository (dynalite over HTTP)", () => {
     expect(await repository.findByName("short-lived")).toEqual(again);
   });
 
-  it("takes over a name claim whose owner never got written", async () => {
+  it("takes over a name claim whose owner never got written (claims without a time are old)", async () => {
     // A writer that died between the claim and the record leaves this behind.
     await table.db.send(
       new PutCommand({

@@ -9,8 +9,8 @@ export function newNode(overrides: Partial<NewNode> = {}): NewNode {
     name: `node-${uuid.slice(0, 8)}`,
     description: "",
     podm_id: randomUUID(),
-    index: "1",
-    resource_uri: "/redfish/v1/Systems/1",
+    index: `sys-${uuid.slice(0, 8)}`,
+    resource_uri: `/redfish/v1/Systems/sys-${uuid.slice(0, 8)}`,
     managed_by: "valence",
     ironic_node_uuid: null,
     hardware: {
