@@ -1,8 +1,14 @@
 import { NodeIdParams } from "../lib/api/common.ts";
 import { httpRoute, json } from "../lib/http/route.ts";
 import { toNodeView } from "../lib/nodes/model.ts";
-import { nodeService } from "../lib/runtime.ts";
+import { GetNodeQuery } from "../lib/nodes/schemas.ts";
+import { nodeService, registrationService } from "../lib/runtime.ts";
 
-export const handler = httpRoute({ params: NodeIdParams }, async ({ params }) =>
-  json(200, toNodeView(await nodeService().find(params.id))),
+export const handler = httpRoute(
+  { params: NodeIdParams, query: GetNodeQuery },
+  async ({ params, query, ...context }) => {
+    if (!query.refresh) return json(200, toNodeView(await nodeService().find(params.id)));
+    const { node, ironic } = await registrationService().show(params.id, context);
+    return json(200, { ...toNodeView(node), ironic });
+  },
 );

@@ -23,7 +23,19 @@ export const ConfigSchema = z.object({
   VALENCE_PODM_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.positive()), 10_000),
   VALENCE_API_PORT: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(65535)), 8181),
   VALENCE_DATA_DIR: z._default(z.string(), ".valence"),
+  /** Port of the local stack's Redfish emulator (`demo-podm`). */
+  VALENCE_EMULATOR_PORT: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(65535)), 8182),
   VALENCE_LOCAL: booleanFlag,
+  /** Ironic: its URL (or from the Keystone catalog), how to authenticate, and where credentials come from. */
+  IRONIC_URL: z.optional(z.url({ protocol: /^https?$/ })),
+  IRONIC_AUTH_TYPE: z.optional(z.enum(["none", "http_basic", "keystone"])),
+  IRONIC_USERNAME: optionalString,
+  IRONIC_PASSWORD: optionalString,
+  /** Secrets Manager secret (JSON) with Ironic credentials: `username`/`password`, or Keystone's `auth_url`, ... */
+  IRONIC_SECRET_ARN: optionalString,
+  IRONIC_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.positive()), 30_000),
+  /** `resource_class` of registered nodes unless the register body says otherwise. */
+  VALENCE_RESOURCE_CLASS: z._default(z.string().check(z.minLength(1)), "baremetal"),
   LOG_LEVEL: z._default(z.enum(["DEBUG", "INFO", "WARN", "ERROR", "debug", "info", "warn", "error"]), "INFO"),
 });
 
@@ -39,6 +51,11 @@ let cached: Config | undefined;
 export function config(): Config {
   cached ??= parseConfig(process.env);
   return cached;
+}
+
+/** `OS_*` variables, read the way the openstack CLI reads them (clouds.yaml and overrides). */
+export function openstackEnvironment(): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith("OS_")));
 }
 
 /** For the local stack and tests, which set the environment before the handlers first run. */

@@ -119,3 +119,51 @@ export class NodeBusyError extends ConflictError {
     super(`node ${id} is busy: ${op} in progress`);
   }
 }
+
+export class NodeNotRegisteredError extends ConflictError {
+  readonly code = "NodeNotRegistered";
+  constructor(id: string) {
+    super(`node ${id} is not registered in Ironic`);
+  }
+}
+
+export class NodeAlreadyRegisteredError extends ConflictError {
+  readonly code = "NodeAlreadyRegistered";
+  constructor(id: string, ironicNodeUuid: string | null) {
+    super(`node ${id} is already registered in Ironic as ${ironicNodeUuid ?? "an unknown node"}`);
+  }
+}
+
+/** Ironic already has a node or port for other hardware under our name or MAC. */
+export class IronicResourceTakenError extends ConflictError {
+  readonly code = "IronicResourceTaken";
+}
+
+/** The Ironic node is in a state that does not allow what was asked. */
+export class IronicNodeStateError extends ConflictError {
+  readonly code = "IronicNodeState";
+}
+
+/** Nothing to give Ironic as a port: no NIC of the system is enabled. */
+export class NodeHasNoEnabledNicError extends ConflictError {
+  readonly code = "NodeHasNoEnabledNic";
+  constructor(id: string) {
+    super(`node ${id} has no enabled network interface to register as an Ironic port`);
+  }
+}
+
+/**
+ * A register or unregister failed part-way. The detail says at which step, why, and what was rolled back; the
+ * status is the cause's when it has one (a 409 stays a 409), else 502.
+ */
+export class OperationFailedError extends ValenceError {
+  readonly statusCode: number;
+  readonly code: string;
+  readonly title: string;
+  constructor(code: string, detail: string, cause: unknown) {
+    super(detail, { cause });
+    this.code = code;
+    this.statusCode = cause instanceof ValenceError ? cause.statusCode : 502;
+    this.title = cause instanceof ValenceError ? cause.title : "Bad Gateway";
+  }
+}

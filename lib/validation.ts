@@ -53,8 +53,14 @@ export function formatIssue(issue: Issue, input: unknown, where?: string): strin
           : `${field}: must be >= ${issue.minimum}`;
     case "not_multiple_of":
       return `${field}: must be a multiple of ${issue.divisor}`;
-    case "invalid_union":
-      return `${field}: does not match any accepted shape`;
+    case "invalid_union": {
+      // Report the alternative that came closest: the one with the fewest problems.
+      const closest = [...issue.errors].sort((a, b) => a.length - b.length)[0];
+      if (!closest?.length) return `${field}: does not match any accepted shape`;
+      return closest
+        .map((inner) => formatIssue({ ...inner, path: [...issue.path, ...inner.path] }, input, where))
+        .join("; ");
+    }
     default:
       return issue.message && issue.message !== "Invalid input"
         ? `${field}: ${issue.message}`

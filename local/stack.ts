@@ -3,21 +3,37 @@ import { resolve } from "node:path";
 import { config, resetConfig } from "../lib/config.ts";
 import { logger } from "../lib/log.ts";
 import { startApiServer } from "./api-server.ts";
+import { seedDemo } from "./demo.ts";
 import { ensureTable, startDynalite } from "./dynalite.ts";
+import { startIronic } from "./ironic.ts";
+import { type RedfishEmulator, startRedfishEmulator } from "./redfish-emulator/index.ts";
 
 export interface LocalStackOptions {
-  /** Where dynalite and the secret file live; omitted = in memory and a temp file (tests). */
+  /** Where dynalite, the secret file and Ironic's database live; omitted = in memory and temp files (tests). */
   dataDir?: string;
   apiPort?: number;
   tableName?: string;
+  /** Start the Redfish pod-manager emulator and register it as `demo-podm` with two managed nodes. */
+  demo?: boolean;
+  /** Port of the emulator; fixed by default so the stored pod-manager url stays valid across restarts. */
+  emulatorPort?: number;
+  /**
+   * Ironic to use: `"start"` runs a standalone Ironic (Debian's python3-ironic); a URL uses that one (with the
+   * IRONIC_* / OS_* environment for auth); `undefined` = none.
+   */
+  ironic?: "start" | string;
 }
 
 export interface LocalStack {
   apiUrl: string;
   dynamoEndpoint: string;
   tableName: string;
+  emulator?: RedfishEmulator;
+  ironicUrl?: string;
   stop(): Promise<void>;
 }
+
+export const DEMO_CREDENTIALS = { username: "admin", password: "admin-demo-password" };
 
 /**
  * The whole service on one machine: an embedded DynamoDB (dynalite), and the Lambda handlers served over HTTP.
@@ -40,15 +56,57 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   config();
   await ensureTable(dynamo.endpoint, tableName);
 
-  const api = await startApiServer({ port: options.apiPort ?? 0 });
-  logger.info("local stack up", { api: api.url, dynamodb: dynamo.endpoint, data_dir: dataDir ?? "memory" });
-  return {
-    apiUrl: api.url,
-    dynamoEndpoint: dynamo.endpoint,
-    tableName,
-    stop: async () => {
-      await api.close();
-      await dynamo.close();
-    },
+  const stops: Array<() => Promise<void>> = [() => dynamo.close()];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };
+  try {
+    let ironicUrl: string | undefined;
+    if (options.ironic === "start") {
+      const ironic = await startIronic({
+        ...(dataDir ? { dataDir: resolve(dataDir, "ironic") } : {}),
+        powerStateSyncSeconds: 60,
+      });
+      stops.push(() => ironic.stop());
+      ironicUrl = ironic.url;
+      Object.assign(process.env, { IRONIC_URL: ironic.url, IRONIC_AUTH_TYPE: "none" });
+    } else if (options.ironic) {
+      ironicUrl = options.ironic;
+      process.env.IRONIC_URL = options.ironic;
+    }
+    resetConfig();
+
+    let emulator: RedfishEmulator | undefined;
+    if (options.demo) {
+      emulator = await startRedfishEmulator({
+        port: options.emulatorPort ?? 0,
+        mode: "both",
+        ...DEMO_CREDENTIALS,
+      });
+      const running = emulator;
+      stops.push(() => running.close());
+      await seedDemo({ url: emulator.url, ...DEMO_CREDENTIALS });
+    }
+
+    const api = await startApiServer({ port: options.apiPort ?? 0 });
+    stops.push(() => api.close());
+    logger.info("local stack up", {
+      api: api.url,
+      dynamodb: dynamo.endpoint,
+      ironic: ironicUrl ?? "none",
+      emulator: emulator?.url ?? "none",
+      data_dir: dataDir ?? "memory",
+    });
+    return {
+      apiUrl: api.url,
+      dynamoEndpoint: dynamo.endpoint,
+      tableName,
+      ...(emulator ? { emulator } : {}),
+      ...(ironicUrl ? { ironicUrl } : {}),
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
 }

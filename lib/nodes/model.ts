@@ -24,7 +24,7 @@ export type Hardware = z.infer<typeof HardwareSchema>;
 
 /** A register or unregister in flight, written before touching Ironic so a crash can be finished or undone. */
 export const IntentSchema = z.object({
-  op: z.enum(["registering", "unregistering"]),
+  op: z.enum(["registering", "unregistering", "deleting"]),
   request_id: z.string(),
   started_at: z.string(),
   /** The Ironic node this operation created or works on, once known. */

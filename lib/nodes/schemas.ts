@@ -12,3 +12,130 @@ export const ListNodesQuery = z.strictObject({
   marker: z.optional(z.uuid()),
 });
 export type ListNodesInput = z.infer<typeof ListNodesQuery>;
+
+const UUID_LIKE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+const RESERVED = new Set(["states", "vendor_passthru", "management", "maintenance", "detail", "validate"]);
+
+/**
+ * Node names become Ironic node names, so they follow Ironic's rules (API ≥ 1.10): refusing here is a clear 400
+ * instead of a failed register later.
+ */
+export const NodeName = z.string().check(
+  z.minLength(1),
+  z.maxLength(255),
+  z.regex(/^[A-Za-z0-9\-._~]+$/, { error: "may only hold letters, digits and - . _ ~" }),
+  z.refine((name) => !UUID_LIKE.test(name), { error: "must not look like a UUID" }),
+  z.refine((name) => !RESERVED.has(name), { error: "is a word Ironic reserves" }),
+);
+
+const positiveInt = z.number().check(z.int(), z.positive());
+
+/** `POST /v1/nodes`: compose a node on a pod manager. */
+export const ComposeNodeBody = z.strictObject({
+  name: NodeName,
+  description: z.optional(z.string().check(z.maxLength(1024))),
+  podm_id: z.uuid(),
+  properties: z.optional(
+    z.strictObject({
+      memory: z.optional(z.strictObject({ capacity_mib: positiveInt })),
+      processor: z.optional(
+        z.strictObject({ total_cores: positiveInt, model: z.optional(z.string().check(z.maxLength(255))) }),
+      ),
+    }),
+  ),
+  resource_blocks: z.optional(
+    z.array(z.string().check(z.minLength(1), z.maxLength(1024))).check(z.minLength(1), z.maxLength(64)),
+  ),
+});
+export type ComposeNodeInput = z.infer<typeof ComposeNodeBody>;
+
+/** `POST /v1/nodes/manage`: bring an already composed system under management. */
+export const ManageNodeBody = z.strictObject({
+  podm_id: z.uuid(),
+  node_index: z.string().check(z.minLength(1), z.maxLength(255), z.regex(/^[^/?#]+$/)),
+  name: z.optional(NodeName),
+});
+export type ManageNodeInput = z.infer<typeof ManageNodeBody>;
+
+export const RESET_TYPES = [
+  "On",
+  "ForceOff",
+  "GracefulShutdown",
+  "GracefulRestart",
+  "ForceRestart",
+  "Nmi",
+  "ForceOn",
+  "PushPowerButton",
+  "PowerCycle",
+] as const;
+
+/** `POST /v1/nodes/{id}/action`, in Valence's shape. */
+export const NodeActionBody = z.union([
+  z.strictObject({ Reset: z.strictObject({ Type: z.enum(RESET_TYPES) }) }),
+  z.strictObject({
+    Boot: z.strictObject({
+      Enabled: z.enum(["Once", "Continuous", "Disabled"]),
+      Target: z.enum(["Pxe", "Hdd", "None", "Cd", "Usb", "BiosSetup", "UefiShell"]),
+    }),
+  }),
+]);
+export type NodeActionInput = z.infer<typeof NodeActionBody>;
+
+const MAC = z
+  .string()
+  .check(z.regex(/^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$/, { error: "must be a MAC address" }));
+
+/** Seconds a register with `manage`/`provide` may wait for Ironic. */
+export const MAX_WAIT_SECONDS = 900;
+
+/** `POST /v1/nodes/{id}/register`: everything optional. */
+export const RegisterNodeBody = z.strictObject({
+  resource_class: z.optional(
+    z
+      .string()
+      .check(
+        z.minLength(1),
+        z.maxLength(80),
+        z.regex(/^[A-Za-z0-9_.-]+$/, { error: "invalid resource class" }),
+      ),
+  ),
+  /** Overrides of what was read from the pod manager. */
+  properties: z.optional(
+    z.strictObject({
+      cpus: z.optional(positiveInt),
+      memory_mb: z.optional(positiveInt),
+      local_gb: z.optional(z.number().check(z.int(), z.nonnegative())),
+      cpu_arch: z.optional(z.string().check(z.minLength(1), z.maxLength(32))),
+      capabilities: z.optional(z.string().check(z.maxLength(1024))),
+    }),
+  ),
+  driver_info: z.optional(
+    z.strictObject({
+      redfish_verify_ca: z.optional(z.boolean()),
+      redfish_auth_type: z.optional(z.enum(["basic", "session", "auto"])),
+    }),
+  ),
+  ports: z._default(z.enum(["all", "boot"]), "all"),
+  boot_mac: z.optional(MAC),
+  manage: z._default(z.boolean(), false),
+  provide: z._default(z.boolean(), false),
+  wait_timeout: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(MAX_WAIT_SECONDS)), 300),
+});
+export type RegisterNodeInput = z.infer<typeof RegisterNodeBody>;
+
+/** `POST /v1/nodes/{id}/unregister`. */
+export const UnregisterNodeBody = z.strictObject({
+  /** Also unregister an `active` node or one with an instance: maintenance on, then delete. */
+  force: z._default(z.boolean(), false),
+});
+export type UnregisterNodeInput = z.infer<typeof UnregisterNodeBody>;
+
+/** `GET /v1/nodes/{id}?refresh=true` adds Ironic's live state. */
+export const GetNodeQuery = z.strictObject({
+  refresh: z.optional(
+    z.pipe(
+      z.enum(["true", "false"]),
+      z.transform((value) => value === "true"),
+    ),
+  ),
+});

@@ -10,12 +10,14 @@ describe("npm start (the local stack as a process)", () => {
   let dataDir = "";
   afterAll(() => (dataDir ? rm(dataDir, { recursive: true, force: true }) : undefined));
 
+  let emulatorPort = 0;
   async function start(port: number) {
     return spawnUntil("node_modules/.bin/tsx", ["local/start.ts"], {
       env: {
         ...process.env,
         VALENCE_DATA_DIR: dataDir,
         VALENCE_API_PORT: String(port),
+        VALENCE_EMULATOR_PORT: String(emulatorPort),
         POWERTOOLS_LOG_LEVEL: "DEBUG",
       },
       ready: /listening on http:\/\/127\.0\.0\.1:\d+/,
@@ -25,6 +27,7 @@ describe("npm start (the local stack as a process)", () => {
   it("keeps a pod manager across a restart, its password only in the 0600 secret file", async () => {
     dataDir = await mkdtemp(join(tmpdir(), "valence-start-"));
     const port = await freePort();
+    emulatorPort = await freePort();
     const base = `http://127.0.0.1:${port}`;
 
     const first = await start(port);

@@ -1,0 +1,99 @@
+import type { Deadline } from "./retry.ts";
+import type {
+  IronicNode,
+  IronicNodeField,
+  IronicPort,
+  JsonPatchOperation,
+  NewIronicNode,
+  NewIronicPort,
+  ProvisionTarget,
+} from "./schemas.ts";
+
+/** Per-call context: which request this work belongs to and how long it may take. */
+export interface IronicCallContext {
+  /** Sent as `X-OpenStack-Request-ID` (`req-<uuid>`), so Ironic's logs can be joined with ours. */
+  requestId?: string;
+  /** Retries, polls and timeouts never run past it. */
+  deadline?: Deadline;
+}
+
+export interface ListNodesQuery<F extends IronicNodeField = IronicNodeField> {
+  /** Page size, 1..1000 (Ironic's `max_limit`); the iterator still goes through every page. */
+  limit?: number;
+  /** Start after this node UUID. */
+  marker?: string;
+  /** Only these fields (plus whatever Ironic adds); all the typed fields when unset. */
+  fields?: readonly F[];
+  provision_state?: string;
+  maintenance?: boolean;
+  associated?: boolean;
+  driver?: string;
+  resource_class?: string;
+  conductor_group?: string;
+  fault?: string;
+  sort_key?: string;
+  sort_dir?: "asc" | "desc";
+}
+
+export interface NodePage<F extends IronicNodeField = IronicNodeField> {
+  nodes: Pick<IronicNode, F>[];
+  /** Pass as `marker` to get the following page; undefined on the last page. */
+  nextMarker?: string;
+}
+
+export interface WaitForProvisionStateOptions {
+  /** The provision *state* to reach (`manageable`, `available`, `active`, ...), not the verb. */
+  target: string;
+  /** States that end the wait with an error. @default every `... failed` state and `error` */
+  failureStates?: readonly string[];
+  /** @default 300_000 */
+  timeoutMs?: number;
+  /** @default 1_000 */
+  pollMs?: number;
+}
+
+/**
+ * The port the services depend on: everything Valence asks of Ironic. `createIronicDriver` gives the HTTP
+ * adapter; tests pass in-memory fakes.
+ */
+export interface IronicDriver {
+  /** A view of this driver that sends `context.requestId` and honours `context.deadline`; caches are shared. */
+  withContext(context: IronicCallContext): IronicDriver;
+  withRequestId(requestId: string): IronicDriver;
+
+  /** The API version in use, negotiated with Ironic on first use. */
+  apiVersion(): Promise<string>;
+
+  getNode(ident: string): Promise<IronicNode>;
+  getNode<F extends IronicNodeField>(ident: string, fields: readonly F[]): Promise<Pick<IronicNode, F>>;
+  /** One page of nodes. */
+  listNodesPage<F extends IronicNodeField = IronicNodeField>(query?: ListNodesQuery<F>): Promise<NodePage<F>>;
+  /** Every node matching `query`, page after page. */
+  listNodes<F extends IronicNodeField = IronicNodeField>(
+    query?: ListNodesQuery<F>,
+  ): AsyncIterable<Pick<IronicNode, F>>;
+  /** `listNodes` gathered in an array. */
+  findNodes<F extends IronicNodeField = IronicNodeField>(
+    query?: ListNodesQuery<F>,
+  ): Promise<Pick<IronicNode, F>[]>;
+  createNode(node: NewIronicNode): Promise<IronicNode>;
+  updateNode(ident: string, patch: readonly JsonPatchOperation[]): Promise<IronicNode>;
+  /** Throws `IronicNodeNotFoundError` when already gone; callers deleting may treat that as success. */
+  deleteNode(ident: string): Promise<void>;
+
+  listPorts(filter?: { node_uuid?: string; address?: string; limit?: number }): Promise<IronicPort[]>;
+  getPortByAddress(address: string): Promise<IronicPort | undefined>;
+  createPort(port: NewIronicPort): Promise<IronicPort>;
+  deletePort(uuid: string): Promise<void>;
+
+  /** Starts a transition (202); follow it with `waitForProvisionState`. */
+  setProvisionState(ident: string, target: ProvisionTarget, extra?: Record<string, unknown>): Promise<void>;
+  setMaintenance(ident: string, reason?: string): Promise<void>;
+  clearMaintenance(ident: string): Promise<void>;
+  /**
+   * Polls until the node rests in `target`. Fails with `IronicProvisionFailedError` on a failure state or when
+   * the transition ends elsewhere with `last_error` (a failed `manage` falls back to `enroll`), and with
+   * `IronicProvisionTimeoutError` when time runs out.
+   */
+  waitForProvisionState(ident: string, options: WaitForProvisionStateOptions): Promise<IronicNode>;
+}

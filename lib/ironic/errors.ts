@@ -1,0 +1,152 @@
+import { ConflictError, NotFoundError, UpstreamError, ValidationError } from "../errors.ts";
+
+/** What we know about the Ironic exchange behind an error. `faultstring` is always scrubbed of secrets. */
+export interface IronicErrorDetails {
+  /** HTTP status Ironic (or Keystone) answered, if it answered at all. */
+  status?: number;
+  /** Ironic's own message, scrubbed. */
+  faultstring?: string;
+  /** `OpenStack-Request-ID` of the failed exchange, to find it in Ironic's logs. */
+  ironicRequestId?: string;
+  method?: string;
+  path?: string;
+  cause?: unknown;
+}
+
+export class IronicNodeNotFoundError extends NotFoundError {
+  readonly code = "IronicNodeNotFound";
+  readonly details: IronicErrorDetails;
+  constructor(message: string, details: IronicErrorDetails = {}) {
+    super(message, { cause: details.cause });
+    this.details = details;
+  }
+}
+
+export class IronicPortNotFoundError extends NotFoundError {
+  readonly code = "IronicPortNotFound";
+  readonly details: IronicErrorDetails;
+  constructor(message: string, details: IronicErrorDetails = {}) {
+    super(message, { cause: details.cause });
+    this.details = details;
+  }
+}
+
+/** Any other 409 from Ironic. */
+export class IronicConflictError extends ConflictError {
+  readonly code: string = "IronicConflict";
+  readonly details: IronicErrorDetails;
+  constructor(message: string, details: IronicErrorDetails = {}) {
+    super(message, { cause: details.cause });
+    this.details = details;
+  }
+}
+
+export class IronicDuplicateNameError extends IronicConflictError {
+  override readonly code: string = "IronicDuplicateName";
+}
+
+export class IronicMacAlreadyExistsError extends IronicConflictError {
+  override readonly code: string = "IronicMacAlreadyExists";
+}
+
+/** Another conductor task holds the node; the driver retries these itself before giving up. */
+export class IronicNodeLockedError extends IronicConflictError {
+  override readonly code: string = "IronicNodeLocked";
+}
+
+/** The node is in a provision state (or maintenance) that does not allow the request. */
+export class IronicInvalidStateError extends IronicConflictError {
+  override readonly code: string = "IronicInvalidState";
+}
+
+/** The node has an instance (a workload) on it. */
+export class IronicNodeAssociatedError extends IronicConflictError {
+  override readonly code: string = "IronicNodeAssociated";
+}
+
+/** Ironic did not answer, answered 503, or timed out. */
+export class IronicUnavailableError extends UpstreamError {
+  override readonly statusCode: number = 503;
+  override readonly code: string = "IronicUnavailable";
+  override readonly title: string = "Service Unavailable";
+  readonly details: IronicErrorDetails;
+  /**
+   * `unavailable`: a 503; `connect`: the connection was never made (safe to repeat any request);
+   * `timeout` and `network`: the request may or may not have reached Ironic.
+   */
+  readonly reason: "unavailable" | "connect" | "timeout" | "network" | "deadline";
+  constructor(message: string, reason: IronicUnavailableError["reason"], details: IronicErrorDetails = {}) {
+    super(message, { cause: details.cause });
+    this.reason = reason;
+    this.details = details;
+  }
+}
+
+/** Ironic or Keystone refused our credentials (401/403): a deployment problem, not the caller's. */
+export class IronicAuthError extends UpstreamError {
+  override readonly code: string = "IronicAuthFailed";
+  readonly details: IronicErrorDetails;
+  constructor(message: string, details: IronicErrorDetails = {}) {
+    super(message, { cause: details.cause });
+    this.details = details;
+  }
+}
+
+/** Ironic refused a request as malformed (a 4xx we did not expect): a bug on our side, hence a 502. */
+export class IronicRequestError extends UpstreamError {
+  override readonly code: string = "IronicRequestRejected";
+  readonly details: IronicErrorDetails;
+  constructor(message: string, details: IronicErrorDetails = {}) {
+    super(message, { cause: details.cause });
+    this.details = details;
+  }
+}
+
+/** Ironic failed on its side (5xx other than 503). */
+export class IronicServerError extends IronicRequestError {
+  override readonly code: string = "IronicServerError";
+}
+
+/** Ironic answered a shape we cannot use (a missing or mistyped field). */
+export class IronicBadResponseError extends IronicRequestError {
+  override readonly code: string = "IronicBadResponse";
+}
+
+/** Ironic's API version range does not meet ours (we need at least 1.11 so nodes are born in `enroll`). */
+export class IronicVersionError extends IronicRequestError {
+  override readonly code: string = "IronicUnsupportedVersion";
+}
+
+/** No usable Ironic endpoint: none configured, or none in the Keystone catalog for the interface/region. */
+export class IronicEndpointError extends IronicRequestError {
+  override readonly code: string = "IronicEndpointNotFound";
+}
+
+/** A provision-state transition ended in a failure state or with `last_error`. */
+export class IronicProvisionFailedError extends IronicRequestError {
+  override readonly code: string = "IronicProvisionFailed";
+  readonly node: { uuid: string; provisionState: string; lastError: string | null };
+  constructor(message: string, node: IronicProvisionFailedError["node"], details: IronicErrorDetails = {}) {
+    super(message, details);
+    this.node = node;
+  }
+}
+
+/** A provision-state transition did not finish within its time budget. */
+export class IronicProvisionTimeoutError extends IronicRequestError {
+  override readonly statusCode: number = 504;
+  override readonly code: string = "IronicProvisionTimeout";
+  override readonly title: string = "Gateway Timeout";
+}
+
+/** A name Ironic would refuse; checked before calling Ironic. The code stays `ValidationError` (a 400). */
+export class IronicNameInvalidError extends ValidationError {
+  readonly details: IronicErrorDetails;
+  constructor(message: string, details: IronicErrorDetails = {}) {
+    super(message, { cause: details.cause });
+    this.details = details;
+  }
+}
+
+/** clouds.yaml / `OS_*` settings are incomplete or contradictory. */
+export class IronicConfigError extends ValidationError {}

@@ -1,0 +1,37 @@
+/**
+ * The Ironic driver shared by every Lambda: an HTTP client for Ironic's v1 API (no maintained one exists on
+ * npm) behind the `IronicDriver` port the services depend on.
+ */
+export {
+  type EndpointInterface,
+  type IronicAuth,
+  type KeystoneAuth,
+  type KeystoneCatalog,
+  type KeystoneCredentials,
+  selectEndpoint,
+  tokensUrl,
+} from "./auth.ts";
+export { type CloudConfigSources, type ResolvedCloud, resolveCloudConfig } from "./clouds.ts";
+export type {
+  IronicCallContext,
+  IronicDriver,
+  ListNodesQuery,
+  NodePage,
+  WaitForProvisionStateOptions,
+} from "./driver.ts";
+export * from "./errors.ts";
+export { extractFault } from "./faults.ts";
+export { createIronicDriver, type IronicDriverOptions, type IronicLogEvent } from "./http-driver.ts";
+export { isUuidLike, validateIronicName } from "./names.ts";
+export { type Deadline, deadlineAt, deadlineIn, type RetryPolicy } from "./retry.ts";
+export type {
+  IronicNode,
+  IronicNodeField,
+  IronicPort,
+  JsonPatchOperation,
+  NewIronicNode,
+  NewIronicPort,
+  ProvisionTarget,
+} from "./schemas.ts";
+export { collectSecrets, scrub } from "./scrub.ts";
+export { MAX_API_VERSION, MIN_API_VERSION } from "./version.ts";

@@ -1,0 +1,102 @@
+import { z } from "zod/mini";
+
+const JsonObject = z.record(z.string(), z.unknown());
+
+/**
+ * An Ironic node as API ≤ 1.82 returns it. Only the fields Valence reads are declared; the rest pass through
+ * untyped (`looseObject`), so a newer Ironic adding fields is not an error.
+ */
+export const IronicNodeSchema = z.looseObject({
+  uuid: z.string(),
+  name: z.nullable(z.string()),
+  driver: z.string(),
+  provision_state: z.string(),
+  target_provision_state: z.nullable(z.string()),
+  power_state: z.nullable(z.string()),
+  target_power_state: z.nullable(z.string()),
+  maintenance: z.boolean(),
+  maintenance_reason: z.nullable(z.string()),
+  last_error: z.nullable(z.string()),
+  /** Ironic masks secrets on read (`******`), so never diff `driver_info` passwords. */
+  driver_info: JsonObject,
+  properties: JsonObject,
+  extra: JsonObject,
+  instance_uuid: z.nullable(z.string()),
+  resource_class: z.nullable(z.string()),
+  network_interface: z.nullable(z.string()),
+  created_at: z.string(),
+  updated_at: z.nullable(z.string()),
+});
+export type IronicNode = z.infer<typeof IronicNodeSchema>;
+/** Fields that may be requested with `fields=` and are typed in the result. */
+export type IronicNodeField = keyof typeof IronicNodeSchema.shape;
+
+/** With `fields=`, Ironic returns only those fields. */
+export const PartialIronicNodeSchema = z.partial(IronicNodeSchema);
+
+export const IronicPortSchema = z.looseObject({
+  uuid: z.string(),
+  address: z.string(),
+  node_uuid: z.string(),
+  pxe_enabled: z.boolean(),
+  extra: JsonObject,
+  created_at: z.string(),
+  updated_at: z.nullable(z.string()),
+});
+export type IronicPort = z.infer<typeof IronicPortSchema>;
+
+/** `next` is a full URL carrying the `marker` of the following page; absent on the last page. */
+export const NodeListSchema = z.object({
+  nodes: z.array(PartialIronicNodeSchema),
+  next: z.optional(z.string()),
+});
+export const FullNodeListSchema = z.object({
+  nodes: z.array(IronicNodeSchema),
+  next: z.optional(z.string()),
+});
+export const PortListSchema = z.object({ ports: z.array(IronicPortSchema), next: z.optional(z.string()) });
+
+/** `GET /`: the version range of the service. */
+export const RootSchema = z.object({
+  default_version: z.optional(z.object({ version: z.string(), min_version: z.optional(z.string()) })),
+  versions: z.optional(z.array(z.object({ version: z.string(), min_version: z.optional(z.string()) }))),
+});
+
+/** An RFC 6902 operation, as `PATCH /v1/nodes/{uuid}` takes them. Paths look like `/extra/valence_id`. */
+export type JsonPatchOperation =
+  | { op: "add" | "replace"; path: string; value: unknown }
+  | { op: "remove"; path: string };
+
+/** What `createNode` sends. Secrets in `driver_info` are write-only: Ironic masks them on read. */
+export interface NewIronicNode {
+  driver: string;
+  name?: string;
+  driver_info?: Record<string, unknown>;
+  properties?: Record<string, unknown>;
+  resource_class?: string;
+  extra?: Record<string, unknown>;
+  network_interface?: string;
+  [field: string]: unknown;
+}
+
+export interface NewIronicPort {
+  node_uuid: string;
+  address: string;
+  pxe_enabled?: boolean;
+  extra?: Record<string, unknown>;
+}
+
+/** Targets of `PUT /v1/nodes/{uuid}/states/provision` (API ≤ 1.82). */
+export type ProvisionTarget =
+  | "manage"
+  | "provide"
+  | "inspect"
+  | "clean"
+  | "active"
+  | "rebuild"
+  | "deleted"
+  | "abort"
+  | "adopt"
+  | "rescue"
+  | "unrescue"
+  | "unhold";

@@ -1,0 +1,68 @@
+import type { NewIronicNode } from "../ironic/index.ts";
+import type { ComposedSystem } from "../redfish/index.ts";
+import type { Nic, Node } from "./model.ts";
+import type { RegisterNodeInput } from "./schemas.ts";
+
+export interface IronicNodeSource {
+  node: Node;
+  system: ComposedSystem;
+  podmUrl: string;
+  podmVerifyCa: boolean;
+  credentials: { username: string; password: string };
+  options: RegisterNodeInput;
+  defaultResourceClass: string;
+}
+
+/** The NICs that become Ironic ports, in the system's order, and which one PXE-boots. */
+export function portPlan(nics: readonly Nic[], options: Pick<RegisterNodeInput, "ports" | "boot_mac">) {
+  const enabled = nics.filter((nic) => nic.enabled).map((nic) => nic.mac.toLowerCase());
+  const requested = options.boot_mac?.toLowerCase().replaceAll("-", ":");
+  const bootMac = requested ?? enabled[0];
+  const macs = options.ports === "boot" ? (bootMac ? [bootMac] : []) : enabled;
+  return { enabled, bootMac, macs };
+}
+
+/**
+ * The Ironic node for a composed system: driven over Redfish through its pod manager, with the system's *path*
+ * as `redfish_system_id` (Ironic's redfish driver needs the string, not an object) and a password always set
+ * (the redfish power interface fails without one).
+ */
+export function buildIronicNode(source: IronicNodeSource): NewIronicNode {
+  const { node, system, options } = source;
+  const hardware = system.hardware;
+  const properties: Record<string, unknown> = {
+    cpus: hardware.cpus,
+    memory_mb: hardware.memory_mb,
+    local_gb: hardware.local_gb,
+    cpu_arch: hardware.cpu_arch,
+    ...options.properties,
+  };
+  return {
+    name: node.name,
+    driver: "redfish",
+    driver_info: {
+      redfish_address: source.podmUrl,
+      redfish_system_id: system.resourceUri,
+      redfish_username: source.credentials.username,
+      redfish_password: source.credentials.password,
+      redfish_verify_ca: options.driver_info?.redfish_verify_ca ?? source.podmVerifyCa,
+      ...(options.driver_info?.redfish_auth_type
+        ? { redfish_auth_type: options.driver_info.redfish_auth_type }
+        : {}),
+    },
+    properties,
+    resource_class: options.resource_class ?? source.defaultResourceClass,
+    extra: { valence_node_uuid: node.uuid, valence_podm_id: node.podm_id },
+  };
+}
+
+/** Same hardware: the same pod manager address and the same system path. */
+export function drivesSameSystem(
+  driverInfo: Record<string, unknown>,
+  podmUrl: string,
+  resourceUri: string,
+): boolean {
+  const address =
+    typeof driverInfo.redfish_address === "string" ? driverInfo.redfish_address.replace(/\/+$/, "") : "";
+  return address === podmUrl.replace(/\/+$/, "") && driverInfo.redfish_system_id === resourceUri;
+}

@@ -1,0 +1,426 @@
+import {
+  IronicNodeStateError,
+  IronicResourceTakenError,
+  NodeAlreadyRegisteredError,
+  NodeBusyError,
+  NodeHasNoEnabledNicError,
+  NodeNotRegisteredError,
+  OperationFailedError,
+  ValenceError,
+  ValidationError,
+  VersionConflictError,
+} from "../errors.ts";
+import {
+  type IronicDriver,
+  IronicInvalidStateError,
+  type IronicNode,
+  IronicNodeNotFoundError,
+  IronicPortNotFoundError,
+  validateIronicName,
+} from "../ironic/index.ts";
+import { logger } from "../log.ts";
+import type { PodManagerSessions } from "../podmanagers/sessions.ts";
+import { buildIronicNode, drivesSameSystem, portPlan } from "./ironic-node.ts";
+import type { Intent, Node } from "./model.ts";
+import type { NodeRepository } from "./repository.ts";
+import type { RegisterNodeInput, UnregisterNodeInput } from "./schemas.ts";
+import type { NodeService } from "./service.ts";
+
+/** Who asks, under which request id, and how long the caller (the Lambda) has left. */
+export interface OperationContext {
+  requestId: string;
+  principal: string;
+  remainingMs: () => number;
+}
+
+export interface RegistrationDeps {
+  nodes: NodeRepository;
+  finder: NodeService;
+  sessions: PodManagerSessions;
+  /** Resolved lazily: Keystone or Secrets Manager may stand between us and a usable driver. */
+  ironic: () => Promise<IronicDriver>;
+  defaultResourceClass: string;
+  now?: () => Date;
+}
+
+/** Time kept back from a wait so that a rollback still fits before the Lambda is stopped. */
+const ROLLBACK_RESERVE_MS = 15_000;
+
+/** Ironic states from which a node may be deleted without force. */
+const DELETABLE_STATES = new Set([
+  "enroll",
+  "manageable",
+  "available",
+  "adopt failed",
+  "inspect failed",
+  "clean failed",
+]);
+
+/** Live Ironic fields shown by `GET /v1/nodes/{id}?refresh=true`. */
+export interface IronicView {
+  provision_state: string;
+  power_state: string | null;
+  maintenance: boolean;
+  last_error: string | null;
+}
+
+async function findIronicNode(ironic: IronicDriver, ident: string): Promise<IronicNode | undefined> {
+  try {
+    return await ironic.getNode(ident);
+  } catch (error) {
+    if (error instanceof IronicNodeNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+function isTransitional(state: string): boolean {
+  return state.endsWith("ing") || state.endsWith("wait");
+}
+
+/**
+ * The heart of Valence: make a composed node an Ironic node, and take it back out.
+ *
+ * Both are sagas over two systems without a shared transaction. Each starts with a conditional write of an
+ * intent on the node (so concurrent callers get 409 and a crash leaves a trace), does its Ironic work, and ends
+ * with one conditional update. A failure after something was created in Ironic removes it again; if even that
+ * fails, the intent stays for the reconciler, which finds our Ironic node by `extra.valence_node_uuid`.
+ */
+export class RegistrationService {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: RegistrationDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async register(id: string, options: RegisterNodeInput, context: OperationContext) {
+    const node = await this.deps.finder.find(id);
+    if (node.managed_by === "ironic") throw new NodeAlreadyRegisteredError(node.name, node.ironic_node_uuid);
+    if (node.intent) throw new NodeBusyError(node.name, node.intent.op);
+    validateIronicName(node.name);
+    const marked = await this.markIntent(node, "registering", context);
+    const ironic = await this.driver(context);
+
+    let step = "reading the system from its pod manager";
+    let createdNode: string | undefined;
+    const createdPorts: string[] = [];
+    try {
+      const podm = await this.deps.sessions.get(node.podm_id);
+      // Independent reads in parallel: the system from the pod manager, our name in Ironic.
+      const byNameLookup = findIronicNode(ironic, node.name);
+      byNameLookup.catch(() => undefined);
+      const { system, credentials } = await this.deps.sessions.with(
+        podm,
+        context.requestId,
+        async (client, creds) => ({
+          system: await client.getSystem(node.index),
+          credentials: creds,
+        }),
+      );
+      const plan = portPlan(system.hardware.nics, options);
+      if (plan.enabled.length === 0) throw new NodeHasNoEnabledNicError(node.name);
+      if (plan.bootMac && !plan.enabled.includes(plan.bootMac)) {
+        throw new ValidationError(
+          `body.boot_mac: ${plan.bootMac} is not an enabled NIC of node ${node.name}`,
+        );
+      }
+
+      step = "looking for Ironic resources that already hold our name or MACs";
+      const [byName, ...ports] = await Promise.all([
+        byNameLookup,
+        ...plan.macs.map((mac) => ironic.getPortByAddress(mac)),
+      ]);
+      const candidates = new Map<string, { node: IronicNode; holds: string }>();
+      if (byName) candidates.set(byName.uuid, { node: byName, holds: `the name ${node.name}` });
+      const ownerIds = [...new Set(ports.flatMap((port) => (port ? [port.node_uuid] : [])))].filter(
+        (uuid) => !candidates.has(uuid),
+      );
+      const owners = await Promise.all(ownerIds.map((uuid) => ironic.getNode(uuid)));
+      for (const owner of owners) {
+        const macs = ports.filter((port) => port?.node_uuid === owner.uuid).map((port) => port?.address);
+        candidates.set(owner.uuid, { node: owner, holds: `the MAC ${macs.join(", ")}` });
+      }
+      let existing: IronicNode | undefined;
+      for (const { node: candidate, holds } of candidates.values()) {
+        const ours =
+          candidate.extra.valence_node_uuid === node.uuid ||
+          drivesSameSystem(candidate.driver_info, podm.url, system.resourceUri);
+        if (!ours) {
+          throw new IronicResourceTakenError(
+            `Ironic node ${candidate.uuid}${candidate.name ? ` (${candidate.name})` : ""} already holds ${holds} and drives other hardware`,
+          );
+        }
+        if (existing && existing.uuid !== candidate.uuid) {
+          throw new IronicResourceTakenError(
+            `Ironic nodes ${existing.uuid} and ${candidate.uuid} both drive this system; remove one in Ironic first`,
+          );
+        }
+        existing = candidate;
+      }
+
+      let ironicNode: IronicNode;
+      if (existing) {
+        ironicNode = existing;
+        logger.info("adopting an existing Ironic node", {
+          node_uuid: node.uuid,
+          ironic_node_uuid: existing.uuid,
+        });
+        if (existing.extra.valence_node_uuid !== node.uuid) {
+          step = "marking the adopted Ironic node as ours";
+          ironicNode = await ironic.updateNode(existing.uuid, [
+            { op: "add", path: "/extra/valence_node_uuid", value: node.uuid },
+            { op: "add", path: "/extra/valence_podm_id", value: node.podm_id },
+          ]);
+        }
+      } else {
+        step = "creating the Ironic node";
+        ironicNode = await ironic.createNode(
+          buildIronicNode({
+            node,
+            system,
+            podmUrl: podm.url,
+            podmVerifyCa: podm.verify_ca,
+            credentials,
+            options,
+            defaultResourceClass: this.deps.defaultResourceClass,
+          }),
+        );
+        createdNode = ironicNode.uuid;
+      }
+
+      // One port after another: Ironic locks the node for every port create.
+      const present = existing
+        ? new Set((await ironic.listPorts({ node_uuid: ironicNode.uuid })).map((p) => p.address))
+        : new Set<string>();
+      for (const mac of plan.macs) {
+        if (present.has(mac)) continue;
+        step = `creating the Ironic port ${mac}`;
+        const port = await ironic.createPort({
+          node_uuid: ironicNode.uuid,
+          address: mac,
+          pxe_enabled: mac === plan.bootMac,
+          extra: { valence_node_uuid: node.uuid },
+        });
+        createdPorts.push(port.uuid);
+      }
+
+      const waitMs = () =>
+        Math.max(1_000, Math.min(options.wait_timeout * 1000, context.remainingMs() - ROLLBACK_RESERVE_MS));
+      if ((options.manage || options.provide) && ironicNode.provision_state === "enroll") {
+        step = "moving the Ironic node to manageable (Ironic verifies the BMC)";
+        await ironic.setProvisionState(ironicNode.uuid, "manage");
+        ironicNode = await ironic.waitForProvisionState(ironicNode.uuid, {
+          target: "manageable",
+          timeoutMs: waitMs(),
+        });
+      }
+      if (options.provide && ironicNode.provision_state === "manageable") {
+        step = "moving the Ironic node to available";
+        await ironic.setProvisionState(ironicNode.uuid, "provide");
+        ironicNode = await ironic.waitForProvisionState(ironicNode.uuid, {
+          target: "available",
+          timeoutMs: waitMs(),
+        });
+      }
+
+      step = "recording the registration";
+      const registered = await this.deps.nodes.update(
+        node.uuid,
+        { version: marked.version },
+        {
+          managed_by: "ironic",
+          ironic_node_uuid: ironicNode.uuid,
+          registered_at: this.now().toISOString(),
+          intent: null,
+          hardware: system.hardware,
+          resource_uri: system.resourceUri,
+        },
+      );
+      logger.info("node registered", {
+        node_uuid: node.uuid,
+        ironic_node_uuid: ironicNode.uuid,
+        adopted: Boolean(existing),
+        ports: createdPorts.length,
+        provision_state: ironicNode.provision_state,
+        principal: context.principal,
+      });
+      return { node: registered, ironic: this.view(ironicNode) };
+    } catch (error) {
+      const undone = await this.rollback(ironic, createdNode, createdPorts, context);
+      if (undone.complete) await this.clearIntent(node.uuid, marked.version);
+      const nothingCreated = !createdNode && createdPorts.length === 0;
+      if (nothingCreated && undone.complete && error instanceof ValenceError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new OperationFailedError(
+        "RegistrationFailed",
+        `register of node ${node.name} failed while ${step}: ${message}; ${undone.summary}`,
+        error,
+      );
+    }
+  }
+
+  async unregister(id: string, options: UnregisterNodeInput, context: OperationContext) {
+    const node = await this.deps.finder.find(id);
+    if (node.managed_by !== "ironic" || !node.ironic_node_uuid) throw new NodeNotRegisteredError(node.name);
+    if (node.intent) throw new NodeBusyError(node.name, node.intent.op);
+    const ironicNodeUuid = node.ironic_node_uuid;
+    const marked = await this.markIntent(node, "unregistering", context, ironicNodeUuid);
+    const ironic = await this.driver(context);
+
+    try {
+      const current = await findIronicNode(ironic, ironicNodeUuid);
+      if (current) {
+        const busy = current.instance_uuid !== null || current.provision_state === "active";
+        if (isTransitional(current.provision_state)) {
+          throw new IronicNodeStateError(
+            `Ironic node ${ironicNodeUuid} is ${current.provision_state}; wait for it to settle before unregistering`,
+          );
+        }
+        if (
+          (busy || !DELETABLE_STATES.has(current.provision_state)) &&
+          !current.maintenance &&
+          !options.force
+        ) {
+          throw new IronicNodeStateError(
+            `Ironic node ${ironicNodeUuid} is ${current.provision_state}${current.instance_uuid ? ` with instance ${current.instance_uuid}` : ""}; unregister with {"force": true} to put it in maintenance and delete it`,
+          );
+        }
+        if (options.force && (busy || !DELETABLE_STATES.has(current.provision_state))) {
+          if (!current.maintenance) {
+            await ironic.setMaintenance(
+              ironicNodeUuid,
+              `unregistered by Valence (request ${context.requestId})`,
+            );
+          }
+          if (current.instance_uuid)
+            await ironic.updateNode(ironicNodeUuid, [{ op: "remove", path: "/instance_uuid" }]);
+        }
+        await this.deleteIronicNode(ironic, ironicNodeUuid);
+      }
+      const unregistered = await this.deps.nodes.update(
+        node.uuid,
+        { version: marked.version },
+        { managed_by: "valence", ironic_node_uuid: null, registered_at: null, intent: null },
+      );
+      logger.info("node unregistered", {
+        node_uuid: node.uuid,
+        ironic_node_uuid: ironicNodeUuid,
+        forced: options.force,
+        already_gone: !current,
+        principal: context.principal,
+      });
+      return unregistered;
+    } catch (error) {
+      await this.clearIntent(node.uuid, marked.version);
+      throw error;
+    }
+  }
+
+  /** The node with Ironic's live state when it is registered. */
+  async show(id: string, context: OperationContext): Promise<{ node: Node; ironic?: IronicView | null }> {
+    const node = await this.deps.finder.find(id);
+    if (!node.ironic_node_uuid) return { node };
+    const ironic = await this.driver(context);
+    const live = await findIronicNode(ironic, node.ironic_node_uuid);
+    return { node, ironic: live ? this.view(live) : null };
+  }
+
+  private view(node: IronicNode): IronicView {
+    return {
+      provision_state: node.provision_state,
+      power_state: node.power_state,
+      maintenance: node.maintenance,
+      last_error: node.last_error,
+    };
+  }
+
+  private async driver(context: OperationContext): Promise<IronicDriver> {
+    return (await this.deps.ironic()).withContext({
+      requestId: `req-${context.requestId.match(/^[0-9a-f-]{36}$/i) ? context.requestId : crypto.randomUUID()}`,
+      deadline: () => context.remainingMs() - 2_000,
+    });
+  }
+
+  private async markIntent(node: Node, op: Intent["op"], context: OperationContext, ironicNodeUuid?: string) {
+    try {
+      return await this.deps.nodes.update(
+        node.uuid,
+        { version: node.version, managed_by: node.managed_by, noIntent: true },
+        {
+          intent: {
+            op,
+            request_id: context.requestId,
+            started_at: this.now().toISOString(),
+            ironic_node_uuid: ironicNodeUuid ?? null,
+          },
+        },
+      );
+    } catch (error) {
+      if (error instanceof VersionConflictError) throw new NodeBusyError(node.name, "another request");
+      throw error;
+    }
+  }
+
+  private async clearIntent(uuid: string, version: number): Promise<void> {
+    try {
+      await this.deps.nodes.update(uuid, { version }, { intent: null });
+    } catch (error) {
+      logger.error("could not clear the intent; the reconciler will", {
+        node_uuid: uuid,
+        error: (error as Error).message,
+      });
+    }
+  }
+
+  private async deleteIronicNode(ironic: IronicDriver, uuid: string): Promise<void> {
+    try {
+      await ironic.deleteNode(uuid);
+    } catch (error) {
+      if (error instanceof IronicNodeNotFoundError) return;
+      if (!(error instanceof IronicInvalidStateError)) throw error;
+      // Ironic deletes a node in any resting state once it is in maintenance.
+      await ironic.setMaintenance(uuid, "rollback of a failed register by Valence");
+      await ironic.deleteNode(uuid);
+    }
+  }
+
+  /** Removes what this call created; reports whether everything is gone and what was done. */
+  private async rollback(
+    ironic: IronicDriver,
+    createdNode: string | undefined,
+    createdPorts: string[],
+    context: OperationContext,
+  ) {
+    // The rollback gets its own deadline: the register may have used up the one it had.
+    const undo = ironic.withContext({
+      requestId: `req-${crypto.randomUUID()}`,
+      deadline: () => context.remainingMs(),
+    });
+    try {
+      if (createdNode) {
+        await this.deleteIronicNode(undo, createdNode);
+        return { complete: true, summary: `rolled back: deleted Ironic node ${createdNode} and its ports` };
+      }
+      for (const port of createdPorts) {
+        await undo.deletePort(port).catch((error: unknown) => {
+          if (!(error instanceof IronicPortNotFoundError)) throw error;
+        });
+      }
+      return {
+        complete: true,
+        summary: createdPorts.length
+          ? `rolled back: deleted ${createdPorts.length} Ironic port(s)`
+          : "nothing was created in Ironic",
+      };
+    } catch (error) {
+      logger.error("rollback incomplete", {
+        created_node: createdNode,
+        created_ports: createdPorts,
+        error: (error as Error).message,
+      });
+      return {
+        complete: false,
+        summary: `rollback incomplete (${(error as Error).message}); the reconciler will remove ${createdNode ? `Ironic node ${createdNode}` : `${createdPorts.length} port(s)`}`,
+      };
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import { PodManagerNotFoundError } from "../errors.ts";
+import type { PodManagerClient, PodManagerConnection } from "../redfish/index.ts";
+import type { Credentials, SecretStore } from "../secrets/store.ts";
+import type { PodManager, PodManagerStatus } from "./model.ts";
+import type { PodManagerRepository } from "./repository.ts";
+
+export type PodManagerClientFactory = (connection: PodManagerConnection) => PodManagerClient;
+
+export function connectionOf(
+  podm: PodManager,
+  credentials: Credentials,
+  requestId?: string,
+): PodManagerConnection {
+  return {
+    url: podm.url,
+    username: credentials.username,
+    password: credentials.password,
+    driver: podm.driver,
+    verifyCa: podm.verify_ca,
+    ...(requestId ? { headers: { "X-Request-Id": requestId } } : {}),
+  };
+}
+
+/**
+ * Opens a pod-manager client with the pod manager's credentials, runs `work`, and always closes the client (its
+ * Redfish session).
+ */
+export class PodManagerSessions {
+  constructor(
+    private readonly podManagers: PodManagerRepository,
+    private readonly secrets: SecretStore,
+    private readonly createClient: PodManagerClientFactory,
+  ) {}
+
+  async get(podmId: string): Promise<PodManager> {
+    const podm = await this.podManagers.get(podmId);
+    if (!podm) throw new PodManagerNotFoundError(podmId);
+    return podm;
+  }
+
+  async with<T>(
+    podm: PodManager,
+    requestId: string | undefined,
+    work: (client: PodManagerClient, credentials: Credentials) => Promise<T>,
+  ): Promise<T> {
+    const credentials = await this.secrets.get(podm.credentials_ref);
+    const client = this.createClient(connectionOf(podm, credentials, requestId));
+    try {
+      return await work(client, credentials);
+    } finally {
+      await client.close();
+    }
+  }
+
+  /** For the pod-manager service: `online` when the service root and the credentials work. */
+  probe = async (podm: PodManager, credentials: Credentials): Promise<PodManagerStatus> => {
+    const client = this.createClient(connectionOf(podm, credentials));
+    try {
+      await client.probe();
+      return "online";
+    } catch {
+      return "offline";
+    } finally {
+      await client.close();
+    }
+  };
+}

@@ -1,0 +1,176 @@
+import { z } from "zod/mini";
+import { formatIssue } from "../validation.ts";
+import { PodManagerResponseError } from "./errors.ts";
+
+/**
+ * The parts of Redfish resources Valence reads, DMTF and Intel RSD 2.x. Only what we use is declared; objects
+ * drop unknown keys, and optional fields accept `null` because real services send `"Model": null` freely.
+ */
+
+function optional<T extends z.ZodMiniType>(schema: T) {
+  return z.optional(z.nullable(schema));
+}
+
+export const LinkSchema = z.object({ "@odata.id": z.string() });
+export type Link = z.infer<typeof LinkSchema>;
+const LinksSchema = optional(z.array(LinkSchema));
+
+const StatusSchema = optional(z.object({ State: optional(z.string()), Health: optional(z.string()) }));
+
+export const ServiceRootSchema = z.object({
+  Id: optional(z.string()),
+  RedfishVersion: optional(z.string()),
+  UUID: optional(z.string()),
+  Systems: optional(LinkSchema),
+  Nodes: optional(LinkSchema),
+  CompositionService: optional(LinkSchema),
+});
+
+const CapabilitySchema = z.object({ UseCase: optional(z.string()) });
+
+export const CollectionSchema = z.object({
+  Members: z.array(LinkSchema),
+  "@Redfish.CollectionCapabilities": optional(
+    z.object({ Capabilities: optional(z.array(CapabilitySchema)) }),
+  ),
+});
+
+export const BootSchema = z.object({
+  BootSourceOverrideEnabled: optional(z.string()),
+  BootSourceOverrideTarget: optional(z.string()),
+  "BootSourceOverrideTarget@Redfish.AllowableValues": optional(z.array(z.string())),
+});
+
+const ResetActionSchema = z.object({
+  target: z.string(),
+  "ResetType@Redfish.AllowableValues": optional(z.array(z.string())),
+});
+export type ResetAction = z.infer<typeof ResetActionSchema>;
+
+export const SystemSchema = z.object({
+  "@odata.id": optional(z.string()),
+  Id: z.string(),
+  Name: optional(z.string()),
+  UUID: optional(z.string()),
+  SystemType: optional(z.string()),
+  PowerState: optional(z.string()),
+  Status: StatusSchema,
+  Boot: optional(BootSchema),
+  ProcessorSummary: optional(z.object({ Count: optional(z.number()), CoreCount: optional(z.number()) })),
+  MemorySummary: optional(z.object({ TotalSystemMemoryGiB: optional(z.number()) })),
+  Processors: optional(LinkSchema),
+  Memory: optional(LinkSchema),
+  EthernetInterfaces: optional(LinkSchema),
+  Storage: optional(LinkSchema),
+  SimpleStorage: optional(LinkSchema),
+  Links: optional(z.object({ ResourceBlocks: LinksSchema })),
+  Actions: optional(z.object({ "#ComputerSystem.Reset": optional(ResetActionSchema) })),
+});
+export type RedfishSystem = z.infer<typeof SystemSchema>;
+
+/** A DMTF ResourceBlock: its devices are arrays of links, not collections. */
+export const ResourceBlockSchema = z.object({
+  Processors: LinksSchema,
+  Memory: LinksSchema,
+  EthernetInterfaces: LinksSchema,
+  Drives: LinksSchema,
+  Storage: LinksSchema,
+  SimpleStorage: LinksSchema,
+  ComputerSystems: LinksSchema,
+});
+export type ResourceBlock = z.infer<typeof ResourceBlockSchema>;
+
+export const ProcessorSchema = z.object({
+  ProcessorType: optional(z.string()),
+  ProcessorArchitecture: optional(z.string()),
+  InstructionSet: optional(z.string()),
+  TotalCores: optional(z.number()),
+  Model: optional(z.string()),
+  Status: StatusSchema,
+});
+export type Processor = z.infer<typeof ProcessorSchema>;
+
+export const MemorySchema = z.object({ CapacityMiB: optional(z.number()), Status: StatusSchema });
+export type Memory = z.infer<typeof MemorySchema>;
+
+export const EthernetInterfaceSchema = z.object({
+  MACAddress: optional(z.string()),
+  PermanentMACAddress: optional(z.string()),
+  Status: StatusSchema,
+});
+export type EthernetInterface = z.infer<typeof EthernetInterfaceSchema>;
+
+/** RSD 2.x remote targets report `CapacityGiB`; DMTF drives report `CapacityBytes`. */
+export const DriveSchema = z.object({
+  CapacityBytes: optional(z.number()),
+  CapacityGiB: optional(z.number()),
+  Status: StatusSchema,
+});
+export type Drive = z.infer<typeof DriveSchema>;
+
+export const StorageSchema = z.object({ Drives: LinksSchema });
+
+export const SimpleStorageSchema = z.object({
+  Devices: optional(z.array(z.object({ CapacityBytes: optional(z.number()), Status: StatusSchema }))),
+});
+
+/** An Intel RSD 2.x ComposedNode. `Processors`/`Memory` here are summaries; the devices are under `Links`. */
+export const ComposedNodeSchema = z.object({
+  Id: z.string(),
+  Name: optional(z.string()),
+  UUID: optional(z.string()),
+  PowerState: optional(z.string()),
+  ComposedNodeState: optional(z.string()),
+  Boot: optional(BootSchema),
+  Processors: optional(z.object({ Count: optional(z.number()) })),
+  Memory: optional(z.object({ TotalSystemMemoryGiB: optional(z.number()) })),
+  Links: z.object({
+    ComputerSystem: LinkSchema,
+    Processors: LinksSchema,
+    Memory: LinksSchema,
+    EthernetInterfaces: LinksSchema,
+    LocalDrives: LinksSchema,
+    RemoteDrives: LinksSchema,
+  }),
+  Actions: optional(z.object({ "#ComposedNode.Reset": optional(ResetActionSchema) })),
+});
+export type ComposedNode = z.infer<typeof ComposedNodeSchema>;
+
+/**
+ * Parse one Redfish resource. A shape we cannot use is the pod manager's fault, so it is a 502 naming the request
+ * and every bad field: "GET /redfish/v1/Systems/1: field Id missing".
+ */
+export function parseResource<S extends z.ZodMiniType>(
+  schema: S,
+  body: unknown,
+  request: string,
+  podManager: string,
+): z.infer<S> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new PodManagerResponseError(podManager, `${request}: expected a JSON object`, {
+      cause: result.error,
+    });
+  }
+  const problems = result.error.issues.map((issue) => describeIssue(issue, body));
+  throw new PodManagerResponseError(podManager, `${request}: ${problems.join("; ")}`, {
+    cause: result.error,
+  });
+}
+
+function describeIssue(issue: z.core.$ZodIssue, body: unknown): string {
+  const field = issue.path.map(String).join(".");
+  if (issue.code === "invalid_type" && valueAt(body, issue.path) === undefined)
+    return `field ${field} missing`;
+  return `field ${formatIssue(issue, body)}`;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current = root;
+  for (const key of path) {
+    if (current === null || typeof current !== "object" || !Object.hasOwn(current, key)) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}

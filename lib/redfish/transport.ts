@@ -1,0 +1,260 @@
+import type { Dispatcher } from "undici";
+import { PodManagerAuthError, PodManagerResponseError, PodManagerUnreachableError } from "./errors.ts";
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+const SESSIONS_PATH = "/redfish/v1/SessionService/Sessions";
+const MAX_UPSTREAM_MESSAGE = 300;
+
+export interface TransportOptions {
+  url: string;
+  username: string;
+  password: string;
+  verifyCa: boolean;
+  timeoutMs?: number;
+  headers?: Record<string, string>;
+  fetch?: typeof fetch;
+}
+
+export interface RedfishResponse {
+  method: string;
+  path: string;
+  status: number;
+  headers: Headers;
+  /** Parsed JSON, or `undefined` for an empty body. */
+  body: unknown;
+}
+
+interface RequestOptions {
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** The service root and session creation are read without credentials, as Redfish requires. */
+  auth?: boolean;
+}
+
+type AuthState = { kind: "session"; token: string; location?: string } | { kind: "basic" };
+
+/**
+ * HTTP to one pod manager: authentication (Redfish session, Basic when sessions are refused), per-request
+ * timeouts, TLS verification, and the mapping of transport failures to the client's errors. It returns every
+ * HTTP status except 401/403 to the caller, which knows what a 404 or 409 means for its operation.
+ */
+export class RedfishTransport {
+  /** The pod manager as named in error details: its origin only, never credentials. */
+  readonly podManager: string;
+  private readonly origin: string;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch;
+  private auth?: Promise<AuthState>;
+  private dispatcher?: Promise<Dispatcher>;
+  private sessionToken?: string;
+
+  constructor(private readonly options: TransportOptions) {
+    const url = new URL(options.url);
+    // Redfish paths are absolute, so only the origin of the configured URL matters.
+    this.origin = url.origin;
+    this.podManager = url.origin;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  /** A Location header or `@odata.id` as a path on this pod manager (services often report internal hosts). */
+  toPath(reference: string): string {
+    const path = new URL(reference, this.origin).pathname;
+    return path.length > 1 ? path.replace(/\/+$/, "") : path;
+  }
+
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<RedfishResponse> {
+    const headers = this.baseHeaders(options.headers);
+    if (options.body !== undefined) headers["Content-Type"] = "application/json";
+    if (options.auth !== false) {
+      const auth = await this.authenticate();
+      if (auth.kind === "session") headers["X-Auth-Token"] = auth.token;
+      else headers.Authorization = this.basicHeader();
+    }
+    const response = await this.send(method, path, headers, options.body);
+    if (response.status === 401 || response.status === 403) {
+      throw new PodManagerAuthError(this.podManager, `${method} ${path}`, response.status);
+    }
+    return response;
+  }
+
+  /** GET that must succeed; anything but 2xx is an upstream error naming the path. */
+  async get(path: string): Promise<unknown> {
+    const response = await this.request("GET", path);
+    if (!isSuccess(response.status)) throw this.statusError(response);
+    return response.body;
+  }
+
+  /** An error for an unexpected status, with the pod manager's own message (secrets removed). */
+  statusError(response: RedfishResponse): PodManagerResponseError {
+    const message = this.upstreamMessage(response.body);
+    return new PodManagerResponseError(
+      this.podManager,
+      `${response.method} ${response.path} answered ${response.status}${message ? `: ${message}` : ""}`,
+    );
+  }
+
+  /** The human message of a Redfish error body, shortened and scrubbed of anything we sent as a secret. */
+  upstreamMessage(body: unknown): string | undefined {
+    if (typeof body !== "object" || body === null) return undefined;
+    const error = (body as { error?: unknown }).error;
+    if (typeof error !== "object" || error === null) return undefined;
+    const { message, "@Message.ExtendedInfo": extended } = error as Record<string, unknown>;
+    const parts = Array.isArray(extended)
+      ? extended
+          .map((info) =>
+            typeof info === "object" && info !== null ? (info as { Message?: unknown }).Message : "",
+          )
+          .filter((text): text is string => typeof text === "string" && text.length > 0)
+      : [];
+    const text = parts.length > 0 ? parts.join("; ") : typeof message === "string" ? message : "";
+    if (!text) return undefined;
+    const scrubbed = this.redact(text);
+    return scrubbed.length > MAX_UPSTREAM_MESSAGE
+      ? `${scrubbed.slice(0, MAX_UPSTREAM_MESSAGE)}...`
+      : scrubbed;
+  }
+
+  /** Deletes the Redfish session, if one was opened. Best effort: the session times out on its own anyway. */
+  async close(): Promise<void> {
+    const pending = this.auth;
+    this.auth = undefined;
+    if (pending) {
+      const auth = await pending.catch(() => undefined);
+      if (auth?.kind === "session" && auth.location) {
+        const headers = this.baseHeaders({ "X-Auth-Token": auth.token });
+        await this.send("DELETE", this.toPath(auth.location), headers, undefined).catch(() => undefined);
+      }
+    }
+    const dispatcher = this.dispatcher;
+    this.dispatcher = undefined;
+    if (dispatcher) await (await dispatcher).close();
+  }
+
+  private authenticate(): Promise<AuthState> {
+    if (!this.auth) {
+      this.auth = this.openSession();
+      // A failed login must not stick: the next call tries again.
+      this.auth.catch(() => {
+        this.auth = undefined;
+      });
+    }
+    return this.auth;
+  }
+
+  private async openSession(): Promise<AuthState> {
+    const body = { UserName: this.options.username, Password: this.options.password };
+    const headers = this.baseHeaders({ "Content-Type": "application/json" });
+    const response = await this.send("POST", SESSIONS_PATH, headers, body);
+    if (response.status === 401 || response.status === 403) {
+      throw new PodManagerAuthError(this.podManager, `POST ${SESSIONS_PATH}`, response.status);
+    }
+    const token = response.headers.get("x-auth-token");
+    if (isSuccess(response.status) && token) {
+      this.sessionToken = token;
+      return { kind: "session", token, location: response.headers.get("location") ?? undefined };
+    }
+    // Sessions refused (405, 404, 400, 501, or a 2xx without a token): Redfish allows Basic instead.
+    if (
+      isSuccess(response.status) ||
+      (response.status >= 400 && response.status < 500) ||
+      response.status === 501
+    ) {
+      return { kind: "basic" };
+    }
+    throw this.statusError(response);
+  }
+
+  /** The connection's own headers (e.g. a request id) go on every request, under the ones Redfish needs. */
+  private baseHeaders(extra?: Record<string, string>): Record<string, string> {
+    return { ...this.options.headers, ...extra, Accept: "application/json", "OData-Version": "4.0" };
+  }
+
+  private basicHeader(): string {
+    return `Basic ${Buffer.from(`${this.options.username}:${this.options.password}`).toString("base64")}`;
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: unknown,
+  ): Promise<RedfishResponse> {
+    const init: RequestInit & { dispatcher?: Dispatcher } = {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(this.timeoutMs),
+      redirect: "manual",
+    };
+    if (!this.options.verifyCa) init.dispatcher = await this.insecureDispatcher();
+    let text: string;
+    let response: Response;
+    try {
+      response = await this.fetchImpl(new URL(path, this.origin), init as RequestInit);
+      text = await response.text();
+    } catch (error) {
+      // The raw error stays out of `cause`: it is logged, and socket errors may quote what was being sent.
+      throw new PodManagerUnreachableError(this.podManager, this.describeFailure(error, method, path));
+    }
+    return {
+      method,
+      path,
+      status: response.status,
+      headers: response.headers,
+      body: this.parseBody(text, method, path, response.status),
+    };
+  }
+
+  private parseBody(text: string, method: string, path: string, status: number): unknown {
+    if (text.trim() === "") return undefined;
+    try {
+      return JSON.parse(text);
+    } catch {
+      // An error page in HTML is still an error with a status worth reporting; a 2xx must be JSON.
+      if (!isSuccess(status)) return undefined;
+      throw new PodManagerResponseError(
+        this.podManager,
+        `${method} ${path} answered ${status} with a body that is not JSON`,
+      );
+    }
+  }
+
+  /** Undici is loaded only when a pod manager needs it, to keep it off the cold-start path of the others. */
+  private insecureDispatcher(): Promise<Dispatcher> {
+    this.dispatcher ??= import("undici").then(
+      ({ Agent }) => new Agent({ connect: { rejectUnauthorized: false } }),
+    );
+    return this.dispatcher;
+  }
+
+  private describeFailure(error: unknown, method: string, path: string): string {
+    if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
+      return `${method} ${path} timed out after ${this.timeoutMs} ms`;
+    }
+    // fetch wraps the socket error: "fetch failed" with the useful part (ECONNREFUSED, ENOTFOUND) in the cause.
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    const text = message || (typeof code === "string" ? code : "request failed");
+    return this.redact(typeof code === "string" && !text.includes(code) ? `${code}: ${text}` : text);
+  }
+
+  /** Removes the password, the Basic header value and the session token from text that may echo them. */
+  redact(text: string): string {
+    const secrets = [
+      this.options.password,
+      this.basicHeader().slice("Basic ".length),
+      this.sessionToken ?? "",
+    ];
+    let result = text;
+    for (const secret of secrets) {
+      if (secret.length >= 3) result = result.split(secret).join("***");
+    }
+    return result;
+  }
+}
+
+export function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
+}

@@ -1,0 +1,190 @@
+/**
+ * The emulator's hardware: a pool of resource blocks. One inventory is shown through DMTF composition, RSD nodes,
+ * or both; a composed system is one compute block plus any drive blocks.
+ */
+
+export interface ProcessorSpec {
+  model: string;
+  cores: number;
+  threads?: number;
+  /** Redfish `InstructionSet`. @default "x86-64" */
+  instructionSet?: string;
+  speedMHz?: number;
+  manufacturer?: string;
+}
+
+export interface DimmSpec {
+  capacityMiB: number;
+  speedMHz?: number;
+}
+
+export interface NicSpec {
+  /** Derived from the block's and the NIC's position when absent, so it is stable across runs. */
+  mac?: string;
+  speedMbps?: number;
+}
+
+export interface DriveSpec {
+  capacityBytes: number;
+  protocol?: string;
+  mediaType?: string;
+  model?: string;
+}
+
+export interface ComputeBlockSpec {
+  id: string;
+  processors: ProcessorSpec[];
+  memory: DimmSpec[];
+  nics: NicSpec[];
+  /** Onboard drives, composed with the block. */
+  drives?: DriveSpec[];
+}
+
+export interface DriveBlockSpec {
+  id: string;
+  drives: DriveSpec[];
+}
+
+export interface InventorySpec {
+  computeBlocks: ComputeBlockSpec[];
+  driveBlocks: DriveBlockSpec[];
+}
+
+export interface Member<T> {
+  /** Unique across the inventory, so a member can also be addressed under the system that uses it. */
+  id: string;
+  spec: T;
+}
+
+export interface Block {
+  id: string;
+  kind: "compute" | "storage";
+  processors: Member<ProcessorSpec>[];
+  memory: Member<DimmSpec>[];
+  nics: Member<NicSpec & { mac: string }>[];
+  drives: Member<DriveSpec>[];
+}
+
+const GB = 1_000_000_000;
+const xeon = (cores: number): ProcessorSpec => ({
+  model: `Intel(R) Xeon(R) Gold ${cores === 8 ? "6134" : "6142"} CPU`,
+  cores,
+  threads: cores * 2,
+  instructionSet: "x86-64",
+  speedMHz: 3200,
+  manufacturer: "Intel(R) Corporation",
+});
+const dimms = (count: number, capacityMiB: number): DimmSpec[] =>
+  Array.from({ length: count }, () => ({ capacityMiB, speedMHz: 2666 }));
+const nics = (count: number): NicSpec[] => Array.from({ length: count }, () => ({ speedMbps: 25_000 }));
+const ssd = (gigabytes: number): DriveSpec => ({
+  capacityBytes: gigabytes * GB,
+  protocol: "NVMe",
+  mediaType: "SSD",
+  model: "Emulated NVMe SSD",
+});
+
+/** Four compute blocks (three x86-64, one AArch64; 2–4 NICs each) and three drive blocks. */
+export function defaultInventory(): InventorySpec {
+  return {
+    computeBlocks: [
+      {
+        id: "ComputeBlock1",
+        processors: [xeon(8), xeon(8)],
+        memory: dimms(4, 16_384),
+        nics: nics(2),
+        drives: [ssd(240)],
+      },
+      {
+        id: "ComputeBlock2",
+        processors: [xeon(8), xeon(8)],
+        memory: dimms(4, 16_384),
+        nics: nics(3),
+        drives: [ssd(240)],
+      },
+      {
+        id: "ComputeBlock3",
+        processors: [xeon(16), xeon(16)],
+        memory: dimms(8, 32_768),
+        nics: nics(4),
+        drives: [ssd(480)],
+      },
+      {
+        id: "ComputeBlock4",
+        processors: [
+          {
+            model: "Ampere(R) Altra(R) Q80-30",
+            cores: 80,
+            threads: 80,
+            instructionSet: "ARM-A64",
+            speedMHz: 3000,
+            manufacturer: "Ampere(R)",
+          },
+        ],
+        memory: dimms(8, 16_384),
+        nics: nics(2),
+        drives: [ssd(480)],
+      },
+    ],
+    driveBlocks: [
+      { id: "DriveBlock1", drives: [ssd(960)] },
+      { id: "DriveBlock2", drives: [ssd(960)] },
+      { id: "DriveBlock3", drives: [ssd(1920), ssd(1920)] },
+    ],
+  };
+}
+
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+
+function hex(value: number): string {
+  return value.toString(16).toUpperCase().padStart(2, "0");
+}
+
+/** Locally administered (02:), with letters so that clients must lower-case them: 02:5A:E0:00:<block>:<nic>. */
+function derivedMac(blockNumber: number, nicNumber: number): string {
+  return `02:5A:E0:${hex(blockNumber >> 8)}:${hex(blockNumber & 0xff)}:${hex(nicNumber)}`;
+}
+
+/**
+ * Gives every member an id and every NIC a MAC, and refuses an inventory where two NICs would share a MAC or two
+ * things an id: composed systems must have unique, deterministic MACs, since Ironic ports are keyed by them.
+ */
+export function buildInventory(spec: InventorySpec): Block[] {
+  const blocks: Block[] = [];
+  const ids = new Set<string>();
+  const macs = new Set<string>();
+  const claim = (id: string) => {
+    if (!/^[A-Za-z0-9_.-]+$/.test(id)) throw new Error(`inventory: id ${JSON.stringify(id)} is not URL-safe`);
+    if (ids.has(id)) throw new Error(`inventory: duplicate id ${id}`);
+    ids.add(id);
+    return id;
+  };
+  spec.computeBlocks.forEach((block, blockIndex) => {
+    blocks.push({
+      id: claim(block.id),
+      kind: "compute",
+      processors: block.processors.map((cpu, i) => ({ id: claim(`${block.id}-CPU${i}`), spec: cpu })),
+      memory: block.memory.map((dimm, i) => ({ id: claim(`${block.id}-DIMM${i}`), spec: dimm })),
+      nics: block.nics.map((nic, i) => {
+        const mac = (nic.mac ?? derivedMac(blockIndex + 1, i)).toUpperCase().replaceAll("-", ":");
+        if (!MAC.test(mac))
+          throw new Error(`inventory: ${block.id} NIC ${i}: ${nic.mac} is not a MAC address`);
+        if (macs.has(mac)) throw new Error(`inventory: MAC ${mac} appears twice`);
+        macs.add(mac);
+        return { id: claim(`${block.id}-NIC${i}`), spec: { ...nic, mac } };
+      }),
+      drives: (block.drives ?? []).map((drive, i) => ({ id: claim(`${block.id}-Drive${i}`), spec: drive })),
+    });
+  });
+  for (const block of spec.driveBlocks) {
+    blocks.push({
+      id: claim(block.id),
+      kind: "storage",
+      processors: [],
+      memory: [],
+      nics: [],
+      drives: block.drives.map((drive, i) => ({ id: claim(`${block.id}-Drive${i}`), spec: drive })),
+    });
+  }
+  return blocks;
+}

@@ -1,0 +1,565 @@
+import type { Block, Member } from "./inventory.ts";
+import {
+  BOOT_MODES,
+  BOOT_TARGETS,
+  type Composition,
+  type EmulatorMode,
+  type Pod,
+  RESET_TYPES,
+} from "./pod.ts";
+
+/**
+ * The Redfish representations of the emulator's state. Device resources live in their resource blocks; a composed
+ * system's collections point there in DMTF style (as DMTF's composability mockup does), or at aliases under the
+ * system in RSD style (as an RSD PODM shows them). Both addresses always answer.
+ */
+
+export const ROOT = "/redfish/v1/";
+export const SYSTEMS = "/redfish/v1/Systems";
+export const NODES = "/redfish/v1/Nodes";
+export const BLOCKS = "/redfish/v1/CompositionService/ResourceBlocks";
+export const SESSIONS = "/redfish/v1/SessionService/Sessions";
+export const MANAGER = "/redfish/v1/Managers/PodManager";
+export const CHASSIS = "/redfish/v1/Chassis/Pod";
+const ZONE = "/redfish/v1/CompositionService/ResourceZones/1";
+const SERVICE_UUID = "6f1c2a4e-7a1e-4c3b-9d2e-000000000001";
+
+export type DeviceKind = "Processors" | "Memory" | "EthernetInterfaces" | "Drives";
+export type Json = Record<string, unknown>;
+
+export interface View {
+  mode: EmulatorMode;
+  pod: Pod;
+  sessionsEnabled: boolean;
+  disabledMacs: ReadonlySet<string>;
+}
+
+const link = (path: string) => ({ "@odata.id": path });
+const ok = { State: "Enabled", Health: "OK" };
+
+export const hasDmtf = (mode: EmulatorMode) => mode !== "rsd";
+export const hasRsd = (mode: EmulatorMode) => mode !== "dmtf";
+
+export function systemPath(composition: Composition): string {
+  return `${SYSTEMS}/${composition.systemId}`;
+}
+
+export function nodePath(composition: Composition): string {
+  return `${NODES}/${composition.nodeId}`;
+}
+
+export function collection(
+  type: string,
+  path: string,
+  name: string,
+  members: string[],
+  extra: Json = {},
+): Json {
+  return {
+    "@odata.type": `#${type}.${type}`,
+    "@odata.id": path,
+    Name: name,
+    "Members@odata.count": members.length,
+    Members: members.map(link),
+    ...extra,
+  };
+}
+
+export function serviceRoot(view: View): Json {
+  return {
+    "@odata.type": "#ServiceRoot.v1_11_0.ServiceRoot",
+    "@odata.id": ROOT,
+    Id: "RootService",
+    Name: "Valence Redfish pod manager emulator",
+    RedfishVersion: "1.15.0",
+    UUID: SERVICE_UUID,
+    Systems: link(SYSTEMS),
+    Chassis: link("/redfish/v1/Chassis"),
+    Managers: link("/redfish/v1/Managers"),
+    SessionService: link("/redfish/v1/SessionService"),
+    ...(hasDmtf(view.mode) ? { CompositionService: link("/redfish/v1/CompositionService") } : {}),
+    ...(hasRsd(view.mode) ? { Nodes: link(NODES) } : {}),
+    Links: { Sessions: link(SESSIONS) },
+  };
+}
+
+export function sessionService(view: View): Json {
+  return {
+    "@odata.type": "#SessionService.v1_1_8.SessionService",
+    "@odata.id": "/redfish/v1/SessionService",
+    Id: "SessionService",
+    Name: "Session Service",
+    ServiceEnabled: view.sessionsEnabled,
+    SessionTimeout: 1800,
+    Sessions: link(SESSIONS),
+  };
+}
+
+export function session(id: string, userName: string): Json {
+  return {
+    "@odata.type": "#Session.v1_3_0.Session",
+    "@odata.id": `${SESSIONS}/${id}`,
+    Id: id,
+    Name: "User Session",
+    UserName: userName,
+  };
+}
+
+export function systemsCollection(view: View): Json {
+  const members = [...view.pod.compositions.values()].map(systemPath);
+  if (!hasDmtf(view.mode))
+    return collection("ComputerSystemCollection", SYSTEMS, "Computer System Collection", members);
+  const capability = (object: string, useCase: string) => ({
+    CapabilitiesObject: link(`${SYSTEMS}/${object}`),
+    UseCase: useCase,
+    Links: { TargetCollection: link(SYSTEMS), RelatedItem: [link(ZONE)] },
+  });
+  return collection("ComputerSystemCollection", SYSTEMS, "Computer System Collection", members, {
+    "@Redfish.CollectionCapabilities": {
+      "@odata.type": "#CollectionCapabilities.v1_4_1.CollectionCapabilities",
+      Capabilities: [
+        capability("Capabilities", "ComputerSystemComposition"),
+        capability("ConstrainedCompositionCapabilities", "ComputerSystemConstrainedComposition"),
+      ],
+    },
+  });
+}
+
+/** The capabilities objects DSP2050 clients read to learn what a POST to Systems may contain. */
+export function capabilities(kind: "Capabilities" | "ConstrainedCompositionCapabilities"): Json {
+  const common = {
+    "@odata.type": "#ComputerSystem.v1_20_0.ComputerSystem",
+    "@odata.id": `${SYSTEMS}/${kind}`,
+    Id: kind,
+    Name:
+      kind === "Capabilities" ? "Specific composition capabilities" : "Constrained composition capabilities",
+    "Name@Redfish.RequiredOnCreate": true,
+    "Description@Redfish.OptionalOnCreate": true,
+    "Boot@Redfish.OptionalOnCreate": true,
+  };
+  if (kind === "Capabilities") {
+    return {
+      ...common,
+      "Links@Redfish.RequiredOnCreate": true,
+      Links: { "ResourceBlocks@Redfish.RequiredOnCreate": true },
+      "@Redfish.ResourceBlockLimits": { MinCompute: 1, MaxCompute: 1, MaxStorage: 8 },
+    };
+  }
+  return {
+    ...common,
+    "Processors@Redfish.OptionalOnCreate": true,
+    Processors: {
+      Members: [
+        {
+          "@Redfish.RequestedCountRequired": true,
+          "TotalCores@Redfish.OptionalOnCreate": true,
+          "Model@Redfish.OptionalOnCreate": true,
+          "InstructionSet@Redfish.OptionalOnCreate": true,
+        },
+      ],
+    },
+    "Memory@Redfish.OptionalOnCreate": true,
+    Memory: {
+      Members: [{ "@Redfish.RequestedCountRequired": true, "CapacityMiB@Redfish.RequiredOnCreate": true }],
+    },
+  };
+}
+
+function devicePath(
+  kind: DeviceKind,
+  member: Member<unknown>,
+  owner: Block,
+  composition?: Composition,
+): string {
+  if (!composition) return `${BLOCKS}/${owner.id}/${kind}/${member.id}`;
+  return kind === "Drives"
+    ? `${systemPath(composition)}/Storage/Local/Drives/${member.id}`
+    : `${systemPath(composition)}/${kind}/${member.id}`;
+}
+
+function blocksOf(composition: Composition): Block[] {
+  return [composition.computeBlock, ...composition.driveBlocks];
+}
+
+/** Paths of a composition's devices, block-style or aliased under its system. */
+export function devicePaths(composition: Composition, kind: DeviceKind, aliased: boolean): string[] {
+  return blocksOf(composition).flatMap((block) =>
+    membersOf(block, kind).map((member) =>
+      devicePath(kind, member, block, aliased ? composition : undefined),
+    ),
+  );
+}
+
+export function membersOf(block: Block, kind: DeviceKind): Member<unknown>[] {
+  switch (kind) {
+    case "Processors":
+      return block.processors;
+    case "Memory":
+      return block.memory;
+    case "EthernetInterfaces":
+      return block.nics;
+    case "Drives":
+      return block.drives;
+  }
+}
+
+function totals(composition: Composition) {
+  const cpus = composition.computeBlock.processors;
+  const memoryMiB = composition.computeBlock.memory.reduce((sum, dimm) => sum + dimm.spec.capacityMiB, 0);
+  return {
+    count: cpus.length,
+    cores: cpus.reduce((sum, cpu) => sum + cpu.spec.cores, 0),
+    threads: cpus.reduce((sum, cpu) => sum + (cpu.spec.threads ?? cpu.spec.cores), 0),
+    model: cpus[0]?.spec.model,
+    memoryGiB: memoryMiB / 1024,
+  };
+}
+
+function boot(composition: Composition): Json {
+  return {
+    BootSourceOverrideEnabled: composition.boot.enabled,
+    BootSourceOverrideTarget: composition.boot.target,
+    "BootSourceOverrideTarget@Redfish.AllowableValues": [...BOOT_TARGETS],
+    BootSourceOverrideMode: composition.boot.mode,
+    "BootSourceOverrideMode@Redfish.AllowableValues": [...BOOT_MODES],
+  };
+}
+
+export function system(view: View, composition: Composition): Json {
+  const path = systemPath(composition);
+  const sum = totals(composition);
+  return {
+    "@odata.type": "#ComputerSystem.v1_20_0.ComputerSystem",
+    "@odata.id": path,
+    Id: composition.systemId,
+    Name: composition.name,
+    Description: composition.description ?? "Composed system",
+    SystemType: "Composed",
+    UUID: composition.uuid,
+    Manufacturer: "Valence",
+    Model: "Emulated composed system",
+    SerialNumber: `EMU-${composition.number.toString().padStart(6, "0")}`,
+    PowerState: composition.powerState,
+    Status: { ...ok, HealthRollup: "OK" },
+    Boot: boot(composition),
+    ProcessorSummary: {
+      Count: sum.count,
+      CoreCount: sum.cores,
+      LogicalProcessorCount: sum.threads,
+      Model: sum.model,
+      Status: ok,
+    },
+    MemorySummary: { TotalSystemMemoryGiB: sum.memoryGiB, Status: ok },
+    Processors: link(`${path}/Processors`),
+    Memory: link(`${path}/Memory`),
+    EthernetInterfaces: link(`${path}/EthernetInterfaces`),
+    Storage: link(`${path}/Storage`),
+    Links: {
+      ...(hasDmtf(view.mode)
+        ? { ResourceBlocks: blocksOf(composition).map((block) => link(`${BLOCKS}/${block.id}`)) }
+        : {}),
+      Chassis: [link(CHASSIS)],
+      ManagedBy: [link(MANAGER)],
+    },
+    Actions: {
+      "#ComputerSystem.Reset": {
+        target: `${path}/Actions/ComputerSystem.Reset`,
+        "ResetType@Redfish.AllowableValues": [...RESET_TYPES],
+      },
+    },
+  };
+}
+
+/** A system's device collection: block paths in DMTF modes, aliases in RSD mode. */
+export function systemCollection(
+  view: View,
+  composition: Composition,
+  kind: Exclude<DeviceKind, "Drives">,
+): Json {
+  const types = {
+    Processors: ["ProcessorCollection", "Processors Collection"],
+    Memory: ["MemoryCollection", "Memory Collection"],
+    EthernetInterfaces: ["EthernetInterfaceCollection", "Ethernet Interface Collection"],
+  } as const;
+  const [type, name] = types[kind];
+  const members = devicePaths(composition, kind, !hasDmtf(view.mode));
+  return collection(type, `${systemPath(composition)}/${kind}`, name, members);
+}
+
+export function systemStorageCollection(view: View, composition: Composition): Json {
+  const path = `${systemPath(composition)}/Storage`;
+  const withDrives = blocksOf(composition).filter((block) => block.drives.length > 0);
+  const members = hasDmtf(view.mode)
+    ? withDrives.map((block) => `${BLOCKS}/${block.id}/Storage/Local`)
+    : withDrives.length > 0
+      ? [`${path}/Local`]
+      : [];
+  return collection("StorageCollection", path, "Storage Collection", members);
+}
+
+/** The aggregated storage of an RSD-style system: every drive of its blocks. */
+export function systemStorage(composition: Composition): Json {
+  const drives = devicePaths(composition, "Drives", true);
+  return storage(`${systemPath(composition)}/Storage/Local`, drives);
+}
+
+export function blockStorage(block: Block): Json {
+  return storage(
+    `${BLOCKS}/${block.id}/Storage/Local`,
+    block.drives.map((drive) => devicePath("Drives", drive, block)),
+  );
+}
+
+function storage(path: string, drives: string[]): Json {
+  return {
+    "@odata.type": "#Storage.v1_8_0.Storage",
+    "@odata.id": path,
+    Id: "Local",
+    Name: "Local Storage",
+    Status: ok,
+    "Drives@odata.count": drives.length,
+    Drives: drives.map(link),
+  };
+}
+
+export function node(composition: Composition): Json {
+  const path = nodePath(composition);
+  const sum = totals(composition);
+  const failed = composition.nodeState === "Failed";
+  return {
+    "@odata.type": "#ComposedNode.v1_1_0.ComposedNode",
+    "@odata.id": path,
+    Id: composition.nodeId,
+    Name: composition.name,
+    Description: composition.description ?? "Composed node",
+    SystemType: "Logical",
+    UUID: composition.uuid,
+    PowerState: composition.powerState,
+    Status: failed
+      ? { State: "Enabled", Health: "Critical", HealthRollup: "Critical" }
+      : { ...ok, HealthRollup: "OK" },
+    ComposedNodeState: composition.nodeState,
+    Processors: { Count: sum.count, Model: sum.model, Status: ok },
+    Memory: { TotalSystemMemoryGiB: sum.memoryGiB, Status: ok },
+    Boot: boot(composition),
+    ClearTPMOnDelete: false,
+    Links: {
+      ComputerSystem: link(systemPath(composition)),
+      Processors: devicePaths(composition, "Processors", true).map(link),
+      Memory: devicePaths(composition, "Memory", true).map(link),
+      EthernetInterfaces: devicePaths(composition, "EthernetInterfaces", true).map(link),
+      LocalDrives: devicePaths(composition, "Drives", true).map(link),
+      RemoteDrives: [],
+      ManagedBy: [link(MANAGER)],
+      Oem: {},
+    },
+    Actions: {
+      "#ComposedNode.Reset": {
+        target: `${path}/Actions/ComposedNode.Reset`,
+        "ResetType@Redfish.AllowableValues": [...RESET_TYPES],
+      },
+      "#ComposedNode.Assemble": { target: `${path}/Actions/ComposedNode.Assemble` },
+    },
+  };
+}
+
+export function nodesCollection(view: View): Json {
+  const members = [...view.pod.compositions.values()].map(nodePath);
+  return collection("ComposedNodeCollection", NODES, "Composed Nodes Collection", members, {
+    Actions: { "#ComposedNodeCollection.Allocate": { target: `${NODES}/Actions/Allocate` } },
+  });
+}
+
+export function compositionService(): Json {
+  return {
+    "@odata.type": "#CompositionService.v1_2_0.CompositionService",
+    "@odata.id": "/redfish/v1/CompositionService",
+    Id: "CompositionService",
+    Name: "Composition Service",
+    Status: ok,
+    ServiceEnabled: true,
+    AllowOverprovisioning: false,
+    AllowZoneAffinity: true,
+    ResourceBlocks: link(BLOCKS),
+    ResourceZones: link("/redfish/v1/CompositionService/ResourceZones"),
+  };
+}
+
+export function zone(view: View): Json {
+  return {
+    "@odata.type": "#Zone.v1_6_0.Zone",
+    "@odata.id": ZONE,
+    Id: "1",
+    Name: "Resource Zone 1",
+    Status: ok,
+    ZoneType: "ZoneOfResourceBlocks",
+    Links: { ResourceBlocks: view.pod.blocks.map((block) => link(`${BLOCKS}/${block.id}`)) },
+  };
+}
+
+export function resourceBlock(view: View, block: Block): Json {
+  const composition = view.pod.compositionOf(block);
+  const paths = (kind: DeviceKind) =>
+    membersOf(block, kind).map((member) => link(devicePath(kind, member, block)));
+  return {
+    "@odata.type": "#ResourceBlock.v1_4_0.ResourceBlock",
+    "@odata.id": `${BLOCKS}/${block.id}`,
+    Id: block.id,
+    Name: block.id,
+    ResourceBlockType: block.kind === "compute" ? ["Compute", "Network"] : ["Storage"],
+    Status: ok,
+    CompositionStatus: {
+      Reserved: false,
+      CompositionState: composition ? "Composed" : "Unused",
+      SharingCapable: false,
+      MaxCompositions: 1,
+      NumberOfCompositions: composition ? 1 : 0,
+    },
+    Processors: paths("Processors"),
+    Memory: paths("Memory"),
+    EthernetInterfaces: paths("EthernetInterfaces"),
+    Drives: paths("Drives"),
+    Storage: block.drives.length > 0 ? [link(`${BLOCKS}/${block.id}/Storage/Local`)] : [],
+    Links: {
+      ComputerSystems: composition ? [link(systemPath(composition))] : [],
+      Chassis: [link(CHASSIS)],
+      Zones: [link(ZONE)],
+    },
+  };
+}
+
+/** One device, at whichever of its two addresses was asked for. */
+export function device(
+  view: View,
+  kind: DeviceKind,
+  block: Block,
+  id: string,
+  path: string,
+): Json | undefined {
+  if (kind === "Processors") {
+    const cpu = block.processors.find((member) => member.id === id);
+    if (!cpu) return undefined;
+    const instructionSet = cpu.spec.instructionSet ?? "x86-64";
+    return {
+      "@odata.type": "#Processor.v1_11_0.Processor",
+      "@odata.id": path,
+      Id: id,
+      Name: "Processor",
+      Socket: `CPU ${block.processors.indexOf(cpu)}`,
+      ProcessorType: "CPU",
+      ProcessorArchitecture: instructionSet.startsWith("ARM") ? "ARM" : "x86",
+      InstructionSet: instructionSet,
+      Manufacturer: cpu.spec.manufacturer ?? "Intel(R) Corporation",
+      Model: cpu.spec.model,
+      MaxSpeedMHz: cpu.spec.speedMHz ?? 2400,
+      TotalCores: cpu.spec.cores,
+      TotalThreads: cpu.spec.threads ?? cpu.spec.cores,
+      Status: ok,
+    };
+  }
+  if (kind === "Memory") {
+    const dimm = block.memory.find((member) => member.id === id);
+    if (!dimm) return undefined;
+    return {
+      "@odata.type": "#Memory.v1_10_0.Memory",
+      "@odata.id": path,
+      Id: id,
+      Name: `DIMM ${block.memory.indexOf(dimm)}`,
+      CapacityMiB: dimm.spec.capacityMiB,
+      MemoryType: "DRAM",
+      MemoryDeviceType: "DDR4",
+      OperatingSpeedMhz: dimm.spec.speedMHz ?? 2666,
+      Status: ok,
+    };
+  }
+  if (kind === "EthernetInterfaces") {
+    const nic = block.nics.find((member) => member.id === id);
+    if (!nic) return undefined;
+    const mac = nic.spec.mac;
+    const disabled = [...view.disabledMacs].some((candidate) => candidate.toUpperCase() === mac);
+    return {
+      "@odata.type": "#EthernetInterface.v1_6_0.EthernetInterface",
+      "@odata.id": path,
+      Id: id,
+      Name: `Ethernet Interface ${block.nics.indexOf(nic)}`,
+      Status: { State: disabled ? "Disabled" : "Enabled", Health: "OK" },
+      InterfaceEnabled: !disabled,
+      LinkStatus: disabled ? "LinkDown" : "LinkUp",
+      PermanentMACAddress: mac,
+      MACAddress: mac,
+      SpeedMbps: nic.spec.speedMbps ?? 10_000,
+      FullDuplex: true,
+      MTUSize: 1500,
+    };
+  }
+  const drive = block.drives.find((member) => member.id === id);
+  if (!drive) return undefined;
+  return {
+    "@odata.type": "#Drive.v1_9_0.Drive",
+    "@odata.id": path,
+    Id: id,
+    Name: `Drive ${block.drives.indexOf(drive)}`,
+    CapacityBytes: drive.spec.capacityBytes,
+    Protocol: drive.spec.protocol ?? "NVMe",
+    MediaType: drive.spec.mediaType ?? "SSD",
+    Model: drive.spec.model ?? "Emulated drive",
+    Status: ok,
+  };
+}
+
+export function manager(view: View): Json {
+  return {
+    "@odata.type": "#Manager.v1_10_0.Manager",
+    "@odata.id": MANAGER,
+    Id: "PodManager",
+    Name: "Pod manager",
+    ManagerType: "Service",
+    UUID: SERVICE_UUID,
+    Model: "Valence Redfish emulator",
+    FirmwareVersion: "1.0.0",
+    PowerState: "On",
+    Status: ok,
+    Links: {
+      ManagerForServers: [...view.pod.compositions.values()].map((c) => link(systemPath(c))),
+      ManagerForChassis: [link(CHASSIS)],
+    },
+  };
+}
+
+export function chassis(view: View): Json {
+  return {
+    "@odata.type": "#Chassis.v1_14_0.Chassis",
+    "@odata.id": CHASSIS,
+    Id: "Pod",
+    Name: "Pod enclosure",
+    ChassisType: "Enclosure",
+    PowerState: "On",
+    Status: ok,
+    Links: {
+      ComputerSystems: [...view.pod.compositions.values()].map((c) => link(systemPath(c))),
+      ManagedBy: [link(MANAGER)],
+    },
+  };
+}
+
+/** The Redfish error body, which sushy and other clients parse for their messages. */
+export function errorBody(message: string, status: number): Json {
+  return {
+    error: {
+      code: "Base.1.0.GeneralError",
+      message,
+      "@Message.ExtendedInfo":
+        status === 401
+          ? []
+          : [
+              {
+                "@odata.type": "#Message.v1_1_1.Message",
+                MessageId: "Base.1.0.GeneralError",
+                Message: message,
+                Severity: "Critical",
+                Resolution: "None",
+              },
+            ],
+    },
+  };
+}

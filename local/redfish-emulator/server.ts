@@ -1,0 +1,652 @@
+import { createHash, randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { buildInventory, defaultInventory, type InventorySpec } from "./inventory.ts";
+import { type Composition, type Demand, type EmulatorMode, Pod, PodError } from "./pod.ts";
+import {
+  BLOCKS,
+  blockStorage,
+  capabilities,
+  chassis,
+  collection,
+  compositionService,
+  type DeviceKind,
+  device,
+  errorBody,
+  hasDmtf,
+  hasRsd,
+  type Json,
+  manager,
+  node,
+  nodePath,
+  nodesCollection,
+  ROOT,
+  resourceBlock,
+  SESSIONS,
+  serviceRoot,
+  session,
+  sessionService,
+  system,
+  systemCollection,
+  systemPath,
+  systemStorage,
+  systemStorageCollection,
+  systemsCollection,
+  type View,
+  zone,
+} from "./resources.ts";
+
+export interface EmulatorOptions {
+  /** @default "127.0.0.1" */
+  host?: string;
+  /** 0 picks a free port. @default 0 */
+  port?: number;
+  /** @default "both" */
+  mode?: EmulatorMode;
+  /** @default "admin" */
+  username?: string;
+  /** @default "admin" */
+  password?: string;
+  /** @default defaultInventory() */
+  inventory?: InventorySpec;
+}
+
+/** Failure injection; tests flip these on the running emulator. */
+export interface EmulatorSwitches {
+  /** Composition (DMTF POST, RSD Allocate) answers 409. */
+  refuseComposition: boolean;
+  /** RSD Assemble answers 500 and leaves the node `Failed`; a DMTF compose answers 500 with nothing allocated. */
+  failAssembly: boolean;
+  /** Added before every response. */
+  latencyMs: number;
+  /** `false`: creating a session answers 405, so clients fall back to Basic. */
+  sessionsEnabled: boolean;
+  /** MACs (any case) whose EthernetInterface shows `Status.State: "Disabled"`. */
+  disabledMacs: Set<string>;
+}
+
+export interface RequestRecord {
+  method: string;
+  /** Without the query string. */
+  path: string;
+  status: number;
+  auth: "none" | "basic" | "session";
+}
+
+/** A composition as a test sees it. */
+export interface EmulatedComposition {
+  systemId: string;
+  systemUri: string;
+  nodeId: string;
+  nodeUri: string;
+  name: string;
+  origin: "dmtf" | "rsd";
+  nodeState: string;
+  powerState: string;
+  boot: { enabled: string; target: string; mode: string };
+  resourceBlocks: string[];
+  /** Lower-case, in the order the system lists them. */
+  macs: string[];
+}
+
+export interface RedfishEmulator {
+  url: string;
+  mode: EmulatorMode;
+  readonly switches: EmulatorSwitches;
+  close(): Promise<void>;
+  composedSystems(): EmulatedComposition[];
+  /** Decomposes behind the client's back (by System or Node id), as another pod-manager user would. */
+  decomposeOutOfBand(index: string): boolean;
+  /** Every request answered, in order. */
+  readonly requests: readonly RequestRecord[];
+  clearRequests(): void;
+  /** Ids of the open Redfish sessions. */
+  sessions(): string[];
+  resourceBlocks(): Array<{ id: string; kind: "compute" | "storage"; composedInto?: string }>;
+  /** Back to a fresh start: no compositions, sessions or log; default switches. */
+  reset(): void;
+}
+
+const defaultSwitches = (): EmulatorSwitches => ({
+  refuseComposition: false,
+  failAssembly: false,
+  latencyMs: 0,
+  sessionsEnabled: true,
+  disabledMacs: new Set(),
+});
+
+interface Reply {
+  status: number;
+  body?: Json;
+  headers?: Record<string, string>;
+}
+
+interface Request {
+  method: string;
+  segments: string[];
+  body: unknown;
+}
+
+const MAX_BODY = 1024 * 1024;
+
+/**
+ * Starts a Redfish pod manager on a local port. Good enough for OpenStack's sushy (and so Ironic) and for
+ * Valence's client: sessions or Basic, composition, power and boot — with switches to make each of them fail.
+ */
+export async function startRedfishEmulator(options: EmulatorOptions = {}): Promise<RedfishEmulator> {
+  const mode = options.mode ?? "both";
+  const username = options.username ?? "admin";
+  const password = options.password ?? "admin";
+  const pod = new Pod(buildInventory(options.inventory ?? defaultInventory()));
+  const switches = defaultSwitches();
+  const sessions = new Map<string, { id: string; userName: string }>();
+  const requests: RequestRecord[] = [];
+  let sessionCounter = 0;
+
+  const view = (): View => ({
+    mode,
+    pod,
+    sessionsEnabled: switches.sessionsEnabled,
+    disabledMacs: switches.disabledMacs,
+  });
+
+  function authOf(request: IncomingMessage): RequestRecord["auth"] | "invalid" {
+    const token = request.headers["x-auth-token"];
+    if (typeof token === "string") {
+      return [...sessions.keys()].includes(token) ? "session" : "invalid";
+    }
+    const header = request.headers.authorization;
+    if (header?.startsWith("Basic ")) {
+      const decoded = Buffer.from(header.slice(6), "base64").toString("utf8");
+      return decoded === `${username}:${password}` ? "basic" : "invalid";
+    }
+    return header ? "invalid" : "none";
+  }
+
+  /** The service root and session login are open, as Redfish requires; everything else needs credentials. */
+  function isPublic(method: string, segments: string[]): boolean {
+    if (method === "GET" && segments.length === 0) return true;
+    return method === "POST" && segments.join("/") === "SessionService/Sessions";
+  }
+
+  async function handle(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
+    const method = incoming.method ?? "GET";
+    const url = new URL(incoming.url ?? "/", "http://emulator");
+    const path = url.pathname;
+    let auth: RequestRecord["auth"] = "none";
+    let reply: Reply;
+    try {
+      if (switches.latencyMs > 0) await sleep(switches.latencyMs);
+      const raw = await readBody(incoming);
+      const found = authOf(incoming);
+      if (found !== "invalid") auth = found;
+      if (path === "/redfish" || path === "/redfish/") {
+        reply =
+          method === "GET"
+            ? { status: 200, body: { v1: ROOT } }
+            : fail(405, `${method} not allowed on ${path}`);
+      } else if (path !== "/redfish/v1" && !path.startsWith("/redfish/v1/")) {
+        reply = fail(404, `${path} is not a Redfish resource`);
+      } else {
+        const segments = path.slice("/redfish/v1".length).split("/").filter(Boolean).map(decodeURIComponent);
+        if (!isPublic(method, segments) && (found === "invalid" || found === "none")) {
+          reply = {
+            status: 401,
+            body: errorBody("authentication required: use a session token or Basic credentials", 401),
+            headers: { "WWW-Authenticate": 'Basic realm="Redfish emulator"' },
+          };
+        } else {
+          reply = route({ method, segments, body: parseJson(raw) });
+        }
+      }
+    } catch (error) {
+      const status = error instanceof PodError ? error.status : 500;
+      // sushy retries a 5xx on GET ten times, 3 s apart; a GET never answers one.
+      reply = fail(
+        method === "GET" && status >= 500 ? 400 : status,
+        error instanceof Error ? error.message : String(error),
+      );
+    }
+    requests.push({ method, path, status: reply.status, auth });
+    send(outgoing, reply, method);
+  }
+
+  function route(request: Request): Reply {
+    const { method, segments } = request;
+    const [top, id, sub] = segments;
+    switch (top) {
+      case undefined:
+        return method === "GET" ? json(serviceRoot(view())) : notAllowed(request);
+      case "SessionService":
+        return sessionRoutes(request);
+      case "Systems":
+        return systemRoutes(request);
+      case "Nodes":
+        if (!hasRsd(mode)) return notFound(request);
+        return nodeRoutes(request);
+      case "CompositionService":
+        if (!hasDmtf(mode)) return notFound(request);
+        return compositionRoutes(request);
+      case "Managers":
+        if (method !== "GET") return notAllowed(request);
+        if (!id)
+          return json(
+            collection("ManagerCollection", "/redfish/v1/Managers", "Manager Collection", [
+              "/redfish/v1/Managers/PodManager",
+            ]),
+          );
+        return id === "PodManager" && !sub ? json(manager(view())) : notFound(request);
+      case "Chassis":
+        if (method !== "GET") return notAllowed(request);
+        if (!id)
+          return json(
+            collection("ChassisCollection", "/redfish/v1/Chassis", "Chassis Collection", [
+              "/redfish/v1/Chassis/Pod",
+            ]),
+          );
+        return id === "Pod" && !sub ? json(chassis(view())) : notFound(request);
+      default:
+        return notFound(request);
+    }
+  }
+
+  function sessionRoutes(request: Request): Reply {
+    const { method, segments } = request;
+    const [, collectionName, id] = segments;
+    if (!collectionName) return method === "GET" ? json(sessionService(view())) : notAllowed(request);
+    if (collectionName !== "Sessions" || segments.length > 3) return notFound(request);
+    if (!id) {
+      if (method === "GET") {
+        return json(
+          collection(
+            "SessionCollection",
+            SESSIONS,
+            "Session Collection",
+            [...sessions.keys()].map((key) => `${SESSIONS}/${sessions.get(key)?.id}`),
+          ),
+        );
+      }
+      if (method !== "POST") return notAllowed(request);
+      if (!switches.sessionsEnabled) return fail(405, "sessions are disabled on this service; use Basic");
+      const { UserName, Password } = objectBody(request.body);
+      if (UserName !== username || Password !== password) return fail(401, "invalid user name or password");
+      sessionCounter += 1;
+      const token = randomBytes(16).toString("hex");
+      const sessionId = String(sessionCounter);
+      sessions.set(token, { id: sessionId, userName: username });
+      return {
+        status: 201,
+        body: session(sessionId, username),
+        headers: { "X-Auth-Token": token, Location: `${SESSIONS}/${sessionId}` },
+      };
+    }
+    const token = [...sessions.entries()].find(([, entry]) => entry.id === id)?.[0];
+    if (!token) return notFound(request);
+    if (method === "GET") return json(session(id, username));
+    if (method !== "DELETE") return notAllowed(request);
+    sessions.delete(token);
+    return { status: 204 };
+  }
+
+  function systemRoutes(request: Request): Reply {
+    const { method, segments } = request;
+    const [, id, sub, subId, extra, extraId] = segments;
+    if (!id) {
+      if (method === "GET") return json(systemsCollection(view()));
+      if (method === "POST" && hasDmtf(mode)) return composeDmtf(request.body);
+      return notAllowed(request);
+    }
+    if (hasDmtf(mode) && (id === "Capabilities" || id === "ConstrainedCompositionCapabilities") && !sub) {
+      return method === "GET" ? json(capabilities(id)) : notAllowed(request);
+    }
+    const composition = pod.bySystemId(id);
+    if (!composition) return notFound(request);
+    if (!sub) {
+      if (method === "GET") return json(system(view(), composition));
+      if (method === "PATCH") return patch(composition, request.body, () => system(view(), composition));
+      if (method === "DELETE" && hasDmtf(mode)) {
+        pod.decompose(composition);
+        return { status: 204 };
+      }
+      return notAllowed(request);
+    }
+    if (sub === "Actions") {
+      if (subId !== "ComputerSystem.Reset" || segments.length !== 4) return notFound(request);
+      if (method !== "POST") return notAllowed(request);
+      pod.reset(composition, String(objectBody(request.body).ResetType));
+      return { status: 204 };
+    }
+    if (method !== "GET") return notAllowed(request);
+    if (sub === "Storage") {
+      if (!subId) return json(systemStorageCollection(view(), composition));
+      if (subId !== "Local") return notFound(request);
+      if (!extra) return json(systemStorage(composition));
+      if (extra !== "Drives" || !extraId || segments.length !== 6) return notFound(request);
+      return deviceReply(request, composition, "Drives", extraId);
+    }
+    if (sub !== "Processors" && sub !== "Memory" && sub !== "EthernetInterfaces") return notFound(request);
+    if (!subId) return json(systemCollection(view(), composition, sub));
+    if (segments.length !== 4) return notFound(request);
+    return deviceReply(request, composition, sub, subId);
+  }
+
+  /** A device under a system's alias path: only devices of that system's blocks exist there. */
+  function deviceReply(request: Request, composition: Composition, kind: DeviceKind, id: string): Reply {
+    const path = `/redfish/v1/${request.segments.join("/")}`;
+    for (const block of [composition.computeBlock, ...composition.driveBlocks]) {
+      const body = device(view(), kind, block, id, path);
+      if (body) return json(body);
+    }
+    return notFound(request);
+  }
+
+  function nodeRoutes(request: Request): Reply {
+    const { method, segments } = request;
+    const [, id, sub, action] = segments;
+    if (!id) return method === "GET" ? json(nodesCollection(view())) : notAllowed(request);
+    if (id === "Actions") {
+      if (sub !== "Allocate" || segments.length !== 3) return notFound(request);
+      return method === "POST" ? allocate(request.body) : notAllowed(request);
+    }
+    const composition = pod.byNodeId(id);
+    if (!composition) return notFound(request);
+    if (!sub) {
+      if (method === "GET") return json(node(composition));
+      if (method === "PATCH") return patch(composition, request.body, () => node(composition));
+      if (method === "DELETE") {
+        pod.decompose(composition);
+        return { status: 204 };
+      }
+      return notAllowed(request);
+    }
+    if (sub !== "Actions" || segments.length !== 4) return notFound(request);
+    if (method !== "POST") return notAllowed(request);
+    if (action === "ComposedNode.Reset") {
+      pod.reset(composition, String(objectBody(request.body).ResetType));
+      return { status: 204 };
+    }
+    if (action === "ComposedNode.Assemble") return assemble(composition);
+    return notFound(request);
+  }
+
+  function compositionRoutes(request: Request): Reply {
+    const { method, segments } = request;
+    if (method !== "GET") return notAllowed(request);
+    const [, collectionName, id, sub, subId, extra] = segments;
+    if (!collectionName) return json(compositionService());
+    if (collectionName === "ResourceZones") {
+      if (!id) {
+        return json(
+          collection(
+            "ZoneCollection",
+            "/redfish/v1/CompositionService/ResourceZones",
+            "Resource Zone Collection",
+            ["/redfish/v1/CompositionService/ResourceZones/1"],
+          ),
+        );
+      }
+      return id === "1" && !sub ? json(zone(view())) : notFound(request);
+    }
+    if (collectionName !== "ResourceBlocks") return notFound(request);
+    if (!id)
+      return json(
+        collection(
+          "ResourceBlockCollection",
+          BLOCKS,
+          "Resource Block Collection",
+          pod.blocks.map((block) => `${BLOCKS}/${block.id}`),
+        ),
+      );
+    const block = pod.block(id);
+    if (!block) return notFound(request);
+    if (!sub) return json(resourceBlock(view(), block));
+    if (sub === "Storage") {
+      return subId === "Local" && !extra && block.drives.length > 0
+        ? json(blockStorage(block))
+        : notFound(request);
+    }
+    if (sub !== "Processors" && sub !== "Memory" && sub !== "EthernetInterfaces" && sub !== "Drives") {
+      return notFound(request);
+    }
+    if (!subId || segments.length !== 5) return notFound(request);
+    const body = device(view(), sub, block, subId, `/redfish/v1/${segments.join("/")}`);
+    return body ? json(body) : notFound(request);
+  }
+
+  function composeDmtf(raw: unknown): Reply {
+    const body = objectBody(raw);
+    if (typeof body.Name !== "string" || body.Name === "") return fail(400, "Name is required on create");
+    if (switches.refuseComposition) return fail(409, "composition refused: the pod is reserved");
+    const description = typeof body.Description === "string" ? body.Description : undefined;
+    const links = body.Links as { ResourceBlocks?: unknown } | undefined;
+    let composition: Composition;
+    if (links && Array.isArray(links.ResourceBlocks)) {
+      const ids = links.ResourceBlocks.map((entry) => {
+        const target = (entry as { "@odata.id"?: unknown } | null)?.["@odata.id"];
+        if (typeof target !== "string" || !target.startsWith(`${BLOCKS}/`)) {
+          throw new PodError(400, `Links.ResourceBlocks: ${JSON.stringify(target)} is not a resource block`);
+        }
+        return target.slice(BLOCKS.length + 1).replace(/\/$/, "");
+      });
+      if (switches.failAssembly)
+        return fail(500, "composition failed while assembling; nothing was allocated");
+      composition = pod.composeBlocks(body.Name, description, ids);
+    } else if (body.Processors !== undefined || body.Memory !== undefined) {
+      const demand = dmtfDemand(body);
+      if (switches.failAssembly)
+        return fail(500, "composition failed while assembling; nothing was allocated");
+      composition = pod.composeFor("dmtf", body.Name, description, demand);
+    } else {
+      return fail(400, "give Links.ResourceBlocks (specific) or Processors/Memory (constrained composition)");
+    }
+    return { status: 201, body: system(view(), composition), headers: { Location: systemPath(composition) } };
+  }
+
+  function allocate(raw: unknown): Reply {
+    const body = objectBody(raw);
+    if (switches.refuseComposition) return fail(409, "allocation refused: no resources available");
+    const demand: Demand = { cores: 0, memoryMiB: 0 };
+    for (const processor of arrayOf(body.Processors, "Processors")) {
+      demand.cores += numberOf(processor.TotalCores, "Processors[].TotalCores") ?? 0;
+      if (typeof processor.Model === "string") demand.model = processor.Model;
+      if (typeof processor.InstructionSet === "string") demand.instructionSet = processor.InstructionSet;
+    }
+    for (const memory of arrayOf(body.Memory, "Memory")) {
+      demand.memoryMiB += numberOf(memory.CapacityMiB, "Memory[].CapacityMiB") ?? 0;
+    }
+    const drives = arrayOf(body.LocalDrives, "LocalDrives").map(
+      (drive) => numberOf(drive.CapacityGiB, "LocalDrives[].CapacityGiB") ?? 0,
+    );
+    const name = typeof body.Name === "string" && body.Name ? body.Name : undefined;
+    const description = typeof body.Description === "string" ? body.Description : undefined;
+    const composition = pod.composeFor("rsd", name ?? "Composed Node", description, demand, drives);
+    return { status: 201, body: node(composition), headers: { Location: nodePath(composition) } };
+  }
+
+  function assemble(composition: Composition): Reply {
+    if (composition.nodeState !== "Allocated") {
+      return fail(
+        400,
+        `node ${composition.nodeId} is ${composition.nodeState}; only an Allocated node can be assembled`,
+      );
+    }
+    if (switches.failAssembly) {
+      composition.nodeState = "Failed";
+      return fail(500, `assembly of node ${composition.nodeId} failed`);
+    }
+    composition.nodeState = "Assembled";
+    return { status: 204 };
+  }
+
+  function patch(composition: Composition, raw: unknown, render: () => Json): Reply {
+    const body = objectBody(raw);
+    if (body.Boot !== undefined) {
+      if (typeof body.Boot !== "object" || body.Boot === null)
+        throw new PodError(400, "Boot must be an object");
+      pod.setBoot(composition, body.Boot as Record<string, unknown>);
+    }
+    return json(render());
+  }
+
+  const server = createServer((incoming, outgoing) => {
+    handle(incoming, outgoing).catch((error: unknown) => {
+      if (!outgoing.headersSent) send(outgoing, fail(500, String(error)), "POST");
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+
+  const emulator: RedfishEmulator = {
+    url: `http://${host}:${address.port}`,
+    mode,
+    switches,
+    requests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+    composedSystems: () =>
+      [...pod.compositions.values()].map((composition) => ({
+        systemId: composition.systemId,
+        systemUri: systemPath(composition),
+        nodeId: composition.nodeId,
+        nodeUri: nodePath(composition),
+        name: composition.name,
+        origin: composition.origin,
+        nodeState: composition.nodeState,
+        powerState: composition.powerState,
+        boot: { ...composition.boot },
+        resourceBlocks: [composition.computeBlock, ...composition.driveBlocks].map((block) => block.id),
+        macs: composition.computeBlock.nics.map((nic) => nic.spec.mac.toLowerCase()),
+      })),
+    decomposeOutOfBand(index) {
+      const composition = pod.bySystemId(index) ?? pod.byNodeId(index);
+      if (!composition) return false;
+      pod.decompose(composition);
+      return true;
+    },
+    clearRequests() {
+      requests.length = 0;
+    },
+    sessions: () => [...sessions.values()].map((entry) => entry.id),
+    resourceBlocks: () =>
+      pod.blocks.map((block) => ({
+        id: block.id,
+        kind: block.kind,
+        composedInto: pod.compositionOf(block)?.systemId,
+      })),
+    reset() {
+      pod.clear();
+      sessions.clear();
+      requests.length = 0;
+      sessionCounter = 0;
+      Object.assign(switches, defaultSwitches());
+    },
+  };
+  return emulator;
+}
+
+function dmtfDemand(body: Record<string, unknown>): Demand {
+  const demand: Demand = { cores: 0, memoryMiB: 0 };
+  const members = (value: unknown, name: string) => {
+    if (value === undefined) return [];
+    const list = (value as { Members?: unknown } | null)?.Members;
+    return arrayOf(list, `${name}.Members`);
+  };
+  for (const processor of members(body.Processors, "Processors")) {
+    const count =
+      numberOf(processor["@Redfish.RequestedCount"], "Processors.Members[].@Redfish.RequestedCount") ?? 1;
+    demand.cores += count * (numberOf(processor.TotalCores, "Processors.Members[].TotalCores") ?? 0);
+    if (typeof processor.Model === "string") demand.model = processor.Model;
+    if (typeof processor.InstructionSet === "string") demand.instructionSet = processor.InstructionSet;
+  }
+  for (const memory of members(body.Memory, "Memory")) {
+    const count =
+      numberOf(memory["@Redfish.RequestedCount"], "Memory.Members[].@Redfish.RequestedCount") ?? 1;
+    demand.memoryMiB += count * (numberOf(memory.CapacityMiB, "Memory.Members[].CapacityMiB") ?? 0);
+  }
+  return demand;
+}
+
+function objectBody(body: unknown): Record<string, unknown> {
+  if (body === undefined) return {};
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new PodError(400, "the request body must be a JSON object");
+  }
+  return body as Record<string, unknown>;
+}
+
+function arrayOf(value: unknown, name: string): Array<Record<string, unknown>> {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new PodError(400, `${name} must be an array`);
+  return value.map((entry) => objectBody(entry));
+}
+
+function numberOf(value: unknown, name: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new PodError(400, `${name} must be a non-negative number`);
+  }
+  return value;
+}
+
+function parseJson(raw: string): unknown {
+  if (raw.trim() === "") return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new PodError(400, "the request body is not valid JSON");
+  }
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new PodError(413, "request body too large");
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function json(body: Json): Reply {
+  return { status: 200, body };
+}
+
+function fail(status: number, message: string): Reply {
+  return { status, body: errorBody(message, status) };
+}
+
+function notFound(request: Request): Reply {
+  return fail(404, `resource /redfish/v1/${request.segments.join("/")} not found`);
+}
+
+function notAllowed(request: Request): Reply {
+  return { ...fail(405, `${request.method} is not allowed on /redfish/v1/${request.segments.join("/")}`) };
+}
+
+function send(outgoing: ServerResponse, reply: Reply, method: string): void {
+  const headers: Record<string, string> = {
+    "OData-Version": "4.0",
+    "Cache-Control": "no-cache",
+    ...reply.headers,
+  };
+  if (reply.body === undefined || reply.status === 204) {
+    outgoing.writeHead(reply.status, headers).end();
+    return;
+  }
+  const text = JSON.stringify(reply.body);
+  headers["Content-Type"] = "application/json; charset=utf-8";
+  // An ETag for clients that send If-Match on PATCH (sushy does); the emulator accepts any If-Match.
+  if (method === "GET" && reply.status === 200) {
+    headers.ETag = `W/"${createHash("sha1").update(text).digest("hex").slice(0, 16)}"`;
+  }
+  outgoing.writeHead(reply.status, headers).end(text);
+}
