@@ -6,7 +6,7 @@ import { startApiServer } from "./api-server.ts";
 import { seedDemo } from "./demo.ts";
 import { ensureTable, startDynalite } from "./dynalite.ts";
 import { startIronic } from "./ironic.ts";
-import { type RedfishEmulator, startRedfishEmulator } from "./redfish-emulator/index.ts";
+import { type InventorySpec, type RedfishEmulator, startRedfishEmulator } from "./redfish-emulator/index.ts";
 
 export interface LocalStackOptions {
   /** Where dynalite, the secret file and Ironic's database live; omitted = in memory and temp files (tests). */
@@ -15,6 +15,8 @@ export interface LocalStackOptions {
   tableName?: string;
   /** Start the Redfish pod-manager emulator and register it as `demo-podm` with two managed nodes. */
   demo?: boolean;
+  /** The emulator's pool of resource blocks. @default the emulator's small default inventory */
+  emulatorInventory?: InventorySpec;
   /** Port of the emulator; fixed by default so the stored pod-manager url stays valid across restarts. */
   emulatorPort?: number;
   /**
@@ -82,6 +84,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         port: options.emulatorPort ?? 0,
         mode: "both",
         ...DEMO_CREDENTIALS,
+        ...(options.emulatorInventory ? { inventory: options.emulatorInventory } : {}),
       });
       const running = emulator;
       stops.push(() => running.close());
