@@ -1,0 +1,253 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OperationFailedError } from "../../lib/errors.ts";
+import { createIronicDriver, type IronicDriver } from "../../lib/ironic/index.ts";
+import { DynamoNodeRepository } from "../../lib/nodes/dynamo-repository.ts";
+import type { Node } from "../../lib/nodes/model.ts";
+import { type OperationContext, RegistrationService } from "../../lib/nodes/registration-service.ts";
+import { RegisterNodeBody } from "../../lib/nodes/schemas.ts";
+import { NodeService } from "../../lib/nodes/service.ts";
+import { DynamoPodManagerRepository } from "../../lib/podmanagers/dynamo-repository.ts";
+import { PodManagerSessions } from "../../lib/podmanagers/sessions.ts";
+import { createPodManagerClient } from "../../lib/redfish/index.ts";
+import type { Credentials, SecretStore } from "../../lib/secrets/store.ts";
+import { type IronicService, startIronic } from "../../local/ironic.ts";
+import { poolInventory } from "../../local/pool.ts";
+import { type RedfishEmulator, startRedfishEmulator } from "../../local/redfish-emulator/index.ts";
+import { startTestTable, type TestTable } from "../support/dynamo.ts";
+import { freePort } from "../support/processes.ts";
+
+const PASSWORD = "Bmc-Fault-Pw-7e21";
+
+class MemorySecrets implements SecretStore {
+  constructor(private readonly credentials: Credentials) {}
+  async put() {
+    return "ref";
+  }
+  async get() {
+    return this.credentials;
+  }
+  async delete() {}
+}
+
+/**
+ * Register faults at the service level, against a real Ironic, the emulator and dynalite: whatever fails, no
+ * Ironic node or port is left behind and the node stays `valence`, with a clear error.
+ */
+describe("register faults", () => {
+  let table: TestTable;
+  let ironicService: IronicService;
+  let emulator: RedfishEmulator;
+  let nodes: DynamoNodeRepository;
+  let sessions: PodManagerSessions;
+  let ironic: IronicDriver;
+  let podmId: string;
+
+  const context = (): OperationContext => ({
+    requestId: randomUUID(),
+    principal: "test",
+    remainingMs: () => 60_000,
+  });
+  const options = (body: Record<string, unknown> = {}) => RegisterNodeBody.parse(body);
+
+  function service(driver: IronicDriver, overrideSessions?: PodManagerSessions) {
+    return new RegistrationService({
+      nodes,
+      finder: new NodeService(nodes),
+      sessions: overrideSessions ?? sessions,
+      ironic: async () => driver,
+      defaultResourceClass: "baremetal",
+    });
+  }
+
+  beforeAll(async () => {
+    [table, ironicService, emulator] = await Promise.all([
+      startTestTable(),
+      startIronic(),
+      startRedfishEmulator({ username: "admin", password: PASSWORD, inventory: poolInventory(8) }),
+    ]);
+    nodes = new DynamoNodeRepository(table.db, table.tableName);
+    const podms = new DynamoPodManagerRepository(table.db, table.tableName);
+    podmId = randomUUID();
+    await podms.create({
+      uuid: podmId,
+      name: "fault-podm",
+      url: emulator.url,
+      driver: "redfish",
+      verify_ca: false,
+      status: "online",
+      username: "admin",
+      credentials_ref: "ref",
+    });
+    sessions = new PodManagerSessions(
+      podms,
+      new MemorySecrets({ username: "admin", password: PASSWORD }),
+      createPodManagerClient,
+    );
+    ironic = createIronicDriver({ url: ironicService.url, auth: { type: "none" } });
+  });
+  afterAll(async () => {
+    await Promise.all([table?.close(), ironicService?.stop(), emulator?.close()]);
+  });
+
+  async function composedNode(name: string): Promise<Node> {
+    const client = createPodManagerClient({
+      url: emulator.url,
+      username: "admin",
+      password: PASSWORD,
+      driver: "redfish",
+      verifyCa: false,
+    });
+    const system = await client.compose({ name, totalCores: 1 });
+    await client.close();
+    return nodes.create({
+      uuid: randomUUID(),
+      name,
+      description: "",
+      podm_id: podmId,
+      index: system.index,
+      resource_uri: system.resourceUri,
+      managed_by: "valence",
+      ironic_node_uuid: null,
+      hardware: system.hardware,
+    });
+  }
+
+  async function expectNothingLeft(node: Node) {
+    const leftovers = (await ironic.findNodes()).filter(
+      (n) => n.extra.valence_node_uuid === node.uuid || n.name === node.name,
+    );
+    expect(leftovers).toEqual([]);
+    const macs = node.hardware.nics.map((nic) => nic.mac);
+    expect((await ironic.listPorts()).filter((port) => macs.includes(port.address))).toEqual([]);
+    expect(await nodes.get(node.uuid)).toMatchObject({
+      managed_by: "valence",
+      ironic_node_uuid: null,
+      intent: null,
+    });
+  }
+
+  it("fails clearly when Ironic is down, leaving the node as it was", async () => {
+    const node = await composedNode("ironic-down");
+    const down = createIronicDriver({
+      url: `http://127.0.0.1:${await freePort()}`,
+      auth: { type: "none" },
+      retry: { maxAttempts: 2 },
+    });
+
+    const error = await service(down)
+      .register(node.uuid, options(), context())
+      .catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ statusCode: 503 });
+    expect((error as Error).message).toMatch(/ironic/i);
+    await expectNothingLeft(node);
+  });
+
+  it("rolls back the node and its ports when a port create fails", async () => {
+    const node = await composedNode("port-fails");
+    let ports = 0;
+    const failing: IronicDriver = new Proxy(ironic, {
+      get(target, property, receiver) {
+        if (property === "withContext") return () => failing;
+        if (property === "createPort") {
+          return async (...args: Parameters<IronicDriver["createPort"]>) => {
+            ports += 1;
+            if (ports === 3) throw new Error("injected: port create failed");
+            return target.createPort(...args);
+          };
+        }
+        return Reflect.get(target, property, receiver);
+      },
+    });
+
+    const error = await service(failing)
+      .register(node.uuid, options(), context())
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(OperationFailedError);
+    expect((error as Error).message).toContain("creating the Ironic port");
+    expect((error as Error).message).toContain("rolled back");
+    expect(ports).toBe(3);
+    await expectNothingLeft(node);
+  });
+
+  it("rolls back when Ironic cannot verify the BMC on manage (wrong password), reporting Ironic's reason", async () => {
+    const node = await composedNode("bad-bmc-password");
+    // The pod manager answers our reads, but the password Ironic gets is wrong.
+    const wrongForIronic = new (class extends PodManagerSessions {
+      override with<T>(
+        podm: Parameters<PodManagerSessions["with"]>[0],
+        requestId: string | undefined,
+        work: Parameters<PodManagerSessions["with"]>[2],
+      ) {
+        return super.with(podm, requestId, (client, credentials) =>
+          work(client, { ...credentials, password: "not-the-password" }),
+        ) as Promise<T>;
+      }
+    })(
+      new DynamoPodManagerRepository(table.db, table.tableName),
+      new MemorySecrets({ username: "admin", password: PASSWORD }),
+      createPodManagerClient,
+    );
+
+    const error = await service(ironic, wrongForIronic)
+      .register(node.uuid, options({ manage: true, wait_timeout: 60 }), context())
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(OperationFailedError);
+    expect((error as Error).message).toContain("manageable");
+    expect((error as Error).message).toContain("rolled back");
+    expect((error as Error).message).not.toContain("not-the-password");
+    await expectNothingLeft(node);
+  });
+
+  it("fails with a 502 naming the pod manager when it is unreachable, creating nothing", async () => {
+    const node = await composedNode("podm-down");
+    emulator.switches.latencyMs = 0;
+    const unreachable = new PodManagerSessions(
+      {
+        get: async () => ({
+          uuid: podmId,
+          name: "gone",
+          url: `http://127.0.0.1:${await freePort()}`,
+          driver: "redfish",
+          verify_ca: false,
+          status: "online",
+          username: "admin",
+          credentials_ref: "ref",
+          created_at: "",
+          updated_at: "",
+          version: 1,
+        }),
+      } as never,
+      new MemorySecrets({ username: "admin", password: PASSWORD }),
+      createPodManagerClient,
+    );
+
+    const error = await service(ironic, unreachable)
+      .register(node.uuid, options(), context())
+      .catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ statusCode: 502, code: "PodManagerUnreachable" });
+    await expectNothingLeft(node);
+  });
+
+  it("registers only the boot NIC with ports=boot, and skips a disabled NIC", async () => {
+    const node = await composedNode("boot-only");
+    const [first, second] = node.hardware.nics;
+    emulator.switches.disabledMacs.add(first?.mac as string);
+    try {
+      const { node: registered } = await service(ironic).register(
+        node.uuid,
+        options({ ports: "boot" }),
+        context(),
+      );
+      const ports = await ironic.listPorts({ node_uuid: registered.ironic_node_uuid as string });
+      expect(ports.map((p) => [p.address, p.pxe_enabled])).toEqual([[second?.mac, true]]);
+      expect(registered.hardware.nics.find((nic) => nic.mac === first?.mac)?.enabled).toBe(false);
+    } finally {
+      emulator.switches.disabledMacs.clear();
+    }
+  });
+});
