@@ -1,17 +1,28 @@
 import type { z } from "zod/mini";
 import { ValidationError } from "../errors.ts";
 import { ComposedSystemNotFoundError } from "./errors.ts";
-import { type BootSchema, parseResource, type ResetAction } from "./schemas.ts";
+import { type BootSchema, parseResource, type ResetAction, ServiceRootSchema } from "./schemas.ts";
 import { isSuccess, type RedfishTransport } from "./transport.ts";
 import type { BootOverride, BootSettings } from "./types.ts";
 
 /** Operations both drivers share; they differ only in which resource (System or Node) carries them. */
+
+export const SERVICE_ROOT = "/redfish/v1/";
 
 export interface Target {
   /** What the caller called it. */
   index: string;
   /** Its Redfish path. */
   path: string;
+}
+
+/** The service root, which Redfish serves without credentials: anything else there is not a Redfish service. */
+export async function readServiceRoot(
+  transport: RedfishTransport,
+): Promise<z.infer<typeof ServiceRootSchema>> {
+  const response = await transport.request("GET", SERVICE_ROOT, { auth: false });
+  if (!isSuccess(response.status)) throw transport.statusError(response);
+  return parseResource(ServiceRootSchema, response.body, `GET ${SERVICE_ROOT}`, transport.podManager);
 }
 
 /** GET of the composed system itself, where a 404 means "no such system" rather than a broken pod manager. */

@@ -5,7 +5,9 @@ import {
   deleteIdempotent,
   patchBoot,
   postReset,
+  readServiceRoot,
   readTarget,
+  SERVICE_ROOT,
   segment,
   type Target,
 } from "./common.ts";
@@ -17,11 +19,10 @@ import {
 } from "./errors.ts";
 import { toHardware } from "./hardware.ts";
 import { ResourceReader, readSystemInventory } from "./reader.ts";
-import { CollectionSchema, parseResource, ServiceRootSchema, SystemSchema } from "./schemas.ts";
+import { CollectionSchema, parseResource, SystemSchema } from "./schemas.ts";
 import { isSuccess, type RedfishTransport } from "./transport.ts";
 import type { ComposedSystem, ComposeRequest, PodManagerClient } from "./types.ts";
 
-const SERVICE_ROOT = "/redfish/v1/";
 const SYSTEMS = "/redfish/v1/Systems";
 const RESOURCE_BLOCKS = "/redfish/v1/CompositionService/ResourceBlocks";
 const SPECIFIC = "ComputerSystemComposition";
@@ -102,12 +103,7 @@ export function createDmtfClient(transport: RedfishTransport): PodManagerClient 
 
   return {
     async probe() {
-      const root = parseResource(
-        ServiceRootSchema,
-        (await transport.request("GET", SERVICE_ROOT, { auth: false })).body,
-        `GET ${SERVICE_ROOT}`,
-        pm,
-      );
+      const root = await readServiceRoot(transport);
       if (!root.Systems) throw new PodManagerResponseError(pm, `GET ${SERVICE_ROOT}: field Systems missing`);
       // The root is public; reading the collection proves the credentials.
       await transport.get(transport.toPath(root.Systems["@odata.id"]));
@@ -126,12 +122,16 @@ export function createDmtfClient(transport: RedfishTransport): PodManagerClient 
           return { path, system: parseResource(SystemSchema, response.body, `GET ${path}`, pm) };
         }),
       );
-      return systems
-        .filter((entry) => entry?.system.SystemType === "Composed")
-        .map((entry) => ({
-          index: entry?.system.Id ?? "",
-          resourceUri: transport.toPath(entry?.system["@odata.id"] ?? entry?.path ?? ""),
-        }));
+      return systems.flatMap((entry) =>
+        entry?.system.SystemType === "Composed"
+          ? [
+              {
+                index: entry.system.Id,
+                resourceUri: transport.toPath(entry.system["@odata.id"] ?? entry.path),
+              },
+            ]
+          : [],
+      );
     },
 
     getSystem(index) {

@@ -5,7 +5,9 @@ import {
   deleteIdempotent,
   patchBoot,
   postReset,
+  readServiceRoot,
   readTarget,
+  SERVICE_ROOT,
   segment,
   type Target,
 } from "./common.ts";
@@ -23,13 +25,11 @@ import {
   MemorySchema,
   ProcessorSchema,
   parseResource,
-  ServiceRootSchema,
   SystemSchema,
 } from "./schemas.ts";
 import { isSuccess, type RedfishTransport } from "./transport.ts";
 import type { ComposedSystem, ComposeRequest, PodManagerClient } from "./types.ts";
 
-const SERVICE_ROOT = "/redfish/v1/";
 const NODES = "/redfish/v1/Nodes";
 const ALLOCATE = `${NODES}/Actions/Allocate`;
 
@@ -121,12 +121,7 @@ export function createRsdClient(transport: RedfishTransport): PodManagerClient {
 
   return {
     async probe() {
-      const root = parseResource(
-        ServiceRootSchema,
-        (await transport.request("GET", SERVICE_ROOT, { auth: false })).body,
-        `GET ${SERVICE_ROOT}`,
-        pm,
-      );
+      const root = await readServiceRoot(transport);
       if (!root.Nodes) {
         throw new PodManagerResponseError(
           pm,

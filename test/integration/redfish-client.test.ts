@@ -1,0 +1,362 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer as createHttpsServer } from "node:https";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  ComposedSystemNotFoundError,
+  type ComposeRequest,
+  CompositionFailedError,
+  CompositionRefusedError,
+  createPodManagerClient,
+  PodManagerAuthError,
+  type PodManagerClient,
+  type PodManagerConnection,
+  PodManagerUnreachableError,
+} from "../../lib/redfish/index.ts";
+import { type RedfishEmulator, startRedfishEmulator } from "../../local/redfish-emulator/index.ts";
+
+/** Valence's pod-manager client against the emulator over HTTP, in each Redfish dialect. */
+
+const GIB = 1024 ** 3;
+const gib = (gigabytes: number) => Math.floor((gigabytes * 1e9) / GIB);
+
+interface Dialect {
+  mode: "dmtf" | "rsd";
+  driver: PodManagerConnection["driver"];
+  /** What to compose, and what the default inventory gives for it. */
+  request: ComposeRequest;
+  expected: { cpus: number; memory_mb: number; local_gb: number; macs: string[] };
+}
+
+const dialects: Dialect[] = [
+  {
+    mode: "dmtf",
+    driver: "redfish",
+    request: { name: "web-1", resourceBlocks: ["ComputeBlock2", "DriveBlock1"] },
+    expected: {
+      cpus: 16,
+      memory_mb: 65536,
+      local_gb: gib(240 + 960),
+      macs: ["02:5a:e0:00:02:00", "02:5a:e0:00:02:01", "02:5a:e0:00:02:02"],
+    },
+  },
+  {
+    mode: "rsd",
+    driver: "rsd",
+    request: { name: "web-1", totalCores: 16, memoryMib: 65536 },
+    expected: {
+      cpus: 16,
+      memory_mb: 65536,
+      local_gb: gib(240),
+      macs: ["02:5a:e0:00:01:00", "02:5a:e0:00:01:01"],
+    },
+  },
+];
+
+describe.each(dialects)("pod-manager client against the emulator in $mode mode", (dialect) => {
+  let emulator: RedfishEmulator;
+  const clients: PodManagerClient[] = [];
+
+  function connect(overrides: Partial<PodManagerConnection> = {}): PodManagerClient {
+    const client = createPodManagerClient({
+      url: emulator.url,
+      username: "admin",
+      password: "admin",
+      driver: dialect.driver,
+      verifyCa: true,
+      ...overrides,
+    });
+    clients.push(client);
+    return client;
+  }
+
+  beforeAll(async () => {
+    emulator = await startRedfishEmulator({ mode: dialect.mode });
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.close()));
+    await emulator.close();
+  });
+  beforeEach(() => emulator.reset());
+
+  it("composes, reads back, powers, boots and decomposes a system", async () => {
+    const client = connect();
+    const composed = await client.compose(dialect.request);
+    const [shown] = emulator.composedSystems();
+    expect(emulator.composedSystems()).toHaveLength(1);
+    expect(shown?.nodeState).toBe("Assembled");
+
+    const system = await client.getSystem(composed.index);
+    expect(system.index).toBe(dialect.mode === "rsd" ? shown?.nodeId : shown?.systemId);
+    expect(typeof system.resourceUri).toBe("string");
+    expect(system.resourceUri).toBe(shown?.systemUri);
+    expect(system.resourceUri).toMatch(/^\/redfish\/v1\/Systems\/[^/]+$/);
+    expect(system.hardware).toEqual({
+      cpus: dialect.expected.cpus,
+      memory_mb: dialect.expected.memory_mb,
+      local_gb: dialect.expected.local_gb,
+      cpu_arch: "x86_64",
+      nics: dialect.expected.macs.map((mac) => ({ mac, enabled: true })),
+    });
+    expect(system.hardware.nics.map((nic) => nic.mac)).toEqual(shown?.macs);
+    expect(system.powerState).toBe("Off");
+
+    await client.reset(composed.index, "On");
+    expect(emulator.composedSystems()[0]?.powerState).toBe("On");
+    expect((await client.getSystem(composed.index)).powerState).toBe("On");
+    await client.reset(composed.index, "ForceOff");
+    expect((await client.getSystem(composed.index)).powerState).toBe("Off");
+
+    await client.setBoot(composed.index, { enabled: "Once", target: "Pxe" });
+    expect(emulator.composedSystems()[0]?.boot).toMatchObject({ enabled: "Once", target: "Pxe" });
+    expect((await client.getSystem(composed.index)).boot).toMatchObject({ enabled: "Once", target: "Pxe" });
+
+    await client.decompose(composed.index);
+    expect(emulator.composedSystems()).toEqual([]);
+    await expect(client.decompose(composed.index)).resolves.toBeUndefined();
+    await expect(client.getSystem(composed.index)).rejects.toBeInstanceOf(ComposedSystemNotFoundError);
+  });
+
+  it("composes by requirements, picking a block that satisfies them", async () => {
+    const client = connect();
+    const big = await client.compose({ name: "db-1", totalCores: 32, memoryMib: 200_000 });
+    expect(big.hardware).toMatchObject({ cpus: 32, memory_mb: 262_144, cpu_arch: "x86_64" });
+    expect(emulator.composedSystems()[0]?.resourceBlocks).toEqual(["ComputeBlock3"]);
+    const arm = await client.compose({ name: "arm-1", processorModel: "Altra" });
+    expect(arm.hardware).toMatchObject({ cpus: 80, cpu_arch: "aarch64" });
+  });
+
+  it("lists what it composed", async () => {
+    const client = connect();
+    const first = await client.compose({ name: "a", totalCores: 8 });
+    const second = await client.compose({ name: "b", totalCores: 8 });
+    const listed = await client.listComposedSystems();
+    expect(listed).toEqual([
+      { index: first.index, resourceUri: first.resourceUri },
+      { index: second.index, resourceUri: second.resourceUri },
+    ]);
+    expect(new Set(listed.map((entry) => entry.resourceUri)).size).toBe(2);
+  });
+
+  it("sees a system decomposed out of band as gone", async () => {
+    const client = connect();
+    const composed = await client.compose({ name: "a", totalCores: 8 });
+    expect(emulator.decomposeOutOfBand(composed.index)).toBe(true);
+    await expect(client.getSystem(composed.index)).rejects.toBeInstanceOf(ComposedSystemNotFoundError);
+    await expect(client.decompose(composed.index)).resolves.toBeUndefined();
+  });
+
+  it("is a CompositionRefusedError when the pod manager refuses, and composes nothing", async () => {
+    emulator.switches.refuseComposition = true;
+    const error = await connect()
+      .compose(dialect.request)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CompositionRefusedError);
+    expect((error as Error).message).toMatch(/refused the composition: (composition|allocation) refused/);
+    expect(emulator.composedSystems()).toEqual([]);
+  });
+
+  it("is a CompositionRefusedError when no free block satisfies the request", async () => {
+    await expect(connect().compose({ name: "huge", totalCores: 1000 })).rejects.toThrow(
+      /refused the composition: no free compute block satisfies 1000 cores/,
+    );
+  });
+
+  it("is a CompositionFailedError when assembly fails, and leaves nothing allocated", async () => {
+    emulator.switches.failAssembly = true;
+    const error = await connect()
+      .compose(dialect.request)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CompositionFailedError);
+    expect(emulator.composedSystems()).toEqual([]);
+    expect(emulator.resourceBlocks().every((block) => block.composedInto === undefined)).toBe(true);
+    if (dialect.mode === "rsd") {
+      expect((error as Error).message).toContain("the allocated node /redfish/v1/Nodes/1 was deleted");
+      expect(emulator.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(
+        expect.arrayContaining([
+          "POST /redfish/v1/Nodes/Actions/Allocate 201",
+          "POST /redfish/v1/Nodes/1/Actions/ComposedNode.Assemble 500",
+          "DELETE /redfish/v1/Nodes/1 204",
+        ]),
+      );
+    }
+  });
+
+  it("falls back to Basic when sessions are off", async () => {
+    emulator.switches.sessionsEnabled = false;
+    const client = connect();
+    const composed = await client.compose(dialect.request);
+    await client.reset(composed.index, "On");
+    expect(emulator.composedSystems()[0]?.powerState).toBe("On");
+    const [login, ...rest] = emulator.requests;
+    expect(login).toMatchObject({ method: "POST", path: "/redfish/v1/SessionService/Sessions", status: 405 });
+    expect(rest.length).toBeGreaterThan(3);
+    expect(rest.every((request) => request.auth === "basic")).toBe(true);
+  });
+
+  it("uses a session while open and deletes it on close", async () => {
+    const client = connect();
+    await client.compose(dialect.request);
+    expect(emulator.sessions()).toHaveLength(1);
+    expect(emulator.requests.slice(1).every((request) => request.auth === "session")).toBe(true);
+    await client.close();
+    expect(emulator.sessions()).toEqual([]);
+  });
+
+  it("reports a disabled NIC as not enabled", async () => {
+    const client = connect();
+    const composed = await client.compose(dialect.request);
+    const [first, second] = dialect.expected.macs;
+    emulator.switches.disabledMacs.add(String(second).toUpperCase());
+    const system = await client.getSystem(composed.index);
+    expect(system.hardware.nics.slice(0, 2)).toEqual([
+      { mac: first, enabled: true },
+      { mac: second, enabled: false },
+    ]);
+  });
+
+  it("reads in parallel when the pod manager is slow, and times out when too slow", async () => {
+    const composed = await connect().compose(dialect.request);
+    emulator.switches.latencyMs = 100;
+    emulator.clearRequests();
+    const started = performance.now();
+    const system = await connect().getSystem(composed.index);
+    const elapsed = performance.now() - started;
+    const requests = emulator.requests.length;
+    expect(system.hardware.nics).toHaveLength(dialect.expected.macs.length);
+    expect(requests).toBeGreaterThan(8);
+    // Serially this would take requests × 100 ms.
+    expect(elapsed).toBeLessThan((requests * 100) / 2);
+
+    const impatient = connect({ timeoutMs: 30 });
+    const error = await impatient.getSystem(composed.index).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PodManagerUnreachableError);
+    expect((error as Error).message).toContain("timed out after 30 ms");
+  });
+
+  it("is a PodManagerAuthError with a wrong password, with or without sessions", async () => {
+    const wrong = connect({ password: "not-the-password" });
+    const error = await wrong.probe().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PodManagerAuthError);
+    expect((error as Error).message).not.toContain("not-the-password");
+
+    emulator.switches.sessionsEnabled = false;
+    await expect(connect({ password: "not-the-password" }).listComposedSystems()).rejects.toBeInstanceOf(
+      PodManagerAuthError,
+    );
+  });
+
+  it("probes the pod manager", async () => {
+    await expect(connect().probe()).resolves.toEqual({
+      redfishVersion: "1.15.0",
+      uuid: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
+  });
+});
+
+describe("pod-manager client against an address nobody listens on", () => {
+  it("is a PodManagerUnreachableError naming the pod manager and the socket error", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port: free } = server.address() as { port: number };
+        server.close(() => resolve(free));
+      });
+    });
+    const client = createPodManagerClient({
+      url: `http://127.0.0.1:${port}`,
+      username: "admin",
+      password: "admin",
+      driver: "redfish",
+      verifyCa: true,
+    });
+    const error = await client.probe().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PodManagerUnreachableError);
+    expect((error as Error).message).toBe(
+      `pod manager http://127.0.0.1:${port} unreachable: connect ECONNREFUSED 127.0.0.1:${port}`,
+    );
+  });
+});
+
+describe("pod-manager clients of both dialects on one emulator", () => {
+  let emulator: RedfishEmulator;
+  beforeAll(async () => {
+    emulator = await startRedfishEmulator({ mode: "both" });
+  });
+  afterAll(() => emulator.close());
+
+  it("see the same composed system and its ComputerSystem", async () => {
+    const connection = { url: emulator.url, username: "admin", password: "admin", verifyCa: true };
+    const rsd = createPodManagerClient({ ...connection, driver: "rsd" });
+    const dmtf = createPodManagerClient({ ...connection, driver: "redfish" });
+    const node = await rsd.compose({ name: "shared", totalCores: 8 });
+    const listed = await dmtf.listComposedSystems();
+    expect(listed).toEqual([{ index: "composed-1", resourceUri: node.resourceUri }]);
+    const system = await dmtf.getSystem("composed-1");
+    expect(system.hardware).toEqual(node.hardware);
+    await dmtf.decompose("composed-1");
+    await expect(rsd.getSystem(node.index)).rejects.toBeInstanceOf(ComposedSystemNotFoundError);
+    await Promise.all([rsd.close(), dmtf.close()]);
+  });
+});
+
+describe("pod-manager client against a pod manager with a self-signed certificate", () => {
+  it("refuses it when verifyCa is true and accepts it when false", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "valence-tls-"));
+    try {
+      const openssl = await promisify(execFile)("openssl", [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        join(dir, "cert.pem"),
+      ]).catch((error: unknown) => error);
+      if (openssl instanceof Error) {
+        console.warn(`skipping the TLS check: openssl failed (${openssl.message})`);
+        return;
+      }
+      const root = {
+        Id: "RootService",
+        RedfishVersion: "1.6.0",
+        Systems: { "@odata.id": "/redfish/v1/Systems" },
+      };
+      const server = createHttpsServer(
+        { key: await readFile(join(dir, "key.pem")), cert: await readFile(join(dir, "cert.pem")) },
+        (request, response) => {
+          response.writeHead(request.url === "/redfish/v1/SessionService/Sessions" ? 405 : 200, {
+            "Content-Type": "application/json",
+          });
+          response.end(JSON.stringify(request.url === "/redfish/v1/" ? root : { Members: [] }));
+        },
+      );
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const url = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const connection = { url, username: "admin", password: "admin", driver: "redfish" as const };
+      try {
+        const strict = createPodManagerClient({ ...connection, verifyCa: true });
+        const error = await strict.probe().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(PodManagerUnreachableError);
+        expect((error as Error).message).toMatch(/self[- ]signed certificate/);
+        const lax = createPodManagerClient({ ...connection, verifyCa: false });
+        await expect(lax.probe()).resolves.toEqual({ redfishVersion: "1.6.0" });
+        await lax.close();
+      } finally {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,180 @@
+import { readFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { CompositionUnsupportedError, createPodManagerClient } from "../../lib/redfish/index.ts";
+
+/**
+ * Valence's client against DMTF's own composability mockups, served as static files: proof that it reads a
+ * composable Redfish service written by someone else, not just our emulator.
+ */
+
+const FIXTURES = new URL("../../../shared/fixtures/redfish-dmtf/", import.meta.url);
+
+interface MockupServer {
+  url: string;
+  gets: string[];
+  posts: Array<{ path: string; body: unknown }>;
+  server: Server;
+}
+
+/** `/redfish/v1/X` → `<mockup>/X/index.json`. Sessions are refused (405), so the client must use Basic. */
+async function serveMockup(name: string): Promise<MockupServer> {
+  const root = new URL(`${name}/`, FIXTURES);
+  const state: Omit<MockupServer, "url" | "server"> = { gets: [], posts: [] };
+  const server = createServer((request, response) => {
+    const path = new URL(request.url ?? "/", "http://mockup").pathname.replace(/\/+$/, "");
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", async () => {
+      const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
+        response.writeHead(status, { "Content-Type": "application/json", ...headers });
+        response.end(body === undefined ? undefined : JSON.stringify(body));
+      };
+      if (request.method === "POST" && path === "/redfish/v1/SessionService/Sessions") {
+        return send(405, { error: { code: "Base.1.0.GeneralError", message: "sessions disabled" } });
+      }
+      if (request.method === "POST" && path === "/redfish/v1/Systems") {
+        // The mockup cannot compose; pretend it made the system it already shows.
+        state.posts.push({ path, body: JSON.parse(Buffer.concat(chunks).toString() || "null") });
+        return send(201, undefined, { Location: "/redfish/v1/Systems/ComposedSystem" });
+      }
+      if (request.method !== "GET" || !path.startsWith("/redfish/v1")) return send(405);
+      if (!request.headers.authorization?.startsWith("Basic ") && path !== "/redfish/v1") return send(401);
+      state.gets.push(path);
+      const relative = path.slice("/redfish/v1".length).replace(/^\//, "");
+      try {
+        const file = new URL(relative ? `${relative}/index.json` : "index.json", root);
+        send(200, JSON.parse(await readFile(file, "utf8")));
+      } catch {
+        send(404, { error: { code: "Base.1.0.ResourceMissingAtURI", message: `${path} not found` } });
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return Object.assign(state, { url: `http://127.0.0.1:${port}`, server });
+}
+
+function clientFor(mockup: MockupServer) {
+  return createPodManagerClient({
+    url: mockup.url,
+    username: "Administrator",
+    password: "Password",
+    driver: "redfish",
+    verifyCa: true,
+  });
+}
+
+describe("DMTF public-composability mockup", () => {
+  let mockup: MockupServer;
+  beforeAll(async () => {
+    mockup = await serveMockup("public-composability");
+  });
+  afterAll(() => new Promise<void>((resolve) => mockup.server.close(() => resolve())));
+  beforeEach(() => {
+    mockup.gets.length = 0;
+    mockup.posts.length = 0;
+  });
+
+  it("reads ComposedSystem, whose only NIC lives in ComputeBlock1", async () => {
+    const system = await clientFor(mockup).getSystem("ComposedSystem");
+    expect(system).toMatchObject({
+      index: "ComposedSystem",
+      resourceUri: "/redfish/v1/Systems/ComposedSystem",
+      uuid: "37596f04-b032-48ce-9bad-7d55a61fe574",
+      powerState: "On",
+      boot: { enabled: "Once", target: "Pxe", allowedTargets: ["None", "Pxe", "Usb", "Hdd"] },
+    });
+    // 2 × 8-core x86-64 CPUs, 4 × 8 GiB DIMMs, two 256 GiB NVMe drives from DriveBlock3 and DriveBlock4.
+    expect(system.hardware).toEqual({
+      cpus: 16,
+      memory_mb: 32768,
+      local_gb: 512,
+      cpu_arch: "x86_64",
+      nics: [{ mac: "aa:bb:cc:dd:ee:fd", enabled: true }],
+    });
+  });
+
+  it("reads ComposedSystem2's NICs from NetworkBlock8 without duplicates", async () => {
+    const system = await clientFor(mockup).getSystem("ComposedSystem2");
+    expect(system.hardware.nics).toEqual([
+      { mac: "aa:bb:cc:dd:ee:ff", enabled: true },
+      { mac: "aa:bb:cc:dd:ee:fe", enabled: true },
+    ]);
+  });
+
+  it("reads each resource once per getSystem", async () => {
+    await clientFor(mockup).getSystem("ComposedSystem");
+    expect(mockup.gets.length).toBeGreaterThan(10);
+    expect(new Set(mockup.gets).size).toBe(mockup.gets.length);
+    expect(mockup.gets).toContain("/redfish/v1/CompositionService/ResourceBlocks/ComputeBlock1");
+  });
+
+  it("lists only the systems of SystemType Composed", async () => {
+    const systems = await clientFor(mockup).listComposedSystems();
+    expect(systems).toEqual([
+      { index: "ComposedSystem", resourceUri: "/redfish/v1/Systems/ComposedSystem" },
+      { index: "ComposedSystem2", resourceUri: "/redfish/v1/Systems/ComposedSystem2" },
+    ]);
+  });
+
+  it("probes the service with Basic after sessions are refused", async () => {
+    await expect(clientFor(mockup).probe()).resolves.toEqual({
+      redfishVersion: "1.15.0",
+      uuid: "92384634-2938-2342-8820-489239905423",
+    });
+  });
+
+  it("composes specifically, as the mockup advertises, and not by constraints", async () => {
+    const client = clientFor(mockup);
+    const system = await client.compose({ name: "new", resourceBlocks: ["ComputeBlock1", "DriveBlock3"] });
+    expect(mockup.posts[0]?.body).toEqual({
+      Name: "new",
+      Links: {
+        ResourceBlocks: [
+          { "@odata.id": "/redfish/v1/CompositionService/ResourceBlocks/ComputeBlock1" },
+          { "@odata.id": "/redfish/v1/CompositionService/ResourceBlocks/DriveBlock3" },
+        ],
+      },
+    });
+    expect(system.index).toBe("ComposedSystem");
+    await expect(client.compose({ name: "new", totalCores: 8 })).rejects.toBeInstanceOf(
+      CompositionUnsupportedError,
+    );
+    expect(mockup.posts).toHaveLength(1);
+  });
+});
+
+describe("DMTF public-constrained-composition mockup", () => {
+  let mockup: MockupServer;
+  beforeAll(async () => {
+    mockup = await serveMockup("public-constrained-composition");
+  });
+  afterAll(() => new Promise<void>((resolve) => mockup.server.close(() => resolve())));
+
+  it("reads storage through the resource blocks' Storage resources", async () => {
+    const system = await clientFor(mockup).getSystem("ComposedSystem");
+    expect(system.hardware).toEqual({
+      cpus: 16,
+      memory_mb: 32768,
+      local_gb: 512,
+      cpu_arch: "x86_64",
+      nics: [{ mac: "aa:bb:cc:dd:ee:fd", enabled: true }],
+    });
+  });
+
+  it("composes by constraints, as the mockup advertises, and not by blocks", async () => {
+    const client = clientFor(mockup);
+    await client.compose({ name: "c", totalCores: 8, memoryMib: 16384 });
+    expect(mockup.posts[0]?.body).toMatchObject({
+      Name: "c",
+      Processors: { Members: [{ "@Redfish.RequestedCount": 1, TotalCores: 8 }] },
+      Memory: { Members: [{ "@Redfish.RequestedCount": 1, CapacityMiB: 16384 }] },
+    });
+    await expect(client.compose({ name: "s", resourceBlocks: ["ComputeBlock2"] })).rejects.toBeInstanceOf(
+      CompositionUnsupportedError,
+    );
+    expect(mockup.posts).toHaveLength(1);
+  });
+});
