@@ -86,6 +86,17 @@ function readOptionalFile(path: string): string | undefined {
   }
 }
 
+/**
+ * The YAML parser for clouds.yaml, in the local stack only: Lambda has no clouds.yaml, and a module name the
+ * bundler cannot see keeps the parser out of every function bundle.
+ */
+async function localYamlParser(): Promise<((text: string) => unknown) | undefined> {
+  if (!config().VALENCE_LOCAL) return undefined;
+  const name = "yaml";
+  const yaml = (await import(name)) as { parse: (text: string) => unknown };
+  return yaml.parse;
+}
+
 /** The Ironic driver, once per container: its negotiated API version and Keystone token are reused. */
 export const ironicDriver = /* @__PURE__ */ once(async (): Promise<IronicDriver> => {
   const settings = config();
@@ -96,7 +107,7 @@ export const ironicDriver = /* @__PURE__ */ once(async (): Promise<IronicDriver>
     );
     secret = JSON.parse(value.SecretString ?? "{}") as Record<string, unknown>;
   }
-  const { url, auth } = resolveIronicSettings({
+  const { url, auth } = await resolveIronicSettings({
     url: settings.IRONIC_URL,
     authType: settings.IRONIC_AUTH_TYPE,
     username: settings.IRONIC_USERNAME,
@@ -104,6 +115,7 @@ export const ironicDriver = /* @__PURE__ */ once(async (): Promise<IronicDriver>
     secret,
     env: openstackEnvironment(),
     readFile: readOptionalFile,
+    parseYaml: await localYamlParser(),
   });
   return createIronicDriver({
     ...(url ? { url } : {}),

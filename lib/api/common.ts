@@ -1,4 +1,4 @@
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 
 /** Path `{id}` that must be a uuid (pod managers). */
 export const UuidParams = z.object({ id: z.uuid() });

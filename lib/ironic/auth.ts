@@ -1,4 +1,4 @@
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 import { formatIssue } from "../validation.ts";
 import { IronicAuthError, IronicBadResponseError, IronicEndpointError } from "./errors.ts";
 import { errorFromNetwork, errorFromResponse } from "./faults.ts";

@@ -1,4 +1,3 @@
-import { parse as parseYaml } from "yaml";
 import type { EndpointInterface, IronicAuth } from "./auth.ts";
 import { IronicConfigError } from "./errors.ts";
 
@@ -7,6 +6,11 @@ export interface CloudConfigSources {
   env: Record<string, string | undefined>;
   /** Reads a file; returns undefined when it does not exist. */
   readFile: (path: string) => string | undefined;
+  /**
+   * Parses clouds.yaml. Injected rather than imported: the YAML parser is large and Lambda has no clouds.yaml, so
+   * only the local stack passes one. Without it, a clouds.yaml that is found is an error.
+   */
+  parseYaml?: (text: string) => unknown;
   /** Directory searched for `./clouds.yaml`. @default "." */
   cwd?: string;
 }
@@ -113,13 +117,21 @@ function readCloud(sources: CloudConfigSources, cloud: string): { settings: Sett
       tried.push(file);
       continue;
     }
+    if (!sources.parseYaml) {
+      throw new IronicConfigError(
+        `${file}: clouds.yaml is read by the local stack only; set OS_* variables instead`,
+      );
+    }
     let document: unknown;
     try {
-      document = parseYaml(text);
+      document = sources.parseYaml(text);
     } catch (error) {
       throw new IronicConfigError(`${file}: not valid YAML`, { cause: error });
     }
-    const clouds = normalizeKeys(normalizeKeys(document).clouds);
+    // Cloud names are kept as written; only setting keys accept `-` for `_`.
+    const listed = normalizeKeys(document).clouds;
+    const clouds: Record<string, unknown> =
+      listed !== null && typeof listed === "object" && !Array.isArray(listed) ? { ...listed } : {};
     if (!(cloud in clouds)) {
       const known = Object.keys(clouds).join(", ") || "none";
       throw new IronicConfigError(`OS_CLOUD=${cloud}: no such cloud in ${file} (it has: ${known})`);

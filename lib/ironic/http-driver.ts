@@ -1,4 +1,4 @@
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 import { formatIssue } from "../validation.ts";
 import {
   authSecrets,
@@ -385,13 +385,14 @@ class HttpIronicDriver implements IronicDriver {
         );
       }
       const left = remaining();
-      if (left <= 0) {
+      if (left > 0) await sleep(Math.min(pollMs, left));
+      // Out of time: say where the node was rather than failing the next poll on the deadline.
+      if (remaining() <= 0) {
         const moving = node.target_provision_state ? ` on its way to ${node.target_provision_state}` : "";
         throw new IronicProvisionTimeoutError(
           `node ${node.uuid} did not reach ${options.target} in time; it is ${node.provision_state}${moving}`,
         );
       }
-      await sleep(Math.min(pollMs, left));
     }
   }
 

@@ -1,6 +1,10 @@
 /**
  * The Ironic driver shared by every Lambda: an HTTP client for Ironic's v1 API (no maintained one exists on
  * npm) behind the `IronicDriver` port the services depend on.
+ *
+ * `resolveCloudConfig` (clouds.yaml / `OS_*`) lives in `./clouds.ts` and is not re-exported here: it pulls in the
+ * `yaml` parser (~115 KB minified, CommonJS so not tree-shaken), which Lambdas configured by plain env vars
+ * should not carry.
  */
 export {
   type EndpointInterface,
@@ -11,7 +15,6 @@ export {
   selectEndpoint,
   tokensUrl,
 } from "./auth.ts";
-export { type CloudConfigSources, type ResolvedCloud, resolveCloudConfig } from "./clouds.ts";
 export type {
   IronicCallContext,
   IronicDriver,

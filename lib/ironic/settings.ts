@@ -12,13 +12,16 @@ export interface IronicSettingsInput {
   /** `OS_*` variables. */
   env: Record<string, string | undefined>;
   readFile: CloudConfigSources["readFile"];
+  parseYaml?: CloudConfigSources["parseYaml"];
 }
 
 /**
  * How to reach Ironic, from (in order of precedence) explicit settings, the Secrets Manager secret, `OS_*`
  * variables and clouds.yaml. Pure, so Lambda, the local stack and tests resolve it alike.
  */
-export function resolveIronicSettings(input: IronicSettingsInput): { url?: string; auth: IronicAuth } {
+export async function resolveIronicSettings(
+  input: IronicSettingsInput,
+): Promise<{ url?: string; auth: IronicAuth }> {
   const env: Record<string, string | undefined> = { ...input.env };
   for (const [key, value] of Object.entries(input.secret ?? {})) {
     if (typeof value === "string") env[`OS_${key.toUpperCase()}`] = value;
@@ -34,7 +37,11 @@ export function resolveIronicSettings(input: IronicSettingsInput): { url?: strin
     }
     return { ...(input.url ? { url: input.url } : {}), auth: { type: "http_basic", username, password } };
   }
-  const resolved = resolveCloudConfig({ env, readFile: input.readFile });
+  const resolved = resolveCloudConfig({
+    env,
+    readFile: input.readFile,
+    ...(input.parseYaml ? { parseYaml: input.parseYaml } : {}),
+  });
   if (input.authType === "keystone" && resolved.auth.type !== "keystone") {
     throw new IronicConfigError(
       "IRONIC_AUTH_TYPE=keystone needs an auth_url (OS_AUTH_URL, OS_CLOUD or the secret)",

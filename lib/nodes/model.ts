@@ -1,4 +1,4 @@
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 
 export const MANAGED_BY = ["valence", "ironic"] as const;
 export type ManagedBy = (typeof MANAGED_BY)[number];

@@ -1,4 +1,4 @@
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 import { MANAGED_BY } from "./model.ts";
 
 export const MAX_PAGE_SIZE = 1000;

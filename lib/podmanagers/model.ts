@@ -1,4 +1,4 @@
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 
 export const PODM_DRIVERS = ["redfish", "rsd"] as const;
 export type PodManagerDriverName = (typeof PODM_DRIVERS)[number];

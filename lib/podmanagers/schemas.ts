@@ -1,4 +1,4 @@
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 import { PODM_DRIVERS } from "./model.ts";
 
 /** http(s) only; stored without a trailing slash so `http://x/` and `http://x` are one pod manager. */

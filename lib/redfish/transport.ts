@@ -1,4 +1,4 @@
-import type { Dispatcher } from "undici";
+import { insecureFetch } from "../http/insecure-fetch.ts";
 import { PodManagerAuthError, PodManagerResponseError, PodManagerUnreachableError } from "./errors.ts";
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -45,7 +45,6 @@ export class RedfishTransport {
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
   private auth?: Promise<AuthState>;
-  private dispatcher?: Promise<Dispatcher>;
   private sessionToken?: string;
 
   constructor(private readonly options: TransportOptions) {
@@ -54,7 +53,8 @@ export class RedfishTransport {
     this.origin = url.origin;
     this.podManager = url.origin;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.fetchImpl = options.fetch ?? fetch;
+    // verify_ca false: accept the pod manager's certificate whatever it is (an injected fetch still wins: tests).
+    this.fetchImpl = options.fetch ?? (options.verifyCa ? fetch : (insecureFetch as typeof fetch));
   }
 
   /** A Location header or `@odata.id` as a path on this pod manager (services often report internal hosts). */
@@ -126,9 +126,6 @@ export class RedfishTransport {
         await this.send("DELETE", this.toPath(auth.location), headers, undefined).catch(() => undefined);
       }
     }
-    const dispatcher = this.dispatcher;
-    this.dispatcher = undefined;
-    if (dispatcher) await (await dispatcher).close();
   }
 
   private authenticate(): Promise<AuthState> {
@@ -180,18 +177,17 @@ export class RedfishTransport {
     headers: Record<string, string>,
     body: unknown,
   ): Promise<RedfishResponse> {
-    const init: RequestInit & { dispatcher?: Dispatcher } = {
+    const init: RequestInit = {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(this.timeoutMs),
       redirect: "manual",
     };
-    if (!this.options.verifyCa) init.dispatcher = await this.insecureDispatcher();
     let text: string;
     let response: Response;
     try {
-      response = await this.fetchImpl(new URL(path, this.origin), init as RequestInit);
+      response = await this.fetchImpl(new URL(path, this.origin), init);
       text = await response.text();
     } catch (error) {
       // The raw error stays out of `cause`: it is logged, and socket errors may quote what was being sent.
@@ -218,14 +214,6 @@ export class RedfishTransport {
         `${method} ${path} answered ${status} with a body that is not JSON`,
       );
     }
-  }
-
-  /** Undici is loaded only when a pod manager needs it, to keep it off the cold-start path of the others. */
-  private insecureDispatcher(): Promise<Dispatcher> {
-    this.dispatcher ??= import("undici").then(
-      ({ Agent }) => new Agent({ connect: { rejectUnauthorized: false } }),
-    );
-    return this.dispatcher;
   }
 
   private describeFailure(error: unknown, method: string, path: string): string {

@@ -1,6 +1,6 @@
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 import { parseOrThrow } from "../validation.ts";
 import { type Credentials, CredentialsSchema, type SecretStore } from "./store.ts";
 

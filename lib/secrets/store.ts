@@ -1,4 +1,4 @@
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 
 export const CredentialsSchema = z.object({ username: z.string(), password: z.string() });
 export type Credentials = z.infer<typeof CredentialsSchema>;

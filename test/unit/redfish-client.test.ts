@@ -550,19 +550,6 @@ describe("authentication", () => {
 });
 
 describe("transport", () => {
-  it("gives fetch an insecure dispatcher only when verifyCa is false", async () => {
-    const strict = fakePodManager(dmtfResources());
-    await connect(strict, { verifyCa: true }).probe();
-    expect(strict.calls.every((call) => call.dispatcher === undefined)).toBe(true);
-
-    const lax = fakePodManager(dmtfResources());
-    const client = connect(lax, { verifyCa: false });
-    await client.probe();
-    await client.close();
-    expect(lax.calls.every((call) => call.dispatcher !== undefined)).toBe(true);
-    expect(lax.calls[0]?.dispatcher?.constructor.name).toBe("Agent");
-  });
-
   it("times out a request that hangs", async () => {
     const hang: Override = (call) =>
       new Promise<Response>((_, reject) => {
