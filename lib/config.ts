@@ -36,6 +36,12 @@ export const ConfigSchema = z.object({
   IRONIC_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.positive()), 30_000),
   /** `resource_class` of registered nodes unless the register body says otherwise. */
   VALENCE_RESOURCE_CLASS: z._default(z.string().check(z.minLength(1)), "baremetal"),
+  /** A register/unregister intent older than this is treated as interrupted by the reconciler. */
+  VALENCE_INTENT_STALE_SECONDS: z._default(z.coerce.number().check(z.int(), z.positive()), 960),
+  /** How often `npm start` runs the reconciler (AWS: the EventBridge schedule). */
+  VALENCE_RECONCILE_SECONDS: z._default(z.coerce.number().check(z.int(), z.nonnegative()), 60),
+  /** Newest history events kept per node. */
+  VALENCE_HISTORY_LIMIT: z._default(z.coerce.number().check(z.int(), z.positive()), 100),
   LOG_LEVEL: z._default(z.enum(["DEBUG", "INFO", "WARN", "ERROR", "debug", "info", "warn", "error"]), "INFO"),
 });
 

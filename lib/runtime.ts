@@ -7,6 +7,8 @@ import { resolveIronicSettings } from "./ironic/settings.ts";
 import { logger } from "./log.ts";
 import { CompositionService } from "./nodes/composition-service.ts";
 import { DynamoNodeRepository } from "./nodes/dynamo-repository.ts";
+import { DynamoNodeHistory } from "./nodes/history.ts";
+import { Reconciler } from "./nodes/reconciler.ts";
 import { RegistrationService } from "./nodes/registration-service.ts";
 import { NodeService } from "./nodes/service.ts";
 import { DynamoPodManagerRepository } from "./podmanagers/dynamo-repository.ts";
@@ -55,6 +57,10 @@ export const secretStore = /* @__PURE__ */ once((): SecretStore => {
   return new SecretsManagerStore(secretsManager(), VALENCE_SECRET_PREFIX);
 });
 
+export const nodeHistory = /* @__PURE__ */ once(
+  () => new DynamoNodeHistory(documentClient(), config().VALENCE_TABLE_NAME, config().VALENCE_HISTORY_LIMIT),
+);
+
 export const nodeService = /* @__PURE__ */ once(() => new NodeService(nodeRepository()));
 
 export const podManagerSessions = /* @__PURE__ */ once(
@@ -75,7 +81,7 @@ export const podManagerService = /* @__PURE__ */ once(
 );
 
 export const compositionService = /* @__PURE__ */ once(
-  () => new CompositionService(nodeRepository(), nodeService(), podManagerSessions()),
+  () => new CompositionService(nodeRepository(), nodeService(), podManagerSessions(), nodeHistory()),
 );
 
 function readOptionalFile(path: string): string | undefined {
@@ -133,5 +139,18 @@ export const registrationService = /* @__PURE__ */ once(
       sessions: podManagerSessions(),
       ironic: ironicDriver,
       defaultResourceClass: config().VALENCE_RESOURCE_CLASS,
+      history: nodeHistory(),
+    }),
+);
+
+export const reconciler = /* @__PURE__ */ once(
+  () =>
+    new Reconciler({
+      nodes: nodeRepository(),
+      podManagers: podManagerRepository(),
+      sessions: podManagerSessions(),
+      ironic: ironicDriver,
+      history: nodeHistory(),
+      staleIntentMs: config().VALENCE_INTENT_STALE_SECONDS * 1000,
     }),
 );

@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
+import type { Context } from "aws-lambda";
 import { config, resetConfig } from "../lib/config.ts";
 import { logger } from "../lib/log.ts";
 import { startApiServer } from "./api-server.ts";
@@ -24,6 +26,8 @@ export interface LocalStackOptions {
    * IRONIC_* / OS_* environment for auth); `undefined` = none.
    */
   ironic?: "start" | string;
+  /** Run the scheduled reconcile function every this many seconds (as EventBridge does in AWS); 0 = never. */
+  reconcileSeconds?: number;
 }
 
 export interface LocalStack {
@@ -33,6 +37,29 @@ export interface LocalStack {
   emulator?: RedfishEmulator;
   ironicUrl?: string;
   stop(): Promise<void>;
+}
+
+/** Invokes the scheduled `reconcile` function's handler on a timer, one pass at a time. */
+function scheduleReconcile(seconds: number): NodeJS.Timeout {
+  let running = false;
+  const timer = setInterval(async () => {
+    if (running) return;
+    running = true;
+    try {
+      const { handler } = await import("../functions/reconcile.ts");
+      const deadline = Date.now() + seconds * 1000;
+      await handler({ source: "local.schedule" }, {
+        awsRequestId: randomUUID(),
+        getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      } as Context);
+    } catch (error) {
+      logger.error("scheduled reconcile failed", { error: (error as Error).message });
+    } finally {
+      running = false;
+    }
+  }, seconds * 1000);
+  timer.unref();
+  return timer;
 }
 
 export const DEMO_CREDENTIALS = { username: "admin", password: "admin-demo-password" };
@@ -93,6 +120,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const api = await startApiServer({ port: options.apiPort ?? 0 });
     stops.push(() => api.close());
+    if (options.reconcileSeconds) {
+      const timer = scheduleReconcile(options.reconcileSeconds);
+      stops.push(async () => clearInterval(timer));
+    }
     logger.info("local stack up", {
       api: api.url,
       dynamodb: dynamo.endpoint,

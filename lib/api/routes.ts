@@ -92,6 +92,23 @@ export const ROUTES: readonly RouteDefinition[] = [
     ironic: true,
   },
   {
+    method: "GET",
+    path: "/v1/nodes/{id}/history",
+    handler: "get-node-history",
+    summary: "A node's history: registers, unregisters and what the reconciler settled, newest first",
+    table: "read",
+  },
+  {
+    method: "POST",
+    path: "/v1/reconcile",
+    handler: "run-reconcile",
+    summary: "Run one reconcile pass now (local stack only)",
+    table: "write",
+    readsSecrets: true,
+    ironic: true,
+    localOnly: true,
+  },
+  {
     method: "POST",
     path: "/v1/nodes",
     handler: "compose-node",
@@ -129,3 +146,23 @@ export const ROUTES: readonly RouteDefinition[] = [
 export function routeKey(route: Pick<RouteDefinition, "method" | "path">): string {
   return `${route.method} ${route.path}`;
 }
+
+/** A function run on a schedule (EventBridge) rather than by a route. */
+export interface ScheduledFunction {
+  readonly handler: string;
+  readonly summary: string;
+  readonly table: TableAccess;
+  readonly readsSecrets?: boolean;
+  readonly ironic?: boolean;
+}
+
+export const SCHEDULED_FUNCTIONS: readonly ScheduledFunction[] = [
+  {
+    handler: "reconcile",
+    summary:
+      "Settle drift between the store, Ironic and the pod managers; finish or undo interrupted registers",
+    table: "write",
+    readsSecrets: true,
+    ironic: true,
+  },
+];

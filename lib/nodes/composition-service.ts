@@ -3,6 +3,7 @@ import { NodeBusyError, NodeManagedByIronicError, NodeNameConflictError } from "
 import { logger } from "../log.ts";
 import type { PodManagerSessions } from "../podmanagers/sessions.ts";
 import type { ComposedSystem } from "../redfish/index.ts";
+import type { NodeHistory } from "./history.ts";
 import type { Node } from "./model.ts";
 import type { NodeRepository } from "./repository.ts";
 import type { ComposeNodeInput, ManageNodeInput, NodeActionInput } from "./schemas.ts";
@@ -31,6 +32,7 @@ export class CompositionService {
     private readonly nodes: NodeRepository,
     private readonly finder: NodeService,
     private readonly sessions: PodManagerSessions,
+    private readonly history?: NodeHistory,
   ) {}
 
   async compose(input: ComposeNodeInput, requestId: string): Promise<Node> {
@@ -85,6 +87,7 @@ export class CompositionService {
       throw error;
     }
     await this.nodes.delete(node.uuid, { version: marked.version });
+    await this.history?.deleteAll(node.uuid);
   }
 
   async act(id: string, action: NodeActionInput, requestId: string): Promise<void> {

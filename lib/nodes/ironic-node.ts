@@ -1,4 +1,9 @@
-import type { NewIronicNode } from "../ironic/index.ts";
+import {
+  type IronicDriver,
+  IronicInvalidStateError,
+  IronicNodeNotFoundError,
+  type NewIronicNode,
+} from "../ironic/index.ts";
 import type { ComposedSystem } from "../redfish/index.ts";
 import type { Nic, Node } from "./model.ts";
 import type { RegisterNodeInput } from "./schemas.ts";
@@ -65,4 +70,23 @@ export function drivesSameSystem(
   const address =
     typeof driverInfo.redfish_address === "string" ? driverInfo.redfish_address.replace(/\/+$/, "") : "";
   return address === podmUrl.replace(/\/+$/, "") && driverInfo.redfish_system_id === resourceUri;
+}
+
+/**
+ * Deletes an Ironic node we own; already gone counts as done. Ironic deletes a node in any resting state once it
+ * is in maintenance, so a refusal for its state is met with maintenance first.
+ */
+export async function deleteIronicNode(
+  ironic: IronicDriver,
+  uuid: string,
+  reason = "removed by Valence",
+): Promise<void> {
+  try {
+    await ironic.deleteNode(uuid);
+  } catch (error) {
+    if (error instanceof IronicNodeNotFoundError) return;
+    if (!(error instanceof IronicInvalidStateError)) throw error;
+    await ironic.setMaintenance(uuid, reason);
+    await ironic.deleteNode(uuid);
+  }
 }

@@ -32,6 +32,19 @@ export const IntentSchema = z.object({
 });
 export type Intent = z.infer<typeof IntentSchema>;
 
+/** Ironic's view of the node as the reconciler last saw it: `GET` answers from here without calling Ironic. */
+export const IronicStateSchema = z.object({
+  provision_state: z.string(),
+  power_state: z.nullable(z.string()),
+  maintenance: z.boolean(),
+  last_error: z.nullable(z.string()),
+  /** When the reconciler last saw these values change. */
+  synced_at: z.string(),
+});
+export type IronicState = z.infer<typeof IronicStateSchema>;
+
+export const NODE_STATUSES = ["ok", "missing"] as const;
+
 export const NodeSchema = z.object({
   uuid: z.string(),
   name: z.string(),
@@ -46,6 +59,9 @@ export const NodeSchema = z.object({
   hardware: HardwareSchema,
   intent: z.optional(z.nullable(IntentSchema)),
   registered_at: z.optional(z.nullable(z.string())),
+  /** `missing`: the pod manager no longer has the composed system (the reconciler saw it gone). */
+  status: z.optional(z.enum(NODE_STATUSES)),
+  ironic_state: z.optional(z.nullable(IronicStateSchema)),
   created_at: z.string(),
   updated_at: z.string(),
   /** Optimistic-locking counter, bumped by every update. */
@@ -64,6 +80,8 @@ export type NodeChanges = Partial<
     | "ironic_node_uuid"
     | "hardware"
     | "intent"
+    | "status"
+    | "ironic_state"
     | "registered_at"
     | "resource_uri"
   >

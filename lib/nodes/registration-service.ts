@@ -12,7 +12,6 @@ import {
 } from "../errors.ts";
 import {
   type IronicDriver,
-  IronicInvalidStateError,
   type IronicNode,
   IronicNodeNotFoundError,
   IronicPortNotFoundError,
@@ -20,7 +19,8 @@ import {
 } from "../ironic/index.ts";
 import { logger } from "../log.ts";
 import type { PodManagerSessions } from "../podmanagers/sessions.ts";
-import { buildIronicNode, drivesSameSystem, portPlan } from "./ironic-node.ts";
+import type { NewHistoryEvent, NodeHistory } from "./history.ts";
+import { buildIronicNode, deleteIronicNode, drivesSameSystem, portPlan } from "./ironic-node.ts";
 import type { Intent, Node } from "./model.ts";
 import type { NodeRepository } from "./repository.ts";
 import type { RegisterNodeInput, UnregisterNodeInput } from "./schemas.ts";
@@ -40,6 +40,7 @@ export interface RegistrationDeps {
   /** Resolved lazily: Keystone or Secrets Manager may stand between us and a usable driver. */
   ironic: () => Promise<IronicDriver>;
   defaultResourceClass: string;
+  history?: NodeHistory;
   now?: () => Date;
 }
 
@@ -235,6 +236,12 @@ export class RegistrationService {
           resource_uri: system.resourceUri,
         },
       );
+      await this.record(node.uuid, context, {
+        action: existing ? "adopt" : "register",
+        outcome: "succeeded",
+        ironic_node_uuid: ironicNode.uuid,
+        detail: `provision state ${ironicNode.provision_state}, ${createdPorts.length} port(s) created`,
+      });
       logger.info("node registered", {
         node_uuid: node.uuid,
         ironic_node_uuid: ironicNode.uuid,
@@ -248,6 +255,21 @@ export class RegistrationService {
       const undone = await this.rollback(ironic, createdNode, createdPorts, context);
       if (undone.complete) await this.clearIntent(node.uuid, marked.version);
       const nothingCreated = !createdNode && createdPorts.length === 0;
+      const reason = error instanceof Error ? error.message : String(error);
+      await this.record(node.uuid, context, {
+        action: "register",
+        outcome: "failed",
+        ironic_node_uuid: createdNode ?? null,
+        detail: `failed while ${step}: ${reason}`,
+      });
+      if (!nothingCreated) {
+        await this.record(node.uuid, context, {
+          action: "rollback",
+          outcome: undone.complete ? "succeeded" : "failed",
+          ironic_node_uuid: createdNode ?? null,
+          detail: undone.summary,
+        });
+      }
       if (nothingCreated && undone.complete && error instanceof ValenceError) throw error;
       const message = error instanceof Error ? error.message : String(error);
       throw new OperationFailedError(
@@ -294,13 +316,19 @@ export class RegistrationService {
           if (current.instance_uuid)
             await ironic.updateNode(ironicNodeUuid, [{ op: "remove", path: "/instance_uuid" }]);
         }
-        await this.deleteIronicNode(ironic, ironicNodeUuid);
+        await deleteIronicNode(ironic, ironicNodeUuid);
       }
       const unregistered = await this.deps.nodes.update(
         node.uuid,
         { version: marked.version },
         { managed_by: "valence", ironic_node_uuid: null, registered_at: null, intent: null },
       );
+      await this.record(node.uuid, context, {
+        action: options.force ? "force-unregister" : "unregister",
+        outcome: "succeeded",
+        ironic_node_uuid: ironicNodeUuid,
+        ...(current ? {} : { detail: "the Ironic node was already gone" }),
+      });
       logger.info("node unregistered", {
         node_uuid: node.uuid,
         ironic_node_uuid: ironicNodeUuid,
@@ -311,8 +339,26 @@ export class RegistrationService {
       return unregistered;
     } catch (error) {
       await this.clearIntent(node.uuid, marked.version);
+      await this.record(node.uuid, context, {
+        action: options.force ? "force-unregister" : "unregister",
+        outcome: "failed",
+        ironic_node_uuid: ironicNodeUuid,
+        detail: error instanceof Error ? error.message : String(error),
+      });
       throw error;
     }
+  }
+
+  private async record(
+    nodeUuid: string,
+    context: OperationContext,
+    event: Omit<NewHistoryEvent, "actor" | "request_id">,
+  ): Promise<void> {
+    await this.deps.history?.append(nodeUuid, {
+      ...event,
+      actor: context.principal,
+      request_id: context.requestId,
+    });
   }
 
   /** The node with Ironic's live state when it is registered. */
@@ -371,18 +417,6 @@ export class RegistrationService {
     }
   }
 
-  private async deleteIronicNode(ironic: IronicDriver, uuid: string): Promise<void> {
-    try {
-      await ironic.deleteNode(uuid);
-    } catch (error) {
-      if (error instanceof IronicNodeNotFoundError) return;
-      if (!(error instanceof IronicInvalidStateError)) throw error;
-      // Ironic deletes a node in any resting state once it is in maintenance.
-      await ironic.setMaintenance(uuid, "rollback of a failed register by Valence");
-      await ironic.deleteNode(uuid);
-    }
-  }
-
   /** Removes what this call created; reports whether everything is gone and what was done. */
   private async rollback(
     ironic: IronicDriver,
@@ -397,7 +431,7 @@ export class RegistrationService {
     });
     try {
       if (createdNode) {
-        await this.deleteIronicNode(undo, createdNode);
+        await deleteIronicNode(undo, createdNode);
         return { complete: true, summary: `rolled back: deleted Ironic node ${createdNode} and its ports` };
       }
       for (const port of createdPorts) {

@@ -139,3 +139,11 @@ export const GetNodeQuery = z.strictObject({
     ),
   ),
 });
+
+/** `GET /v1/nodes/{id}/history`: newest first, paginated. */
+export const HistoryQuery = z.strictObject({
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(MAX_PAGE_SIZE)), 100),
+  marker: z.optional(
+    z.string().check(z.regex(/^\d{4}-\d\d-\d\dT[\d:.]+Z#[0-9a-f]{8}$/, { error: "not a history marker" })),
+  ),
+});

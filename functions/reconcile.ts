@@ -1,0 +1,20 @@
+import middy from "@middy/core";
+import type { Context } from "aws-lambda";
+import { logger } from "../lib/log.ts";
+import { reconcileAndReport } from "../lib/nodes/reconcile-job.ts";
+import { reconciler } from "../lib/runtime.ts";
+
+/** Scheduled (EventBridge): one reconcile pass, bounded by the time this invocation has. */
+export const handler = middy<unknown, unknown, Error, Context>()
+  .use({
+    before: (request) => {
+      logger.resetKeys();
+      logger.appendKeys({ request_id: request.context.awsRequestId, function: "reconcile" });
+    },
+  })
+  .handler(async (_event, context) =>
+    reconcileAndReport(reconciler(), {
+      requestId: context.awsRequestId,
+      remainingMs: () => context.getRemainingTimeInMillis(),
+    }),
+  );

@@ -1,0 +1,65 @@
+import type { RouteDefinition, TableAccess } from "../lib/api/routes.ts";
+import * as routes from "../lib/api/routes.ts";
+
+/** A function run on a schedule rather than by a route (e.g. `reconcile`). */
+export interface ScheduledFunctionDefinition {
+  /** File name under `functions/` (without `.ts`). */
+  readonly handler: string;
+  readonly summary: string;
+  readonly table: TableAccess;
+  readonly readsSecrets?: boolean;
+  readonly writesSecrets?: boolean;
+  readonly ironic?: boolean;
+}
+
+/** What a function may touch: the union of what every route or schedule it serves needs. */
+export interface FunctionNeeds {
+  readonly handler: string;
+  readonly summary: string;
+  readonly table: TableAccess;
+  readonly readsSecrets: boolean;
+  readonly writesSecrets: boolean;
+  readonly ironic: boolean;
+}
+
+/** The routes the stack deploys: every route of the route table except the local-only ones. */
+export function deployedRoutes(all: readonly RouteDefinition[] = routes.ROUTES): RouteDefinition[] {
+  return all.filter((route) => !route.localOnly);
+}
+
+/**
+ * The scheduled functions of `lib/api/routes.ts`. Read through the module namespace because the export may not
+ * exist yet: the stack must pick it up the day it lands, without an infra change.
+ */
+export function defaultScheduledFunctions(): readonly ScheduledFunctionDefinition[] {
+  return (
+    (routes as { SCHEDULED_FUNCTIONS?: readonly ScheduledFunctionDefinition[] }).SCHEDULED_FUNCTIONS ?? []
+  );
+}
+
+const TABLE_RANK: Record<TableAccess, number> = { none: 0, read: 1, write: 2 };
+
+/**
+ * One entry per handler. A handler serving several routes (or a route and a schedule) is one Lambda function,
+ * so it gets the union of their needs.
+ */
+export function functionNeeds(
+  sources: readonly (RouteDefinition | ScheduledFunctionDefinition)[],
+): Map<string, FunctionNeeds> {
+  const byHandler = new Map<string, FunctionNeeds>();
+  for (const source of sources) {
+    if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(source.handler)) {
+      throw new Error(`handler "${source.handler}" must be a kebab-case file name under functions/`);
+    }
+    const seen = byHandler.get(source.handler);
+    byHandler.set(source.handler, {
+      handler: source.handler,
+      summary: seen ? seen.summary : source.summary,
+      table: seen && TABLE_RANK[seen.table] > TABLE_RANK[source.table] ? seen.table : source.table,
+      readsSecrets: Boolean(seen?.readsSecrets || source.readsSecrets),
+      writesSecrets: Boolean(seen?.writesSecrets || source.writesSecrets),
+      ironic: Boolean(seen?.ironic || source.ironic),
+    });
+  }
+  return byHandler;
+}

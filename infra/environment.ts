@@ -1,0 +1,30 @@
+import type { FunctionNeeds } from "./catalog.ts";
+import type { ValenceConfig } from "./config.ts";
+
+/**
+ * The environment of every Valence function, in one place so `lib/config.ts` and the stack cannot drift apart.
+ * Ironic settings go only to the functions that talk to Ironic: a function that cannot read the Ironic secret
+ * has no use for its ARN either.
+ */
+export function functionEnvironment(
+  config: ValenceConfig,
+  tableName: string,
+  needs: Pick<FunctionNeeds, "ironic">,
+): Record<string, string> {
+  return {
+    VALENCE_TABLE_NAME: tableName,
+    VALENCE_SECRET_STORE: "secretsmanager",
+    VALENCE_SECRET_PREFIX: config.secretPrefix,
+    ...(needs.ironic
+      ? {
+          ...(config.ironicUrl ? { IRONIC_URL: config.ironicUrl } : {}),
+          IRONIC_AUTH_TYPE: config.ironicAuthType,
+          ...(config.ironicSecretArn ? { IRONIC_SECRET_ARN: config.ironicSecretArn } : {}),
+        }
+      : {}),
+    POWERTOOLS_SERVICE_NAME: "valence",
+    // Stack traces point into the TypeScript sources (the bundles ship with source maps).
+    NODE_OPTIONS: "--enable-source-maps",
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  };
+}

@@ -1,0 +1,204 @@
+import { Annotations, CfnOutput, Duration, Fn, Stack, type StackProps } from "aws-cdk-lib";
+import * as ec2 from "aws-cdk-lib/aws-ec2";
+import type * as logs from "aws-cdk-lib/aws-logs";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import * as sns from "aws-cdk-lib/aws-sns";
+import type { Construct } from "constructs";
+import type { RouteDefinition } from "../lib/api/routes.ts";
+import {
+  defaultScheduledFunctions,
+  deployedRoutes,
+  type FunctionNeeds,
+  functionNeeds,
+  type ScheduledFunctionDefinition,
+} from "./catalog.ts";
+import {
+  configFromContext,
+  type ValenceConfig,
+  ValenceConfigError,
+  type ValenceConfigInput,
+} from "./config.ts";
+import { ReconcileSchedule } from "./constructs/reconcile-schedule.ts";
+import { ValenceAlarms } from "./constructs/valence-alarms.ts";
+import { ValenceApi } from "./constructs/valence-api.ts";
+import { type FunctionNetwork, ValenceFunction } from "./constructs/valence-function.ts";
+import { ValenceTable } from "./constructs/valence-table.ts";
+import { functionEnvironment } from "./environment.ts";
+import { grantFunctionAccess } from "./permissions.ts";
+
+export interface ValenceStackProps extends StackProps {
+  /** Configuration that wins over the CDK context (tests, or apps composing several stacks). @default - context only */
+  readonly config?: Partial<ValenceConfigInput>;
+  /** The route table; local-only routes are skipped. @default ROUTES of lib/api/routes.ts */
+  readonly routes?: readonly RouteDefinition[];
+  /** @default SCHEDULED_FUNCTIONS of lib/api/routes.ts, or none while it does not exist */
+  readonly scheduledFunctions?: readonly ScheduledFunctionDefinition[];
+}
+
+/** Timeout of the functions that do not wait for Ironic. */
+const API_TIMEOUT = Duration.seconds(30);
+
+/**
+ * How long API Gateway waits for any function: HTTP APIs allow 30 s and CDK validates at most 29 s. Ironic
+ * functions run longer (register waits for manage and provide): past this the caller gets a 503 while the
+ * function finishes, and the node's state tells the outcome.
+ */
+const INTEGRATION_TIMEOUT = Duration.seconds(29);
+
+const pascal = (handler: string) =>
+  handler.replace(/(^|-)([a-z0-9])/g, (_match, _dash: string, letter: string) => letter.toUpperCase());
+
+/**
+ * Valence on AWS: one Lambda function per handler of the route table, behind an IAM-authorized HTTP API, one
+ * DynamoDB table, scheduled functions on EventBridge Scheduler, and alarms. Everything is derived from
+ * `ROUTES` and `SCHEDULED_FUNCTIONS`, so a new route needs no change here.
+ */
+export class ValenceStack extends Stack {
+  readonly config: ValenceConfig;
+  readonly table: ValenceTable;
+  readonly api: ValenceApi;
+  /** Functions by handler name. */
+  readonly functions = new Map<string, ValenceFunction>();
+  /** Schedules by handler name. */
+  readonly schedules = new Map<string, ReconcileSchedule>();
+
+  constructor(scope: Construct, id: string, props: ValenceStackProps = {}) {
+    super(scope, id, props);
+    this.config = configFromContext(this.node, props.config);
+    const config = this.config;
+    const routes = deployedRoutes(props.routes);
+    const scheduled = props.scheduledFunctions ?? defaultScheduledFunctions();
+    const needs = functionNeeds([...routes, ...scheduled]);
+    const needsIronic = [...needs.values()].some((need) => need.ironic);
+    if (needsIronic && !config.ironicUrl && config.ironicAuthType !== "keystone") {
+      throw new ValenceConfigError(
+        "Invalid Valence configuration: ironicUrl is required (-c ironicUrl=https://ironic.example:6385); " +
+          "only keystone auth can find Ironic in the Keystone catalog",
+      );
+    }
+    if (needsIronic && config.ironicUrl && new URL(config.ironicUrl).hostname.endsWith(".invalid")) {
+      Annotations.of(this).addWarningV2(
+        "valence:ironicUrlPlaceholder",
+        `ironicUrl is the placeholder ${config.ironicUrl}: set your Ironic endpoint before deploying`,
+      );
+    }
+
+    this.table = new ValenceTable(this, "Data", {
+      ...(config.tableName ? { tableName: config.tableName } : {}),
+      encryption: config.tableEncryption,
+    });
+    const network = this.network(config);
+    const ironicSecret = config.ironicSecretArn
+      ? secretsmanager.Secret.fromSecretCompleteArn(this, "IronicSecret", config.ironicSecretArn)
+      : undefined;
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+
+    for (const need of needs.values()) {
+      const fn = new ValenceFunction(this, pascal(need.handler), {
+        handler: need.handler,
+        description: `Valence ${need.handler}: ${need.summary}`,
+        environment: functionEnvironment(config, this.table.table.tableName, need),
+        ...this.sizing(need, config),
+        logRetention,
+        ...(network ? { network } : {}),
+      });
+      grantFunctionAccess(fn, need, {
+        table: this.table.table,
+        secretPrefix: config.secretPrefix,
+        ...(ironicSecret ? { ironicSecret } : {}),
+      });
+      this.functions.set(need.handler, fn);
+    }
+    const functionOf = (handler: string) => this.functions.get(handler) as ValenceFunction;
+
+    this.api = new ValenceApi(this, "Api", {
+      routes: routes.map((route) => ({ route, function: functionOf(route.handler).function })),
+      stageName: config.stageName,
+      throttleRateLimit: config.apiThrottleRateLimit,
+      throttleBurstLimit: config.apiThrottleBurstLimit,
+      accessLogRetention: logRetention,
+      integrationTimeout: INTEGRATION_TIMEOUT,
+    });
+
+    const rate = Duration.minutes(config.reconcileSchedule);
+    for (const definition of scheduled) {
+      this.schedules.set(
+        definition.handler,
+        new ReconcileSchedule(this, `${pascal(definition.handler)}Schedule`, {
+          function: functionOf(definition.handler).function,
+          handler: definition.handler,
+          rate,
+          maxRetries: config.scheduleMaxRetries,
+          ...(config.scheduleMaxEventAgeMinutes
+            ? { maxEventAge: Duration.minutes(config.scheduleMaxEventAgeMinutes) }
+            : {}),
+        }),
+      );
+    }
+
+    new ValenceAlarms(this, "Alarms", {
+      functions: [...this.functions].map(([name, fn]) => ({
+        name,
+        function: fn.function,
+        timeout: fn.timeout,
+      })),
+      deadLetterQueues: [...this.schedules].map(([name, schedule]) => ({
+        name,
+        queue: schedule.deadLetterQueue,
+      })),
+      ...(config.alarmTopicArn
+        ? { topic: sns.Topic.fromTopicArn(this, "AlarmTopic", config.alarmTopicArn) }
+        : {}),
+    });
+
+    new CfnOutput(this, "ApiUrl", {
+      value: this.api.url,
+      description: "Valence API (sign requests with SigV4)",
+    });
+    new CfnOutput(this, "TableName", {
+      value: this.table.table.tableName,
+      description: "Valence DynamoDB table",
+    });
+  }
+
+  /**
+   * Ironic functions wait for Ironic (register runs manage and provide, minutes each) and carry more memory and
+   * reserved concurrency, which caps what a burst of calls can throw at Ironic. The API still gives up after
+   * 29 s (INTEGRATION_TIMEOUT): the function finishes the work and the caller reads the node's state afterwards.
+   */
+  private sizing(need: FunctionNeeds, config: ValenceConfig) {
+    if (!need.ironic) return { timeout: API_TIMEOUT, memorySize: 512 };
+    return {
+      timeout: Duration.seconds(config.ironicTimeoutSeconds),
+      memorySize: 1024,
+      ...(config.ironicReservedConcurrency === "none"
+        ? {}
+        : { reservedConcurrentExecutions: config.ironicReservedConcurrency }),
+    };
+  }
+
+  /** The existing private network the functions join, when configured. No lookups: synth stays offline. */
+  private network(config: ValenceConfig): FunctionNetwork | undefined {
+    if (!config.vpcId || !config.subnetIds) return undefined;
+    // Only the id is needed: the subnets are named explicitly below, so no AZ layout (and no lookup) is involved.
+    const vpc = ec2.Vpc.fromVpcAttributes(this, "Vpc", {
+      vpcId: config.vpcId,
+      availabilityZones: Fn.getAzs(),
+    });
+    return {
+      vpc,
+      subnets: config.subnetIds.map((subnetId) =>
+        ec2.Subnet.fromSubnetId(this, `Subnet-${subnetId}`, subnetId),
+      ),
+      ...(config.securityGroupIds
+        ? {
+            securityGroups: config.securityGroupIds.map((groupId) =>
+              ec2.SecurityGroup.fromSecurityGroupId(this, `SecurityGroup-${groupId}`, groupId, {
+                mutable: false,
+              }),
+            ),
+          }
+        : {}),
+    };
+  }
+}

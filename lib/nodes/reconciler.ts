@@ -1,0 +1,360 @@
+import { randomUUID } from "node:crypto";
+import { VersionConflictError } from "../errors.ts";
+import type { IronicDriver, IronicNode } from "../ironic/index.ts";
+import { logger } from "../log.ts";
+import type { PodManager } from "../podmanagers/model.ts";
+import type { PodManagerRepository } from "../podmanagers/repository.ts";
+import type { PodManagerSessions } from "../podmanagers/sessions.ts";
+import type { NewHistoryEvent, NodeHistory } from "./history.ts";
+import { deleteIronicNode } from "./ironic-node.ts";
+import type { IronicState, Node, NodeChanges } from "./model.ts";
+import type { NodeRepository } from "./repository.ts";
+
+/** What one pass did. Logged as one line and published as metrics. */
+export interface ReconcileSummary {
+  checked: number;
+  drift: number;
+  finished: number;
+  rolled_back: number;
+  adopted: number;
+  missing: number;
+  /** Cached Ironic state refreshed on this many nodes. */
+  synced: number;
+  errors: number;
+  /** True when the pass stopped early to stay within its time; the next pass goes on from the start. */
+  partial: boolean;
+  duration_ms: number;
+}
+
+export interface ReconcilerDeps {
+  nodes: NodeRepository;
+  podManagers: PodManagerRepository;
+  sessions: PodManagerSessions;
+  ironic: () => Promise<IronicDriver>;
+  history?: NodeHistory;
+  /** An intent older than this belongs to a register/unregister that died. */
+  staleIntentMs: number;
+  now?: () => Date;
+}
+
+export interface ReconcileContext {
+  requestId?: string;
+  /** Time left; the pass stops well before it runs out. */
+  remainingMs: () => number;
+}
+
+/** Time kept back at the end of a pass: no node is ever left half-updated by a timeout. */
+const SAFETY_MS = 10_000;
+const PAGE = 1000;
+const IRONIC_FIELDS = [
+  "uuid",
+  "name",
+  "provision_state",
+  "power_state",
+  "maintenance",
+  "last_error",
+  "extra",
+  "instance_uuid",
+] as const;
+type IronicSummary = Pick<IronicNode, (typeof IRONIC_FIELDS)[number]>;
+
+/**
+ * Makes the store tell the truth again: Ironic and pod managers can change under Valence, and a Lambda can die
+ * between two steps of a register. Reads Ironic in bulk (one paginated listing, never a GET per node) and the
+ * store through its indexes; every change is one conditional update on the node's `version`, so two passes at
+ * once settle on the same end state.
+ */
+export class Reconciler {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async run(context: ReconcileContext): Promise<ReconcileSummary> {
+    const started = Date.now();
+    const requestId = context.requestId ?? randomUUID();
+    const summary: ReconcileSummary = {
+      checked: 0,
+      drift: 0,
+      finished: 0,
+      rolled_back: 0,
+      adopted: 0,
+      missing: 0,
+      synced: 0,
+      errors: 0,
+      partial: false,
+      duration_ms: 0,
+    };
+    const ironic = (await this.deps.ironic()).withContext({
+      requestId: `req-${randomUUID()}`,
+      deadline: () => context.remainingMs() - SAFETY_MS,
+    });
+
+    // Ironic in bulk. Without it nothing Ironic-related can be judged: those cases wait for the next pass.
+    let ironicNodes: Map<string, IronicSummary> | undefined;
+    const byValenceUuid = new Map<string, IronicSummary>();
+    try {
+      ironicNodes = new Map();
+      for await (const node of ironic.listNodes({ limit: PAGE, fields: IRONIC_FIELDS })) {
+        ironicNodes.set(node.uuid, node);
+        const owner = node.extra?.valence_node_uuid;
+        if (typeof owner === "string") byValenceUuid.set(owner, node);
+      }
+    } catch (error) {
+      ironicNodes = undefined;
+      summary.errors++;
+      logger.error("reconcile: cannot list Ironic nodes", { error: (error as Error).message });
+    }
+
+    // Each pod manager's composed systems, listed in parallel; a failing one only blinds us to its own nodes.
+    const systems = new Map<string, Set<string>>();
+    const podms = await this.deps.podManagers.list();
+    await Promise.all(
+      podms.map(async (podm: PodManager) => {
+        try {
+          const listed = await this.deps.sessions.with(podm, requestId, (client) =>
+            client.listComposedSystems(),
+          );
+          systems.set(podm.uuid, new Set(listed.map((system) => system.index)));
+        } catch (error) {
+          summary.errors++;
+          logger.error("reconcile: cannot list a pod manager's systems", {
+            podm_id: podm.uuid,
+            error: (error as Error).message,
+          });
+        }
+      }),
+    );
+
+    const seen = new Set<string>();
+    let marker: string | undefined;
+    pages: do {
+      const page = await this.deps.nodes.list({ limit: PAGE, marker });
+      for (const node of page.items) {
+        if (context.remainingMs() < SAFETY_MS) {
+          summary.partial = true;
+          break pages;
+        }
+        seen.add(node.uuid);
+        summary.checked++;
+        try {
+          await this.settle(node, { ironic, ironicNodes, byValenceUuid, systems, summary, requestId });
+        } catch (error) {
+          if (error instanceof VersionConflictError) continue; // someone else changed it: their write stands
+          summary.errors++;
+          logger.error("reconcile: node not settled", {
+            node_uuid: node.uuid,
+            error: (error as Error).message,
+          });
+        }
+      }
+      marker = page.next;
+    } while (marker);
+
+    // Ironic nodes that carry our mark for a node we no longer have at all: debris of a lost register.
+    if (ironicNodes && !summary.partial) {
+      for (const [owner, orphan] of byValenceUuid) {
+        if (seen.has(owner) || (await this.deps.nodes.get(owner))) continue;
+        if (orphan.instance_uuid || orphan.provision_state === "active") continue; // a workload: an operator decides
+        try {
+          await deleteIronicNode(ironic, orphan.uuid, "orphan of a lost Valence register");
+          summary.rolled_back++;
+        } catch (error) {
+          summary.errors++;
+          logger.error("reconcile: cannot remove an orphan", {
+            ironic_node_uuid: orphan.uuid,
+            error: (error as Error).message,
+          });
+        }
+      }
+    }
+
+    summary.duration_ms = Date.now() - started;
+    return summary;
+  }
+
+  private async settle(node: Node, pass: Pass): Promise<void> {
+    const { ironicNodes, byValenceUuid, systems, summary } = pass;
+    const intent = node.intent;
+    if (intent) {
+      const age = this.now().getTime() - Date.parse(intent.started_at);
+      if (age < this.deps.staleIntentMs || !ironicNodes) return; // still running, or we cannot see Ironic
+      if (intent.op === "registering") return this.finishOrUndoRegister(node, pass);
+      if (intent.op === "unregistering") return this.finishUnregister(node, pass);
+      // An interrupted decompose: the record stays until someone deletes it again.
+      await this.update(node, { intent: null });
+      return;
+    }
+
+    const system = systems.get(node.podm_id);
+    if (system) {
+      const gone = !system.has(node.index);
+      if (gone && node.status !== "missing") {
+        await this.update(node, { status: "missing" }, pass, {
+          action: "missing",
+          outcome: "succeeded",
+          detail: `pod manager ${node.podm_id} no longer has system ${node.index}`,
+        });
+        summary.missing++;
+        node = { ...node, status: "missing", version: node.version + 1 };
+      } else if (!gone && node.status === "missing") {
+        await this.update(node, { status: "ok" }, pass, { action: "found", outcome: "succeeded" });
+        node = { ...node, status: "ok", version: node.version + 1 };
+      }
+    }
+    if (!ironicNodes) return;
+
+    if (node.managed_by === "ironic") {
+      const current = node.ironic_node_uuid ? ironicNodes.get(node.ironic_node_uuid) : undefined;
+      if (!current) {
+        await this.update(
+          node,
+          { managed_by: "valence", ironic_node_uuid: null, registered_at: null, ironic_state: null },
+          pass,
+          {
+            action: "drift",
+            outcome: "succeeded",
+            ironic_node_uuid: node.ironic_node_uuid,
+            detail: "the Ironic node is gone; the node is Valence's again",
+          },
+        );
+        summary.drift++;
+        return;
+      }
+      const state = this.stateOf(current, node.ironic_state);
+      if (state) {
+        await this.update(node, { ironic_state: state });
+        summary.synced++;
+      }
+      return;
+    }
+
+    const claimed = byValenceUuid.get(node.uuid);
+    if (claimed) {
+      await this.update(
+        node,
+        {
+          managed_by: "ironic",
+          ironic_node_uuid: claimed.uuid,
+          registered_at: this.now().toISOString(),
+          ironic_state: this.stateOf(claimed, null),
+        },
+        pass,
+        {
+          action: "adopt",
+          outcome: "succeeded",
+          ironic_node_uuid: claimed.uuid,
+          detail: "Ironic has a node marked as this one",
+        },
+      );
+      summary.adopted++;
+    }
+  }
+
+  /** A register that died: finish it when Ironic has the whole node, otherwise remove what it created. */
+  private async finishOrUndoRegister(node: Node, pass: Pass): Promise<void> {
+    const { ironic, ironicNodes, byValenceUuid, summary } = pass;
+    const intended = node.intent?.ironic_node_uuid
+      ? ironicNodes?.get(node.intent.ironic_node_uuid)
+      : undefined;
+    const created = intended ?? byValenceUuid.get(node.uuid);
+    if (created) {
+      const ports = new Set(
+        (await ironic.listPorts({ node_uuid: created.uuid })).map((port) => port.address),
+      );
+      const wanted = node.hardware.nics.filter((nic) => nic.enabled).map((nic) => nic.mac.toLowerCase());
+      if (wanted.length > 0 && wanted.every((mac) => ports.has(mac))) {
+        await this.update(
+          node,
+          {
+            managed_by: "ironic",
+            ironic_node_uuid: created.uuid,
+            registered_at: this.now().toISOString(),
+            intent: null,
+            ironic_state: this.stateOf(created, null),
+          },
+          pass,
+          { action: "finish-register", outcome: "succeeded", ironic_node_uuid: created.uuid },
+        );
+        summary.finished++;
+        return;
+      }
+      await deleteIronicNode(ironic, created.uuid, "rollback of an interrupted Valence register");
+    }
+    await this.update(node, { intent: null }, pass, {
+      action: "rollback",
+      outcome: "succeeded",
+      ironic_node_uuid: created?.uuid ?? null,
+      detail: created
+        ? "the interrupted register left an incomplete Ironic node; deleted"
+        : "nothing was left in Ironic",
+    });
+    summary.rolled_back++;
+  }
+
+  private async finishUnregister(node: Node, pass: Pass): Promise<void> {
+    const uuid = node.intent?.ironic_node_uuid ?? node.ironic_node_uuid;
+    if (uuid && pass.ironicNodes?.has(uuid)) {
+      await deleteIronicNode(pass.ironic, uuid, "finishing an interrupted Valence unregister");
+    }
+    await this.update(
+      node,
+      {
+        managed_by: "valence",
+        ironic_node_uuid: null,
+        registered_at: null,
+        intent: null,
+        ironic_state: null,
+      },
+      pass,
+      { action: "finish-unregister", outcome: "succeeded", ironic_node_uuid: uuid ?? null },
+    );
+    pass.summary.finished++;
+  }
+
+  /** The cached state when it differs from what Ironic says now; undefined when nothing changed. */
+  private stateOf(current: IronicSummary, cached: IronicState | null | undefined): IronicState | undefined {
+    const next = {
+      provision_state: current.provision_state,
+      power_state: current.power_state ?? null,
+      maintenance: current.maintenance,
+      last_error: current.last_error ?? null,
+    };
+    if (
+      cached &&
+      cached.provision_state === next.provision_state &&
+      cached.power_state === next.power_state &&
+      cached.maintenance === next.maintenance &&
+      cached.last_error === next.last_error
+    ) {
+      return undefined;
+    }
+    return { ...next, synced_at: this.now().toISOString() };
+  }
+
+  private async update(
+    node: Node,
+    changes: NodeChanges,
+    pass?: Pass,
+    event?: Omit<NewHistoryEvent, "actor" | "request_id">,
+  ): Promise<void> {
+    await this.deps.nodes.update(node.uuid, { version: node.version }, changes);
+    if (event && pass) {
+      await this.deps.history?.append(node.uuid, {
+        ...event,
+        actor: "reconciler",
+        request_id: pass.requestId,
+      });
+    }
+  }
+}
+
+interface Pass {
+  ironic: IronicDriver;
+  ironicNodes: Map<string, IronicSummary> | undefined;
+  byValenceUuid: Map<string, IronicSummary>;
+  systems: Map<string, Set<string>>;
+  summary: ReconcileSummary;
+  requestId: string;
+}
