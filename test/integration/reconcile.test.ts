@@ -6,13 +6,7 @@ import type { ReconcileSummary } from "../../lib/nodes/reconciler.ts";
 import { RegistrationService } from "../../lib/nodes/registration-service.ts";
 import type { NodeRepository } from "../../lib/nodes/repository.ts";
 import { RegisterNodeBody } from "../../lib/nodes/schemas.ts";
-import {
-  ironicDriver,
-  nodeRepository,
-  nodeService,
-  podManagerSessions,
-  registrationService,
-} from "../../lib/runtime.ts";
+import { ironicDriver, nodeRepository, nodeService, podManagerSessions } from "../../lib/runtime.ts";
 import { poolInventory } from "../../local/pool.ts";
 import { startTestApi, type TestApi } from "../support/local-api.ts";
 
