@@ -148,5 +148,12 @@ export class IronicNameInvalidError extends ValidationError {
   }
 }
 
-/** clouds.yaml / `OS_*` settings are incomplete or contradictory. */
-export class IronicConfigError extends ValidationError {}
+/**
+ * clouds.yaml / `OS_*` / IRONIC_* settings are incomplete or contradictory: the service is misconfigured, which
+ * is not the caller's fault, so it is a 503 naming what is missing rather than a 400.
+ */
+export class IronicConfigError extends UpstreamError {
+  override readonly statusCode: number = 503;
+  override readonly code: string = "IronicNotConfigured";
+  override readonly title: string = "Service Unavailable";
+}
