@@ -344,9 +344,14 @@ export function ensureDebianPackage(name: string): Promise<string> {
       if (found) return found;
       const command = `apt-get install -y --no-install-recommends ${name}`;
       if (process.getuid?.() !== 0) throw new Error(`${name} is not installed; run as root: ${command}`);
-      await exec("apt-get", ["install", "-y", "--no-install-recommends", name], {
-        env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-      });
+      const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+      try {
+        await exec("apt-get", ["install", "-y", "--no-install-recommends", name], { env });
+      } catch {
+        // A fresh machine has no package lists yet.
+        await exec("apt-get", ["update"], { env });
+        await exec("apt-get", ["install", "-y", "--no-install-recommends", name], { env });
+      }
       const after = await query();
       if (!after) throw new Error(`${name} is still not installed after: ${command}`);
       return after;
