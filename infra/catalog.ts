@@ -1,16 +1,13 @@
-import type { RouteDefinition, TableAccess } from "../lib/api/routes.ts";
-import * as routes from "../lib/api/routes.ts";
+import {
+  ROUTES,
+  type RouteDefinition,
+  SCHEDULED_FUNCTIONS,
+  type ScheduledFunction,
+  type TableAccess,
+} from "../lib/api/routes.ts";
 
 /** A function run on a schedule rather than by a route (e.g. `reconcile`). */
-export interface ScheduledFunctionDefinition {
-  /** File name under `functions/` (without `.ts`). */
-  readonly handler: string;
-  readonly summary: string;
-  readonly table: TableAccess;
-  readonly readsSecrets?: boolean;
-  readonly writesSecrets?: boolean;
-  readonly ironic?: boolean;
-}
+export type ScheduledFunctionDefinition = ScheduledFunction & { readonly writesSecrets?: boolean };
 
 /** What a function may touch: the union of what every route or schedule it serves needs. */
 export interface FunctionNeeds {
@@ -23,18 +20,13 @@ export interface FunctionNeeds {
 }
 
 /** The routes the stack deploys: every route of the route table except the local-only ones. */
-export function deployedRoutes(all: readonly RouteDefinition[] = routes.ROUTES): RouteDefinition[] {
+export function deployedRoutes(all: readonly RouteDefinition[] = ROUTES): RouteDefinition[] {
   return all.filter((route) => !route.localOnly);
 }
 
-/**
- * The scheduled functions of `lib/api/routes.ts`. Read through the module namespace because the export may not
- * exist yet: the stack must pick it up the day it lands, without an infra change.
- */
+/** The scheduled functions of the route table (`lib/api/routes.ts`). */
 export function defaultScheduledFunctions(): readonly ScheduledFunctionDefinition[] {
-  return (
-    (routes as { SCHEDULED_FUNCTIONS?: readonly ScheduledFunctionDefinition[] }).SCHEDULED_FUNCTIONS ?? []
-  );
+  return SCHEDULED_FUNCTIONS;
 }
 
 const TABLE_RANK: Record<TableAccess, number> = { none: 0, read: 1, write: 2 };

@@ -8,6 +8,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { isConditionalCheckFailed } from "../db/client.ts";
+import { versionedSet } from "../db/expressions.ts";
 import { TABLE } from "../db/table.ts";
 import { UniqueClaims } from "../db/unique.ts";
 import {
@@ -170,22 +171,13 @@ export class DynamoNodeRepository implements NodeRepository {
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
     const condition = guardExpression(guard, names, values);
-    const assignments = ["#version = :nextVersion", "#updatedAt = :updatedAt"];
-    names["#updatedAt"] = "updated_at";
-    values[":nextVersion"] = guard.version + 1;
-    values[":updatedAt"] = this.now().toISOString();
-    for (const [field, value] of Object.entries(changes)) {
-      if (value === undefined) continue;
-      names[`#f_${field}`] = field;
-      values[`:f_${field}`] = value;
-      assignments.push(`#f_${field} = :f_${field}`);
-    }
+    const update = versionedSet(changes, guard.version + 1, this.now().toISOString(), names, values);
     try {
       const result = await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: nodeKey(uuid),
-          UpdateExpression: `SET ${assignments.join(", ")}`,
+          UpdateExpression: update,
           ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,

@@ -7,6 +7,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { isConditionalCheckFailed } from "../db/client.ts";
+import { versionedSet } from "../db/expressions.ts";
 import { TABLE } from "../db/table.ts";
 import { UniqueClaims } from "../db/unique.ts";
 import { PodManagerConflictError, VersionConflictError } from "../errors.ts";
@@ -121,30 +122,16 @@ export class DynamoPodManagerRepository implements PodManagerRepository {
       ...(changes.url !== undefined && changes.url !== current.url ? { url: changes.url } : {}),
     };
     const claimed = await this.claimAll(uuid, renamed);
-    const names: Record<string, string> = {
-      "#pk": TABLE.partitionKey,
-      "#version": "version",
-      "#updatedAt": "updated_at",
-    };
-    const values: Record<string, unknown> = {
-      ":expected": version,
-      ":next": version + 1,
-      ":updatedAt": this.now().toISOString(),
-    };
-    const assignments = ["#version = :next", "#updatedAt = :updatedAt"];
-    for (const [field, value] of Object.entries(changes)) {
-      if (value === undefined) continue;
-      names[`#f_${field}`] = field;
-      values[`:f_${field}`] = value;
-      assignments.push(`#f_${field} = :f_${field}`);
-    }
+    const names: Record<string, string> = { "#pk": TABLE.partitionKey };
+    const values: Record<string, unknown> = { ":expected": version };
+    const update = versionedSet(changes, version + 1, this.now().toISOString(), names, values);
     let updated: PodManager;
     try {
       const result = await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: podmKey(uuid),
-          UpdateExpression: `SET ${assignments.join(", ")}`,
+          UpdateExpression: update,
           ConditionExpression: "attribute_exists(#pk) AND #version = :expected",
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
