@@ -8,6 +8,7 @@ import { logger } from "./log.ts";
 import { CompositionService } from "./nodes/composition-service.ts";
 import { DynamoNodeRepository } from "./nodes/dynamo-repository.ts";
 import { DynamoNodeHistory } from "./nodes/history.ts";
+import { DynamoReconcileCursor } from "./nodes/reconcile-cursor.ts";
 import { Reconciler } from "./nodes/reconciler.ts";
 import { RegistrationService } from "./nodes/registration-service.ts";
 import { NodeService } from "./nodes/service.ts";
@@ -151,6 +152,7 @@ export const reconciler = /* @__PURE__ */ once(
       sessions: podManagerSessions(),
       ironic: ironicDriver,
       history: nodeHistory(),
+      cursor: new DynamoReconcileCursor(documentClient(), config().VALENCE_TABLE_NAME),
       staleIntentMs: config().VALENCE_INTENT_STALE_SECONDS * 1000,
     }),
 );

@@ -8,6 +8,7 @@ import type { PodManagerSessions } from "../podmanagers/sessions.ts";
 import type { NewHistoryEvent, NodeHistory } from "./history.ts";
 import { deleteIronicNode } from "./ironic-node.ts";
 import type { IronicState, Node, NodeChanges } from "./model.ts";
+import type { ReconcileCursor } from "./reconcile-cursor.ts";
 import type { NodeRepository } from "./repository.ts";
 
 /** What one pass did. Logged as one line and published as metrics. */
@@ -21,7 +22,7 @@ export interface ReconcileSummary {
   /** Cached Ironic state refreshed on this many nodes. */
   synced: number;
   errors: number;
-  /** True when the pass stopped early to stay within its time; the next pass goes on from the start. */
+  /** True when the pass stopped early to stay within its time; the next pass goes on from where it stopped. */
   partial: boolean;
   duration_ms: number;
 }
@@ -32,6 +33,8 @@ export interface ReconcilerDeps {
   sessions: PodManagerSessions;
   ironic: () => Promise<IronicDriver>;
   history?: NodeHistory;
+  /** Where an interrupted pass stopped; without one, every pass starts from the beginning. */
+  cursor?: ReconcileCursor;
   /** An intent older than this belongs to a register/unregister that died. */
   staleIntentMs: number;
   now?: () => Date;
@@ -128,7 +131,9 @@ export class Reconciler {
     );
 
     const seen = new Set<string>();
-    let marker: string | undefined;
+    const resumed = await this.startingPoint();
+    let marker = resumed;
+    let lastSettled: string | undefined;
     pages: do {
       const page = await this.deps.nodes.list({ limit: PAGE, marker });
       for (const node of page.items) {
@@ -137,6 +142,7 @@ export class Reconciler {
           break pages;
         }
         seen.add(node.uuid);
+        lastSettled = node.uuid;
         summary.checked++;
         try {
           await this.settle(node, { ironic, ironicNodes, byValenceUuid, systems, summary, requestId });
@@ -151,9 +157,13 @@ export class Reconciler {
       }
       marker = page.next;
     } while (marker);
+    // Written only when it changes: a pass that starts and ends at the beginning leaves it alone.
+    if (summary.partial) await this.deps.cursor?.set(lastSettled ?? resumed);
+    else if (resumed !== undefined) await this.deps.cursor?.set(undefined);
 
-    // Ironic nodes that carry our mark for a node we no longer have at all: debris of a lost register.
-    if (ironicNodes && !summary.partial) {
+    // Ironic nodes that carry our mark for a node we no longer have at all: debris of a lost register. Only a
+    // pass that saw every node can tell.
+    if (ironicNodes && !summary.partial && resumed === undefined) {
       for (const [owner, orphan] of byValenceUuid) {
         if (seen.has(owner) || (await this.deps.nodes.get(owner))) continue;
         if (orphan.instance_uuid || orphan.provision_state === "active") continue; // a workload: an operator decides
@@ -172,6 +182,14 @@ export class Reconciler {
 
     summary.duration_ms = Date.now() - started;
     return summary;
+  }
+
+  /** The node after which an earlier, interrupted pass stopped; undefined to start from the beginning. */
+  private async startingPoint(): Promise<string | undefined> {
+    const marker = await this.deps.cursor?.get();
+    // The marker node may have been deleted since; then start over rather than fail.
+    if (marker && !(await this.deps.nodes.get(marker))) return undefined;
+    return marker;
   }
 
   private async settle(node: Node, pass: Pass): Promise<void> {
