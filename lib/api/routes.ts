@@ -140,6 +140,13 @@ export const ROUTES: readonly RouteDefinition[] = [
     table: "read",
     readsSecrets: true,
   },
+  {
+    method: "GET",
+    path: "/v1/openapi.json",
+    handler: "get-openapi",
+    summary: "This API's reference as an OpenAPI 3.1 document",
+    table: "none",
+  },
 ];
 
 /** Route key as API Gateway HTTP APIs write it: `GET /v1/nodes/{id}`. */

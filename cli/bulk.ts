@@ -1,0 +1,181 @@
+import { SingleBar } from "cli-progress";
+import { parse as parseYaml } from "yaml";
+import { RegisterNodeBody } from "../lib/nodes/schemas.ts";
+import { formatIssue } from "../lib/validation.ts";
+import { EXIT, type ExitCode, UsageError } from "./errors.ts";
+import { type Column, formatList, type Writer } from "./output.ts";
+
+/** One node of a bulk register, with the register body fields it sets for itself. */
+export interface BulkItem {
+  node: string;
+  options: Record<string, unknown>;
+}
+
+export interface BulkResult {
+  node: string;
+  ok: boolean;
+  /** The HTTP status, when the API answered. */
+  status?: number;
+  /** The API's JSON as it came: the registered node, or the error body. */
+  response?: unknown;
+  /** `title: detail`, or why the API could not be reached. */
+  error?: string;
+  exitCode: ExitCode;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/**
+ * Reads a bulk file: YAML or JSON (JSON is YAML), a list — or `{nodes: [...]}` — whose items are a node name or
+ * uuid, or `{node, <register body fields>...}`. Per-node options are checked with the register route's own schema,
+ * so a typo fails here, before any node is registered. Every problem is reported at once.
+ */
+export function parseBulkFile(text: string, source: string): BulkItem[] {
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    throw new UsageError(`${source}: neither YAML nor JSON: ${(error as Error).message}`);
+  }
+  const list = Array.isArray(document)
+    ? document
+    : isObject(document) && Array.isArray(document.nodes)
+      ? document.nodes
+      : undefined;
+  if (!list) throw new UsageError(`${source}: expected a list of nodes, or {nodes: [...]}`);
+  if (list.length === 0) throw new UsageError(`${source}: the list of nodes is empty`);
+
+  const problems: string[] = [];
+  const items: BulkItem[] = [];
+  const seen = new Set<string>();
+  list.forEach((entry: unknown, i: number) => {
+    const where = `${source}: item ${i + 1}`;
+    let item: BulkItem | undefined;
+    if (typeof entry === "string" || typeof entry === "number") {
+      item = { node: String(entry).trim(), options: {} };
+    } else if (isObject(entry)) {
+      const { node, ...options } = entry;
+      if ((typeof node !== "string" && typeof node !== "number") || String(node).trim() === "") {
+        problems.push(`${where}: "node" (a node name or uuid) is required`);
+        return;
+      }
+      const parsed = RegisterNodeBody.safeParse(options);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues)
+          problems.push(`${where} (${node}): ${formatIssue(issue, options)}`);
+        return;
+      }
+      item = { node: String(node).trim(), options };
+    } else {
+      problems.push(`${where}: expected a node name or uuid, or {node: ..., manage: ..., ...}`);
+      return;
+    }
+    if (!item.node) problems.push(`${where}: the node name is empty`);
+    else if (seen.has(item.node)) problems.push(`${where}: ${item.node} is listed twice`);
+    else {
+      seen.add(item.node);
+      items.push(item);
+    }
+  });
+  if (problems.length) throw new UsageError(problems.join("\n"));
+  return items;
+}
+
+/**
+ * Runs `work` over `items`, at most `concurrency` at a time, calling `settled` as each finishes. `work` must not
+ * throw: each item's failure is its own result, so one failure never stops the others.
+ */
+export async function runWithConcurrency<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<R>,
+  settled: (result: R) => void = () => undefined,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+      settled(results[index] as R);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
+
+/** 0 when every node succeeded; else 4 if any failure was the service's or the network's, else 3. */
+export function bulkExitCode(results: readonly BulkResult[]): ExitCode {
+  const failures = results.filter((result) => !result.ok);
+  if (failures.length === 0) return EXIT.ok;
+  return failures.some((result) => result.exitCode === EXIT.serverError)
+    ? EXIT.serverError
+    : EXIT.clientError;
+}
+
+export interface ProgressReporter {
+  settled(result: BulkResult): void;
+  stop(): void;
+}
+
+/** A progress bar on a terminal; one plain line per node otherwise (logs and CI keep a readable record). */
+export function createProgress(
+  total: number,
+  stream: Writer & { isTTY?: boolean },
+  verb = "registering",
+): ProgressReporter {
+  let done = 0;
+  let failed = 0;
+  if (stream.isTTY) {
+    const bar = new SingleBar({
+      stream: stream as NodeJS.WriteStream,
+      format: `${verb} [{bar}] {value}/{total} | {failed} failed | {last}`,
+      hideCursor: true,
+      barsize: 30,
+    });
+    bar.start(total, 0, { failed: 0, last: "" });
+    return {
+      settled(result) {
+        if (!result.ok) failed++;
+        bar.increment(1, { failed, last: `${result.node} ${result.ok ? "ok" : "failed"}` });
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  return {
+    settled(result) {
+      done++;
+      stream.write(
+        `[${done}/${total}] ${result.node}: ${result.ok ? "registered" : `failed: ${result.error ?? "unknown error"}`}\n`,
+      );
+    },
+    stop: () => undefined,
+  };
+}
+
+const RESULT_COLUMNS: readonly Column[] = [
+  { header: "Node", path: "node" },
+  { header: "Result", path: "result" },
+  { header: "Ironic Node", path: "ironic_node_uuid" },
+  { header: "Provision State", path: "provision_state" },
+  { header: "Error", path: "error" },
+];
+
+/** The per-node result table that ends a bulk register. */
+export function formatBulkResults(results: readonly BulkResult[]): string {
+  const rows = results.map((result) => {
+    const node = (result.ok ? result.response : undefined) as
+      | { ironic_node_uuid?: string | null; ironic?: { provision_state?: string } }
+      | undefined;
+    return {
+      node: result.node,
+      result: result.ok ? "registered" : "failed",
+      ironic_node_uuid: node?.ironic_node_uuid ?? "",
+      provision_state: node?.ironic?.provision_state ?? "",
+      error: result.error ?? "",
+    };
+  });
+  return formatList(rows, RESULT_COLUMNS);
+}

@@ -1,0 +1,148 @@
+import { ApiError, describeErrorBody, UnreachableError, UsageError } from "./errors.ts";
+import type { RequestToSign } from "./sigv4.ts";
+
+/** Adds authentication headers to a request about to be sent (SigV4 for API Gateway). */
+export type Signer = (request: RequestToSign) => Promise<Record<string, string>>;
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON; `undefined` for an empty body (204). */
+  body: T;
+}
+
+export type QueryValues = Record<string, string | number | undefined>;
+
+export interface ClientOptions {
+  sign?: Signer;
+  fetch?: typeof fetch;
+}
+
+/** `<https://h/v1/nodes?marker=x>; rel="next"` → that URL. */
+export function nextPageUrl(link: string | null): string | undefined {
+  if (!link) return undefined;
+  for (const part of link.split(",")) {
+    const match = /<([^>]+)>\s*;(.*)$/.exec(part.trim());
+    if (match && /(^|;)\s*rel="?next"?\s*(;|$)/.test(match[2] ?? "")) return match[1];
+  }
+  return undefined;
+}
+
+function parseBaseUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--url: "${text}" is not a URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new UsageError(`--url: "${text}" is not http(s)`);
+  return url;
+}
+
+/**
+ * The Valence API over HTTP. Every request goes through one place, so signing, error mapping and unreachable
+ * services are handled the same for every command.
+ */
+export class ValenceClient {
+  readonly baseUrl: URL;
+  private readonly fetch: typeof fetch;
+
+  constructor(
+    baseUrl: string,
+    private readonly options: ClientOptions = {},
+  ) {
+    this.baseUrl = parseBaseUrl(baseUrl);
+    this.fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  /** The URL of an API path, keeping a base path (`https://host/prod`) if the base URL has one. */
+  url(path: string, query: QueryValues = {}): URL {
+    const url = new URL(`${this.baseUrl.pathname.replace(/\/+$/, "")}${path}`, this.baseUrl.origin);
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    }
+    return url;
+  }
+
+  /** Sends one request and answers whatever came back; throws only when nothing came back. */
+  async send<T = unknown>(method: string, url: URL, body?: unknown): Promise<ApiResponse<T>> {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    let headers: Record<string, string> = {
+      accept: "application/json",
+      ...(text === undefined ? {} : { "content-type": "application/json" }),
+    };
+    if (this.options.sign) {
+      const signed = await this.options.sign({
+        method,
+        url,
+        headers,
+        ...(text === undefined ? {} : { body: text }),
+      });
+      // fetch sets Host itself, to the same value that was signed.
+      const { host: _host, ...rest } = signed;
+      headers = rest;
+    }
+    let response: Response;
+    try {
+      response = await this.fetch(url, { method, headers, ...(text === undefined ? {} : { body: text }) });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const reason = cause?.code ?? cause?.message ?? (error as Error).message;
+      throw new UnreachableError(`cannot reach Valence at ${url.origin}: ${reason}`, { cause: error });
+    }
+    const raw = await response.text();
+    let parsed: unknown;
+    if (raw) {
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        parsed = raw;
+      }
+    }
+    return { status: response.status, headers: response.headers, body: parsed as T };
+  }
+
+  /** One API call; an error status becomes an `ApiError` carrying Valence's `title: detail`. */
+  async call<T = unknown>(
+    method: string,
+    path: string,
+    options: { query?: QueryValues; body?: unknown } = {},
+  ): Promise<ApiResponse<T>> {
+    return this.checked(await this.send<T>(method, this.url(path, options.query), options.body));
+  }
+
+  /**
+   * Every item of a paginated list, following `Link: <...>; rel="next"`; at most `max` items when given. `more`
+   * says whether the API had more than were fetched.
+   */
+  async listAll<T>(
+    path: string,
+    query: QueryValues = {},
+    max?: number,
+  ): Promise<{ items: T[]; more: boolean }> {
+    const items: T[] = [];
+    let url: URL | undefined = this.url(path, query);
+    while (url) {
+      const response = this.checked(await this.send<T[]>("GET", url));
+      items.push(...response.body);
+      const next = nextPageUrl(response.headers.get("link"));
+      if (max !== undefined && items.length >= max)
+        return { items: items.slice(0, max), more: next !== undefined || items.length > max };
+      // The next page on our own origin: the API builds the link from the Host it saw, which a proxy may change.
+      url = next ? this.onOurOrigin(new URL(next, this.baseUrl)) : undefined;
+    }
+    return { items, more: false };
+  }
+
+  private onOurOrigin(url: URL): URL {
+    return new URL(`${url.pathname}${url.search}`, this.baseUrl.origin);
+  }
+
+  private checked<T>(response: ApiResponse<T>): ApiResponse<T> {
+    if (response.status < 400) return response;
+    const text = typeof response.body === "string" ? response.body : JSON.stringify(response.body ?? "");
+    const { code, message } = describeErrorBody(response.status, response.body, text);
+    throw new ApiError(response.status, response.body, code, message);
+  }
+}

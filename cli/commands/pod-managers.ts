@@ -1,0 +1,170 @@
+import { type Command, Option } from "commander";
+import { resolvePodManager } from "../args.ts";
+import { type CliDependencies, session } from "../context.ts";
+import { UsageError } from "../errors.ts";
+import { formatDetail, formatList, POD_MANAGER_COLUMNS } from "../output.ts";
+
+type Json = Record<string, unknown>;
+const DRIVERS = ["redfish", "rsd", "redfishv1"];
+
+/**
+ * The password from `--password <value>`, else `VALENCE_PODM_PASSWORD`, else a prompt on a terminal. It is only
+ * ever sent in the request body: never printed, never in an error message.
+ */
+async function password(
+  deps: CliDependencies,
+  given: string | boolean | undefined,
+  command: string,
+): Promise<string> {
+  if (typeof given === "string" && given !== "") return given;
+  if (deps.config.podmPassword) return deps.config.podmPassword;
+  if (deps.io.stdinIsTTY) {
+    const typed = await deps.io.prompt("Pod manager password: ");
+    if (typed) return typed;
+  }
+  throw new UsageError(
+    `${command}: a password is needed: --password <password>, VALENCE_PODM_PASSWORD, or run on a terminal to be asked`,
+  );
+}
+
+function authentication(username: string, secret: string) {
+  return [{ type: "basic", auth_items: { username, password: secret } }];
+}
+
+const PASSWORD_HELP =
+  "the pod manager's password; without a value (or without the option) VALENCE_PODM_PASSWORD, else a prompt on a terminal";
+
+export function addPodManagerCommands(program: Command, deps: CliDependencies): void {
+  program
+    .command("podmanager-create")
+    .summary("Add a pod manager")
+    .description(
+      "Add a Redfish pod manager. The password goes to Valence's secret store and is never shown again.",
+    )
+    .requiredOption("--name <name>", "unique name")
+    .requiredOption("--url <url>", "the Redfish service's base URL, e.g. https://192.0.2.10:8443")
+    .addOption(
+      new Option("--driver <driver>", "redfish (DMTF composition) or rsd (Intel RSD 2.x)").choices(DRIVERS),
+    )
+    .requiredOption("--username <username>", "the pod manager's user")
+    .option("--password [password]", PASSWORD_HELP)
+    .option("--no-verify-ca", "do not verify the pod manager's TLS certificate")
+    .action(
+      async (
+        options: {
+          name: string;
+          url: string;
+          driver?: string;
+          username: string;
+          password?: string | boolean;
+          verifyCa: boolean;
+        },
+        command: Command,
+      ) => {
+        const secret = await password(deps, options.password, "podmanager-create");
+        const s = session(deps, command);
+        const { body } = await s.client.call<Json>("POST", "/v1/pod_managers", {
+          body: {
+            name: options.name,
+            url: options.url,
+            ...(options.driver ? { driver: options.driver } : {}),
+            verify_ca: options.verifyCa,
+            authentication: authentication(options.username, secret),
+          },
+        });
+        s.print(body, () => formatDetail(body));
+      },
+    );
+
+  program
+    .command("podmanager-list")
+    .summary("List pod managers")
+    .description("List pod managers (passwords are shown as ***).")
+    .action(async (_options: unknown, command: Command) => {
+      const s = session(deps, command);
+      const { body } = await s.client.call<Json[]>("GET", "/v1/pod_managers");
+      s.print(body, () => formatList(body, POD_MANAGER_COLUMNS));
+    });
+
+  program
+    .command("podmanager-show")
+    .summary("Show a pod manager")
+    .description("Show a pod manager; Valence probes it first, so status says whether it answers now.")
+    .argument("<podm>", "pod manager (name or uuid)")
+    .action(async (podm: string, _options: unknown, command: Command) => {
+      const s = session(deps, command);
+      const { body } = await s.client.call<Json>(
+        "GET",
+        `/v1/pod_managers/${await resolvePodManager(s.client, podm)}`,
+      );
+      s.print(body, () => formatDetail(body));
+    });
+
+  program
+    .command("podmanager-update")
+    .summary("Update a pod manager")
+    .description(
+      "Change a pod manager's name, url, driver, TLS verification or credentials; what is not given keeps its value. " +
+        "--password alone keeps the username.",
+    )
+    .argument("<podm>", "pod manager (name or uuid)")
+    .option("--name <name>", "new name")
+    .option("--url <url>", "new base URL")
+    .addOption(new Option("--driver <driver>", "redfish or rsd").choices(DRIVERS))
+    .option("--username <username>", "new user (asks for the password as --password does)")
+    .option("--password [password]", PASSWORD_HELP)
+    .option("--verify-ca", "verify the pod manager's TLS certificate")
+    .option("--no-verify-ca", "do not verify it")
+    .action(
+      async (
+        podm: string,
+        options: {
+          name?: string;
+          url?: string;
+          driver?: string;
+          username?: string;
+          password?: string | boolean;
+          verifyCa?: boolean;
+        },
+        command: Command,
+      ) => {
+        const s = session(deps, command);
+        const id = await resolvePodManager(s.client, podm);
+        const changesCredentials = options.username !== undefined || options.password !== undefined;
+        let auth: ReturnType<typeof authentication> | undefined;
+        if (changesCredentials) {
+          const secret = await password(deps, options.password, "podmanager-update");
+          let username = options.username;
+          if (username === undefined) {
+            const { body: current } = await s.client.call<{
+              authentication: { auth_items: { username: string } }[];
+            }>("GET", `/v1/pod_managers/${id}`);
+            username = current.authentication[0]?.auth_items.username ?? "";
+          }
+          auth = authentication(username, secret);
+        }
+        const body = {
+          ...(options.name === undefined ? {} : { name: options.name }),
+          ...(options.url === undefined ? {} : { url: options.url }),
+          ...(options.driver === undefined ? {} : { driver: options.driver }),
+          ...(options.verifyCa === undefined ? {} : { verify_ca: options.verifyCa }),
+          ...(auth ? { authentication: auth } : {}),
+        };
+        if (Object.keys(body).length === 0)
+          throw new UsageError("podmanager-update: nothing to change; see --help");
+        const { body: updated } = await s.client.call<Json>("PATCH", `/v1/pod_managers/${id}`, { body });
+        s.print(updated, () => formatDetail(updated));
+      },
+    );
+
+  program
+    .command("podmanager-delete")
+    .summary("Remove a pod manager")
+    .description("Forget a pod manager and delete its secret. Refused while it still has nodes.")
+    .argument("<podm>", "pod manager (name or uuid)")
+    .action(async (podm: string, _options: unknown, command: Command) => {
+      const s = session(deps, command);
+      await s.client.call("DELETE", `/v1/pod_managers/${await resolvePodManager(s.client, podm)}`);
+      s.say(`Pod manager ${podm} deleted.`);
+    });
+}

@@ -1,0 +1,392 @@
+/**
+ * What each route takes and answers, for the API reference. Request schemas are the very ones the handlers
+ * validate with (imported, never restated); response schemas come from `./responses.ts`. `lib/api/openapi.ts`
+ * turns ROUTES + this contract into the OpenAPI document; a unit test fails when a route has no entry here.
+ *
+ * Nothing here runs in a Lambda: `GET /v1/openapi.json` serves the generated `docs/api-ref/openapi.json`.
+ */
+import type * as z from "zod/mini";
+import {
+  ComposeNodeBody,
+  GetNodeQuery,
+  HistoryQuery,
+  ListNodesQuery,
+  MAX_PAGE_SIZE,
+  MAX_WAIT_SECONDS,
+  ManageNodeBody,
+  NodeActionBody,
+  RegisterNodeBody,
+  UnregisterNodeBody,
+} from "../nodes/schemas.ts";
+import { CreatePodManagerBody, UpdatePodManagerBody } from "../podmanagers/schemas.ts";
+import { NodeIdParams, NoQuery, UuidParams } from "./common.ts";
+import {
+  HistoryEventList,
+  NodeList,
+  NodeView,
+  OpenApiDocumentSchema,
+  PodManagerList,
+  PodManagerView,
+  RegisteredNodeView,
+  RootDocumentSchema,
+  ShownNodeView,
+  V1DocumentSchema,
+} from "./responses.ts";
+
+export type ApiTag = "versions" | "pod managers" | "nodes";
+
+export interface ResponseContract {
+  readonly description: string;
+  /** The JSON body; omitted for responses without one (204). */
+  readonly schema?: z.ZodMiniType;
+  /** Response headers worth documenting besides `X-Request-Id` (which every response has). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** A request as the reference shows it in its curl example; also checked against the schemas by a unit test. */
+export interface RequestExample {
+  readonly params?: Readonly<Record<string, string>>;
+  readonly query?: Readonly<Record<string, string>>;
+  readonly body?: unknown;
+}
+
+export interface RouteContract {
+  readonly tag: ApiTag;
+  /** Longer than the route's summary: what an operator needs to know to call it. */
+  readonly description: string;
+  /** The handler's `params` schema (path `{...}` segments). */
+  readonly params?: z.ZodMiniType;
+  /** The handler's `query` schema. */
+  readonly query?: z.ZodMiniType;
+  /** The handler's `body` schema. */
+  readonly body?: z.ZodMiniType;
+  /** Descriptions of params, query and body fields by dotted path (`properties.cpus`, `authentication[].type`). */
+  readonly fields?: Readonly<Record<string, string>>;
+  /** Success responses by status. */
+  readonly responses: Readonly<Record<number, ResponseContract>>;
+  /**
+   * Error responses (Valence's error body) by status, each with when it happens. 400 and 500 apply to every
+   * route and are added by the document builder unless given here.
+   */
+  readonly errors: Readonly<Record<number, string>>;
+  readonly example: RequestExample;
+}
+
+const EXAMPLE_PODM = "6f1a9c2e-4b7d-4e8a-9c3f-2d5e7a1b8c40";
+
+const NODE_ID = { id: "The node's uuid or name." };
+const PODM_ID = { id: "The pod manager's uuid." };
+
+const podManagerFields = {
+  name: "Unique name: no slashes, single spaces between words.",
+  url: "The Redfish service root's base URL, http(s) only; stored without a trailing slash; unique.",
+  driver:
+    "`redfish` (DMTF composition service) or `rsd` (Intel RSD 2.x); `redfishv1` is accepted as an alias of `rsd`.",
+  verify_ca: "Verify the pod manager's TLS certificate.",
+  authentication:
+    "Exactly one basic credential. The password goes to the secret store, never into responses.",
+  "authentication[].type": "Only `basic`.",
+  "authentication[].auth_items.username": "The pod manager's user.",
+  "authentication[].auth_items.password": "Its password; shown as `***` on read.",
+};
+
+const NOT_FOUND_NODE = "No node has this uuid or name.";
+const NOT_FOUND_PODM = "No pod manager has this uuid.";
+const PODM_UPSTREAM =
+  "The pod manager could not be reached, refused Valence's credentials, failed or answered something unusable.";
+
+/** One entry per handler of `ROUTES` (`lib/api/routes.ts`). */
+export const CONTRACT: Readonly<Record<string, RouteContract>> = {
+  "get-root": {
+    tag: "versions",
+    description: "The API versions this service offers, in Valence's shape.",
+    responses: { 200: { description: "The versions document.", schema: RootDocumentSchema } },
+    errors: {},
+    example: {},
+  },
+  "get-v1": {
+    tag: "versions",
+    description: "The v1 API: its version range, media types and links to its resources.",
+    responses: { 200: { description: "The v1 document.", schema: V1DocumentSchema } },
+    errors: {},
+    example: {},
+  },
+  "get-openapi": {
+    tag: "versions",
+    description:
+      "This reference as an OpenAPI 3.1 document, generated from the zod schemas the handlers validate with. " +
+      "`servers` names the host the request came to.",
+    responses: { 200: { description: "The OpenAPI document.", schema: OpenApiDocumentSchema } },
+    errors: {},
+    example: {},
+  },
+  "create-pod-manager": {
+    tag: "pod managers",
+    description:
+      "Adds a Redfish pod manager. Its password is kept in the secret store; the stored record only names it.",
+    body: CreatePodManagerBody,
+    fields: podManagerFields,
+    responses: {
+      201: {
+        description: "The pod manager as stored, `status` from a probe of its service root.",
+        schema: PodManagerView,
+      },
+    },
+    errors: { 409: "Another pod manager has this name or url." },
+    example: {
+      body: {
+        name: "podm1",
+        url: "https://192.0.2.10:8443",
+        driver: "redfish",
+        verify_ca: false,
+        authentication: [{ type: "basic", auth_items: { username: "admin", password: "secret" } }],
+      },
+    },
+  },
+  "list-pod-managers": {
+    tag: "pod managers",
+    description: "Every pod manager, passwords masked. Takes no query parameters.",
+    query: NoQuery,
+    responses: { 200: { description: "All pod managers.", schema: PodManagerList } },
+    errors: {},
+    example: {},
+  },
+  "get-pod-manager": {
+    tag: "pod managers",
+    description:
+      "One pod manager. Valence probes it first, so `status` says whether it answers now (`online`/`offline`).",
+    params: UuidParams,
+    fields: PODM_ID,
+    responses: { 200: { description: "The pod manager with its current status.", schema: PodManagerView } },
+    errors: { 404: NOT_FOUND_PODM },
+    example: { params: { id: EXAMPLE_PODM } },
+  },
+  "update-pod-manager": {
+    tag: "pod managers",
+    description:
+      "Changes any of the create fields; the others keep their values. A new password replaces the secret.",
+    params: UuidParams,
+    body: UpdatePodManagerBody,
+    fields: { ...PODM_ID, ...podManagerFields },
+    responses: { 200: { description: "The pod manager as stored now.", schema: PodManagerView } },
+    errors: {
+      404: NOT_FOUND_PODM,
+      409: "Another pod manager has this name or url, or the record changed concurrently.",
+    },
+    example: { params: { id: EXAMPLE_PODM }, body: { verify_ca: true } },
+  },
+  "delete-pod-manager": {
+    tag: "pod managers",
+    description: "Forgets a pod manager and deletes its secret. Refused while nodes of it are still known.",
+    params: UuidParams,
+    fields: PODM_ID,
+    responses: { 204: { description: "Deleted." } },
+    errors: { 404: NOT_FOUND_PODM, 409: "The pod manager still has nodes: delete or unregister them first." },
+    example: { params: { id: EXAMPLE_PODM } },
+  },
+  "list-nodes": {
+    tag: "nodes",
+    description:
+      "Nodes in name order, filtered and paginated. When more remain, the `Link` header holds the next page's URL.",
+    query: ListNodesQuery,
+    fields: {
+      managed_by: "Only nodes managed by `valence` (composed, not registered) or `ironic` (registered).",
+      podm_id: "Only nodes of this pod manager.",
+      name: "Only the node with this name.",
+      limit: `Page size, 1–${MAX_PAGE_SIZE}.`,
+      marker: "The uuid of the last node of the previous page.",
+    },
+    responses: {
+      200: {
+        description: "One page of nodes.",
+        schema: NodeList,
+        headers: { Link: 'RFC 8288 link to the next page, `<url>; rel="next"`, when more nodes remain.' },
+      },
+    },
+    errors: {},
+    example: { query: { managed_by: "valence", limit: "50" } },
+  },
+  "get-node": {
+    tag: "nodes",
+    description:
+      "One node. With `refresh=true`, a registered node also shows Ironic's live state (`ironic`), read from Ironic.",
+    params: NodeIdParams,
+    query: GetNodeQuery,
+    fields: { ...NODE_ID, refresh: "`true`: also read the node's state from Ironic." },
+    responses: { 200: { description: "The node.", schema: ShownNodeView } },
+    errors: {
+      404: NOT_FOUND_NODE,
+      502: "Ironic failed while reading the live state.",
+      503: "Ironic could not be reached.",
+    },
+    example: { params: { id: "test-node" }, query: { refresh: "true" } },
+  },
+  "register-node": {
+    tag: "nodes",
+    description:
+      "Creates the Ironic node for a composed node (redfish driver, the pod manager's credentials) and one " +
+      "port per enabled NIC; optionally moves it to `manageable` (`manage`) and `available` (`provide`), " +
+      "waiting for Ironic. On failure, what was created is rolled back and `detail` says at which step.",
+    params: NodeIdParams,
+    body: RegisterNodeBody,
+    fields: {
+      ...NODE_ID,
+      resource_class: "Ironic `resource_class`; default: the service's (`baremetal`).",
+      properties: "Overrides of the hardware read from the pod manager.",
+      "properties.cpus": "CPU count.",
+      "properties.memory_mb": "Memory in MiB.",
+      "properties.local_gb": "Local disk in GiB.",
+      "properties.cpu_arch": "CPU architecture, e.g. `x86_64`.",
+      "properties.capabilities": "Ironic capabilities string, e.g. `boot_mode:uefi`.",
+      driver_info: "Redfish driver settings for Ironic.",
+      "driver_info.redfish_verify_ca":
+        "Ironic verifies the BMC's certificate; default: the pod manager's `verify_ca`.",
+      "driver_info.redfish_auth_type": "How Ironic authenticates to the BMC.",
+      ports: "`all`: a port per enabled NIC; `boot`: only the boot NIC's.",
+      boot_mac: "The NIC to PXE boot from; default: the first enabled NIC.",
+      manage: "Move the node to `manageable` (Ironic verifies the BMC).",
+      provide: "Move the node on to `available` (after `manage`).",
+      wait_timeout: `Seconds to wait for each provision state, 1–${MAX_WAIT_SECONDS}.`,
+    },
+    responses: {
+      200: { description: "The registered node and Ironic's state of it.", schema: RegisteredNodeView },
+    },
+    errors: {
+      404: NOT_FOUND_NODE,
+      409:
+        "The node is already registered or busy, Ironic holds its name or a MAC for other hardware, or Ironic " +
+        "refused a state change.",
+      502: "Ironic or the pod manager failed; what was created was rolled back.",
+      503: "Ironic or the pod manager could not be reached.",
+      504: "Ironic did not reach the requested provision state within `wait_timeout`.",
+    },
+    example: { params: { id: "test-node" }, body: { manage: true, provide: true } },
+  },
+  "unregister-node": {
+    tag: "nodes",
+    description:
+      "Deletes the node (and its ports) from Ironic; the node goes back to `managed_by: valence`. An `active` " +
+      "node or one with an instance is refused unless `force`.",
+    params: NodeIdParams,
+    body: UnregisterNodeBody,
+    fields: {
+      ...NODE_ID,
+      force: "Also unregister an `active` node or one with an instance: maintenance on, then delete.",
+    },
+    responses: { 200: { description: "The node, no longer registered.", schema: NodeView } },
+    errors: {
+      404: NOT_FOUND_NODE,
+      409: "The node is not registered, is busy, or is in use in Ironic (retry with `force`).",
+      502: "Ironic failed.",
+      503: "Ironic could not be reached.",
+    },
+    example: { params: { id: "test-node" }, body: { force: false } },
+  },
+  "get-node-history": {
+    tag: "nodes",
+    description:
+      "The node's audit trail, newest first: registers and unregisters (who, which request, the outcome) and " +
+      "what the reconciler settled. When more remain, the `Link` header holds the next page's URL.",
+    params: NodeIdParams,
+    query: HistoryQuery,
+    fields: {
+      ...NODE_ID,
+      limit: `Page size, 1–${MAX_PAGE_SIZE}.`,
+      marker: "The `id` of the last event of the previous page.",
+    },
+    responses: {
+      200: {
+        description: "One page of events.",
+        schema: HistoryEventList,
+        headers: { Link: 'RFC 8288 link to the next page, `<url>; rel="next"`, when more events remain.' },
+      },
+    },
+    errors: { 404: NOT_FOUND_NODE },
+    example: { params: { id: "test-node" }, query: { limit: "20" } },
+  },
+  "compose-node": {
+    tag: "nodes",
+    description:
+      "Asks the pod manager to compose a system and keeps it as a node managed by Valence. Without " +
+      "`resource_blocks`, the pod manager picks blocks that meet `properties`.",
+    body: ComposeNodeBody,
+    fields: {
+      name: "Node name, also the Ironic node name later: letters, digits and `-._~`, not uuid-like.",
+      description: "Free text.",
+      podm_id: "The pod manager to compose on.",
+      properties: "Requirements the composed system must meet.",
+      "properties.memory.capacity_mib": "Memory in MiB.",
+      "properties.processor.total_cores": "CPU cores.",
+      "properties.processor.model": "Processor model, as the pod manager names it.",
+      resource_blocks: "Redfish paths of the resource blocks to compose from (a specific composition).",
+    },
+    responses: { 201: { description: "The composed node.", schema: NodeView } },
+    errors: {
+      404: "No pod manager has this `podm_id`.",
+      409: "A node with this name exists, or the pod manager refused or cannot do this composition.",
+      502: PODM_UPSTREAM,
+    },
+    example: {
+      body: {
+        name: "node-1",
+        podm_id: EXAMPLE_PODM,
+        properties: { memory: { capacity_mib: 32768 }, processor: { total_cores: 8 } },
+      },
+    },
+  },
+  "manage-node": {
+    tag: "nodes",
+    description:
+      "Brings a system the pod manager composed already (outside Valence) under management as a node.",
+    body: ManageNodeBody,
+    fields: {
+      podm_id: "The pod manager of the system.",
+      node_index: "The system's id at the pod manager (Redfish `Id`).",
+      name: "Node name; default: the system's id (`node_index`).",
+    },
+    responses: { 201: { description: "The managed node.", schema: NodeView } },
+    errors: {
+      404: "No pod manager has this `podm_id`, or it has no such system.",
+      409: "The system is managed already, or a node with this name exists.",
+      502: PODM_UPSTREAM,
+    },
+    example: { body: { podm_id: EXAMPLE_PODM, node_index: "1", name: "node-2" } },
+  },
+  "delete-node": {
+    tag: "nodes",
+    description:
+      "Decomposes the node's system on its pod manager and forgets the node. Refused while Ironic manages it.",
+    params: NodeIdParams,
+    fields: NODE_ID,
+    responses: { 204: { description: "Decomposed and deleted." } },
+    errors: {
+      404: `${NOT_FOUND_NODE} Or its pod manager no longer has the system.`,
+      409: "Ironic manages the node (unregister it first), or it is busy.",
+      502: PODM_UPSTREAM,
+    },
+    example: { params: { id: "node-1" } },
+  },
+  "node-action": {
+    tag: "nodes",
+    description:
+      "Resets the node's system or sets its boot override, through the pod manager. Refused while Ironic manages " +
+      "the node: Ironic owns its power and boot then.",
+    params: NodeIdParams,
+    body: NodeActionBody,
+    fields: {
+      ...NODE_ID,
+      Reset: "A Redfish reset.",
+      "Reset.Type": "The Redfish `ResetType`.",
+      Boot: "A Redfish boot source override.",
+      "Boot.Enabled": "`Once` (next boot only), `Continuous` or `Disabled`.",
+      "Boot.Target": "The boot source.",
+    },
+    responses: { 204: { description: "The pod manager accepted the action." } },
+    errors: {
+      404: `${NOT_FOUND_NODE} Or its pod manager no longer has the system.`,
+      409: "Ironic manages the node (unregister it first), or it is busy.",
+      502: PODM_UPSTREAM,
+    },
+    example: { params: { id: "test-node" }, body: { Reset: { Type: "ForceRestart" } } },
+  },
+};

@@ -1,0 +1,603 @@
+/**
+ * The OpenAPI 3.1 document of the API, built from the route table (`./routes.ts`) and the contract
+ * (`./contract.ts`) with `z.toJSONSchema`: the zod schemas the handlers validate with are the only source.
+ * `npm run docs` writes it to `docs/api-ref/openapi.json`; `GET /v1/openapi.json` serves that file.
+ *
+ * Also here: a validator for the JSON Schema subset the document uses, so tests can check real responses against
+ * the document itself rather than against the zod schemas it came from.
+ */
+import * as z from "zod/mini";
+import { CONTRACT, type ResponseContract, type RouteContract } from "./contract.ts";
+import { RESPONSE_COMPONENTS, RESPONSE_FIELDS } from "./responses.ts";
+import { ROUTES, type RouteDefinition } from "./routes.ts";
+import { API_VERSION } from "./versions.ts";
+
+export type JsonSchema = { [keyword: string]: unknown };
+
+export interface OpenApiParameter {
+  name: string;
+  in: "path" | "query";
+  required: boolean;
+  description?: string;
+  schema: JsonSchema;
+  example?: string;
+}
+
+export interface OpenApiResponse {
+  description: string;
+  headers?: Record<string, unknown>;
+  content?: { "application/json": { schema: JsonSchema } };
+}
+
+export interface OpenApiOperation {
+  operationId: string;
+  summary: string;
+  description: string;
+  tags: string[];
+  parameters?: OpenApiParameter[];
+  requestBody?: {
+    required: boolean;
+    content: { "application/json": { schema: JsonSchema; example?: unknown } };
+  };
+  responses: Record<string, OpenApiResponse>;
+  "x-valence-handler": string;
+}
+
+export interface OpenApiDocument {
+  openapi: "3.1.0";
+  info: {
+    title: string;
+    version: string;
+    description: string;
+    license: { name: string; identifier: string };
+  };
+  servers: { url: string; description?: string }[];
+  tags: { name: string; description: string }[];
+  security: Record<string, string[]>[];
+  paths: Record<string, Record<string, OpenApiOperation>>;
+  components: {
+    schemas: Record<string, JsonSchema>;
+    headers: Record<string, unknown>;
+    securitySchemes: Record<string, unknown>;
+  };
+}
+
+/** Where the committed document lives, relative to the repository root. */
+export const OPENAPI_JSON_PATH = "docs/api-ref/openapi.json";
+export const LOCAL_SERVER = "http://127.0.0.1:8181";
+
+const COMPONENT_PREFIX = "#/components/schemas/";
+const REQUEST_ID_HEADER = { $ref: "#/components/headers/X-Request-Id" };
+const METHOD_ORDER = ["get", "post", "put", "patch", "delete"];
+
+const DEFAULT_ERRORS: Readonly<Record<number, string>> = {
+  400:
+    "The request does not validate: bad JSON, a body where the route takes none, a wrong type, an unknown field " +
+    "or an out-of-range value. `detail` names each field at fault.",
+  500: "An unexpected error; `detail` is generic and `request_id` finds it in the logs.",
+};
+
+const TAGS: OpenApiDocument["tags"] = [
+  { name: "versions", description: "What this service offers." },
+  { name: "pod managers", description: "The Redfish services Valence composes nodes on." },
+  { name: "nodes", description: "Composed systems, and their registration into Ironic." },
+];
+
+/** `register-node` → `registerNode`. */
+function operationId(handler: string): string {
+  return handler.replace(/-([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase());
+}
+
+function pathParameterNames(path: string): string[] {
+  return [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] as string);
+}
+
+function contractTemplate(route: RouteDefinition): string {
+  const params = pathParameterNames(route.path);
+  return [
+    `  "${route.handler}": {`,
+    `    tag: "nodes" | "pod managers" | "versions",`,
+    `    description: "...",`,
+    ...(params.length
+      ? [
+          `    params: <the zod schema functions/${route.handler}.ts validates {${params.join("}, {")}} with>,`,
+        ]
+      : []),
+    `    query: <its query schema, if any>, body: <its body schema, if any>,`,
+    `    responses: { <status>: { description: "...", schema: <a response schema from lib/api/responses.ts> } },`,
+    `    errors: { <4xx/5xx status>: "when it happens" },`,
+    `    example: { params: {...}, query: {...}, body: {...} },`,
+    `  },`,
+  ].join("\n");
+}
+
+/**
+ * Everything wrong between the route table and the contract, as messages that say what to change. Empty when
+ * every route has a complete, consistent entry.
+ */
+export function contractProblems(
+  routes: readonly RouteDefinition[] = ROUTES,
+  contract: Readonly<Record<string, RouteContract>> = CONTRACT,
+): string[] {
+  const problems: string[] = [];
+  const handlers = new Set(routes.map((route) => route.handler));
+  // Local-only routes are not part of the deployed API, nor of its reference.
+  for (const route of routes.filter((candidate) => !candidate.localOnly)) {
+    const entry = contract[route.handler];
+    const where = `${route.method} ${route.path} (handler "${route.handler}")`;
+    if (!entry) {
+      problems.push(
+        `${where} has no entry in CONTRACT of lib/api/contract.ts. Add one next to the others:\n` +
+          `${contractTemplate(route)}\nthen run \`npm run docs\` to regenerate docs/api-ref.`,
+      );
+      continue;
+    }
+    const templated = pathParameterNames(route.path);
+    const declared = entry.params ? Object.keys(objectProperties(toJsonSchema(entry.params, "input"))) : [];
+    for (const name of templated) {
+      if (!declared.includes(name))
+        problems.push(`${where}: path segment {${name}} is not in the contract's params schema`);
+    }
+    for (const name of declared) {
+      if (!templated.includes(name))
+        problems.push(`${where}: params field "${name}" is not a {${name}} segment of the path`);
+    }
+    const statuses = Object.keys(entry.responses).map(Number);
+    if (!statuses.some((status) => status >= 200 && status < 300))
+      problems.push(`${where}: the contract lists no 2xx response`);
+    for (const status of Object.keys(entry.errors).map(Number)) {
+      if (status < 400 || status > 599) problems.push(`${where}: error status ${status} is not a 4xx or 5xx`);
+    }
+  }
+  for (const handler of Object.keys(contract)) {
+    if (!handlers.has(handler))
+      problems.push(`CONTRACT entry "${handler}" matches no route in ROUTES (lib/api/routes.ts): remove it`);
+  }
+  return problems;
+}
+
+/** zod → JSON Schema, without the `$schema`/`$id` keywords that do not belong inside an OpenAPI document. */
+function toJsonSchema(schema: z.ZodMiniType, io: "input" | "output"): JsonSchema {
+  const converted = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as JsonSchema;
+  return stripMeta(structuredClone(converted));
+}
+
+function stripMeta(schema: JsonSchema): JsonSchema {
+  const { $schema: _schema, $id: _id, ...rest } = schema;
+  return rest;
+}
+
+function objectProperties(schema: JsonSchema): Record<string, JsonSchema> {
+  return (schema.properties ?? {}) as Record<string, JsonSchema>;
+}
+
+/** Finds the subschema at a dotted path (`properties.cpus`, `authentication[].type`), looking into `anyOf`. */
+function subschemaAt(schema: JsonSchema, path: string): JsonSchema | undefined {
+  let current: JsonSchema | undefined = schema;
+  for (const segment of path.split(".")) {
+    const isArray = segment.endsWith("[]");
+    const name = isArray ? segment.slice(0, -2) : segment;
+    current = current ? propertyOf(current, name) : undefined;
+    if (current && isArray) current = itemsOf(current);
+  }
+  return current;
+}
+
+function propertyOf(schema: JsonSchema, name: string): JsonSchema | undefined {
+  const own = objectProperties(schema)[name];
+  if (own) return own;
+  for (const branch of (schema.anyOf ?? []) as JsonSchema[]) {
+    const found = propertyOf(branch, name);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function itemsOf(schema: JsonSchema): JsonSchema | undefined {
+  if (schema.items) return schema.items as JsonSchema;
+  for (const branch of (schema.anyOf ?? []) as JsonSchema[]) {
+    const found = itemsOf(branch);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function describeFields(
+  schema: JsonSchema,
+  fields: Readonly<Record<string, string>>,
+  where: string,
+): JsonSchema {
+  for (const [path, description] of Object.entries(fields)) {
+    const target = subschemaAt(schema, path);
+    if (!target) throw new Error(`${where}: described field "${path}" does not exist in the schema`);
+    target.description = description;
+  }
+  return schema;
+}
+
+/** Response schemas: named ones become components; the others are inlined with `$ref`s to the named ones. */
+function responseSchemas(contract: Readonly<Record<string, RouteContract>>) {
+  const registry = z.registry<{ id: string }>();
+  const names = new Map<z.ZodMiniType, string>();
+  for (const [name, schema] of Object.entries(RESPONSE_COMPONENTS)) {
+    registry.add(schema, { id: name });
+    names.set(schema, name);
+  }
+  let inlineCount = 0;
+  for (const entry of Object.values(contract)) {
+    for (const response of Object.values(entry.responses) as ResponseContract[]) {
+      if (response.schema && !names.has(response.schema)) {
+        const id = `__inline${inlineCount++}`;
+        registry.add(response.schema, { id });
+        names.set(response.schema, id);
+      }
+    }
+  }
+  const converted = z.toJSONSchema(registry, {
+    io: "output",
+    unrepresentable: "any",
+    uri: (id) => `${COMPONENT_PREFIX}${id}`,
+  }).schemas as Record<string, JsonSchema>;
+  const components: Record<string, JsonSchema> = {};
+  const inline = new Map<string, JsonSchema>();
+  for (const [id, schema] of Object.entries(converted)) {
+    const clean = stripMeta(structuredClone(schema));
+    if (id.startsWith("__inline")) inline.set(id, clean);
+    else components[id] = describeFields(clean, RESPONSE_FIELDS[id] ?? {}, `components.schemas.${id}`);
+  }
+  return {
+    components,
+    schemaFor(schema: z.ZodMiniType): JsonSchema {
+      const id = names.get(schema) as string;
+      return inline.get(id) ?? { $ref: `${COMPONENT_PREFIX}${id}` };
+    },
+  };
+}
+
+function parametersOf(
+  location: "path" | "query",
+  schema: z.ZodMiniType | undefined,
+  entry: RouteContract,
+  example: Readonly<Record<string, string>> | undefined,
+): OpenApiParameter[] {
+  if (!schema) return [];
+  const json = toJsonSchema(schema, "input");
+  const required = new Set((json.required ?? []) as string[]);
+  return Object.entries(objectProperties(json)).map(([name, property]) => {
+    const { description: _description, ...propertySchema } = property;
+    const description = entry.fields?.[name];
+    return {
+      name,
+      in: location,
+      required: location === "path" || required.has(name),
+      ...(description ? { description } : {}),
+      schema: propertySchema,
+      ...(example?.[name] === undefined ? {} : { example: example[name] }),
+    };
+  });
+}
+
+function errorResponse(description: string): OpenApiResponse {
+  return {
+    description,
+    headers: { "X-Request-Id": REQUEST_ID_HEADER },
+    content: { "application/json": { schema: { $ref: `${COMPONENT_PREFIX}Error` } } },
+  };
+}
+
+function operationOf(
+  route: RouteDefinition,
+  entry: RouteContract,
+  schemaFor: (schema: z.ZodMiniType) => JsonSchema,
+): OpenApiOperation {
+  const where = `${route.method} ${route.path}`;
+  const parameters = [
+    ...parametersOf("path", entry.params, entry, entry.example.params),
+    ...parametersOf("query", entry.query, entry, entry.example.query),
+  ];
+  const bodyFields = Object.fromEntries(
+    Object.entries(entry.fields ?? {}).filter(
+      ([path]) => !parameters.some((parameter) => parameter.name === path),
+    ),
+  );
+  const responses: Record<string, OpenApiResponse> = {};
+  for (const [status, response] of Object.entries(entry.responses) as [string, ResponseContract][]) {
+    const headers: Record<string, unknown> = { "X-Request-Id": REQUEST_ID_HEADER };
+    for (const [name, description] of Object.entries(response.headers ?? {}))
+      headers[name] = { description, schema: { type: "string" } };
+    responses[status] = {
+      description: response.description,
+      headers,
+      ...(response.schema ? { content: { "application/json": { schema: schemaFor(response.schema) } } } : {}),
+    };
+  }
+  for (const [status, description] of Object.entries({ ...DEFAULT_ERRORS, ...entry.errors }))
+    responses[status] = errorResponse(description);
+  return {
+    operationId: operationId(route.handler),
+    summary: route.summary,
+    description: entry.description,
+    tags: [entry.tag],
+    ...(parameters.length ? { parameters } : {}),
+    ...(entry.body
+      ? {
+          requestBody: {
+            // httpRoute validates `{}` when no body is sent: the body is optional exactly when `{}` is valid.
+            required: !entry.body.safeParse({}).success,
+            content: {
+              "application/json": {
+                schema: describeFields(toJsonSchema(entry.body, "input"), bodyFields, `${where} body`),
+                ...(entry.example.body === undefined ? {} : { example: entry.example.body }),
+              },
+            },
+          },
+        }
+      : {}),
+    responses,
+    "x-valence-handler": route.handler,
+  };
+}
+
+/**
+ * The OpenAPI document of `routes`. Throws, naming what to add, when a route lacks its contract entry: the
+ * reference never silently leaves a route out.
+ */
+export function buildOpenApiDocument(
+  routes: readonly RouteDefinition[] = ROUTES,
+  contract: Readonly<Record<string, RouteContract>> = CONTRACT,
+): OpenApiDocument {
+  const problems = contractProblems(routes, contract);
+  if (problems.length) throw new Error(`the API contract is incomplete:\n${problems.join("\n")}`);
+  const { components, schemaFor } = responseSchemas(contract);
+  const paths: OpenApiDocument["paths"] = {};
+  for (const route of routes.filter((candidate) => !candidate.localOnly)) {
+    const entry = contract[route.handler] as RouteContract;
+    paths[route.path] ??= {};
+    (paths[route.path] as Record<string, OpenApiOperation>)[route.method.toLowerCase()] = operationOf(
+      route,
+      entry,
+      schemaFor,
+    );
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Valence API",
+      version: API_VERSION.max,
+      description:
+        "Valence registers nodes composed by Redfish pod managers into OpenStack Ironic. Every error answers " +
+        "Valence's error body (`Error`) with the request id also in `X-Request-Id`. The deployed API (API " +
+        "Gateway) requires IAM authorization: sign requests with SigV4 for the `execute-api` service. The local " +
+        "stack (`npm start`) takes unsigned requests.",
+      license: { name: "Apache-2.0", identifier: "Apache-2.0" },
+    },
+    servers: [{ url: LOCAL_SERVER, description: "The local stack (`npm start`)" }],
+    tags: TAGS,
+    security: [{ sigv4: [] }],
+    paths,
+    components: {
+      schemas: components,
+      headers: {
+        "X-Request-Id": {
+          description: "The request's id; the same as `request_id` in an error body.",
+          schema: { type: "string" },
+        },
+      },
+      securitySchemes: {
+        sigv4: {
+          type: "apiKey",
+          in: "header",
+          name: "Authorization",
+          description: "AWS Signature Version 4 for service `execute-api` (API Gateway IAM authorization).",
+          "x-amazon-apigateway-authtype": "awsSigv4",
+        },
+      },
+    },
+  };
+}
+
+type KeyOrder = "sorted" | "declared" | "methods";
+
+/**
+ * Keys sorted at every level so that routes appended anywhere in ROUTES give the same file — except the field
+ * order of `properties` (readers expect the schema's order), HTTP order for the methods of a path, and examples
+ * (kept as written).
+ */
+export function canonicalize(value: unknown, order: KeyOrder = "sorted"): unknown {
+  if (Array.isArray(value))
+    return value.map((item) => canonicalize(item, order === "declared" ? order : "sorted"));
+  if (value === null || typeof value !== "object") return value;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (order === "sorted") entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (order === "methods") entries.sort(([a], [b]) => METHOD_ORDER.indexOf(a) - METHOD_ORDER.indexOf(b));
+  return Object.fromEntries(
+    entries.map(([key, item]) => {
+      if (order === "declared") return [key, canonicalize(item, "declared")];
+      if (key === "example") return [key, canonicalize(item, "declared")];
+      if (
+        key === "properties" &&
+        order === "sorted" &&
+        item &&
+        typeof item === "object" &&
+        !Array.isArray(item)
+      )
+        return [
+          key,
+          Object.fromEntries(Object.entries(item).map(([name, field]) => [name, canonicalize(field)])),
+        ];
+      if (order === "sorted" && key.startsWith("/")) return [key, canonicalize(item, "methods")];
+      return [key, canonicalize(item)];
+    }),
+  );
+}
+
+/** The committed file's text: canonical key order, two-space indent, trailing newline. */
+export function serializeOpenApiDocument(document: OpenApiDocument): string {
+  return `${JSON.stringify(canonicalize(document), null, 2)}\n`;
+}
+
+/** Resolves a local `#/components/...` reference. */
+export function resolveRef(document: { components?: unknown }, ref: string): JsonSchema {
+  if (!ref.startsWith("#/")) throw new Error(`only local references are supported, got ${ref}`);
+  let current: unknown = document;
+  for (const segment of ref.slice(2).split("/")) {
+    current = (current as Record<string, unknown> | undefined)?.[
+      segment.replace(/~1/g, "/").replace(/~0/g, "~")
+    ];
+  }
+  if (!current || typeof current !== "object") throw new Error(`unresolvable reference ${ref}`);
+  return current as JsonSchema;
+}
+
+const FORMATS: Record<string, (value: string) => boolean> = {
+  uuid: (value) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value),
+  uri: (value) => URL.canParse(value),
+  "date-time": (value) =>
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value) &&
+    !Number.isNaN(Date.parse(value)),
+};
+
+/** Keywords with no effect on validity. */
+const ANNOTATIONS = new Set(["description", "default", "title", "examples", "example", "$schema", "$id"]);
+const KEYWORDS = new Set([
+  "$ref",
+  "type",
+  "enum",
+  "const",
+  "properties",
+  "required",
+  "additionalProperties",
+  "propertyNames",
+  "items",
+  "anyOf",
+  "oneOf",
+  "allOf",
+  "minLength",
+  "maxLength",
+  "pattern",
+  "format",
+  "minimum",
+  "maximum",
+  "exclusiveMinimum",
+  "exclusiveMaximum",
+  "minItems",
+  "maxItems",
+]);
+
+function typeOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value;
+}
+
+function matchesType(value: unknown, type: string): boolean {
+  switch (type) {
+    case "integer":
+      return Number.isInteger(value);
+    case "number":
+      return typeof value === "number" && Number.isFinite(value);
+    case "object":
+      return typeOf(value) === "object";
+    default:
+      return typeOf(value) === type;
+  }
+}
+
+/**
+ * Validates `value` against `schema` (JSON Schema 2020-12, the subset `z.toJSONSchema` emits for this API) and
+ * answers the problems, each with its JSON path; empty when valid. A keyword outside the subset throws: an
+ * unsupported keyword must never pass silently.
+ */
+export function validateJson(
+  document: { components?: unknown },
+  schema: JsonSchema | boolean,
+  value: unknown,
+  path = "$",
+): string[] {
+  if (schema === true) return [];
+  if (schema === false) return [`${path}: no value is allowed here`];
+  for (const keyword of Object.keys(schema)) {
+    if (!KEYWORDS.has(keyword) && !ANNOTATIONS.has(keyword))
+      throw new Error(`${path}: unsupported JSON Schema keyword "${keyword}"`);
+  }
+  const problems: string[] = [];
+  if (typeof schema.$ref === "string")
+    problems.push(...validateJson(document, resolveRef(document, schema.$ref), value, path));
+  if (schema.type !== undefined) {
+    const types = (Array.isArray(schema.type) ? schema.type : [schema.type]) as string[];
+    if (!types.some((type) => matchesType(value, type)))
+      return [...problems, `${path}: expected ${types.join(" or ")}, got ${typeOf(value)}`];
+  }
+  if (schema.enum && !(schema.enum as unknown[]).some((option) => option === value))
+    problems.push(`${path}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
+  if ("const" in schema && schema.const !== value)
+    problems.push(`${path}: expected ${JSON.stringify(schema.const)}, got ${JSON.stringify(value)}`);
+  if (typeof value === "string") {
+    if (typeof schema.minLength === "number" && [...value].length < schema.minLength)
+      problems.push(`${path}: shorter than ${schema.minLength}`);
+    if (typeof schema.maxLength === "number" && [...value].length > schema.maxLength)
+      problems.push(`${path}: longer than ${schema.maxLength}`);
+    if (typeof schema.pattern === "string" && !new RegExp(schema.pattern, "u").test(value))
+      problems.push(`${path}: does not match ${schema.pattern}`);
+    if (typeof schema.format === "string") {
+      const check = FORMATS[schema.format];
+      if (!check) throw new Error(`${path}: unsupported format "${schema.format}"`);
+      if (!check(value)) problems.push(`${path}: ${JSON.stringify(value)} is not a valid ${schema.format}`);
+    }
+  }
+  if (typeof value === "number") {
+    if (typeof schema.minimum === "number" && value < schema.minimum)
+      problems.push(`${path}: below ${schema.minimum}`);
+    if (typeof schema.maximum === "number" && value > schema.maximum)
+      problems.push(`${path}: above ${schema.maximum}`);
+    if (typeof schema.exclusiveMinimum === "number" && value <= schema.exclusiveMinimum)
+      problems.push(`${path}: not above ${schema.exclusiveMinimum}`);
+    if (typeof schema.exclusiveMaximum === "number" && value >= schema.exclusiveMaximum)
+      problems.push(`${path}: not below ${schema.exclusiveMaximum}`);
+  }
+  if (Array.isArray(value)) {
+    if (typeof schema.minItems === "number" && value.length < schema.minItems)
+      problems.push(`${path}: fewer than ${schema.minItems} items`);
+    if (typeof schema.maxItems === "number" && value.length > schema.maxItems)
+      problems.push(`${path}: more than ${schema.maxItems} items`);
+    if (schema.items !== undefined)
+      value.forEach((item, i) => {
+        problems.push(...validateJson(document, schema.items as JsonSchema, item, `${path}[${i}]`));
+      });
+  }
+  if (typeOf(value) === "object") {
+    const object = value as Record<string, unknown>;
+    const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
+    for (const name of (schema.required ?? []) as string[]) {
+      if (!Object.hasOwn(object, name)) problems.push(`${path}: missing required field "${name}"`);
+    }
+    for (const [name, item] of Object.entries(object)) {
+      const where = `${path}.${name}`;
+      if (properties[name]) problems.push(...validateJson(document, properties[name], item, where));
+      else if (schema.additionalProperties !== undefined)
+        problems.push(
+          ...(schema.additionalProperties === false
+            ? [`${where}: field not in the schema`]
+            : validateJson(document, schema.additionalProperties as JsonSchema, item, where)),
+        );
+      if (schema.propertyNames !== undefined)
+        problems.push(...validateJson(document, schema.propertyNames as JsonSchema, name, `${where} (name)`));
+    }
+  }
+  if (schema.allOf) {
+    for (const branch of schema.allOf as JsonSchema[])
+      problems.push(...validateJson(document, branch, value, path));
+  }
+  for (const keyword of ["anyOf", "oneOf"] as const) {
+    const branches = schema[keyword] as JsonSchema[] | undefined;
+    if (!branches) continue;
+    const results = branches.map((branch) => validateJson(document, branch, value, path));
+    const passing = results.filter((result) => result.length === 0).length;
+    if (passing === 0) {
+      const closest = [...results].sort((a, b) => a.length - b.length)[0] ?? [];
+      problems.push(`${path}: matches none of ${keyword} (closest: ${closest.join("; ")})`);
+    } else if (keyword === "oneOf" && passing > 1)
+      problems.push(`${path}: matches ${passing} branches of oneOf`);
+  }
+  return problems;
+}

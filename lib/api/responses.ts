@@ -1,0 +1,161 @@
+/**
+ * Response bodies of the API as zod/mini schemas, for the API reference (`lib/api/contract.ts`) and the contract
+ * test. Derived from the stored models where possible, so a field added to a model shows up in the reference
+ * without a second edit here. Handlers do not parse their own responses: the contract test checks real responses
+ * against the generated document instead.
+ */
+import * as z from "zod/mini";
+import { HISTORY_ACTIONS } from "../nodes/history.ts";
+import { NodeSchema } from "../nodes/model.ts";
+import { MASKED, PodManagerSchema } from "../podmanagers/model.ts";
+
+/** `toNodeView`: the stored node without its optimistic-locking counter. */
+export const NodeView = z.omit(NodeSchema, { version: true });
+
+/** Ironic's live fields (`IronicView` of the registration service), read from Ironic at request time. */
+export const IronicLiveState = z.object({
+  provision_state: z.string(),
+  power_state: z.nullable(z.string()),
+  maintenance: z.boolean(),
+  last_error: z.nullable(z.string()),
+});
+
+/** `POST /v1/nodes/{id}/register`: the node as stored now, plus the Ironic node's state after the register. */
+export const RegisteredNodeView = z.extend(NodeView, { ironic: IronicLiveState });
+
+/**
+ * `GET /v1/nodes/{id}`: the node; with `?refresh=true` also `ironic` — Ironic's live state, `null` when Ironic no
+ * longer has the node, absent when the node is not registered.
+ */
+export const ShownNodeView = z.extend(NodeView, { ironic: z.optional(z.nullable(IronicLiveState)) });
+
+export const NodeList = z.array(NodeView);
+
+/** `toPodManagerView`: credentials masked, in Valence's `authentication` shape. */
+export const PodManagerView = z.extend(
+  z.omit(PodManagerSchema, { version: true, credentials_ref: true, username: true }),
+  {
+    authentication: z.array(
+      z.object({
+        type: z.literal("basic"),
+        auth_items: z.object({ username: z.string(), password: z.literal(MASKED) }),
+      }),
+    ),
+  },
+);
+
+export const PodManagerList = z.array(PodManagerView);
+
+/** One event of a node's audit trail (`HistoryEvent` of `lib/nodes/history.ts`). */
+export const HistoryEventSchema = z.object({
+  id: z.string(),
+  node_uuid: z.string(),
+  at: z.string(),
+  actor: z.string(),
+  action: z.enum(HISTORY_ACTIONS),
+  request_id: z.string(),
+  outcome: z.enum(["succeeded", "failed"]),
+  detail: z.optional(z.string()),
+  ironic_node_uuid: z.optional(z.nullable(z.string())),
+});
+
+export const HistoryEventList = z.array(HistoryEventSchema);
+
+/** Valence's error body (`ErrorBody` of `lib/http/errors.ts`); `request_id` is echoed in `X-Request-Id`. */
+export const ErrorBodySchema = z.object({
+  request_id: z.string(),
+  code: z.string(),
+  status: z.number().check(z.int(), z.minimum(400), z.maximum(599)),
+  title: z.string(),
+  detail: z.string(),
+});
+
+const Link = z.object({ href: z.string(), rel: z.string() });
+
+const VersionRange = {
+  id: z.string(),
+  min_version: z.string(),
+  max_version: z.string(),
+  links: z.array(Link),
+};
+
+/** `GET /`: `rootDocument` of `lib/api/versions.ts`. */
+export const RootDocumentSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  versions: z.array(z.object({ ...VersionRange, status: z.string() })),
+  default_version: z.object(VersionRange),
+});
+
+/** `GET /v1`: `v1Document` of `lib/api/versions.ts`. */
+export const V1DocumentSchema = z.object({
+  ...VersionRange,
+  status: z.string(),
+  media_types: z.array(z.object({ base: z.string(), type: z.string() })),
+  nodes: z.array(Link),
+  pod_managers: z.array(Link),
+});
+
+/** `GET /v1/openapi.json`: an OpenAPI 3.1 document (its full shape is OpenAPI's, not ours to restate). */
+export const OpenApiDocumentSchema = z.looseObject({
+  openapi: z.string(),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+});
+
+/**
+ * Named response schemas: each becomes `#/components/schemas/<name>` in the document, so the reference shows a
+ * node once instead of under every route.
+ */
+export const RESPONSE_COMPONENTS = {
+  Node: NodeView,
+  ShownNode: ShownNodeView,
+  RegisteredNode: RegisteredNodeView,
+  IronicLiveState,
+  HistoryEvent: HistoryEventSchema,
+  PodManager: PodManagerView,
+  Error: ErrorBodySchema,
+  RootDocument: RootDocumentSchema,
+  V1Document: V1DocumentSchema,
+  OpenApiDocument: OpenApiDocumentSchema,
+} as const;
+
+/** Field descriptions of the named response schemas, by dotted path (`hardware.nics[].mac`). */
+export const RESPONSE_FIELDS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  Node: {
+    uuid: "Valence's id of the node.",
+    name: "Unique; also the Ironic node's name once registered.",
+    podm_id: "The pod manager that composed the system.",
+    index: "The pod manager's id of the composed system (Redfish `Id`).",
+    resource_uri: "The composed system's Redfish path.",
+    managed_by:
+      "`valence`: composed, not in Ironic; `ironic`: registered, Ironic owns it until unregistered.",
+    ironic_node_uuid: "The Ironic node's uuid while registered.",
+    hardware: "What was read from the pod manager; becomes the Ironic node's `properties` and ports.",
+    "hardware.nics[].mac": "Lower-case, colon-separated.",
+    "hardware.nics[].enabled": "Only enabled NICs become Ironic ports.",
+    intent: "A register, unregister or delete in flight (`null` when none).",
+    registered_at: "When the node was last registered.",
+    status: "`missing`: the pod manager no longer has the composed system.",
+    ironic_state: "Ironic's view of the node as the reconciler last saw it.",
+  },
+  HistoryEvent: {
+    id: "Sortable (time, then a random suffix); the `marker` of the next page.",
+    at: "When it happened (ISO 8601).",
+    actor: "The caller's IAM principal (`anonymous` locally), or `reconciler`.",
+    request_id: "The request (or reconcile pass) that did it.",
+    detail: "Why it failed, or what the reconciler found.",
+    ironic_node_uuid: "The Ironic node concerned.",
+  },
+  PodManager: {
+    status: "`online`/`offline` as last probed; `unknown` before the first probe.",
+    "authentication[].auth_items.password": "Always `***`.",
+  },
+  Error: {
+    request_id: "Also in the `X-Request-Id` header; names the request in the logs.",
+    code: "Stable machine-readable code, e.g. `NodeNotFound`.",
+    status: "The HTTP status.",
+    title: "The status's title, e.g. `Conflict`.",
+    detail: "What went wrong, naming the field or resource at fault.",
+  },
+};
