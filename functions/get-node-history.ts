@@ -2,7 +2,7 @@ import { NodeIdParams } from "../lib/api/common.ts";
 import { nextPageLink } from "../lib/http/pagination.ts";
 import { httpRoute, json } from "../lib/http/route.ts";
 import { HistoryQuery } from "../lib/nodes/schemas.ts";
-import { nodeHistory, nodeService } from "../lib/runtime.ts";
+import { nodeHistory, nodeService } from "../lib/runtime/store.ts";
 
 export const handler = httpRoute(
   { params: NodeIdParams, query: HistoryQuery },

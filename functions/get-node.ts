@@ -2,7 +2,8 @@ import { NodeIdParams } from "../lib/api/common.ts";
 import { httpRoute, json } from "../lib/http/route.ts";
 import { toNodeView } from "../lib/nodes/model.ts";
 import { GetNodeQuery } from "../lib/nodes/schemas.ts";
-import { nodeService, registrationService } from "../lib/runtime.ts";
+import { registrationService } from "../lib/runtime/registration.ts";
+import { nodeService } from "../lib/runtime/store.ts";
 
 export const handler = httpRoute(
   { params: NodeIdParams, query: GetNodeQuery },

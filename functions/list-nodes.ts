@@ -2,7 +2,7 @@ import { nextPageLink } from "../lib/http/pagination.ts";
 import { httpRoute, json } from "../lib/http/route.ts";
 import { toNodeView } from "../lib/nodes/model.ts";
 import { ListNodesQuery } from "../lib/nodes/schemas.ts";
-import { nodeService } from "../lib/runtime.ts";
+import { nodeService } from "../lib/runtime/store.ts";
 
 export const handler = httpRoute({ query: ListNodesQuery }, async ({ query, baseUrl, path }) => {
   const page = await nodeService().list(query);

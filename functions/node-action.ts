@@ -1,7 +1,7 @@
 import { NodeIdParams } from "../lib/api/common.ts";
 import { httpRoute, noContent } from "../lib/http/route.ts";
 import { NodeActionBody } from "../lib/nodes/schemas.ts";
-import { compositionService } from "../lib/runtime.ts";
+import { compositionService } from "../lib/runtime/composition.ts";
 
 export const handler = httpRoute(
   { params: NodeIdParams, body: NodeActionBody },

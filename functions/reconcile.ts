@@ -2,7 +2,7 @@ import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { logger } from "../lib/log.ts";
 import { reconcileAndReport } from "../lib/nodes/reconcile-job.ts";
-import { reconciler } from "../lib/runtime.ts";
+import { reconciler } from "../lib/runtime/reconcile.ts";
 
 /** Scheduled (EventBridge): one reconcile pass, bounded by the time this invocation has. */
 export const handler = middy<unknown, unknown, Error, Context>()

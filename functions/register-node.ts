@@ -2,7 +2,7 @@ import { NodeIdParams } from "../lib/api/common.ts";
 import { httpRoute, json } from "../lib/http/route.ts";
 import { toNodeView } from "../lib/nodes/model.ts";
 import { RegisterNodeBody } from "../lib/nodes/schemas.ts";
-import { registrationService } from "../lib/runtime.ts";
+import { registrationService } from "../lib/runtime/registration.ts";
 
 export const handler = httpRoute(
   { params: NodeIdParams, body: RegisterNodeBody },

@@ -1,6 +1,6 @@
 import { httpRoute, json } from "../lib/http/route.ts";
 import { reconcileAndReport } from "../lib/nodes/reconcile-job.ts";
-import { reconciler } from "../lib/runtime.ts";
+import { reconciler } from "../lib/runtime/reconcile.ts";
 
 /** `POST /v1/reconcile`, local stack only: one pass now, answering its summary. */
 export const handler = httpRoute({}, async ({ requestId, remainingMs }) =>

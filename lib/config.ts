@@ -1,54 +1,79 @@
 import * as z from "zod/mini";
 import { parseOrThrow } from "./validation.ts";
 
-const booleanFlag = z.pipe(
-  z.optional(z.enum(["true", "false", "1", "0"])),
-  z.transform((v) => v === "true" || v === "1"),
-);
+/**
+ * The schema is built on first use, not at import: the logger imports this module for its two settings, and
+ * functions that never parse the configuration should not pay for building it.
+ */
+const buildSchema = () => {
+  const booleanFlag = z.pipe(
+    z.optional(z.enum(["true", "false", "1", "0"])),
+    z.transform((v) => v === "true" || v === "1"),
+  );
 
-const optionalString = z.optional(z.string().check(z.minLength(1)));
+  const optionalString = z.optional(z.string().check(z.minLength(1)));
 
-/** Everything Valence reads from its environment, parsed once. Nothing else reads `process.env`. */
-export const ConfigSchema = z.object({
-  VALENCE_TABLE_NAME: z._default(z.string().check(z.minLength(1)), "valence"),
-  /** Set for dynalite / DynamoDB Local; unset in AWS. */
-  DYNAMODB_ENDPOINT: z.optional(z.url()),
-  AWS_REGION: z._default(z.string(), "us-east-1"),
-  /** Where pod-manager credentials live: AWS Secrets Manager, or a 0600 file for the local stack. */
-  VALENCE_SECRET_STORE: z._default(z.enum(["secretsmanager", "file"]), "secretsmanager"),
-  VALENCE_SECRETS_FILE: optionalString,
-  /** Prefix of the secrets Valence creates, so IAM can scope them. */
-  VALENCE_SECRET_PREFIX: z._default(z.string(), "valence/"),
-  /** Probe pod managers on create/show. */
-  VALENCE_PODM_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.positive()), 10_000),
-  VALENCE_API_PORT: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(65535)), 8181),
-  VALENCE_DATA_DIR: z._default(z.string(), ".valence"),
-  /** Port of the local stack's Redfish emulator (`demo-podm`). */
-  VALENCE_EMULATOR_PORT: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(65535)), 8182),
-  VALENCE_LOCAL: booleanFlag,
-  /** Ironic: its URL (or from the Keystone catalog), how to authenticate, and where credentials come from. */
-  IRONIC_URL: z.optional(z.url({ protocol: /^https?$/ })),
-  IRONIC_AUTH_TYPE: z.optional(z.enum(["none", "http_basic", "keystone"])),
-  IRONIC_USERNAME: optionalString,
-  IRONIC_PASSWORD: optionalString,
-  /** Secrets Manager secret (JSON) with Ironic credentials: `username`/`password`, or Keystone's `auth_url`, ... */
-  IRONIC_SECRET_ARN: optionalString,
-  IRONIC_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.positive()), 30_000),
-  /** `resource_class` of registered nodes unless the register body says otherwise. */
-  VALENCE_RESOURCE_CLASS: z._default(z.string().check(z.minLength(1)), "baremetal"),
-  /** A register/unregister intent older than this is treated as interrupted by the reconciler. */
-  VALENCE_INTENT_STALE_SECONDS: z._default(z.coerce.number().check(z.int(), z.positive()), 960),
-  /** How often `npm start` runs the reconciler (AWS: the EventBridge schedule). */
-  VALENCE_RECONCILE_SECONDS: z._default(z.coerce.number().check(z.int(), z.nonnegative()), 60),
-  /** Newest history events kept per node. */
-  VALENCE_HISTORY_LIMIT: z._default(z.coerce.number().check(z.int(), z.positive()), 100),
-  LOG_LEVEL: z._default(z.enum(["DEBUG", "INFO", "WARN", "ERROR", "debug", "info", "warn", "error"]), "INFO"),
-});
+  /** Everything Valence reads from its environment, parsed once. Nothing else reads `process.env`. */
+  return z.object({
+    VALENCE_TABLE_NAME: z._default(z.string().check(z.minLength(1)), "valence"),
+    /** Set for dynalite / DynamoDB Local; unset in AWS. */
+    DYNAMODB_ENDPOINT: z.optional(z.url()),
+    AWS_REGION: z._default(z.string(), "us-east-1"),
+    /** Where pod-manager credentials live: AWS Secrets Manager, or a 0600 file for the local stack. */
+    VALENCE_SECRET_STORE: z._default(z.enum(["secretsmanager", "file"]), "secretsmanager"),
+    VALENCE_SECRETS_FILE: optionalString,
+    /** Prefix of the secrets Valence creates, so IAM can scope them. */
+    VALENCE_SECRET_PREFIX: z._default(z.string(), "valence/"),
+    /** Probe pod managers on create/show. */
+    VALENCE_PODM_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.positive()), 10_000),
+    VALENCE_API_PORT: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(65535)), 8181),
+    VALENCE_DATA_DIR: z._default(z.string(), ".valence"),
+    /** Port of the local stack's Redfish emulator (`demo-podm`). */
+    VALENCE_EMULATOR_PORT: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(65535)), 8182),
+    VALENCE_LOCAL: booleanFlag,
+    /** Ironic: its URL (or from the Keystone catalog), how to authenticate, and where credentials come from. */
+    IRONIC_URL: z.optional(z.url({ protocol: /^https?$/ })),
+    IRONIC_AUTH_TYPE: z.optional(z.enum(["none", "http_basic", "keystone"])),
+    IRONIC_USERNAME: optionalString,
+    IRONIC_PASSWORD: optionalString,
+    /** Secrets Manager secret (JSON) with Ironic credentials: `username`/`password`, or Keystone's `auth_url`, ... */
+    IRONIC_SECRET_ARN: optionalString,
+    IRONIC_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.positive()), 30_000),
+    /** `resource_class` of registered nodes unless the register body says otherwise. */
+    VALENCE_RESOURCE_CLASS: z._default(z.string().check(z.minLength(1)), "baremetal"),
+    /** A register/unregister intent older than this is treated as interrupted by the reconciler. */
+    VALENCE_INTENT_STALE_SECONDS: z._default(z.coerce.number().check(z.int(), z.positive()), 960),
+    /** How often `npm start` runs the reconciler (AWS: the EventBridge schedule). */
+    VALENCE_RECONCILE_SECONDS: z._default(z.coerce.number().check(z.int(), z.nonnegative()), 60),
+    /** Newest history events kept per node. */
+    VALENCE_HISTORY_LIMIT: z._default(z.coerce.number().check(z.int(), z.positive()), 100),
+    LOG_LEVEL: z._default(
+      z.enum(["DEBUG", "INFO", "WARN", "ERROR", "debug", "info", "warn", "error"]),
+      "INFO",
+    ),
+  });
+};
 
-export type Config = z.infer<typeof ConfigSchema>;
+let schema: ReturnType<typeof buildSchema> | undefined;
+
+export type Config = z.infer<ReturnType<typeof buildSchema>>;
 
 export function parseConfig(env: Record<string, string | undefined>): Config {
-  return parseOrThrow(ConfigSchema, env, "env");
+  schema ??= buildSchema();
+  return parseOrThrow(schema, env, "env");
+}
+
+/**
+ * The log level, in the order Powertools reads it (its own variable, Lambda's log-level control, LOG_LEVEL).
+ * Read without the schema: the logger exists before, and apart from, the configuration.
+ */
+export function logLevelSettings(): Array<string | undefined> {
+  return [process.env.POWERTOOLS_LOG_LEVEL, process.env.AWS_LAMBDA_LOG_LEVEL, process.env.LOG_LEVEL];
+}
+
+/** X-Ray's trace header, which Lambda sets for each invocation. */
+export function traceHeader(): string | undefined {
+  return process.env._X_AMZN_TRACE_ID;
 }
 
 let cached: Config | undefined;

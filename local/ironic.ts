@@ -311,6 +311,8 @@ function exec(
         }
       },
     );
+    // A child that exits before reading its input closes the pipe (EPIPE); its exit status tells the story.
+    child.stdin?.on("error", () => undefined);
     child.stdin?.end(options.input ?? "");
   });
 }
@@ -382,6 +384,7 @@ export function spawnPython(args: readonly string[], options: { input?: string }
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
+  child.stdin?.on("error", () => undefined);
   child.stdin?.end(options.input ?? "");
   const exited = new Promise<void>((resolveExit) => child.once("exit", () => resolveExit()));
   const hasExited = () => child.exitCode !== null || child.signalCode !== null;

@@ -14,6 +14,9 @@ const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /**
  * How every function is bundled: one minified ESM file for Node.js 22, with the AWS SDK inside (the version we
  * test is the version that runs) and a source map. esbuild from node_modules: offline, no Docker.
+ *
+ * Cold starts grow with what Node compiles and with the source map it reads at load (`--enable-source-maps`):
+ * `bench/cold-start.ts` measures both, and bundles whose size or import time drifts show there.
  */
 export const BUNDLING = {
   forceDockerBundling: false,
@@ -22,9 +25,16 @@ export const BUNDLING = {
   target: "node22",
   minify: true,
   sourceMap: true,
+  // Stack traces need the mappings, not our sources: the map Node parses at every cold start stays small.
+  sourcesContent: false,
   // Some CommonJS dependencies call require(); an ESM bundle has none unless we make one.
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
   externalModules: [],
+  esbuildArgs: {
+    // Lambda passes credentials in the environment: the SDK's default chain (SSO, ini files, STS, instance
+    // metadata, ~120 KB) gives way to env and container credentials. See lib/runtime/lambda-credentials.ts.
+    "--alias": ["@aws-sdk/credential-provider-node=./lib/runtime/lambda-credentials.ts"],
+  },
 } as const satisfies BundlingOptions;
 
 /** Where a function runs when Ironic and the pod managers sit on a private network. */

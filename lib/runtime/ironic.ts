@@ -1,0 +1,55 @@
+import { readFileSync } from "node:fs";
+import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
+import { config, openstackEnvironment } from "../config.ts";
+import { createIronicDriver, type IronicDriver } from "../ironic/index.ts";
+import { resolveIronicSettings } from "../ironic/settings.ts";
+import { logger } from "../log.ts";
+import { secretsManager } from "./secrets.ts";
+import { once } from "./store.ts";
+
+function readOptionalFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The YAML parser for clouds.yaml, in the local stack only: Lambda has no clouds.yaml, and a module name the
+ * bundler cannot see keeps the parser out of every function bundle.
+ */
+async function localYamlParser(): Promise<((text: string) => unknown) | undefined> {
+  if (!config().VALENCE_LOCAL) return undefined;
+  const name = "yaml";
+  const yaml = (await import(name)) as { parse: (text: string) => unknown };
+  return yaml.parse;
+}
+
+/** The Ironic driver, once per container: its negotiated API version and Keystone token are reused. */
+export const ironicDriver = /* @__PURE__ */ once(async (): Promise<IronicDriver> => {
+  const settings = config();
+  let secret: Record<string, unknown> | undefined;
+  if (settings.IRONIC_SECRET_ARN) {
+    const value = await secretsManager().send(
+      new GetSecretValueCommand({ SecretId: settings.IRONIC_SECRET_ARN }),
+    );
+    secret = JSON.parse(value.SecretString ?? "{}") as Record<string, unknown>;
+  }
+  const { url, auth } = await resolveIronicSettings({
+    url: settings.IRONIC_URL,
+    authType: settings.IRONIC_AUTH_TYPE,
+    username: settings.IRONIC_USERNAME,
+    password: settings.IRONIC_PASSWORD,
+    secret,
+    env: openstackEnvironment(),
+    readFile: readOptionalFile,
+    parseYaml: await localYamlParser(),
+  });
+  return createIronicDriver({
+    ...(url ? { url } : {}),
+    auth,
+    timeoutMs: settings.IRONIC_TIMEOUT_MS,
+    log: (event) => logger.debug("ironic", { ...event }),
+  });
+});
