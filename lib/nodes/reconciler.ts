@@ -35,6 +35,8 @@ export interface ReconcilerDeps {
   history?: NodeHistory;
   /** Where an interrupted pass stopped; without one, every pass starts from the beginning. */
   cursor?: ReconcileCursor;
+  /** Nodes settled at once. @default 16 */
+  concurrency?: number;
   /** An intent older than this belongs to a register/unregister that died. */
   staleIntentMs: number;
   now?: () => Date;
@@ -49,6 +51,8 @@ export interface ReconcileContext {
 /** Time kept back at the end of a pass: no node is ever left half-updated by a timeout. */
 const SAFETY_MS = 10_000;
 const PAGE = 1000;
+/** Nodes settled at once. */
+const CONCURRENCY = 16;
 const IRONIC_FIELDS = [
   "uuid",
   "name",
@@ -94,66 +98,34 @@ export class Reconciler {
       deadline: () => context.remainingMs() - SAFETY_MS,
     });
 
-    // Ironic in bulk. Without it nothing Ironic-related can be judged: those cases wait for the next pass.
-    let ironicNodes: Map<string, IronicSummary> | undefined;
-    const byValenceUuid = new Map<string, IronicSummary>();
-    try {
-      ironicNodes = new Map();
-      for await (const node of ironic.listNodes({ limit: PAGE, fields: IRONIC_FIELDS })) {
-        ironicNodes.set(node.uuid, node);
-        const owner = node.extra?.valence_node_uuid;
-        if (typeof owner === "string") byValenceUuid.set(owner, node);
-      }
-    } catch (error) {
-      ironicNodes = undefined;
-      summary.errors++;
-      logger.error("reconcile: cannot list Ironic nodes", { error: (error as Error).message });
-    }
-
-    // Each pod manager's composed systems, listed in parallel; a failing one only blinds us to its own nodes.
-    const systems = new Map<string, Set<string>>();
-    const podms = await this.deps.podManagers.list();
-    await Promise.all(
-      podms.map(async (podm: PodManager) => {
-        try {
-          const listed = await this.deps.sessions.with(podm, requestId, (client) =>
-            client.listComposedSystems(),
-          );
-          systems.set(podm.uuid, new Set(listed.map((system) => system.index)));
-        } catch (error) {
-          summary.errors++;
-          logger.error("reconcile: cannot list a pod manager's systems", {
-            podm_id: podm.uuid,
-            error: (error as Error).message,
-          });
-        }
-      }),
-    );
+    // Ironic in bulk, and each pod manager's composed systems, all at once.
+    const [ironicListing, systems] = await Promise.all([
+      this.listIronic(ironic, summary),
+      this.listSystems(requestId, summary),
+    ]);
+    const ironicNodes = ironicListing?.byUuid;
+    const byValenceUuid = ironicListing?.byValenceUuid ?? new Map<string, IronicSummary>();
 
     const seen = new Set<string>();
     const resumed = await this.startingPoint();
     let marker = resumed;
     let lastSettled: string | undefined;
+    const pass: Pass = { ironic, ironicNodes, byValenceUuid, systems, summary, requestId };
     pages: do {
       const page = await this.deps.nodes.list({ limit: PAGE, marker });
-      for (const node of page.items) {
+      // A few nodes at a time: each is independent (its own conditional update), and a first pass that caches
+      // state on every node is write-bound.
+      const concurrency = this.deps.concurrency ?? CONCURRENCY;
+      for (let start = 0; start < page.items.length; start += concurrency) {
         if (context.remainingMs() < SAFETY_MS) {
           summary.partial = true;
           break pages;
         }
-        seen.add(node.uuid);
-        lastSettled = node.uuid;
-        summary.checked++;
-        try {
-          await this.settle(node, { ironic, ironicNodes, byValenceUuid, systems, summary, requestId });
-        } catch (error) {
-          if (error instanceof VersionConflictError) continue; // someone else changed it: their write stands
-          summary.errors++;
-          logger.error("reconcile: node not settled", {
-            node_uuid: node.uuid,
-            error: (error as Error).message,
-          });
-        }
+        const batch = page.items.slice(start, start + concurrency);
+        await Promise.all(batch.map((node) => this.settleSafely(node, pass)));
+        for (const node of batch) seen.add(node.uuid);
+        lastSettled = batch.at(-1)?.uuid ?? lastSettled;
+        summary.checked += batch.length;
       }
       marker = page.next;
     } while (marker);
@@ -184,12 +156,63 @@ export class Reconciler {
     return summary;
   }
 
+  /** Every Ironic node, one paginated listing. Undefined when Ironic cannot be read: those cases wait. */
+  private async listIronic(ironic: IronicDriver, summary: ReconcileSummary) {
+    try {
+      const byUuid = new Map<string, IronicSummary>();
+      const byValenceUuid = new Map<string, IronicSummary>();
+      for await (const node of ironic.listNodes({ limit: PAGE, fields: IRONIC_FIELDS })) {
+        byUuid.set(node.uuid, node);
+        const owner = node.extra?.valence_node_uuid;
+        if (typeof owner === "string") byValenceUuid.set(owner, node);
+      }
+      return { byUuid, byValenceUuid };
+    } catch (error) {
+      summary.errors++;
+      logger.error("reconcile: cannot list Ironic nodes", { error: (error as Error).message });
+      return undefined;
+    }
+  }
+
+  /** Each pod manager's composed systems, in parallel; a failing one only blinds us to its own nodes. */
+  private async listSystems(requestId: string, summary: ReconcileSummary) {
+    const systems = new Map<string, Set<string>>();
+    const podms = await this.deps.podManagers.list();
+    await Promise.all(
+      podms.map(async (podm: PodManager) => {
+        try {
+          const listed = await this.deps.sessions.with(podm, requestId, (client) =>
+            client.listComposedSystems(),
+          );
+          systems.set(podm.uuid, new Set(listed.map((system) => system.index)));
+        } catch (error) {
+          summary.errors++;
+          logger.error("reconcile: cannot list a pod manager's systems", {
+            podm_id: podm.uuid,
+            error: (error as Error).message,
+          });
+        }
+      }),
+    );
+    return systems;
+  }
+
   /** The node after which an earlier, interrupted pass stopped; undefined to start from the beginning. */
   private async startingPoint(): Promise<string | undefined> {
     const marker = await this.deps.cursor?.get();
     // The marker node may have been deleted since; then start over rather than fail.
     if (marker && !(await this.deps.nodes.get(marker))) return undefined;
     return marker;
+  }
+
+  private async settleSafely(node: Node, pass: Pass): Promise<void> {
+    try {
+      await this.settle(node, pass);
+    } catch (error) {
+      if (error instanceof VersionConflictError) return; // someone else changed it: their write stands
+      pass.summary.errors++;
+      logger.error("reconcile: node not settled", { node_uuid: node.uuid, error: (error as Error).message });
+    }
   }
 
   private async settle(node: Node, pass: Pass): Promise<void> {

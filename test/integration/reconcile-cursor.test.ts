@@ -32,6 +32,7 @@ describe("Reconciler over a store larger than one pass (dynalite)", () => {
       ironic: async () => emptyIronic,
       cursor: new DynamoReconcileCursor(table.db, table.tableName),
       staleIntentMs: 60_000,
+      concurrency: 1,
     });
     // Each node checked costs "4 seconds" of a 30-second budget that keeps 10 seconds back.
     const budget = () => {
