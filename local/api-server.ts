@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { ROUTES, type RouteDefinition, routeKey } from "../lib/api/routes.ts";
-import { MethodNotAllowedError, RouteNotFoundError } from "../lib/errors.ts";
+import { MethodNotAllowedError, RouteNotFoundError, ValidationError } from "../lib/errors.ts";
 import { toErrorBody } from "../lib/http/errors.ts";
 import type { HttpEvent } from "../lib/http/route.ts";
 import { logger } from "../lib/log.ts";
@@ -47,6 +47,17 @@ async function defaultLoader(name: string): Promise<LambdaHttpHandler> {
   return module.handler;
 }
 
+/** A malformed escape (`%`, `%zz`, a cut UTF-8 sequence) is the caller's mistake: 400, never a 500. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch (error) {
+    throw new ValidationError(`path: ${segment.slice(0, 100)} is not valid percent-encoding`, {
+      cause: error,
+    });
+  }
+}
+
 function toEvent(
   request: IncomingMessage,
   body: Buffer,
@@ -65,7 +76,7 @@ function toEvent(
     query[name] = name in query ? `${query[name]},${value}` : value;
   const pathParameters: Record<string, string> = {};
   match.names.forEach((name, i) => {
-    pathParameters[name] = decodeURIComponent(values[i] ?? "");
+    pathParameters[name] = decodePathSegment(values[i] ?? "");
   });
   const isText = body.length === 0 || TEXT_TYPES.test(headers["content-type"] ?? "application/json");
   const now = new Date();
@@ -157,7 +168,10 @@ export async function startApiServer(options: ApiServerOptions = {}) {
       const chunks: Buffer[] = [];
       for await (const chunk of request) chunks.push(chunk as Buffer);
       const body = Buffer.concat(chunks);
-      const url = new URL(request.url ?? "/", "http://local");
+      // The request target as sent: in `//x/v1/nodes`, `//x` is an empty segment and a name, not a host to
+      // drop (which would serve it as `/v1/nodes`), so an origin-form target is never parsed as a relative URL.
+      const target = request.url ?? "/";
+      const url = new URL(target.startsWith("/") ? `http://local${target}` : target, "http://local");
       let pathMatched = false;
       for (const candidate of routes) {
         const values = candidate.pattern.exec(url.pathname);

@@ -47,7 +47,10 @@ export type IronicAuth =
 
 /** Secret values of an auth configuration, to be scrubbed from anything Ironic or Keystone says. */
 export function authSecrets(auth: IronicAuth): string[] {
-  if (auth.type === "http_basic") return [auth.password];
+  // The header value too: an Ironic (or a proxy) that quotes our Authorization header quotes it in base64.
+  if (auth.type === "http_basic") {
+    return [auth.password, Buffer.from(`${auth.username}:${auth.password}`).toString("base64")];
+  }
   if (auth.type === "keystone") {
     return auth.credentials.method === "password" ? [auth.credentials.password] : [auth.credentials.secret];
   }

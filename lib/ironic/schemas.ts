@@ -1,6 +1,13 @@
 import * as z from "zod/mini";
+import { scrub } from "./scrub.ts";
 
 const JsonObject = z.record(z.string(), z.unknown());
+
+/** Free text from Ironic, which it may have filled with driver_info: every reader gets it scrubbed. */
+const ScrubbedText = z.pipe(
+  z.string(),
+  z.transform((text) => scrub(text)),
+);
 
 /**
  * An Ironic node as API ≤ 1.82 returns it. Only the fields Valence reads are declared; the rest pass through
@@ -15,8 +22,9 @@ export const IronicNodeSchema = z.looseObject({
   power_state: z.nullable(z.string()),
   target_power_state: z.nullable(z.string()),
   maintenance: z.boolean(),
-  maintenance_reason: z.nullable(z.string()),
-  last_error: z.nullable(z.string()),
+  maintenance_reason: z.nullable(ScrubbedText),
+  /** Ironic quotes driver_info (BMC passwords included) in some `last_error`s: scrubbed on the way in. */
+  last_error: z.nullable(ScrubbedText),
   /** Ironic masks secrets on read (`******`), so never diff `driver_info` passwords. */
   driver_info: JsonObject,
   properties: JsonObject,

@@ -15,6 +15,9 @@ const KEY_VALUE =
 // Credentials in URLs: scheme://user:password@host
 const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi;
 
+// An Authorization header's credentials, quoted back: `Basic dXNlcjpwYXNz`, `Bearer <token>`.
+const AUTH_SCHEME = /(\b(?:Basic|Bearer|Negotiate|Digest)\s+)[A-Za-z0-9+/=._~-]{8,}/g;
+
 /** Secret values (strings of 3+ characters) found under password-like keys, at any depth of `value`. */
 export function collectSecrets(value: unknown, into: Set<string> = new Set()): Set<string> {
   if (Array.isArray(value)) {
@@ -41,5 +44,6 @@ export function scrub(text: string, secrets: Iterable<string> = []): string {
   }
   result = result.replace(KEY_VALUE, (_match, key: string) => `${key}${MASK}`);
   result = result.replace(URL_USERINFO, (_match, prefix: string) => `${prefix}${MASK}@`);
+  result = result.replace(AUTH_SCHEME, (_match, scheme: string) => `${scheme}${MASK}`);
   return result;
 }

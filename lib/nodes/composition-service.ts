@@ -66,6 +66,8 @@ export class CompositionService {
 
   async manage(input: ManageNodeInput, requestId: string): Promise<Node> {
     const podm = await this.sessions.get(input.podm_id);
+    // As in compose: a taken name is refused before the pod manager is asked anything.
+    if (input.name && (await this.nodes.findByName(input.name))) throw new NodeNameConflictError(input.name);
     const system = await this.sessions.with(podm, requestId, (client) => client.getSystem(input.node_index));
     const name = input.name ?? system.index;
     return this.nodes.create(toNewNode(system, podm.uuid, name, ""));

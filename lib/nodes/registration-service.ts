@@ -224,18 +224,28 @@ export class RegistrationService {
       }
 
       step = "recording the registration";
-      const registered = await this.deps.nodes.update(
-        node.uuid,
-        { version: marked.version },
-        {
-          managed_by: "ironic",
-          ironic_node_uuid: ironicNode.uuid,
-          registered_at: this.now().toISOString(),
-          intent: null,
-          hardware: system.hardware,
-          resource_uri: system.resourceUri,
-        },
-      );
+      const ironicNodeUuid = ironicNode.uuid;
+      const registered = await this.deps.nodes
+        .update(
+          node.uuid,
+          { version: marked.version },
+          {
+            managed_by: "ironic",
+            ironic_node_uuid: ironicNodeUuid,
+            registered_at: this.now().toISOString(),
+            intent: null,
+            hardware: system.hardware,
+            resource_uri: system.resourceUri,
+          },
+        )
+        .catch((error: unknown) =>
+          this.landedAnyway(
+            node.uuid,
+            marked.version,
+            error,
+            (current) => current.managed_by === "ironic" && current.ironic_node_uuid === ironicNodeUuid,
+          ),
+        );
       await this.record(node.uuid, context, {
         action: existing ? "adopt" : "register",
         outcome: "succeeded",
@@ -318,11 +328,15 @@ export class RegistrationService {
         }
         await deleteIronicNode(ironic, ironicNodeUuid);
       }
-      const unregistered = await this.deps.nodes.update(
-        node.uuid,
-        { version: marked.version },
-        { managed_by: "valence", ironic_node_uuid: null, registered_at: null, intent: null },
-      );
+      const unregistered = await this.deps.nodes
+        .update(
+          node.uuid,
+          { version: marked.version },
+          { managed_by: "valence", ironic_node_uuid: null, registered_at: null, intent: null },
+        )
+        .catch((error: unknown) =>
+          this.landedAnyway(node.uuid, marked.version, error, (current) => current.managed_by === "valence"),
+        );
       await this.record(node.uuid, context, {
         action: options.force ? "force-unregister" : "unregister",
         outcome: "succeeded",
@@ -404,6 +418,28 @@ export class RegistrationService {
       if (error instanceof VersionConflictError) throw new NodeBusyError(node.name, "another request");
       throw error;
     }
+  }
+
+  /**
+   * A final write whose answer was lost (a cut connection, a 500 after the commit) is retried by the SDK, and the
+   * retry then fails its version condition although the write stands. Undoing the Ironic work then would leave
+   * the store saying what Ironic no longer has, so the record decides: exactly our write, or the error stands.
+   */
+  private async landedAnyway(
+    uuid: string,
+    markedVersion: number,
+    error: unknown,
+    ours: (current: Node) => boolean,
+  ): Promise<Node> {
+    const current = await this.deps.nodes.get(uuid).catch(() => undefined);
+    if (current && current.version === markedVersion + 1 && !current.intent && ours(current)) {
+      logger.warn("the final write failed but had landed", {
+        node_uuid: uuid,
+        error: (error as Error).message,
+      });
+      return current;
+    }
+    throw error;
   }
 
   private async clearIntent(uuid: string, version: number): Promise<void> {

@@ -3,7 +3,12 @@ import { PODM_DRIVERS } from "./model.ts";
 
 /** http(s) only; stored without a trailing slash so `http://x/` and `http://x` are one pod manager. */
 const httpUrl = z.pipe(
-  z.url({ protocol: /^https?$/ }),
+  z.url({ protocol: /^https?$/ }).check(
+    // A password there would be stored, listed and logged as a plain field: credentials go in `authentication`.
+    z.refine((url) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url), {
+      error: "must not carry credentials (user:password@); give them in authentication",
+    }),
+  ),
   z.transform((url) => url.replace(/\/+$/, "")),
 );
 
