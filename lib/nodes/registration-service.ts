@@ -98,25 +98,35 @@ export class RegistrationService {
     if (node.managed_by === "ironic") throw new NodeAlreadyRegisteredError(node.name, node.ironic_node_uuid);
     if (node.intent) throw new NodeBusyError(node.name, node.intent.op);
     validateIronicName(node.name);
-    const marked = await this.markIntent(node, "registering", context);
+    // The fresh read from the pod manager only reads, so it runs while the intent is written; its session's
+    // logout runs in the background and is awaited before this call answers.
+    const read = this.readSystem(node, context.requestId);
+    read.catch(() => undefined); // handled where it is awaited; this only keeps Node from calling it unhandled
+    let marked: Node;
+    try {
+      marked = await this.markIntent(node, "registering", context);
+    } catch (error) {
+      await read.then(
+        (done) => done.closed,
+        () => undefined,
+      );
+      throw error;
+    }
     const ironic = await this.driver(context);
+    // Our name and the MACs we know of, looked up in Ironic while the pod manager answers.
+    const byNameLookup = findIronicNode(ironic, node.name);
+    const knownMacs = portPlan(node.hardware.nics, options).macs;
+    const knownLookups = new Map(knownMacs.map((mac) => [mac, ironic.getPortByAddress(mac)] as const));
+    for (const lookup of [byNameLookup, ...knownLookups.values()]) lookup.catch(() => undefined);
 
     let step = "reading the system from its pod manager";
     let createdNode: string | undefined;
     const createdPorts: string[] = [];
+    let closed: Promise<void> = Promise.resolve();
     try {
-      const podm = await this.deps.sessions.get(node.podm_id);
-      // Independent reads in parallel: the system from the pod manager, our name in Ironic.
-      const byNameLookup = findIronicNode(ironic, node.name);
-      byNameLookup.catch(() => undefined);
-      const { system, credentials } = await this.deps.sessions.with(
-        podm,
-        context.requestId,
-        async (client, creds) => ({
-          system: await client.getSystem(node.index),
-          credentials: creds,
-        }),
-      );
+      const fresh = await read;
+      closed = fresh.closed;
+      const { podm, system, credentials } = fresh;
       const plan = portPlan(system.hardware.nics, options);
       if (plan.enabled.length === 0) throw new NodeHasNoEnabledNicError(node.name);
       if (plan.bootMac && !plan.enabled.includes(plan.bootMac)) {
@@ -128,7 +138,7 @@ export class RegistrationService {
       step = "looking for Ironic resources that already hold our name or MACs";
       const [byName, ...ports] = await Promise.all([
         byNameLookup,
-        ...plan.macs.map((mac) => ironic.getPortByAddress(mac)),
+        ...plan.macs.map((mac) => knownLookups.get(mac) ?? ironic.getPortByAddress(mac)),
       ]);
       const candidates = new Map<string, { node: IronicNode; holds: string }>();
       if (byName) candidates.set(byName.uuid, { node: byName, holds: `the name ${node.name}` });
@@ -260,8 +270,10 @@ export class RegistrationService {
         provision_state: ironicNode.provision_state,
         principal: context.principal,
       });
+      await closed;
       return { node: registered, ironic: this.view(ironicNode) };
     } catch (error) {
+      await closed;
       const undone = await this.rollback(ironic, createdNode, createdPorts, context);
       if (undone.complete) await this.clearIntent(node.uuid, marked.version);
       const nothingCreated = !createdNode && createdPorts.length === 0;
@@ -373,6 +385,20 @@ export class RegistrationService {
       actor: context.principal,
       request_id: context.requestId,
     });
+  }
+
+  /** The system as its pod manager describes it now, with the credentials Ironic will need. */
+  private async readSystem(node: Node, requestId: string) {
+    const podm = await this.deps.sessions.get(node.podm_id);
+    const { result, closed } = await this.deps.sessions.withLateClose(
+      podm,
+      requestId,
+      async (client, credentials) => ({
+        system: await client.getSystem(node.index),
+        credentials,
+      }),
+    );
+    return { podm, ...result, closed };
   }
 
   /** The node with Ironic's live state when it is registered. */

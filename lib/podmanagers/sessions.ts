@@ -43,13 +43,31 @@ export class PodManagerSessions {
     requestId: string | undefined,
     work: (client: PodManagerClient, credentials: Credentials) => Promise<T>,
   ): Promise<T> {
+    const { result, closed } = await this.withLateClose(podm, requestId, work);
+    await closed;
+    return result;
+  }
+
+  /**
+   * Like `with`, but answers as soon as `work` is done and leaves the session's logout running: a caller with
+   * more to do (Ironic calls) need not wait a pod-manager round trip for it. The caller awaits `closed` before it
+   * answers, so no logout is left behind when a Lambda is frozen.
+   */
+  async withLateClose<T>(
+    podm: PodManager,
+    requestId: string | undefined,
+    work: (client: PodManagerClient, credentials: Credentials) => Promise<T>,
+  ): Promise<{ result: T; closed: Promise<void> }> {
     const credentials = await this.secrets.get(podm.credentials_ref);
     const client = this.createClient(connectionOf(podm, credentials, requestId));
+    let result: T;
     try {
-      return await work(client, credentials);
-    } finally {
+      result = await work(client, credentials);
+    } catch (error) {
       await client.close();
+      throw error;
     }
+    return { result, closed: client.close() };
   }
 
   /** For the pod-manager service: `online` when the service root and the credentials work. */

@@ -176,14 +176,14 @@ describe("register faults", () => {
     const node = await composedNode("bad-bmc-password");
     // The pod manager answers our reads, but the password Ironic gets is wrong.
     const wrongForIronic = new (class extends PodManagerSessions {
-      override with<T>(
-        podm: Parameters<PodManagerSessions["with"]>[0],
+      override withLateClose<T>(
+        podm: Parameters<PodManagerSessions["withLateClose"]>[0],
         requestId: string | undefined,
-        work: Parameters<PodManagerSessions["with"]>[2],
+        work: Parameters<PodManagerSessions["withLateClose"]>[2],
       ) {
-        return super.with(podm, requestId, (client, credentials) =>
+        return super.withLateClose(podm, requestId, (client, credentials) =>
           work(client, { ...credentials, password: "not-the-password" }),
-        ) as Promise<T>;
+        ) as Promise<{ result: T; closed: Promise<void> }>;
       }
     })(
       new DynamoPodManagerRepository(table.db, table.tableName),
