@@ -184,17 +184,25 @@ export class RegistrationService {
         }
       } else {
         step = "creating the Ironic node";
-        ironicNode = await ironic.createNode(
-          buildIronicNode({
-            node,
-            system,
-            podmUrl: podm.url,
-            podmVerifyCa: podm.verify_ca,
-            credentials,
-            options,
-            defaultResourceClass: this.deps.defaultResourceClass,
-          }),
-        );
+        try {
+          ironicNode = await ironic.createNode(
+            buildIronicNode({
+              node,
+              system,
+              podmUrl: podm.url,
+              podmVerifyCa: podm.verify_ca,
+              credentials,
+              options,
+              defaultResourceClass: this.deps.defaultResourceClass,
+            }),
+          );
+        } catch (error) {
+          // A create whose answer was lost (timeout, reset, 5xx) may have happened: if Ironic has our node now,
+          // it is this call's to roll back.
+          const landed = await findIronicNode(ironic, node.name).catch(() => undefined);
+          if (landed?.extra.valence_node_uuid === node.uuid) createdNode = landed.uuid;
+          throw error;
+        }
         createdNode = ironicNode.uuid;
       }
 
