@@ -2,7 +2,7 @@ import type { EndpointInterface, IronicAuth } from "./auth.ts";
 import { IronicConfigError } from "./errors.ts";
 
 export interface CloudConfigSources {
-  /** The environment to read `OS_*` from; lib/ never reads `process.env` itself. */
+  /** The environment to read `OS_*` from; lib/ never reads the process environment itself. */
   env: Record<string, string | undefined>;
   /** Reads a file; returns undefined when it does not exist. */
   readFile: (path: string) => string | undefined;
