@@ -15,6 +15,9 @@ export function functionEnvironment(
     VALENCE_TABLE_NAME: tableName,
     VALENCE_SECRET_STORE: "secretsmanager",
     VALENCE_SECRET_PREFIX: config.secretPrefix,
+    // Pod managers over https only, never on loopback: said here so the deployed setting is explicit.
+    VALENCE_PODM_ALLOW_HTTP: "false",
+    VALENCE_PODM_ALLOW_LOOPBACK: "false",
     ...(needs.ironic
       ? {
           ...(config.ironicUrl ? { IRONIC_URL: config.ironicUrl } : {}),
