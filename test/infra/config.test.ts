@@ -155,4 +155,13 @@ describe("functionEnvironment", () => {
     const plain = functionEnvironment(config, "table", { ironic: false });
     expect(Object.keys(plain).filter((name) => name.startsWith("IRONIC_"))).toEqual([]);
   });
+
+  it("says explicitly that pod managers need https and may not be on loopback", () => {
+    for (const ironic of [true, false]) {
+      expect(functionEnvironment(config, "table", { ironic })).toMatchObject({
+        VALENCE_PODM_ALLOW_HTTP: "false",
+        VALENCE_PODM_ALLOW_LOOPBACK: "false",
+      });
+    }
+  });
 });
