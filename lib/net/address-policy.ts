@@ -114,7 +114,7 @@ export function checkUrl(policy: AddressPolicy, url: string): AddressRefusal | u
 export function checkHost(policy: AddressPolicy, hostname: string): AddressRefusal | undefined {
   const host = hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname;
   if (isIpLiteral(host)) return checkAddress(policy, host);
-  const name = host.toLowerCase().replace(/\.$/, "");
+  const name = host.toLowerCase().replace(/\.+$/, "");
   // Resolvers answer `localhost` and its subdomains with loopback without asking DNS (RFC 6761).
   if (name === "localhost" || name.endsWith(".localhost")) {
     return policy.allowLoopback ? undefined : loopbackRefusal(hostname);
