@@ -1,5 +1,6 @@
 import type { Node } from "constructs";
 import { z } from "zod";
+import { parseCidr } from "../lib/net/address-policy.ts";
 
 /** Log retentions CloudWatch accepts (`logs.RetentionDays` values, in days). */
 const RETENTION_DAYS = [
@@ -72,6 +73,23 @@ const fields = {
   apiThrottleBurstLimit: int(1, 5_000).default(100),
   /** SNS topic that receives alarm notifications. */
   alarmTopicArn: z.string().regex(TOPIC_ARN, "expected an SNS topic ARN").optional(),
+  /** Accept http:// pod managers (their password then travels in cleartext). @default false */
+  podmAllowHttp: z
+    .preprocess((value) => (value === "true" ? true : value === "false" ? false : value), z.boolean())
+    .optional(),
+  /** CIDRs pod managers must resolve into. @default any address the address policy allows */
+  podmAllowedCidrs: z
+    .preprocess(
+      (value) =>
+        typeof value === "string"
+          ? value
+              .split(",")
+              .map((cidr) => cidr.trim())
+              .filter(Boolean)
+          : value,
+      z.array(z.string().refine((cidr) => parseCidr(cidr) !== undefined, "expected a CIDR")).min(1),
+    )
+    .optional(),
 };
 
 const shape = Object.fromEntries(

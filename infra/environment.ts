@@ -15,6 +15,10 @@ export function functionEnvironment(
     VALENCE_TABLE_NAME: tableName,
     VALENCE_SECRET_STORE: "secretsmanager",
     VALENCE_SECRET_PREFIX: config.secretPrefix,
+    // Pod managers never on loopback, over https unless the deployment says otherwise: explicit, not defaults.
+    VALENCE_PODM_ALLOW_HTTP: String(config.podmAllowHttp ?? false),
+    VALENCE_PODM_ALLOW_LOOPBACK: "false",
+    ...(config.podmAllowedCidrs ? { VALENCE_PODM_ALLOWED_CIDRS: config.podmAllowedCidrs.join(",") } : {}),
     ...(needs.ironic
       ? {
           ...(config.ironicUrl ? { IRONIC_URL: config.ironicUrl } : {}),

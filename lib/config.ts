@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { parseCidr } from "./net/address-policy.ts";
 import { parseOrThrow } from "./validation.ts";
 
 /**
@@ -26,6 +27,25 @@ const buildSchema = () => {
     VALENCE_SECRET_PREFIX: z._default(z.string(), "valence/"),
     /** Probe pod managers on create/show. */
     VALENCE_PODM_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.positive()), 10_000),
+    /** Pod managers over http:// (BMC passwords in cleartext): the local stack's emulators only. */
+    VALENCE_PODM_ALLOW_HTTP: booleanFlag,
+    /** Pod managers on loopback addresses (127.0.0.0/8, ::1, localhost): the local stack only. */
+    VALENCE_PODM_ALLOW_LOOPBACK: booleanFlag,
+    /** Comma-separated CIDRs; when set, pod managers must resolve into one of them. */
+    VALENCE_PODM_ALLOWED_CIDRS: z.pipe(
+      z.optional(z.string()),
+      z.transform((value, context) => {
+        const cidrs = (value ?? "")
+          .split(",")
+          .map((part) => part.trim())
+          .filter((part) => part.length > 0);
+        for (const cidr of cidrs) {
+          if (!parseCidr(cidr))
+            context.issues.push({ code: "custom", message: `not a CIDR: ${cidr}`, input: value });
+        }
+        return cidrs;
+      }),
+    ),
     VALENCE_API_PORT: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(65535)), 8181),
     VALENCE_DATA_DIR: z._default(z.string(), ".valence"),
     /** Port of the local stack's Redfish emulator (`demo-podm`). */

@@ -17,8 +17,19 @@ export abstract class ValenceError extends Error {
 
 export class ValidationError extends ValenceError {
   readonly statusCode = 400;
-  readonly code = "ValidationError";
+  readonly code: string = "ValidationError";
   readonly title = "Bad Request";
+}
+
+/**
+ * A pod-manager URL the deployment's address policy refuses (http://, loopback, link-local, metadata, outside
+ * the allowed networks). Refused before anything is stored or sent, so the answer reveals nothing about the host.
+ */
+export class PodManagerUrlRefusedError extends ValidationError {
+  override readonly code = "PodManagerUrlRefused";
+  constructor(rule: string, reason: string) {
+    super(`body.url: refused (${rule}): ${reason}`);
+  }
 }
 
 export abstract class NotFoundError extends ValenceError {

@@ -10,7 +10,7 @@
  */
 export { compositionService } from "./runtime/composition.ts";
 export { ironicDriver } from "./runtime/ironic.ts";
-export { podManagerService, podManagerSessions } from "./runtime/pod-managers.ts";
+export { podManagerAddressPolicy, podManagerService, podManagerSessions } from "./runtime/pod-managers.ts";
 export { reconciler } from "./runtime/reconcile.ts";
 export { registrationService } from "./runtime/registration.ts";
 export { secretStore } from "./runtime/secrets.ts";

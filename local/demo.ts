@@ -1,6 +1,12 @@
 import { logger } from "../lib/log.ts";
 import { createPodManagerClient } from "../lib/redfish/index.ts";
-import { compositionService, nodeService, podManagerRepository, podManagerService } from "../lib/runtime.ts";
+import {
+  compositionService,
+  nodeService,
+  podManagerAddressPolicy,
+  podManagerRepository,
+  podManagerService,
+} from "../lib/runtime.ts";
 
 export const DEMO_PODM = "demo-podm";
 export const DEMO_NODES = ["test-node", "test-node-2"] as const;
@@ -34,6 +40,7 @@ export async function seedDemo(emulator: { url: string; username: string; passwo
     password: emulator.password,
     driver: "redfish",
     verifyCa: false,
+    addressPolicy: podManagerAddressPolicy(),
   });
   try {
     for (const name of DEMO_NODES) {

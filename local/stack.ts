@@ -80,6 +80,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     VALENCE_TABLE_NAME: tableName,
     VALENCE_SECRET_STORE: "file",
     VALENCE_LOCAL: "true",
+    // The emulators listen on loopback over plain http.
+    VALENCE_PODM_ALLOW_HTTP: "true",
+    VALENCE_PODM_ALLOW_LOOPBACK: "true",
     ...(dataDir ? { VALENCE_DATA_DIR: dataDir, VALENCE_SECRETS_FILE: resolve(dataDir, "secrets.json") } : {}),
   });
   resetConfig();

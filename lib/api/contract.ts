@@ -79,7 +79,10 @@ const PODM_ID = { id: "The pod manager's uuid." };
 
 const podManagerFields = {
   name: "Unique name: no slashes, single spaces between words.",
-  url: "The Redfish service root's base URL, http(s) only; stored without a trailing slash; unique.",
+  url:
+    "The Redfish service root's base URL, http(s) only; stored without a trailing slash; unique. http:// and " +
+    "loopback only where the deployment allows them; link-local, metadata and unspecified addresses never " +
+    "(400 `PodManagerUrlRefused`).",
   driver:
     "`redfish` (DMTF composition service) or `rsd` (Intel RSD 2.x); `redfishv1` is accepted as an alias of `rsd`.",
   verify_ca: "Verify the pod manager's TLS certificate.",

@@ -1,9 +1,16 @@
 import * as z from "zod/mini";
 import { PODM_DRIVERS } from "./model.ts";
 
-/** http(s) only; stored without a trailing slash so `http://x/` and `http://x` are one pod manager. */
+/** Longest pod-manager URL: far above any real one, far below a DynamoDB item (400 KB). */
+export const MAX_URL_LENGTH = 2048;
+
+/**
+ * http(s) only; stored without a trailing slash so `http://x/` and `http://x` are one pod manager. Which hosts
+ * and schemes a deployment accepts is its address policy's business (`lib/net/address-policy.ts`).
+ */
 const httpUrl = z.pipe(
   z.url({ protocol: /^https?$/ }).check(
+    z.maxLength(MAX_URL_LENGTH),
     // A password there would be stored, listed and logged as a plain field: credentials go in `authentication`.
     z.refine((url) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url), {
       error: "must not carry credentials (user:password@); give them in authentication",

@@ -14,6 +14,8 @@ export interface PodManagerServiceDeps {
   /** Counts the nodes composed on a pod manager; deleting one that still has nodes is refused. */
   countNodes: (podmId: string) => Promise<number>;
   probe?: PodManagerProbe;
+  /** Refuses a URL the deployment's address policy does not allow (a `PodManagerUrlRefusedError`). */
+  checkUrl?: (url: string) => void;
 }
 
 const secretName = (uuid: string) => `podm/${uuid}`;
@@ -22,6 +24,7 @@ export class PodManagerService {
   constructor(private readonly deps: PodManagerServiceDeps) {}
 
   async create(input: CreatePodManagerInput): Promise<PodManager> {
+    this.deps.checkUrl?.(input.url);
     const uuid = randomUUID();
     const auth = input.authentication[0]?.auth_items;
     if (!auth) throw new Error("authentication is validated to hold one entry");
@@ -64,6 +67,7 @@ export class PodManagerService {
   }
 
   async update(uuid: string, input: UpdatePodManagerInput): Promise<PodManager> {
+    if (input.url !== undefined) this.deps.checkUrl?.(input.url);
     const current = await this.get(uuid);
     const auth = input.authentication?.[0]?.auth_items;
     const changes: PodManagerChanges = {

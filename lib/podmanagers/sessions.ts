@@ -1,5 +1,10 @@
 import { PodManagerNotFoundError } from "../errors.ts";
-import type { PodManagerClient, PodManagerConnection } from "../redfish/index.ts";
+import {
+  PodManagerAddressRefusedError,
+  type PodManagerClient,
+  type PodManagerConnection,
+  PodManagerOriginRefusedError,
+} from "../redfish/index.ts";
 import type { Credentials, SecretStore } from "../secrets/store.ts";
 import type { PodManager, PodManagerStatus } from "./model.ts";
 import type { PodManagerRepository } from "./repository.ts";
@@ -70,13 +75,19 @@ export class PodManagerSessions {
     return { result, closed: client.close() };
   }
 
-  /** For the pod-manager service: `online` when the service root and the credentials work. */
+  /**
+   * For the pod-manager service: `online` when the service root and the credentials work. A refusal of the
+   * address policy or of an off-origin link is no answer of the pod manager's: it is thrown, not `offline`.
+   */
   probe = async (podm: PodManager, credentials: Credentials): Promise<PodManagerStatus> => {
     const client = this.createClient(connectionOf(podm, credentials));
     try {
       await client.probe();
       return "online";
-    } catch {
+    } catch (error) {
+      if (error instanceof PodManagerAddressRefusedError || error instanceof PodManagerOriginRefusedError) {
+        throw error;
+      }
       return "offline";
     } finally {
       await client.close();

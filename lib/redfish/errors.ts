@@ -61,3 +61,35 @@ export class ComposedSystemNotFoundError extends NotFoundError {
     super(`composed system ${index} not found on pod manager ${podManager} (${path})`);
   }
 }
+
+/**
+ * A request would have left the pod manager's origin (scheme, host, port): a link such as `//other-host/...` in an
+ * `@odata.id` or a `Location` header. Nothing was sent; credentials and session tokens go to one origin only.
+ */
+export class PodManagerOriginRefusedError extends UpstreamError {
+  override readonly code = "PodManagerOriginRefused";
+  constructor(podManager: string, refusedOrigin: string, request: string) {
+    super(
+      `pod manager ${podManager}: refused ${request}: it leads to ${refusedOrigin}, not the pod manager's origin`,
+    );
+  }
+}
+
+/**
+ * The deployment's address policy refused the connection: the URL's scheme, or an address its host resolved to
+ * (loopback, link-local, metadata, outside the allowed networks). Nothing was sent.
+ */
+export class PodManagerAddressRefusedError extends UpstreamError {
+  override readonly code = "PodManagerAddressRefused";
+  constructor(podManager: string, reason: string) {
+    super(`pod manager ${podManager}: connection refused by the address policy: ${reason}`);
+  }
+}
+
+/** The pod manager's answer was larger than Valence reads; reading stopped at the cap. */
+export class PodManagerResponseTooLargeError extends UpstreamError {
+  override readonly code = "PodManagerResponseTooLarge";
+  constructor(podManager: string, request: string, maxBytes: number) {
+    super(`pod manager ${podManager}: ${request} answered more than ${maxBytes} bytes`);
+  }
+}

@@ -1,3 +1,4 @@
+import type { Resolver } from "../net/pinned-fetch.ts";
 import { createDmtfClient } from "./dmtf.ts";
 import { createRsdClient } from "./rsd.ts";
 import { RedfishTransport } from "./transport.ts";
@@ -8,12 +9,15 @@ export {
   CompositionFailedError,
   CompositionRefusedError,
   CompositionUnsupportedError,
+  PodManagerAddressRefusedError,
   PodManagerAuthError,
+  PodManagerOriginRefusedError,
   PodManagerResponseError,
+  PodManagerResponseTooLargeError,
   PodManagerUnreachableError,
 } from "./errors.ts";
 export { cpuArchOf, localGb, memoryMib, normalizeMac, summarizeProcessors } from "./hardware.ts";
-export { DEFAULT_TIMEOUT_MS } from "./transport.ts";
+export { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS } from "./transport.ts";
 export type {
   BootOverride,
   BootSettings,
@@ -30,8 +34,8 @@ export type {
  */
 export function createPodManagerClient(
   connection: PodManagerConnection,
-  deps: { fetch?: typeof fetch } = {},
+  deps: { fetch?: typeof fetch; resolve?: Resolver } = {},
 ): PodManagerClient {
-  const transport = new RedfishTransport({ ...connection, fetch: deps.fetch });
+  const transport = new RedfishTransport({ ...connection, fetch: deps.fetch, resolve: deps.resolve });
   return connection.driver === "rsd" ? createRsdClient(transport) : createDmtfClient(transport);
 }

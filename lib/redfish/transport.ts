@@ -1,7 +1,18 @@
-import { insecureFetch } from "../http/insecure-fetch.ts";
-import { PodManagerAuthError, PodManagerResponseError, PodManagerUnreachableError } from "./errors.ts";
+import { logger } from "../log.ts";
+import { type AddressPolicy, STRICT_ADDRESS_POLICY } from "../net/address-policy.ts";
+import { AddressRefusedError, pinnedFetch, type Resolver } from "../net/pinned-fetch.ts";
+import {
+  PodManagerAddressRefusedError,
+  PodManagerAuthError,
+  PodManagerOriginRefusedError,
+  PodManagerResponseError,
+  PodManagerResponseTooLargeError,
+  PodManagerUnreachableError,
+} from "./errors.ts";
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+/** Far above any Redfish resource or collection page; a pod manager cannot make Valence buffer without end. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 const SESSIONS_PATH = "/redfish/v1/SessionService/Sessions";
 const MAX_UPSTREAM_MESSAGE = 300;
 
@@ -12,7 +23,14 @@ export interface TransportOptions {
   verifyCa: boolean;
   timeoutMs?: number;
   headers?: Record<string, string>;
+  /** @default STRICT_ADDRESS_POLICY */
+  addressPolicy?: AddressPolicy;
+  /** @default DEFAULT_MAX_RESPONSE_BYTES */
+  maxResponseBytes?: number;
+  /** Unit tests: answers in place of the network (the origin is still enforced, the address policy is not). */
   fetch?: typeof fetch;
+  /** Unit tests: DNS answers for the address policy's connect-time check. */
+  resolve?: Resolver;
 }
 
 export interface RedfishResponse {
@@ -43,7 +61,8 @@ export class RedfishTransport {
   readonly podManager: string;
   private readonly origin: string;
   private readonly timeoutMs: number;
-  private readonly fetchImpl: typeof fetch;
+  private readonly maxResponseBytes: number;
+  private readonly fetchImpl: (input: URL, init: RequestInit) => Promise<Response>;
   private auth?: Promise<AuthState>;
   private sessionToken?: string;
 
@@ -53,8 +72,15 @@ export class RedfishTransport {
     this.origin = url.origin;
     this.podManager = url.origin;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    // verify_ca false: accept the pod manager's certificate whatever it is (an injected fetch still wins: tests).
-    this.fetchImpl = options.fetch ?? (options.verifyCa ? fetch : (insecureFetch as typeof fetch));
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    // The address policy is checked on every connection (verify_ca false: any certificate is accepted).
+    this.fetchImpl =
+      options.fetch ??
+      pinnedFetch({
+        policy: options.addressPolicy ?? STRICT_ADDRESS_POLICY,
+        verifyCa: options.verifyCa,
+        ...(options.resolve ? { resolve: options.resolve } : {}),
+      });
   }
 
   /** A Location header or `@odata.id` as a path on this pod manager (services often report internal hosts). */
@@ -184,12 +210,32 @@ export class RedfishTransport {
       signal: AbortSignal.timeout(this.timeoutMs),
       redirect: "manual",
     };
+    // The one place requests leave: each goes to the configured origin or nowhere. A link such as
+    // `//other-host/x` or `/\other-host/x` resolves to another host; it would get our credentials.
+    const target = new URL(path, this.origin);
+    if (target.origin !== this.origin) {
+      logger.warn("pod-manager request refused: off the pod manager's origin", {
+        pod_manager: this.podManager,
+        refused_origin: target.origin,
+        method,
+      });
+      throw new PodManagerOriginRefusedError(this.podManager, target.origin, `${method} ${path}`);
+    }
     let text: string;
     let response: Response;
     try {
-      response = await this.fetchImpl(new URL(path, this.origin), init);
-      text = await response.text();
+      response = await this.fetchImpl(target, init);
+      text = await this.readBody(response, `${method} ${path}`);
     } catch (error) {
+      if (error instanceof PodManagerResponseTooLargeError) throw error;
+      if (error instanceof AddressRefusedError) {
+        logger.warn("pod-manager connection refused by the address policy", {
+          pod_manager: this.podManager,
+          host: error.host,
+          rule: error.refusal.rule,
+        });
+        throw new PodManagerAddressRefusedError(this.podManager, error.refusal.reason);
+      }
       // The raw error stays out of `cause`: it is logged, and socket errors may quote what was being sent.
       throw new PodManagerUnreachableError(this.podManager, this.describeFailure(error, method, path));
     }
@@ -200,6 +246,32 @@ export class RedfishTransport {
       headers: response.headers,
       body: this.parseBody(text, method, path, response.status),
     };
+  }
+
+  /** The body as text, read up to the cap: a larger answer stops the read (and the connection) there. */
+  private async readBody(response: Response, request: string): Promise<string> {
+    const tooLarge = () =>
+      new PodManagerResponseTooLargeError(this.podManager, request, this.maxResponseBytes);
+    const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+    if (declared > this.maxResponseBytes) {
+      await response.body?.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    if (!response.body) return "";
+    const reader = response.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > this.maxResponseBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+    return Buffer.concat(chunks).toString("utf8");
   }
 
   private parseBody(text: string, method: string, path: string, status: number): unknown {

@@ -1,3 +1,4 @@
+import type { AddressPolicy } from "../net/address-policy.ts";
 import type { Hardware } from "../nodes/model.ts";
 
 /** `redfish`: DMTF CompositionService. `rsd`: Intel RSD 2.x pod manager (`/redfish/v1/Nodes`), as OpenStack Valence used. */
@@ -15,6 +16,10 @@ export interface PodManagerConnection {
   timeoutMs?: number;
   /** Sent with every request, e.g. `{ "X-Request-Id": requestId }` to correlate logs. */
   headers?: Record<string, string>;
+  /** Where connections may go (scheme, addresses). @default STRICT_ADDRESS_POLICY: https, no loopback */
+  addressPolicy?: AddressPolicy;
+  /** Largest response body read, in bytes. @default 4 MiB */
+  maxResponseBytes?: number;
 }
 
 export interface BootSettings {

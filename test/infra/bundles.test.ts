@@ -150,6 +150,8 @@ describe("the bundled functions, loaded as Lambda loads them", () => {
       VALENCE_SECRET_STORE: "file",
       VALENCE_SECRETS_FILE: secretsFile,
       VALENCE_PODM_TIMEOUT_MS: "2000",
+      VALENCE_PODM_ALLOW_HTTP: "true",
+      VALENCE_PODM_ALLOW_LOOPBACK: "true",
       POWERTOOLS_SERVICE_NAME: "valence",
       POWERTOOLS_LOG_LEVEL: "WARN",
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",

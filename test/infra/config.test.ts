@@ -155,4 +155,30 @@ describe("functionEnvironment", () => {
     const plain = functionEnvironment(config, "table", { ironic: false });
     expect(Object.keys(plain).filter((name) => name.startsWith("IRONIC_"))).toEqual([]);
   });
+
+  it("says explicitly that pod managers need https and may not be on loopback", () => {
+    for (const ironic of [true, false]) {
+      const environment = functionEnvironment(config, "table", { ironic });
+      expect(environment).toMatchObject({
+        VALENCE_PODM_ALLOW_HTTP: "false",
+        VALENCE_PODM_ALLOW_LOOPBACK: "false",
+      });
+      expect(environment.VALENCE_PODM_ALLOWED_CIDRS).toBeUndefined();
+    }
+  });
+
+  it("passes podmAllowHttp and podmAllowedCidrs on, and refuses a CIDR that is none", () => {
+    const narrowed = parseValenceConfig({
+      podmAllowHttp: "true",
+      podmAllowedCidrs: "10.20.0.0/16, fd12::/16",
+    });
+    expect(functionEnvironment(narrowed, "table", { ironic: false })).toMatchObject({
+      VALENCE_PODM_ALLOW_HTTP: "true",
+      VALENCE_PODM_ALLOW_LOOPBACK: "false",
+      VALENCE_PODM_ALLOWED_CIDRS: "10.20.0.0/16,fd12::/16",
+    });
+    expect(parseValenceConfig({ podmAllowedCidrs: ["10.0.0.0/8"] }).podmAllowedCidrs).toEqual(["10.0.0.0/8"]);
+    expect(() => parseValenceConfig({ podmAllowedCidrs: "10.0.0.0/8,bmc-net" })).toThrow(/podmAllowedCidrs/);
+    expect(() => parseValenceConfig({ podmAllowHttp: "yes" })).toThrow(/podmAllowHttp/);
+  });
 });

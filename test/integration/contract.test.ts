@@ -12,6 +12,7 @@ import {
 import { createPodManagerClient } from "../../lib/redfish/index.ts";
 import { poolInventory } from "../../local/pool.ts";
 import { DEMO_CREDENTIALS } from "../../local/stack.ts";
+import { LOCAL_ADDRESS_POLICY } from "../support/fixtures.ts";
 import { startTestApi, type TestApi } from "../support/local-api.ts";
 
 interface Raw {
@@ -197,6 +198,7 @@ describe("the API answers as its OpenAPI document says (local stack, real Ironic
       ...DEMO_CREDENTIALS,
       driver: "redfish",
       verifyCa: false,
+      addressPolicy: LOCAL_ADDRESS_POLICY,
     });
     const system = await client.compose({ name: "outside", totalCores: 1 }).finally(() => client.close());
     await call("manageNode", 201, {

@@ -18,6 +18,7 @@ import {
   PodManagerUnreachableError,
 } from "../../lib/redfish/index.ts";
 import { type RedfishEmulator, startRedfishEmulator } from "../../local/redfish-emulator/index.ts";
+import { LOCAL_ADDRESS_POLICY } from "../support/fixtures.ts";
 
 /** Valence's pod-manager client against the emulator over HTTP, in each Redfish dialect. */
 
@@ -68,6 +69,7 @@ describe.each(dialects)("pod-manager client against the emulator in $mode mode",
       password: "admin",
       driver: dialect.driver,
       verifyCa: true,
+      addressPolicy: LOCAL_ADDRESS_POLICY,
       ...overrides,
     });
     clients.push(client);
@@ -272,6 +274,7 @@ describe("pod-manager client against an address nobody listens on", () => {
       password: "admin",
       driver: "redfish",
       verifyCa: true,
+      addressPolicy: LOCAL_ADDRESS_POLICY,
     });
     const error = await client.probe().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PodManagerUnreachableError);
@@ -289,7 +292,13 @@ describe("pod-manager clients of both dialects on one emulator", () => {
   afterAll(() => emulator.close());
 
   it("see the same composed system and its ComputerSystem", async () => {
-    const connection = { url: emulator.url, username: "admin", password: "admin", verifyCa: true };
+    const connection = {
+      url: emulator.url,
+      username: "admin",
+      password: "admin",
+      verifyCa: true,
+      addressPolicy: LOCAL_ADDRESS_POLICY,
+    };
     const rsd = createPodManagerClient({ ...connection, driver: "rsd" });
     const dmtf = createPodManagerClient({ ...connection, driver: "redfish" });
     const node = await rsd.compose({ name: "shared", totalCores: 8 });
@@ -342,7 +351,13 @@ describe("pod-manager client against a pod manager with a self-signed certificat
       );
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
       const url = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
-      const connection = { url, username: "admin", password: "admin", driver: "redfish" as const };
+      const connection = {
+        url,
+        username: "admin",
+        password: "admin",
+        driver: "redfish" as const,
+        addressPolicy: LOCAL_ADDRESS_POLICY,
+      };
       try {
         const strict = createPodManagerClient({ ...connection, verifyCa: true });
         const error = await strict.probe().catch((e: unknown) => e);

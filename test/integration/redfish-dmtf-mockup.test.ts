@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CompositionUnsupportedError, createPodManagerClient } from "../../lib/redfish/index.ts";
+import { LOCAL_ADDRESS_POLICY } from "../support/fixtures.ts";
 
 /**
  * Valence's client against DMTF's own composability mockups, served as static files: proof that it reads a
@@ -63,6 +64,7 @@ function clientFor(mockup: MockupServer) {
     password: "Password",
     driver: "redfish",
     verifyCa: true,
+    addressPolicy: LOCAL_ADDRESS_POLICY,
   });
 }
 

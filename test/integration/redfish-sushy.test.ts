@@ -4,6 +4,7 @@ import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { createPodManagerClient, type PodManagerConnection } from "../../lib/redfish/index.ts";
 import { type RedfishEmulator, startRedfishEmulator } from "../../local/redfish-emulator/index.ts";
+import { LOCAL_ADDRESS_POLICY } from "../support/fixtures.ts";
 
 /**
  * OpenStack's sushy — the Redfish library inside Ironic's redfish driver — against the emulator, as a child
@@ -54,6 +55,7 @@ describe.skipIf(sushyMissing !== undefined)("sushy (Ironic's Redfish client) aga
       password: "admin",
       driver,
       verifyCa: true,
+      addressPolicy: LOCAL_ADDRESS_POLICY,
     });
     const system = await client.compose({ name: "ironic-node", totalCores: 16 });
     await client.close();

@@ -9,13 +9,17 @@ import { RegisterNodeBody } from "../../lib/nodes/schemas.ts";
 import { NodeService } from "../../lib/nodes/service.ts";
 import { DynamoPodManagerRepository } from "../../lib/podmanagers/dynamo-repository.ts";
 import { PodManagerSessions } from "../../lib/podmanagers/sessions.ts";
-import { createPodManagerClient } from "../../lib/redfish/index.ts";
+import { createPodManagerClient, type PodManagerConnection } from "../../lib/redfish/index.ts";
 import type { Credentials, SecretStore } from "../../lib/secrets/store.ts";
 import { type IronicService, startIronic } from "../../local/ironic.ts";
 import { poolInventory } from "../../local/pool.ts";
 import { type RedfishEmulator, startRedfishEmulator } from "../../local/redfish-emulator/index.ts";
 import { startTestTable, type TestTable } from "../support/dynamo.ts";
+import { LOCAL_ADDRESS_POLICY } from "../support/fixtures.ts";
 import { freePort } from "../support/processes.ts";
+
+const localClient = (connection: PodManagerConnection) =>
+  createPodManagerClient({ ...connection, addressPolicy: LOCAL_ADDRESS_POLICY });
 
 const PASSWORD = "Bmc-Fault-Pw-7e21";
 
@@ -82,7 +86,7 @@ describe("register faults", () => {
     sessions = new PodManagerSessions(
       podms,
       new MemorySecrets({ username: "admin", password: PASSWORD }),
-      createPodManagerClient,
+      localClient,
     );
     ironic = createIronicDriver({ url: ironicService.url, auth: { type: "none" } });
   });
@@ -97,6 +101,7 @@ describe("register faults", () => {
       password: PASSWORD,
       driver: "redfish",
       verifyCa: false,
+      addressPolicy: LOCAL_ADDRESS_POLICY,
     });
     const system = await client.compose({ name, totalCores: 1 });
     await client.close();
@@ -188,7 +193,7 @@ describe("register faults", () => {
     })(
       new DynamoPodManagerRepository(table.db, table.tableName),
       new MemorySecrets({ username: "admin", password: PASSWORD }),
-      createPodManagerClient,
+      localClient,
     );
 
     const error = await service(ironic, wrongForIronic)
@@ -222,7 +227,7 @@ describe("register faults", () => {
         }),
       } as never,
       new MemorySecrets({ username: "admin", password: PASSWORD }),
-      createPodManagerClient,
+      localClient,
     );
 
     const error = await service(ironic, unreachable)

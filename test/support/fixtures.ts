@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { addressPolicy } from "../../lib/net/address-policy.ts";
 import type { NewNode } from "../../lib/nodes/model.ts";
 
 /** A composed node as the pod manager would describe it. */
@@ -23,3 +24,6 @@ export function newNode(overrides: Partial<NewNode> = {}): NewNode {
     ...overrides,
   };
 }
+
+/** The local stack's address policy: emulators listen on loopback over plain http. */
+export const LOCAL_ADDRESS_POLICY = addressPolicy({ allowHttp: true, allowLoopback: true });

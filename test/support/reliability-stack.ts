@@ -229,6 +229,8 @@ export async function startReliabilityStack(
         VALENCE_SECRET_STORE: "file",
         VALENCE_SECRETS_FILE: secretsFile,
         VALENCE_LOCAL: "true",
+        VALENCE_PODM_ALLOW_HTTP: "true",
+        VALENCE_PODM_ALLOW_LOOPBACK: "true",
         IRONIC_URL: ironicProxy.url,
         ...ironicEnv,
         ...options.env,

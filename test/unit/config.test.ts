@@ -26,4 +26,25 @@ describe("parseConfig", () => {
     expect(() => parseConfig({ VALENCE_SECRET_STORE: "vault" })).toThrow(ValidationError);
     expect(() => parseConfig({ DYNAMODB_ENDPOINT: "not a url" })).toThrow(/DYNAMODB_ENDPOINT/);
   });
+
+  it("keeps pod managers to https and off loopback unless told otherwise, and parses the allowed CIDRs", () => {
+    expect(parseConfig({})).toMatchObject({
+      VALENCE_PODM_ALLOW_HTTP: false,
+      VALENCE_PODM_ALLOW_LOOPBACK: false,
+      VALENCE_PODM_ALLOWED_CIDRS: [],
+    });
+    const config = parseConfig({
+      VALENCE_PODM_ALLOW_HTTP: "true",
+      VALENCE_PODM_ALLOW_LOOPBACK: "1",
+      VALENCE_PODM_ALLOWED_CIDRS: " 10.20.0.0/16, fd12::/16 ,",
+    });
+    expect(config).toMatchObject({
+      VALENCE_PODM_ALLOW_HTTP: true,
+      VALENCE_PODM_ALLOW_LOOPBACK: true,
+      VALENCE_PODM_ALLOWED_CIDRS: ["10.20.0.0/16", "fd12::/16"],
+    });
+    expect(() => parseConfig({ VALENCE_PODM_ALLOWED_CIDRS: "10.0.0.0/8,bmc-net" })).toThrow(
+      /VALENCE_PODM_ALLOWED_CIDRS.*not a CIDR: bmc-net/,
+    );
+  });
 });
