@@ -243,7 +243,8 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
       "properties.capabilities": "Ironic capabilities string, e.g. `boot_mode:uefi`.",
       driver_info: "Redfish driver settings for Ironic.",
       "driver_info.redfish_verify_ca":
-        "Ironic verifies the BMC's certificate; default: the pod manager's `verify_ca`.",
+        "Ironic verifies the BMC's certificate; default: the pod manager's `verify_ca`. `false` is refused (400) " +
+        "when the pod manager's `verify_ca` is `true`: only its owner turns verification off.",
       "driver_info.redfish_auth_type": "How Ironic authenticates to the BMC.",
       ports: "`all`: a port per enabled NIC; `boot`: only the boot NIC's.",
       boot_mac: "The NIC to PXE boot from; default: the first enabled NIC.",
