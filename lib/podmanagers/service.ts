@@ -91,7 +91,12 @@ export class PodManagerService {
       username: auth?.username,
     };
     // Credentials change in place: the reference stays the same, so a failed record update leaves a usable pair.
-    if (auth) await this.deps.secrets.put(secretName(uuid), auth);
+    // It differs only when the secret had to be created anew (a deployment that moved its secret prefix): then
+    // the record follows it.
+    const credentialsRef = auth ? await this.deps.secrets.put(secretName(uuid), auth) : undefined;
+    if (credentialsRef !== undefined && credentialsRef !== current.credentials_ref) {
+      changes.credentials_ref = credentialsRef;
+    }
     const updated = await this.deps.repository.update(uuid, current.version, changes);
     if (!this.deps.probe) return updated;
     return this.refreshStatus(updated, auth ?? (await this.deps.secrets.get(updated.credentials_ref)));

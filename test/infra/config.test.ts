@@ -145,14 +145,17 @@ describe("functionEnvironment", () => {
     ironicSecretArn: SECRET_ARN,
   });
 
+  const stack = { tableName: "table", secretPrefix: "valence/Valence/" };
+
   it("gives Ironic settings to Ironic functions only", () => {
-    expect(functionEnvironment(config, "table", { ironic: true })).toMatchObject({
+    expect(functionEnvironment(config, stack, { ironic: true })).toMatchObject({
       VALENCE_TABLE_NAME: "table",
+      VALENCE_SECRET_PREFIX: "valence/Valence/",
       IRONIC_URL: "https://ironic.example.net:6385",
       IRONIC_AUTH_TYPE: "http_basic",
       IRONIC_SECRET_ARN: SECRET_ARN,
     });
-    const plain = functionEnvironment(config, "table", { ironic: false });
+    const plain = functionEnvironment(config, stack, { ironic: false });
     expect(Object.keys(plain).filter((name) => name.startsWith("IRONIC_"))).toEqual([]);
   });
 });

@@ -120,6 +120,24 @@ describe("PodManagerService", () => {
     expect(await secrets.get(podm.credentials_ref)).toEqual({ username: "root", password: "new" });
   });
 
+  it("follows the secret to a new reference when the store had to create it anew (a moved prefix)", async () => {
+    const secrets = new MemorySecrets();
+    const repository = new MemoryPodManagers();
+    const service = new PodManagerService({ repository, secrets, countNodes: async () => 0 });
+    const podm = await service.create(input);
+    const moved = Object.assign(Object.create(secrets) as MemorySecrets, {
+      put: async (name: string, credentials: Credentials) => secrets.put(`stack-b/${name}`, credentials),
+    });
+    const afterMove = new PodManagerService({ repository, secrets: moved, countNodes: async () => 0 });
+
+    const updated = await afterMove.update(podm.uuid, {
+      authentication: [{ type: "basic", auth_items: { username: "admin", password: "again" } }],
+    });
+
+    expect(updated.credentials_ref).toBe(`stack-b/${podm.credentials_ref}`);
+    expect(await secrets.get(updated.credentials_ref)).toEqual({ username: "admin", password: "again" });
+  });
+
   describe("a change of url or driver", () => {
     const setup = async () => {
       const secrets = new MemorySecrets();
