@@ -42,7 +42,8 @@ The seed's flow, on the local stack (npm start):
 
 Environment:
   VALENCE_URL             the Valence API (default ${DEFAULT_URL})
-  VALENCE_PODM_PASSWORD   pod-manager password for podmanager-create/-update
+  VALENCE_PODM_PASSWORD   pod-manager password for podmanager-create/-update (safer than
+                          --password <value>, which shows in ps and shell history)
   AWS_REGION              region to sign for when the URL does not name one
   AWS_ACCESS_KEY_ID, AWS_PROFILE, ...  credentials for SigV4 (the standard AWS chain)
 

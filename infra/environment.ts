@@ -8,13 +8,14 @@ import type { ValenceConfig } from "./config.ts";
  */
 export function functionEnvironment(
   config: ValenceConfig,
-  tableName: string,
+  stack: { readonly tableName: string; readonly secretPrefix: string },
   needs: Pick<FunctionNeeds, "ironic">,
 ): Record<string, string> {
   return {
-    VALENCE_TABLE_NAME: tableName,
+    VALENCE_TABLE_NAME: stack.tableName,
     VALENCE_SECRET_STORE: "secretsmanager",
-    VALENCE_SECRET_PREFIX: config.secretPrefix,
+    // The stack's own prefix (`stackSecretPrefix`), not the configured base: what the functions' IAM allows.
+    VALENCE_SECRET_PREFIX: stack.secretPrefix,
     // Pod managers never on loopback, over https unless the deployment says otherwise: explicit, not defaults.
     VALENCE_PODM_ALLOW_HTTP: String(config.podmAllowHttp ?? false),
     VALENCE_PODM_ALLOW_LOOPBACK: "false",

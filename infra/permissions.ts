@@ -8,20 +8,52 @@ import { acknowledgeNag, nagResource } from "./nag.ts";
 
 export interface AccessTargets {
   readonly table: dynamodb.ITable;
-  /** Prefix of the pod-manager secrets (`valence/`); the only secrets a function may create or read. */
+  /** This stack's prefix of the pod-manager secrets (`stackSecretPrefix`); the only secrets a function may touch. */
   readonly secretPrefix: string;
   /** The Ironic credentials, when Ironic needs any. */
   readonly ironicSecret?: secretsmanager.ISecret;
 }
 
-/** Actions of the functions that store pod-manager credentials (`lib/secrets/secrets-manager.ts`). */
-export const SECRET_WRITE_ACTIONS = [
-  "secretsmanager:CreateSecret",
-  "secretsmanager:PutSecretValue",
-  "secretsmanager:DeleteSecret",
-  "secretsmanager:GetSecretValue",
-  "secretsmanager:TagResource",
-] as const;
+/**
+ * Each stack keeps its pod-manager secrets under its own prefix, `<secretPrefix><stackName>/`: several stacks in
+ * one account never read, overwrite or delete each other's secrets, and tearing one down touches only its own.
+ */
+export function stackSecretPrefix(basePrefix: string, stackName: string): string {
+  return `${basePrefix.endsWith("/") ? basePrefix : `${basePrefix}/`}${stackName}/`;
+}
+
+/**
+ * The Secrets Manager actions of each function that writes pod-manager credentials, as `lib/podmanagers/service.ts`
+ * calls them through `lib/secrets/secrets-manager.ts`: create stores a new secret and deletes it again when the
+ * record cannot be written; update overwrites the secret (creating it when it is missing) and reads it to probe;
+ * delete only deletes.
+ */
+export const SECRET_WRITER_ACTIONS: Readonly<Record<string, readonly string[]>> = {
+  "create-pod-manager": ["secretsmanager:CreateSecret", "secretsmanager:DeleteSecret"],
+  "update-pod-manager": [
+    "secretsmanager:CreateSecret",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:GetSecretValue",
+  ],
+  "delete-pod-manager": ["secretsmanager:DeleteSecret"],
+};
+
+/** The pod-manager secret actions a function gets: a reader reads; a writer gets its own list, nothing more. */
+export function podManagerSecretActions(
+  needs: Pick<FunctionNeeds, "handler" | "readsSecrets" | "writesSecrets">,
+): string[] {
+  const actions = new Set<string>(needs.readsSecrets ? ["secretsmanager:GetSecretValue"] : []);
+  if (needs.writesSecrets) {
+    const writes = SECRET_WRITER_ACTIONS[needs.handler];
+    if (!writes) {
+      throw new Error(
+        `${needs.handler} writes pod-manager secrets: list the Secrets Manager actions it calls in SECRET_WRITER_ACTIONS (infra/permissions.ts)`,
+      );
+    }
+    for (const action of writes) actions.add(action);
+  }
+  return [...actions].sort();
+}
 
 /** ARN pattern of every secret under the prefix (Secrets Manager appends `-XXXXXX` to each name). */
 export function secretPrefixArn(scope: Stack, prefix: string): string {
@@ -61,13 +93,9 @@ export function grantFunctionAccess(fn: ValenceFunction, needs: FunctionNeeds, t
   }
 
   const prefixArn = secretPrefixArn(Stack.of(table), targets.secretPrefix);
-  if (needs.writesSecrets || needs.readsSecrets) {
-    grantee.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: needs.writesSecrets ? [...SECRET_WRITE_ACTIONS] : ["secretsmanager:GetSecretValue"],
-        resources: [prefixArn],
-      }),
-    );
+  const secretActions = podManagerSecretActions(needs);
+  if (secretActions.length > 0) {
+    grantee.addToRolePolicy(new iam.PolicyStatement({ actions: secretActions, resources: [prefixArn] }));
     acknowledgeNag(
       fn,
       `IAM5[${nagResource(fn, prefixArn)}]`,

@@ -24,7 +24,7 @@ import { ValenceApi } from "./constructs/valence-api.ts";
 import { type FunctionNetwork, ValenceFunction } from "./constructs/valence-function.ts";
 import { ValenceTable } from "./constructs/valence-table.ts";
 import { functionEnvironment } from "./environment.ts";
-import { grantFunctionAccess } from "./permissions.ts";
+import { grantFunctionAccess, stackSecretPrefix } from "./permissions.ts";
 
 export interface ValenceStackProps extends StackProps {
   /** Configuration that wins over the CDK context (tests, or apps composing several stacks). @default - context only */
@@ -57,6 +57,8 @@ export class ValenceStack extends Stack {
   readonly config: ValenceConfig;
   readonly table: ValenceTable;
   readonly api: ValenceApi;
+  /** Where this stack's pod-manager secrets live: `<secretPrefix><stackName>/`. */
+  readonly secretPrefix: string;
   /** Functions by handler name. */
   readonly functions = new Map<string, ValenceFunction>();
   /** Schedules by handler name. */
@@ -66,6 +68,7 @@ export class ValenceStack extends Stack {
     super(scope, id, props);
     this.config = configFromContext(this.node, props.config);
     const config = this.config;
+    this.secretPrefix = stackSecretPrefix(config.secretPrefix, this.stackName);
     const routes = deployedRoutes(props.routes);
     const scheduled = props.scheduledFunctions ?? defaultScheduledFunctions();
     const needs = functionNeeds([...routes, ...scheduled]);
@@ -97,14 +100,18 @@ export class ValenceStack extends Stack {
       const fn = new ValenceFunction(this, pascal(need.handler), {
         handler: need.handler,
         description: `Valence ${need.handler}: ${need.summary}`,
-        environment: functionEnvironment(config, this.table.table.tableName, need),
+        environment: functionEnvironment(
+          config,
+          { tableName: this.table.table.tableName, secretPrefix: this.secretPrefix },
+          need,
+        ),
         ...this.sizing(need, config),
         logRetention,
         ...(network ? { network } : {}),
       });
       grantFunctionAccess(fn, need, {
         table: this.table.table,
-        secretPrefix: config.secretPrefix,
+        secretPrefix: this.secretPrefix,
         ...(ironicSecret ? { ironicSecret } : {}),
       });
       this.functions.set(need.handler, fn);
@@ -158,6 +165,10 @@ export class ValenceStack extends Stack {
     new CfnOutput(this, "TableName", {
       value: this.table.table.tableName,
       description: "Valence DynamoDB table",
+    });
+    new CfnOutput(this, "SecretPrefix", {
+      value: this.secretPrefix,
+      description: "Prefix of this stack's pod-manager secrets in Secrets Manager",
     });
   }
 

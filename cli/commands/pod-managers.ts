@@ -7,32 +7,46 @@ import { formatDetail, formatList, POD_MANAGER_COLUMNS } from "../output.ts";
 type Json = Record<string, unknown>;
 const DRIVERS = ["redfish", "rsd", "redfishv1"];
 
+const PASSWORD_IN_ARGV =
+  "a password given as --password <value> is visible in the process list and kept in shell history; " +
+  "prefer VALENCE_PODM_PASSWORD or the prompt";
+
+const PASSWORD_HELP =
+  "read the pod manager's password from VALENCE_PODM_PASSWORD, else ask for it (hidden) on a terminal; " +
+  "avoid --password <value>: it shows in ps and shell history";
+
+const PASSWORD_NOTE = `
+The password: set VALENCE_PODM_PASSWORD, or run on a terminal and type it at the hidden prompt. A value after
+--password is accepted but warned about: command lines are visible in the process list and kept in shell history.`;
+
 /**
- * The password from `--password <value>`, else `VALENCE_PODM_PASSWORD`, else a prompt on a terminal. It is only
- * ever sent in the request body: never printed, never in an error message.
+ * The password from `VALENCE_PODM_PASSWORD` or a hidden prompt on a terminal. `--password <value>` still works
+ * (scripts written for it keep running) but is warned about: argv is visible to every user of the machine (`ps`,
+ * /proc) and lands in shell history. The password is only ever sent in the request body: never printed, never
+ * in an error message.
  */
 async function password(
   deps: CliDependencies,
   given: string | boolean | undefined,
   command: string,
 ): Promise<string> {
-  if (typeof given === "string" && given !== "") return given;
+  if (typeof given === "string" && given !== "") {
+    deps.io.stderr.write(`${command}: warning: ${PASSWORD_IN_ARGV}\n`);
+    return given;
+  }
   if (deps.config.podmPassword) return deps.config.podmPassword;
   if (deps.io.stdinIsTTY) {
     const typed = await deps.io.prompt("Pod manager password: ");
     if (typed) return typed;
   }
   throw new UsageError(
-    `${command}: a password is needed: --password <password>, VALENCE_PODM_PASSWORD, or run on a terminal to be asked`,
+    `${command}: a password is needed: set VALENCE_PODM_PASSWORD, or run on a terminal to be asked for it`,
   );
 }
 
 function authentication(username: string, secret: string) {
   return [{ type: "basic", auth_items: { username, password: secret } }];
 }
-
-const PASSWORD_HELP =
-  "the pod manager's password; without a value (or without the option) VALENCE_PODM_PASSWORD, else a prompt on a terminal";
 
 export function addPodManagerCommands(program: Command, deps: CliDependencies): void {
   program
@@ -49,6 +63,7 @@ export function addPodManagerCommands(program: Command, deps: CliDependencies): 
     .requiredOption("--username <username>", "the pod manager's user")
     .option("--password [password]", PASSWORD_HELP)
     .option("--no-verify-ca", "do not verify the pod manager's TLS certificate")
+    .addHelpText("after", PASSWORD_NOTE)
     .action(
       async (
         options: {
@@ -105,7 +120,8 @@ export function addPodManagerCommands(program: Command, deps: CliDependencies): 
     .summary("Update a pod manager")
     .description(
       "Change a pod manager's name, url, driver, TLS verification or credentials; what is not given keeps its value. " +
-        "--password alone keeps the username.",
+        "--password alone keeps the username. A new --url or --driver needs the password again (Valence never " +
+        "sends stored credentials to another address), asked for as --password does.",
     )
     .argument("<podm>", "pod manager (name or uuid)")
     .option("--name <name>", "new name")
@@ -115,6 +131,7 @@ export function addPodManagerCommands(program: Command, deps: CliDependencies): 
     .option("--password [password]", PASSWORD_HELP)
     .option("--verify-ca", "verify the pod manager's TLS certificate")
     .option("--no-verify-ca", "do not verify it")
+    .addHelpText("after", PASSWORD_NOTE)
     .action(
       async (
         podm: string,
@@ -130,7 +147,12 @@ export function addPodManagerCommands(program: Command, deps: CliDependencies): 
       ) => {
         const s = session(deps, command);
         const id = await resolvePodManager(s.client, podm);
-        const changesCredentials = options.username !== undefined || options.password !== undefined;
+        // The API wants the credentials again with a new url or driver: ask now rather than fail with a 400.
+        const changesCredentials =
+          options.username !== undefined ||
+          options.password !== undefined ||
+          options.url !== undefined ||
+          options.driver !== undefined;
         let auth: ReturnType<typeof authentication> | undefined;
         if (changesCredentials) {
           const secret = await password(deps, options.password, "podmanager-update");

@@ -167,12 +167,15 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
   "update-pod-manager": {
     tag: "pod managers",
     description:
-      "Changes any of the create fields; the others keep their values. A new password replaces the secret.",
+      "Changes any of the create fields; the others keep their values. A new password replaces the secret. " +
+      "A new `url` or `driver` needs `authentication` in the same body (400 otherwise): the stored credentials " +
+      "are only ever sent to the pod manager they were given for.",
     params: UuidParams,
     body: UpdatePodManagerBody,
     fields: { ...PODM_ID, ...podManagerFields },
     responses: { 200: { description: "The pod manager as stored now.", schema: PodManagerView } },
     errors: {
+      400: "A new `url` or `driver` without `authentication`, or a body that does not validate.",
       404: NOT_FOUND_PODM,
       409: "Another pod manager has this name or url, or the record changed concurrently.",
     },
@@ -243,7 +246,8 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
       "properties.capabilities": "Ironic capabilities string, e.g. `boot_mode:uefi`.",
       driver_info: "Redfish driver settings for Ironic.",
       "driver_info.redfish_verify_ca":
-        "Ironic verifies the BMC's certificate; default: the pod manager's `verify_ca`.",
+        "Ironic verifies the BMC's certificate; default: the pod manager's `verify_ca`. `false` is refused (400) " +
+        "when the pod manager's `verify_ca` is `true`: only its owner turns verification off.",
       "driver_info.redfish_auth_type": "How Ironic authenticates to the BMC.",
       ports: "`all`: a port per enabled NIC; `boot`: only the boot NIC's.",
       boot_mac: "The NIC to PXE boot from; default: the first enabled NIC.",

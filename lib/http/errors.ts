@@ -1,5 +1,6 @@
 import { ValenceError } from "../errors.ts";
 import { logger } from "../log.ts";
+import { maskCredentials } from "../scrub.ts";
 
 /** Valence's error body. */
 export interface ErrorBody {
@@ -39,9 +40,8 @@ export function toErrorBody(error: unknown, requestId: string): ErrorBody {
 
 /** Credentials that can hide in error text: URL user-info and `password=...`/`"password": "..."` pairs. */
 export function scrubSecrets(text: string): string {
-  return text
-    .replace(/(\w+:\/\/)[^/\s:@]+:[^/\s@]+@/g, "$1***:***@")
-    .replace(/("?(?:password|passwd|secret|token)[\w-]*"?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,;}&]+)/gi, "$1***");
+  // The scanner shared with Ironic's scrubbing: linear, where regular expressions over word runs were quadratic.
+  return maskCredentials(text, { maskUrlUser: true });
 }
 
 /** Name, message and stack only: SDK errors carry request metadata we do not want in every log line. */

@@ -14,7 +14,7 @@ import {
   IronicServerError,
   IronicUnavailableError,
 } from "./errors.ts";
-import { scrub } from "./scrub.ts";
+import { scrubTruncated } from "./scrub.ts";
 
 const MAX_FAULT_LENGTH = 500;
 
@@ -66,14 +66,11 @@ export interface FaultContext {
   secrets?: Iterable<string>;
 }
 
-function truncate(text: string): string {
-  return text.length > MAX_FAULT_LENGTH ? `${text.slice(0, MAX_FAULT_LENGTH)}…` : text;
-}
-
 /** Turn a non-2xx Ironic answer into the typed error callers branch on. */
 export function errorFromResponse(status: number, body: string, context: FaultContext): Error {
   const raw = extractFault(body);
-  const faultstring = raw === undefined ? undefined : truncate(scrub(raw, context.secrets));
+  // Cut before scrubbing: an error body of any size costs what its first characters cost.
+  const faultstring = raw === undefined ? undefined : scrubTruncated(raw, MAX_FAULT_LENGTH, context.secrets);
   const details: IronicErrorDetails = {
     status,
     faultstring,

@@ -1,12 +1,18 @@
 import * as z from "zod/mini";
-import { scrub } from "./scrub.ts";
+import { scrubTruncated } from "./scrub.ts";
 
 const JsonObject = z.record(z.string(), z.unknown());
 
-/** Free text from Ironic, which it may have filled with driver_info: every reader gets it scrubbed. */
+/**
+ * Longest `last_error` / `maintenance_reason` kept: enough for any message Ironic writes, and a bound on what a
+ * node read scrubs, answers and caches in the store, whatever someone wrote into Ironic.
+ */
+export const MAX_IRONIC_TEXT = 2_000;
+
+/** Free text from Ironic, which it may have filled with driver_info: every reader gets it shortened and scrubbed. */
 const ScrubbedText = z.pipe(
   z.string(),
-  z.transform((text) => scrub(text)),
+  z.transform((text) => scrubTruncated(text, MAX_IRONIC_TEXT)),
 );
 
 /**

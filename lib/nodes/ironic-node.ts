@@ -1,3 +1,4 @@
+import { ValidationError } from "../errors.ts";
 import {
   type IronicDriver,
   IronicInvalidStateError,
@@ -28,6 +29,21 @@ export function portPlan(nics: readonly Nic[], options: Pick<RegisterNodeInput, 
 }
 
 /**
+ * Whether Ironic verifies the BMC's TLS certificate. The pod manager's `verify_ca` is its owner's decision: a
+ * register may ask for the check (`true`) where the pod manager does without it, never drop it where the pod
+ * manager has it, or anyone allowed to register could send the BMC password to whoever answers on its address.
+ */
+export function ironicVerifyCa(requested: boolean | undefined, podmVerifyCa: boolean): boolean {
+  if (requested === false && podmVerifyCa) {
+    throw new ValidationError(
+      "body.driver_info.redfish_verify_ca: cannot be false when the pod manager verifies TLS certificates " +
+        "(verify_ca: true); only the pod manager's owner may turn verification off, on the pod manager",
+    );
+  }
+  return requested ?? podmVerifyCa;
+}
+
+/**
  * The Ironic node for a composed system: driven over Redfish through its pod manager, with the system's *path*
  * as `redfish_system_id` (Ironic's redfish driver needs the string, not an object) and a password always set
  * (the redfish power interface fails without one).
@@ -50,7 +66,7 @@ export function buildIronicNode(source: IronicNodeSource): NewIronicNode {
       redfish_system_id: system.resourceUri,
       redfish_username: source.credentials.username,
       redfish_password: source.credentials.password,
-      redfish_verify_ca: options.driver_info?.redfish_verify_ca ?? source.podmVerifyCa,
+      redfish_verify_ca: ironicVerifyCa(options.driver_info?.redfish_verify_ca, source.podmVerifyCa),
       ...(options.driver_info?.redfish_auth_type
         ? { redfish_auth_type: options.driver_info.redfish_auth_type }
         : {}),

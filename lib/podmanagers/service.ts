@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { PodManagerInUseError, PodManagerNotFoundError } from "../errors.ts";
+import { PodManagerInUseError, PodManagerNotFoundError, ValidationError } from "../errors.ts";
 import type { Credentials, SecretStore } from "../secrets/store.ts";
 import type { PodManager, PodManagerChanges, PodManagerStatus } from "./model.ts";
 import type { PodManagerRepository } from "./repository.ts";
@@ -19,6 +19,14 @@ export interface PodManagerServiceDeps {
 }
 
 const secretName = (uuid: string) => `podm/${uuid}`;
+
+/** The fields of a PATCH that change where or how the credentials are sent. */
+function changedTarget(current: PodManager, input: UpdatePodManagerInput): Array<"url" | "driver"> {
+  const changed: Array<"url" | "driver"> = [];
+  if (input.url !== undefined && input.url !== current.url) changed.push("url");
+  if (input.driver !== undefined && input.driver !== current.driver) changed.push("driver");
+  return changed;
+}
 
 export class PodManagerService {
   constructor(private readonly deps: PodManagerServiceDeps) {}
@@ -70,6 +78,15 @@ export class PodManagerService {
     if (input.url !== undefined) this.deps.checkUrl?.(input.url);
     const current = await this.get(uuid);
     const auth = input.authentication?.[0]?.auth_items;
+    // The stored credentials were given for the stored address and protocol. Sent anywhere else (a probe right
+    // now, every pod-manager call later) they would hand the BMC password to whoever names the new host, so a
+    // new url or driver comes with its credentials or not at all; refused before anything is sent or written.
+    const moved = changedTarget(current, input);
+    if (moved.length > 0 && !auth) {
+      throw new ValidationError(
+        `body.authentication: is required when ${moved.join(" or ")} changes; the stored credentials are only ever sent to the pod manager they were given for`,
+      );
+    }
     const changes: PodManagerChanges = {
       name: input.name,
       url: input.url,
@@ -78,7 +95,12 @@ export class PodManagerService {
       username: auth?.username,
     };
     // Credentials change in place: the reference stays the same, so a failed record update leaves a usable pair.
-    if (auth) await this.deps.secrets.put(secretName(uuid), auth);
+    // It differs only when the secret had to be created anew (a deployment that moved its secret prefix): then
+    // the record follows it.
+    const credentialsRef = auth ? await this.deps.secrets.put(secretName(uuid), auth) : undefined;
+    if (credentialsRef !== undefined && credentialsRef !== current.credentials_ref) {
+      changes.credentials_ref = credentialsRef;
+    }
     const updated = await this.deps.repository.update(uuid, current.version, changes);
     if (!this.deps.probe) return updated;
     return this.refreshStatus(updated, auth ?? (await this.deps.secrets.get(updated.credentials_ref)));

@@ -145,20 +145,23 @@ describe("functionEnvironment", () => {
     ironicSecretArn: SECRET_ARN,
   });
 
+  const stack = { tableName: "table", secretPrefix: "valence/Valence/" };
+
   it("gives Ironic settings to Ironic functions only", () => {
-    expect(functionEnvironment(config, "table", { ironic: true })).toMatchObject({
+    expect(functionEnvironment(config, stack, { ironic: true })).toMatchObject({
       VALENCE_TABLE_NAME: "table",
+      VALENCE_SECRET_PREFIX: "valence/Valence/",
       IRONIC_URL: "https://ironic.example.net:6385",
       IRONIC_AUTH_TYPE: "http_basic",
       IRONIC_SECRET_ARN: SECRET_ARN,
     });
-    const plain = functionEnvironment(config, "table", { ironic: false });
+    const plain = functionEnvironment(config, stack, { ironic: false });
     expect(Object.keys(plain).filter((name) => name.startsWith("IRONIC_"))).toEqual([]);
   });
 
   it("says explicitly that pod managers need https and may not be on loopback", () => {
     for (const ironic of [true, false]) {
-      const environment = functionEnvironment(config, "table", { ironic });
+      const environment = functionEnvironment(config, stack, { ironic });
       expect(environment).toMatchObject({
         VALENCE_PODM_ALLOW_HTTP: "false",
         VALENCE_PODM_ALLOW_LOOPBACK: "false",
@@ -172,7 +175,7 @@ describe("functionEnvironment", () => {
       podmAllowHttp: "true",
       podmAllowedCidrs: "10.20.0.0/16, fd12::/16",
     });
-    expect(functionEnvironment(narrowed, "table", { ironic: false })).toMatchObject({
+    expect(functionEnvironment(narrowed, stack, { ironic: false })).toMatchObject({
       VALENCE_PODM_ALLOW_HTTP: "true",
       VALENCE_PODM_ALLOW_LOOPBACK: "false",
       VALENCE_PODM_ALLOWED_CIDRS: "10.20.0.0/16,fd12::/16",

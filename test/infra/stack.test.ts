@@ -3,7 +3,7 @@ import { Match } from "aws-cdk-lib/assertions";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { beforeAll, describe, expect, it } from "vitest";
 import { defaultScheduledFunctions, deployedRoutes, functionNeeds } from "../../infra/catalog.ts";
-import { SECRET_WRITE_ACTIONS } from "../../infra/permissions.ts";
+import { podManagerSecretActions } from "../../infra/permissions.ts";
 import { ROUTES, type RouteDefinition, routeKey } from "../../lib/api/routes.ts";
 import { TABLE } from "../../lib/db/table.ts";
 import {
@@ -59,6 +59,26 @@ function acknowledgments(synth: Synthesized): { id: string; reason: string; path
       ),
   );
 }
+
+/** The test stack's own secret prefix: the configured base, then the stack's name. */
+const STACK_SECRET_PREFIX = `${TEST_CONTEXT.secretPrefix}ValenceTest/`;
+
+/**
+ * The pod-manager secret actions each function calls (lib/podmanagers/service.ts through
+ * lib/secrets/secrets-manager.ts), written out here rather than taken from infra/: a grant that grows is caught.
+ */
+const SECRET_ACTIONS: Record<string, string[]> = {
+  "create-pod-manager": ["CreateSecret", "DeleteSecret"],
+  "update-pod-manager": ["CreateSecret", "GetSecretValue", "PutSecretValue"],
+  "delete-pod-manager": ["DeleteSecret"],
+  "get-pod-manager": ["GetSecretValue"],
+  "register-node": ["GetSecretValue"],
+  "compose-node": ["GetSecretValue"],
+  "manage-node": ["GetSecretValue"],
+  "delete-node": ["GetSecretValue"],
+  "node-action": ["GetSecretValue"],
+  reconcile: ["GetSecretValue"],
+};
 
 const DYNAMODB_WRITES = [
   "dynamodb:PutItem",
@@ -162,7 +182,7 @@ describe("ValenceStack from the route table", () => {
           Ref: logicalIdOf(synth.stack, synth.stack.table.table.node.defaultChild as CfnResource),
         },
         VALENCE_SECRET_STORE: "secretsmanager",
-        VALENCE_SECRET_PREFIX: TEST_CONTEXT.secretPrefix,
+        VALENCE_SECRET_PREFIX: STACK_SECRET_PREFIX,
         POWERTOOLS_SERVICE_NAME: "valence",
         NODE_OPTIONS: "--enable-source-maps",
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
@@ -212,31 +232,67 @@ describe("ValenceStack from the route table", () => {
       if (need.table === "write") expect(dynamo).toEqual(expect.arrayContaining(DYNAMODB_WRITES));
     });
 
-    it.each([...needs.values()])("$handler: secrets only as its route says", (need) => {
-      const statements = statementsOf(synth, need.handler).filter((statement) =>
-        actionsOf(statement).some((action) => action.startsWith("secretsmanager:")),
-      );
-      if (!need.readsSecrets && !need.writesSecrets && !need.ironic) {
-        expect(statements).toEqual([]);
-        return;
+    it.each([...needs.values()])(
+      "$handler: exactly its own secret actions, on this stack's prefix only",
+      (need) => {
+        const statements = statementsOf(synth, need.handler).filter((statement) =>
+          actionsOf(statement).some((action) => action.startsWith("secretsmanager:")),
+        );
+        const ironicSecret = statements.filter((statement) =>
+          resourcesOf(statement).includes(TEST_CONTEXT.ironicSecretArn),
+        );
+        expect(ironicSecret.length > 0).toBe(need.ironic);
+        for (const statement of ironicSecret) {
+          expect(resourcesOf(statement)).toEqual([TEST_CONTEXT.ironicSecretArn]);
+          expect(actionsOf(statement).sort()).toEqual([
+            "secretsmanager:DescribeSecret",
+            "secretsmanager:GetSecretValue",
+          ]);
+        }
+        const podManagerSecrets = statements.filter((statement) => !ironicSecret.includes(statement));
+        for (const resource of podManagerSecrets.flatMap(resourcesOf)) {
+          expect(JSON.stringify(resource)).toMatch(/:secret:valence\/ValenceTest\/\*"\]\]\}$/);
+        }
+        const actions = podManagerSecrets.flatMap(actionsOf).sort();
+        expect(actions).toEqual(
+          (SECRET_ACTIONS[need.handler] ?? []).map((action) => `secretsmanager:${action}`),
+        );
+      },
+    );
+
+    it("lists every function with pod-manager secret actions above", () => {
+      const granted = [...needs.values()].filter((need) => need.readsSecrets || need.writesSecrets);
+      expect(granted.map((need) => need.handler).sort()).toEqual(Object.keys(SECRET_ACTIONS).sort());
+    });
+
+    it("refuses a function that writes secrets without saying which actions it calls", () => {
+      expect(() =>
+        podManagerSecretActions({ handler: "rotate-secrets", readsSecrets: false, writesSecrets: true }),
+      ).toThrow(/SECRET_WRITER_ACTIONS/);
+    });
+
+    it("outputs the stack's secret prefix", () => {
+      synth.template.hasOutput("SecretPrefix", { Value: STACK_SECRET_PREFIX });
+    });
+  });
+
+  describe("two stacks in one account", () => {
+    it("keep their pod-manager secrets apart: each function of one is scoped to its own prefix", () => {
+      const other = synthesize({ stackName: "ValenceStaging", nag: false });
+      expect(other.stack.secretPrefix).toBe("valence/ValenceStaging/");
+      for (const need of needs.values()) {
+        const resources = statementsOf(other, need.handler)
+          .filter((statement) => !resourcesOf(statement).includes(TEST_CONTEXT.ironicSecretArn))
+          .filter((statement) => actionsOf(statement).some((action) => action.startsWith("secretsmanager:")))
+          .flatMap(resourcesOf)
+          .map((resource) => JSON.stringify(resource));
+        for (const resource of resources) {
+          expect(resource).toContain(":secret:valence/ValenceStaging/*");
+          expect(resource).not.toContain("ValenceTest");
+        }
+        const variables = functionResource(other, need.handler).resource.Properties.Environment.Variables;
+        expect(variables.VALENCE_SECRET_PREFIX).toBe("valence/ValenceStaging/");
       }
-      const ironicSecret = statements.filter((statement) =>
-        resourcesOf(statement).includes(TEST_CONTEXT.ironicSecretArn),
-      );
-      expect(ironicSecret.length > 0).toBe(need.ironic);
-      for (const statement of ironicSecret) {
-        expect(actionsOf(statement).sort()).toEqual([
-          "secretsmanager:DescribeSecret",
-          "secretsmanager:GetSecretValue",
-        ]);
-      }
-      const podManagerSecrets = statements.filter((statement) => !ironicSecret.includes(statement));
-      const prefixed = podManagerSecrets.flatMap(resourcesOf).map((resource) => JSON.stringify(resource));
-      for (const resource of prefixed) expect(resource).toContain(`:secret:${TEST_CONTEXT.secretPrefix}*`);
-      const actions = podManagerSecrets.flatMap(actionsOf).sort();
-      if (need.writesSecrets) expect(actions).toEqual([...SECRET_WRITE_ACTIONS].sort());
-      else if (need.readsSecrets) expect(actions).toEqual(["secretsmanager:GetSecretValue"]);
-      else expect(actions).toEqual([]);
     });
   });
 

@@ -178,7 +178,11 @@ describe("the API answers as its OpenAPI document says (local stack, real Ironic
     await call("getPodManager", 404, { params: { id: randomUUID() } });
     await call("getPodManager", 400, { params: { id: "not-a-uuid" } });
 
-    await call("updatePodManager", 200, { params: { id }, body: { verify_ca: false, driver: "rsd" } });
+    await call("updatePodManager", 400, { params: { id }, body: { driver: "redfish" } });
+    await call("updatePodManager", 200, {
+      params: { id },
+      body: { verify_ca: false, driver: "rsd", authentication: create.authentication },
+    });
     await call("updatePodManager", 409, { params: { id }, body: { name: "demo-podm" } });
     await call("updatePodManager", 404, { params: { id: randomUUID() }, body: { verify_ca: true } });
     await call("updatePodManager", 400, { params: { id }, body: { password: "x" } });

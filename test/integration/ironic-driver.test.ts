@@ -10,6 +10,7 @@ import {
   IronicPortNotFoundError,
   IronicProvisionFailedError,
 } from "../../lib/ironic/index.ts";
+import { MAX_IRONIC_TEXT } from "../../lib/ironic/schemas.ts";
 import { freePort } from "../../local/ironic.ts";
 import { useIronic } from "../support/openstack.ts";
 
@@ -187,6 +188,25 @@ describe("Ironic driver against a real Ironic (noauth)", () => {
     });
     await ironic.clearMaintenance(node.uuid);
     expect((await ironic.getNode(node.uuid)).maintenance).toBe(false);
+  });
+
+  it("reads a node whose maintenance reason is 64 KB of password-like keys: shortened and scrubbed", async () => {
+    const ironic = driver();
+    const node = await ironic.createNode({ driver: "fake-hardware", name: uniqueName("redos") });
+    // The worst shape for a backtracking key=value pattern, with a real credential at its start.
+    const reason = `bmc_password=Planted-1c9e ${"password".repeat(8 * 1024)}`;
+    await ironic.setMaintenance(node.uuid, reason);
+
+    const read = await ironic.getNode(node.uuid);
+    const listed = (
+      await ironic.findNodes({ fields: ["uuid", "maintenance_reason"], maintenance: true })
+    ).find((item) => item.uuid === node.uuid);
+
+    for (const shown of [read.maintenance_reason, listed?.maintenance_reason]) {
+      expect(shown?.startsWith("bmc_password=*** passwordpassword")).toBe(true);
+      expect(shown?.length).toBe(MAX_IRONIC_TEXT + 1);
+    }
+    await ironic.deleteNode(node.uuid);
   });
 
   it("deletes a node; a second delete is a typed not-found", async () => {

@@ -257,6 +257,43 @@ describe("register and unregister (real Ironic, emulator, dynalite)", () => {
     expect((await ironicNodes()).filter((n) => n.name === "test-node-2")).toHaveLength(0);
   });
 
+  it("refuses a register that turns off TLS verification the pod manager has, and allows one that adds it", async () => {
+    const strict = await api.call("PATCH", `/v1/pod_managers/${podmId}`, { verify_ca: true });
+    expect(strict.status).toBe(200);
+    try {
+      const node = await compose("tls-lowered");
+
+      const refused = await api.call("POST", `/v1/nodes/${node.name}/register`, {
+        driver_info: { redfish_verify_ca: false },
+      });
+
+      expect(expectErrorBody(refused, 400).detail).toContain("body.driver_info.redfish_verify_ca");
+      expect((await api.call<NodeBody>("GET", `/v1/nodes/${node.name}`)).body).toMatchObject({
+        managed_by: "valence",
+        intent: null,
+      });
+      expect((await ironicNodes()).filter((n) => n.name === node.name)).toHaveLength(0);
+      const kept = await api.call<NodeBody>("POST", `/v1/nodes/${node.name}/register`, {});
+      expect(kept.status).toBe(200);
+      expect((await ironic.getNode(kept.body.ironic_node_uuid as string)).driver_info.redfish_verify_ca).toBe(
+        true,
+      );
+      expect((await api.call("POST", `/v1/nodes/${node.name}/unregister`)).status).toBe(200);
+    } finally {
+      await api.call("PATCH", `/v1/pod_managers/${podmId}`, { verify_ca: false });
+    }
+
+    const node = await compose("tls-raised");
+    const raised = await api.call<NodeBody>("POST", `/v1/nodes/${node.name}/register`, {
+      driver_info: { redfish_verify_ca: true },
+    });
+    expect(raised.status).toBe(200);
+    expect((await ironic.getNode(raised.body.ironic_node_uuid as string)).driver_info.redfish_verify_ca).toBe(
+      true,
+    );
+    expect((await api.call("POST", `/v1/nodes/${node.name}/unregister`)).status).toBe(200);
+  });
+
   it("keeps the BMC password out of every response, log line and DynamoDB item", async () => {
     const responses = [
       await api.call("POST", "/v1/nodes/test-node-2/register", { manage: true }),

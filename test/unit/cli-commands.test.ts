@@ -373,6 +373,53 @@ describe("valence: pod managers and their password", () => {
     expect(nothing.requests).toEqual([]);
   });
 
+  it("warns on stderr when the password is given on the command line, and not when it comes from the environment", async () => {
+    const args = ["podmanager-create", "--name", "p", "--url", "https://192.0.2.10", "--username", "admin"];
+    const inArgv = await valence([...args, "--password", "argv-secret"], { respond: created });
+    const fromEnv = await valence([...args, "--password"], {
+      respond: created,
+      env: { VALENCE_PODM_PASSWORD: "env-secret" },
+    });
+
+    expect(inArgv.code).toBe(0);
+    expect(inArgv.err).toContain("podmanager-create: warning:");
+    expect(inArgv.err).toContain("shell history");
+    expect(inArgv.err).toContain("VALENCE_PODM_PASSWORD");
+    expect(`${inArgv.out}${inArgv.err}`).not.toContain("argv-secret");
+    expect(fromEnv.code).toBe(0);
+    expect(fromEnv.err).toBe("");
+    expect(fromEnv.requests[0]?.body).toMatchObject({
+      authentication: [{ auth_items: { password: "env-secret" } }],
+    });
+  });
+
+  it("podmanager-update --url or --driver sends the credentials again, with the current username", async () => {
+    const respond = (request: Recorded) => podManagers(request) ?? created(request);
+    const moved = await valence(["podmanager-update", "podm1", "--url", "https://192.0.2.20"], {
+      respond,
+      env: { VALENCE_PODM_PASSWORD: "again" },
+    });
+    const redriven = await valence(["podmanager-update", "podm1", "--driver", "rsd"], {
+      respond,
+      tty: true,
+      answers: ["typed-again"],
+    });
+    const refused = await valence(["podmanager-update", "podm1", "--url", "https://192.0.2.20"], { respond });
+
+    const patchOf = (run: typeof moved) => run.requests.find((request) => request.method === "PATCH")?.body;
+    expect(moved.code).toBe(0);
+    expect(patchOf(moved)).toEqual({
+      url: "https://192.0.2.20",
+      authentication: [{ type: "basic", auth_items: { username: "admin", password: "again" } }],
+    });
+    expect(patchOf(redriven)).toEqual({
+      driver: "rsd",
+      authentication: [{ type: "basic", auth_items: { username: "admin", password: "typed-again" } }],
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.requests.some((request) => request.method === "PATCH")).toBe(false);
+  });
+
   it("podmanager-list, -show and -delete", async () => {
     const list = await valence(["podmanager-list"], { respond: (request) => podManagers(request) });
     const show = await valence(["podmanager-show", "podm1"], {
@@ -518,4 +565,16 @@ describe("valence --help", () => {
     expect(out).toContain(`Usage: valence ${command}`);
     for (const flag of [...flags, "-f, --format", "--sigv4", "--region"]) expect(out).toContain(flag);
   });
+
+  it.each(["podmanager-create", "podmanager-update"])(
+    "%s --help prefers VALENCE_PODM_PASSWORD or the hidden prompt over a password in argv",
+    async (command) => {
+      const { code, out } = await valence([command, "--help"]);
+
+      expect(code).toBe(0);
+      expect(out).toContain("VALENCE_PODM_PASSWORD");
+      expect(out).toContain("hidden prompt");
+      expect(out).toMatch(/shell\s+history/);
+    },
+  );
 });

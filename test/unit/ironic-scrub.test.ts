@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { scrubSecrets } from "../../lib/http/errors.ts";
+import { errorFromResponse } from "../../lib/ironic/faults.ts";
 import { collectSecrets, extractFault, scrub } from "../../lib/ironic/index.ts";
+import { IronicNodeSchema, MAX_IRONIC_TEXT } from "../../lib/ironic/schemas.ts";
+import { scrubTruncated } from "../../lib/ironic/scrub.ts";
 
 describe("scrub", () => {
   it("masks known secret values wherever they appear", () => {
@@ -31,9 +35,122 @@ describe("scrub", () => {
     );
   });
 
+  it("masks the value of `key => value`, not only its first character", () => {
+    expect(scrub("{:password => 'hunter2', :user => 'x'}")).toBe("{:password => ***, :user => 'x'}");
+  });
+
   it("leaves ordinary messages alone", () => {
     const text = "Node 1be26c0b could not be found. Missing redfish_password in driver_info.";
     expect(scrub(text, ["ab"])).toBe(text);
+  });
+});
+
+/**
+ * The shapes that made the old key=value pattern backtrack (password-like keys without a separator, long word runs,
+ * quotes that never close, scheme-like runs without `://`, ...), 64 KB each, with a real credential planted after
+ * them: scrubbing must get through all of it and still mask the credential.
+ */
+describe("scrubbing adversarial input", () => {
+  const SIZE = 64 * 1024;
+  const fill = (unit: string) => unit.repeat(Math.ceil(SIZE / unit.length)).slice(0, SIZE);
+  const PLANTED = "Planted-7f3a9c";
+  const shapes: Array<[string, string]> = [
+    ["password-like keys without a separator", fill("password")],
+    ["password-like keys between quotes", fill('"redfish_password"')],
+    ["keys with a separator and an empty value", fill("password=,")],
+    ["a key before one long word run", `password_${fill("a")}`],
+    ["one long word run", fill("a")],
+    ["keys opening quotes", fill('"password":"')],
+    ["an unclosed quote full of escapes", `password="${fill("x\\")}`],
+    ["query-string ampersands", `password=${fill("&a")}`],
+    ["scheme-like dotted runs", fill("a.")],
+    ["schemes without user-info", fill("a://")],
+    ["user-info without an @", `a://${fill("b:")}`],
+    ["Authorization schemes without a token", fill("Basic ")],
+  ];
+
+  it.each(shapes)(
+    "masks a credential after %s (64 KB), for Ironic text and error text alike",
+    (_what, text) => {
+      const input = `${text} password=${PLANTED} and http://admin:${PLANTED}@10.0.0.1/`;
+
+      for (const scrubbed of [scrub(input, ["known-secret"]), scrubSecrets(input)]) {
+        expect(scrubbed).not.toContain(PLANTED);
+        expect(scrubbed).toContain(" password=*** and http://");
+      }
+    },
+  );
+
+  it("reads an Ironic node whose maintenance reason and last error are 64 KB of them: shortened and scrubbed", () => {
+    const hostile = `${fill("password")} password=${PLANTED}`;
+    const node = IronicNodeSchema.parse({
+      uuid: "1be26c0b-03f2-4d2e-ae87-c02d7f33c123",
+      name: "n1",
+      driver: "redfish",
+      provision_state: "enroll",
+      target_provision_state: null,
+      power_state: null,
+      target_power_state: null,
+      maintenance: true,
+      maintenance_reason: hostile,
+      last_error: `redfish_password=${PLANTED} ${hostile}`,
+      driver_info: {},
+      properties: {},
+      extra: {},
+      instance_uuid: null,
+      resource_class: null,
+      network_interface: null,
+      created_at: "2026-01-01T00:00:00Z",
+      updated_at: null,
+    });
+
+    expect(node.maintenance_reason?.length).toBe(MAX_IRONIC_TEXT + 1);
+    expect(node.maintenance_reason?.endsWith("…")).toBe(true);
+    expect(node.last_error?.startsWith("redfish_password=*** password")).toBe(true);
+    expect(node.last_error?.length).toBe(MAX_IRONIC_TEXT + 1);
+  });
+
+  it("cuts an Ironic error body of a megabyte to the fault length, scrubbed", () => {
+    const body = JSON.stringify({
+      error_message: JSON.stringify({
+        faultstring: `ipmi_password: ${PLANTED}; ${fill("password").repeat(16)}`,
+      }),
+    });
+
+    const error = errorFromResponse(400, body, { method: "POST", path: "/v1/nodes", secrets: [] });
+
+    expect(error.message).toContain("ipmi_password: ***;");
+    expect(error.message).not.toContain(PLANTED);
+    expect(error.message.length).toBeLessThan(600);
+  });
+});
+
+describe("scrubTruncated", () => {
+  it("keeps the first characters, and masks a known secret the cut runs through whole", () => {
+    const secret = "Known-secret-0123456789";
+    const text = `${"x".repeat(90)}${secret}${"y".repeat(10_000)}`;
+
+    const shown = scrubTruncated(text, 100, [secret]);
+
+    expect(shown).toBe(`${"x".repeat(90)}***${"y".repeat(7)}…`);
+  });
+
+  it("masks a known secret whose beginning is all that is left of a text cut before", () => {
+    const secret = "Known-secret-0123456789";
+
+    expect(scrub(`failed: ${secret.slice(0, 9)}…`, [secret])).toBe("failed: ***…");
+  });
+
+  it("masks a quoted value or a URL password that runs past the cut", () => {
+    const quoted = `{'redfish_password': '${"a b ".repeat(10_000)}'}`;
+    const url = `connect to http://admin:${"p".repeat(10_000)}@10.0.0.1/`;
+
+    expect(scrubTruncated(quoted, 100)).toBe("{'redfish_password': ***…");
+    expect(scrubTruncated(url, 100)).toBe("connect to http://admin:***…");
+  });
+
+  it("leaves a short text as scrub does", () => {
+    expect(scrubTruncated("token=abc def", 100)).toBe("token=*** def");
   });
 });
 

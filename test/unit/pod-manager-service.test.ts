@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PodManagerConflictError, PodManagerInUseError } from "../../lib/errors.ts";
+import { PodManagerConflictError, PodManagerInUseError, ValidationError } from "../../lib/errors.ts";
 import type { NewPodManager, PodManager, PodManagerChanges } from "../../lib/podmanagers/model.ts";
 import type { PodManagerRepository } from "../../lib/podmanagers/repository.ts";
 import { PodManagerService } from "../../lib/podmanagers/service.ts";
@@ -118,5 +118,89 @@ describe("PodManagerService", () => {
     expect(updated.username).toBe("root");
     expect(updated.credentials_ref).toBe(podm.credentials_ref);
     expect(await secrets.get(podm.credentials_ref)).toEqual({ username: "root", password: "new" });
+  });
+
+  it("follows the secret to a new reference when the store had to create it anew (a moved prefix)", async () => {
+    const secrets = new MemorySecrets();
+    const repository = new MemoryPodManagers();
+    const service = new PodManagerService({ repository, secrets, countNodes: async () => 0 });
+    const podm = await service.create(input);
+    const moved = Object.assign(Object.create(secrets) as MemorySecrets, {
+      put: async (name: string, credentials: Credentials) => secrets.put(`stack-b/${name}`, credentials),
+    });
+    const afterMove = new PodManagerService({ repository, secrets: moved, countNodes: async () => 0 });
+
+    const updated = await afterMove.update(podm.uuid, {
+      authentication: [{ type: "basic", auth_items: { username: "admin", password: "again" } }],
+    });
+
+    expect(updated.credentials_ref).toBe(`stack-b/${podm.credentials_ref}`);
+    expect(await secrets.get(updated.credentials_ref)).toEqual({ username: "admin", password: "again" });
+  });
+
+  describe("a change of url or driver", () => {
+    const setup = async () => {
+      const secrets = new MemorySecrets();
+      const repository = new MemoryPodManagers();
+      const probed: Array<{ url: string; driver: string; credentials: Credentials }> = [];
+      const service = new PodManagerService({
+        repository,
+        secrets,
+        countNodes: async () => 0,
+        probe: async (podm, credentials) => {
+          probed.push({ url: podm.url, driver: podm.driver, credentials });
+          return "online";
+        },
+      });
+      const podm = await service.create(input);
+      probed.length = 0;
+      return { service, repository, secrets, probed, podm };
+    };
+
+    it.each([
+      ["a new url", { url: "http://elsewhere" }, "url"],
+      ["a new driver", { driver: "rsd" as const }, "driver"],
+      ["a new url with other fields", { url: "http://elsewhere", verify_ca: false, name: "x" }, "url"],
+    ])("refuses %s without credentials, before probing or writing anything", async (_what, change, field) => {
+      const { service, repository, secrets, probed, podm } = await setup();
+
+      const refused = service.update(podm.uuid, change);
+
+      await expect(refused).rejects.toBeInstanceOf(ValidationError);
+      await expect(refused).rejects.toThrow(/body\.authentication: is required/);
+      await expect(refused).rejects.toThrow(field);
+      expect(probed).toEqual([]);
+      expect(repository.items.get(podm.uuid)).toEqual(podm);
+      expect(await secrets.get(podm.credentials_ref)).toEqual({ username: "admin", password: "pw" });
+    });
+
+    it("accepts the same url and driver again without credentials", async () => {
+      const { service, probed, podm } = await setup();
+
+      const updated = await service.update(podm.uuid, {
+        url: podm.url,
+        driver: podm.driver,
+        name: "renamed",
+      });
+
+      expect(updated.name).toBe("renamed");
+      expect(probed).toEqual([
+        { url: podm.url, driver: podm.driver, credentials: { username: "admin", password: "pw" } },
+      ]);
+    });
+
+    it("probes the new url with the new credentials only", async () => {
+      const { service, secrets, probed, podm } = await setup();
+      const fresh = { username: "other", password: "new-pw" };
+
+      const updated = await service.update(podm.uuid, {
+        url: "http://elsewhere",
+        authentication: [{ type: "basic", auth_items: fresh }],
+      });
+
+      expect(updated.url).toBe("http://elsewhere");
+      expect(probed).toEqual([{ url: "http://elsewhere", driver: "redfish", credentials: fresh }]);
+      expect(await secrets.get(podm.credentials_ref)).toEqual(fresh);
+    });
   });
 });
