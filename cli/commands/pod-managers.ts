@@ -120,8 +120,9 @@ export function addPodManagerCommands(program: Command, deps: CliDependencies): 
     .summary("Update a pod manager")
     .description(
       "Change a pod manager's name, url, driver, TLS verification or credentials; what is not given keeps its value. " +
-        "--password alone keeps the username. A new --url or --driver needs the password again (Valence never " +
-        "sends stored credentials to another address), asked for as --password does.",
+        "--password alone keeps the username. A new --url or --driver, or --no-verify-ca, needs the password again " +
+        "(Valence never sends stored credentials to another address or over unchecked TLS), asked for as " +
+        "--password does.",
     )
     .argument("<podm>", "pod manager (name or uuid)")
     .option("--name <name>", "new name")
@@ -147,12 +148,14 @@ export function addPodManagerCommands(program: Command, deps: CliDependencies): 
       ) => {
         const s = session(deps, command);
         const id = await resolvePodManager(s.client, podm);
-        // The API wants the credentials again with a new url or driver: ask now rather than fail with a 400.
+        // The API wants the credentials again with a new url or driver, or with TLS checks turned off: ask now
+        // rather than fail with a 400.
         const changesCredentials =
           options.username !== undefined ||
           options.password !== undefined ||
           options.url !== undefined ||
-          options.driver !== undefined;
+          options.driver !== undefined ||
+          options.verifyCa === false;
         let auth: ReturnType<typeof authentication> | undefined;
         if (changesCredentials) {
           const secret = await password(deps, options.password, "podmanager-update");

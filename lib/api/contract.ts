@@ -168,14 +168,14 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
     tag: "pod managers",
     description:
       "Changes any of the create fields; the others keep their values. A new password replaces the secret. " +
-      "A new `url` or `driver` needs `authentication` in the same body (400 otherwise): the stored credentials " +
+      "A new `url` or `driver`, or `verify_ca: false`, needs `authentication` in the same body (400 otherwise): the stored credentials " +
       "are only ever sent to the pod manager they were given for.",
     params: UuidParams,
     body: UpdatePodManagerBody,
     fields: { ...PODM_ID, ...podManagerFields },
     responses: { 200: { description: "The pod manager as stored now.", schema: PodManagerView } },
     errors: {
-      400: "A new `url` or `driver` without `authentication`, or a body that does not validate.",
+      400: "A new `url` or `driver`, or `verify_ca: false`, without `authentication`, or a body that does not validate.",
       404: NOT_FOUND_PODM,
       409: "Another pod manager has this name or url, or the record changed concurrently.",
     },

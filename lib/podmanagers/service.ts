@@ -20,11 +20,15 @@ export interface PodManagerServiceDeps {
 
 const secretName = (uuid: string) => `podm/${uuid}`;
 
-/** The fields of a PATCH that change where or how the credentials are sent. */
-function changedTarget(current: PodManager, input: UpdatePodManagerInput): Array<"url" | "driver"> {
-  const changed: Array<"url" | "driver"> = [];
+/**
+ * The fields of a PATCH that change where or how the credentials are sent: another host, another protocol, or
+ * TLS checks turned off (which lets whoever answers in the pod manager's place read them).
+ */
+function changedTarget(current: PodManager, input: UpdatePodManagerInput): string[] {
+  const changed: string[] = [];
   if (input.url !== undefined && input.url !== current.url) changed.push("url");
   if (input.driver !== undefined && input.driver !== current.driver) changed.push("driver");
+  if (input.verify_ca === false && current.verify_ca) changed.push("verify_ca (turned off)");
   return changed;
 }
 
@@ -54,7 +58,15 @@ export class PodManagerService {
       await this.deps.secrets.delete(credentialsRef);
       throw error;
     }
-    return this.refreshStatus(podm, auth);
+    try {
+      return await this.refreshStatus(podm, auth);
+    } catch (error) {
+      // The probe only throws when the pod manager may not be reached at all (its name resolves to an address
+      // the deployment refuses): such a pod manager can never be used, so it is not kept.
+      await this.deps.repository.delete(uuid, podm.version);
+      await this.deps.secrets.delete(credentialsRef);
+      throw error;
+    }
   }
 
   async get(uuid: string): Promise<PodManager> {

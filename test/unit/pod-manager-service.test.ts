@@ -88,6 +88,24 @@ describe("PodManagerService", () => {
     expect(secrets.values.size).toBe(0);
   });
 
+  it("keeps neither record nor secret when the pod manager may not be reached at all", async () => {
+    const secrets = new MemorySecrets();
+    const repository = new MemoryPodManagers();
+    const refusal = new ValidationError("url: resolves to a refused address");
+    const service = new PodManagerService({
+      repository,
+      secrets,
+      countNodes: async () => 0,
+      probe: async () => {
+        throw refusal;
+      },
+    });
+
+    await expect(service.create(input)).rejects.toBe(refusal);
+    expect(repository.items.size).toBe(0);
+    expect(secrets.values.size).toBe(0);
+  });
+
   it("refuses to delete a pod manager with nodes, and deletes record and secret otherwise", async () => {
     const secrets = new MemorySecrets();
     const repository = new MemoryPodManagers();
@@ -161,6 +179,7 @@ describe("PodManagerService", () => {
       ["a new url", { url: "http://elsewhere" }, "url"],
       ["a new driver", { driver: "rsd" as const }, "driver"],
       ["a new url with other fields", { url: "http://elsewhere", verify_ca: false, name: "x" }, "url"],
+      ["TLS verification turned off", { verify_ca: false }, "verify_ca"],
     ])("refuses %s without credentials, before probing or writing anything", async (_what, change, field) => {
       const { service, repository, secrets, probed, podm } = await setup();
 
