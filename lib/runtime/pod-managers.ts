@@ -2,23 +2,26 @@ import { config } from "../config.ts";
 import { PodManagerService } from "../podmanagers/service.ts";
 import { PodManagerSessions } from "../podmanagers/sessions.ts";
 import { createPodManagerClient } from "../redfish/index.ts";
-import { secretStore } from "./secrets.ts";
-import { nodeRepository, once, podManagerRepository } from "./store.ts";
+import { secretStoreFor } from "./secrets.ts";
+import { nodeRepositoryFor, once, podManagerRepositoryFor } from "./store.ts";
 
 /** Pod managers: their Redfish clients, opened with the credentials from the secret store. */
-export const podManagerSessions = /* @__PURE__ */ once(
-  () =>
-    new PodManagerSessions(podManagerRepository(), secretStore(), (connection) =>
-      createPodManagerClient({ ...connection, timeoutMs: config().VALENCE_PODM_TIMEOUT_MS }),
+export const podManagerSessionsFor = /* @__PURE__ */ once(
+  (settings) =>
+    new PodManagerSessions(podManagerRepositoryFor(settings), secretStoreFor(settings), (connection) =>
+      createPodManagerClient({ ...connection, timeoutMs: settings.VALENCE_PODM_TIMEOUT_MS }),
     ),
 );
 
-export const podManagerService = /* @__PURE__ */ once(
-  () =>
+export const podManagerServiceFor = /* @__PURE__ */ once(
+  (settings) =>
     new PodManagerService({
-      repository: podManagerRepository(),
-      secrets: secretStore(),
-      countNodes: (podmId) => nodeRepository().countByPodManager(podmId),
-      probe: podManagerSessions().probe,
+      repository: podManagerRepositoryFor(settings),
+      secrets: secretStoreFor(settings),
+      countNodes: (podmId) => nodeRepositoryFor(settings).countByPodManager(podmId),
+      probe: podManagerSessionsFor(settings).probe,
     }),
 );
+
+export const podManagerSessions = () => podManagerSessionsFor(config());
+export const podManagerService = () => podManagerServiceFor(config());

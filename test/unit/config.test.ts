@@ -26,4 +26,9 @@ describe("parseConfig", () => {
     expect(() => parseConfig({ VALENCE_SECRET_STORE: "vault" })).toThrow(ValidationError);
     expect(() => parseConfig({ DYNAMODB_ENDPOINT: "not a url" })).toThrow(/DYNAMODB_ENDPOINT/);
   });
+
+  it("keeps OS_* and HOME for the openstack settings, and nothing else of the environment", () => {
+    const config = parseConfig({ OS_CLOUD: "lab", HOME: "/home/operator", PATH: "/usr/bin", SECRET: "x" });
+    expect(config.openstack).toEqual({ OS_CLOUD: "lab", HOME: "/home/operator" });
+  });
 });
