@@ -72,6 +72,12 @@ function openstackEnvironment(env: Record<string, string | undefined>): Openstac
   return picked;
 }
 
+/** The environment variables the schema reads (the README's Configuration table documents them). */
+export function configVariables(): string[] {
+  schema ??= buildSchema();
+  return Object.keys(schema.shape);
+}
+
 /** Parses a configuration from environment variables; pure, so tests and the local stack build their own. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
   schema ??= buildSchema();
