@@ -5,15 +5,17 @@ import { startLocalStack } from "./stack.ts";
 /**
  * `npm start`: the local stack on 127.0.0.1:8181 (VALENCE_API_PORT), data under .valence (VALENCE_DATA_DIR),
  * configured by this process's environment as the README's Configuration table says. It starts its own Ironic
- * unless one is configured: IRONIC_URL, IRONIC_SECRET_ARN, or OS_* settings (OS_CLOUD, OS_AUTH_URL, an endpoint
- * override) as the openstack CLI reads them.
+ * unless one is configured: IRONIC_URL, IRONIC_SECRET_ARN, or OS_CLOUD, OS_AUTH_URL or an endpoint override
+ * (with the other OS_* settings) as the openstack CLI reads them.
  */
 const env = process.env;
 const settings = parseConfig(env);
+/** What says where Ironic is: anything else alone (`OS_REGION_NAME`, say) does not. */
+const IRONIC_LOCATORS = ["OS_CLOUD", "OS_AUTH_URL", "OS_BAREMETAL_ENDPOINT_OVERRIDE", "OS_ENDPOINT_OVERRIDE"];
 const ironicConfigured =
   settings.IRONIC_URL !== undefined ||
   settings.IRONIC_SECRET_ARN !== undefined ||
-  Object.keys(settings.openstack).some((name) => name.startsWith("OS_"));
+  IRONIC_LOCATORS.some((name) => settings.openstack[name] !== undefined);
 const stack = await startLocalStack({
   env,
   dataDir: settings.VALENCE_DATA_DIR,
