@@ -16,8 +16,9 @@ export interface IronicSettingsInput {
 }
 
 /**
- * How to reach Ironic, from (in order of precedence) explicit settings (`url` is the endpoint override), the Secrets Manager secret, `OS_*`
- * variables and clouds.yaml. Pure, so Lambda, the local stack and tests resolve it alike.
+ * How to reach Ironic, from (in order of precedence) explicit settings (`url` is the endpoint override), the
+ * Secrets Manager secret, `OS_*` variables and clouds.yaml. Pure, so Lambda, the local stack and tests resolve it
+ * alike.
  */
 export async function resolveIronicSettings(
   input: IronicSettingsInput,
