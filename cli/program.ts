@@ -35,7 +35,8 @@ function addConnectionOptions(command: Command): void {
 }
 
 const ROOT_HELP = `
-The seed's flow, on the local stack (npm start):
+Register a node in Ironic and take it back (the Valence register flow), on the local stack
+(npm start adds the demo nodes test-node and test-node-2):
   valence node-register test-node
   valence node-show test-node
   valence node-unregister test-node

@@ -137,24 +137,70 @@ export class ValenceConfigError extends Error {
   override readonly name = "ValenceConfigError";
 }
 
+/** Context keys that are not Valence's but the app reads (`infra/app.ts`) or the CDK CLI writes. */
+const OTHER_CONTEXT_KEYS = new Set(["stackName", "cli-telemetry", "acknowledged-issue-numbers"]);
+
+/** CDK's own context: feature flags (`@aws-cdk/...`), `aws:cdk:...` settings and cached lookups (`...:account=`). */
+const isCdkContextKey = (key: string) => key.startsWith("@") || key.includes(":");
+
+/** Edit distance, for "did you mean": a misspelled key is usually a case slip or a letter or two away. */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/** The known key a misspelled one most likely meant, if one is close. */
+export function closestConfigKey(key: string): string | undefined {
+  const known = [...CONFIG_KEYS, ...OTHER_CONTEXT_KEYS];
+  const exact = known.find((candidate) => candidate.toLowerCase() === key.toLowerCase());
+  if (exact) return exact;
+  const [best] = known
+    .map((candidate) => ({ candidate, cost: distance(key.toLowerCase(), candidate.toLowerCase()) }))
+    .sort((x, y) => x.cost - y.cost);
+  return best && best.cost <= Math.max(2, Math.floor(key.length / 5)) ? best.candidate : undefined;
+}
+
+function unknownKeyMessage(key: string): string {
+  const guess = closestConfigKey(key);
+  return `  - ${key}: not a Valence configuration key${guess ? ` (did you mean ${guess}?)` : ""}`;
+}
+
 /** Validates a configuration; throws one error that names every bad key and says where to fix it. */
 export function parseValenceConfig(input: Record<string, unknown>): ValenceConfig {
   const result = ValenceConfigSchema.safeParse(input);
   if (result.success) return result.data;
-  const lines = result.error.issues.map(
-    (issue) => `  - ${issue.path.join(".") || "(config)"}: ${issue.message}`,
+  const lines = result.error.issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map(unknownKeyMessage)
+      : [`  - ${issue.path.join(".") || "(config)"}: ${issue.message}`],
   );
   throw new ValenceConfigError(
     `Invalid Valence configuration (cdk.json "context", -c key=value or stack props):\n${lines.join("\n")}`,
   );
 }
 
-/** Reads every configuration key from the CDK context; `overrides` (stack props) win. */
+/**
+ * Reads every configuration key from the CDK context; `overrides` (stack props) win. Any other context key
+ * that is not CDK's own is refused, so a misspelled `-c ironicURL=...` stops the synth instead of being ignored.
+ */
 export function configFromContext(node: Node, overrides: Partial<ValenceConfigInput> = {}): ValenceConfig {
   const input: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
     const value = key in overrides ? overrides[key] : node.tryGetContext(key);
     if (value !== undefined) input[key] = value;
+  }
+  const context = (node.getAllContext() ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(context)) {
+    const known = (CONFIG_KEYS as readonly string[]).includes(key) || OTHER_CONTEXT_KEYS.has(key);
+    if (!known && !isCdkContextKey(key)) input[key] = context[key];
   }
   return parseValenceConfig(input);
 }

@@ -76,11 +76,32 @@ const buildSchema = () => {
 
 let schema: ReturnType<typeof buildSchema> | undefined;
 
-export type Config = z.infer<ReturnType<typeof buildSchema>>;
+/** What the openstack CLI reads from its environment: `OS_*`, and `HOME` for `~/.config/openstack/clouds.yaml`. */
+export type OpenstackEnvironment = Readonly<Record<string, string>>;
 
+export type Config = z.infer<ReturnType<typeof buildSchema>> & {
+  /** `OS_*` variables and `HOME`, read the way the openstack CLI reads them (clouds.yaml and overrides). */
+  readonly openstack: OpenstackEnvironment;
+};
+
+function openstackEnvironment(env: Record<string, string | undefined>): OpenstackEnvironment {
+  const picked: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && (name.startsWith("OS_") || name === "HOME")) picked[name] = value;
+  }
+  return picked;
+}
+
+/** The environment variables the schema reads (the README's Configuration table documents them). */
+export function configVariables(): string[] {
+  schema ??= buildSchema();
+  return Object.keys(schema.shape);
+}
+
+/** Parses a configuration from environment variables; pure, so tests and the local stack build their own. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
   schema ??= buildSchema();
-  return parseOrThrow(schema, env, "env");
+  return { ...parseOrThrow(schema, env, "env"), openstack: openstackEnvironment(env) };
 }
 
 /**
@@ -96,20 +117,20 @@ export function traceHeader(): string | undefined {
   return process.env._X_AMZN_TRACE_ID;
 }
 
-let cached: Config | undefined;
+let processConfig: Config | undefined;
 
-/** The process-wide configuration, parsed from `process.env` on first use. */
+/**
+ * The configuration this process's handlers run with: in Lambda, `process.env` parsed once on first use; the
+ * local stack serves the same handlers with the configuration it passes to `useConfig`. The builders in
+ * `lib/runtime/` take a `Config` and keep what they build per configuration object, so a new configuration
+ * gets new services and never one built for another.
+ */
 export function config(): Config {
-  cached ??= parseConfig(process.env);
-  return cached;
+  processConfig ??= parseConfig(process.env);
+  return processConfig;
 }
 
-/** `OS_*` variables, read the way the openstack CLI reads them (clouds.yaml and overrides). */
-export function openstackEnvironment(): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith("OS_")));
-}
-
-/** For the local stack and tests, which set the environment before the handlers first run. */
-export function resetConfig(): void {
-  cached = undefined;
+/** The local stack: serve this process's handlers with `settings` instead of the environment. */
+export function useConfig(settings: Config): void {
+  processConfig = settings;
 }

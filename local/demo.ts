@@ -1,12 +1,14 @@
+import type { Config } from "../lib/config.ts";
 import { logger } from "../lib/log.ts";
 import { createPodManagerClient } from "../lib/redfish/index.ts";
 import {
-  compositionService,
-  nodeService,
-  podManagerAddressPolicy,
-  podManagerRepository,
-  podManagerService,
+  compositionServiceFor,
+  nodeServiceFor,
+  podManagerAddressPolicyFor,
+  podManagerRepositoryFor,
+  podManagerServiceFor,
 } from "../lib/runtime.ts";
+import type { RedfishEmulator } from "./redfish-emulator/index.ts";
 
 export const DEMO_PODM = "demo-podm";
 export const DEMO_NODES = ["test-node", "test-node-2"] as const;
@@ -14,19 +16,28 @@ export const DEMO_NODES = ["test-node", "test-node-2"] as const;
 /**
  * The local stack's demo: the emulator registered as pod manager `demo-podm`, with two composed systems managed
  * as `test-node` and `test-node-2`, so the spec's `valence node-register test-node` works on a fresh machine.
- * The emulator keeps its pool in memory and numbers compositions in order, so composing again after a restart
- * gives the same systems the stored nodes point at.
+ * The emulator keeps its pool in the data directory, so after a restart the stored nodes' systems are still
+ * there and nothing is composed again; a pool that was lost is composed again in the same order, which gives
+ * the same systems (the emulator numbers compositions in order).
  */
-export async function seedDemo(emulator: { url: string; username: string; password: string }): Promise<void> {
+export async function seedDemo(
+  config: Config,
+  emulator: Pick<RedfishEmulator, "url" | "composedSystems">,
+  credentials: { username: string; password: string },
+): Promise<void> {
   const auth = [
-    { type: "basic" as const, auth_items: { username: emulator.username, password: emulator.password } },
+    {
+      type: "basic" as const,
+      auth_items: { username: credentials.username, password: credentials.password },
+    },
   ];
-  const existing = (await podManagerRepository().list()).find((podm) => podm.name === DEMO_PODM);
+  const podManagers = podManagerServiceFor(config);
+  const existing = (await podManagerRepositoryFor(config).list()).find((podm) => podm.name === DEMO_PODM);
   const podm = existing
     ? existing.url === emulator.url
       ? existing
-      : await podManagerService().update(existing.uuid, { url: emulator.url, authentication: auth })
-    : await podManagerService().create({
+      : await podManagers.update(existing.uuid, { url: emulator.url, authentication: auth })
+    : await podManagers.create({
         name: DEMO_PODM,
         url: emulator.url,
         driver: "redfish",
@@ -36,19 +47,21 @@ export async function seedDemo(emulator: { url: string; username: string; passwo
 
   const client = createPodManagerClient({
     url: emulator.url,
-    username: emulator.username,
-    password: emulator.password,
+    username: credentials.username,
+    password: credentials.password,
     driver: "redfish",
     verifyCa: false,
-    addressPolicy: podManagerAddressPolicy(),
+    addressPolicy: podManagerAddressPolicyFor(config),
   });
   try {
     for (const name of DEMO_NODES) {
-      // Constrained composition: the emulator takes the first free compute block, the same one every start.
-      const system = await client.compose({ name, totalCores: 1 });
-      const known = await nodeService()
+      const known = await nodeServiceFor(config)
         .find(name)
         .catch(() => undefined);
+      const composed = new Set(emulator.composedSystems().map((system) => system.systemId));
+      if (known && composed.has(known.index)) continue;
+      // Constrained composition: the emulator takes the first free compute block, the same one every start.
+      const system = await client.compose({ name, totalCores: 1 });
       if (known) {
         if (known.index !== system.index) {
           logger.warn("demo node points at another system than the emulator composed", {
@@ -59,7 +72,10 @@ export async function seedDemo(emulator: { url: string; username: string; passwo
         }
         continue;
       }
-      await compositionService().manage({ podm_id: podm.uuid, node_index: system.index, name }, "local-demo");
+      await compositionServiceFor(config).manage(
+        { podm_id: podm.uuid, node_index: system.index, name },
+        "local-demo",
+      );
     }
   } finally {
     await client.close();

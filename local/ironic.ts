@@ -7,7 +7,7 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, open, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, lstat, mkdir, mkdtemp, open, rename, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -19,8 +19,54 @@ export const PYTHON = "/usr/bin/python3";
 export const PYTHON_DIE_WITH_PARENT =
   "import ctypes, signal; ctypes.CDLL('libc.so.6', use_errno=True).prctl(1, signal.SIGKILL)";
 
-/** Schema templates and key repositories reused across starts: a start then copies instead of migrating. */
-export const OPENSTACK_CACHE_DIR = join(tmpdir(), "valence-openstack-cache");
+/**
+ * Schema templates and key repositories reused across starts: a start then copies instead of migrating. This is
+ * the default for tests, one per user; the local stack keeps its own under its data directory. Either is used
+ * only when `privateCacheDir` finds it is a directory of ours that nobody else can write.
+ */
+export const OPENSTACK_CACHE_DIR = join(tmpdir(), `valence-openstack-cache-${process.getuid?.() ?? "user"}`);
+
+/**
+ * Creates `dir` (mode 0700) or checks an existing one: a real directory (not a symlink), owned by this user, with
+ * no access for group or others. Anything else in a shared place like /tmp could be someone else's planted
+ * template, so it is refused rather than trusted.
+ */
+export async function privateCacheDir(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const info = await lstat(dir);
+  const uid = process.getuid?.();
+  if (!info.isDirectory())
+    throw new Error(`cache ${dir} is not a directory (a symlink?): refusing to use it`);
+  if (uid !== undefined && info.uid !== uid) {
+    throw new Error(`cache ${dir} belongs to uid ${info.uid}, not to us (${uid}): refusing to use it`);
+  }
+  if ((info.mode & 0o077) !== 0) {
+    throw new Error(
+      `cache ${dir} has mode ${(info.mode & 0o777).toString(8)}, open to others: refusing to use it`,
+    );
+  }
+  return dir;
+}
+
+/**
+ * Ironic's loggers at WARNING: at INFO, the conductor prints whole nodes (`Node(... driver_info={...})`, the BMC
+ * password in clear) when it moves them, e.g. "Automated cleaning is disabled ... node Node(...)".
+ */
+const QUIET_LOG_LEVELS = [
+  "ironic=WARNING",
+  "ironic_lib=WARNING",
+  "sushy=WARNING",
+  "oslo_messaging=WARNING",
+  "oslo_policy=WARNING",
+  "oslo.cache=WARNING",
+  "keystonemiddleware=WARNING",
+  "keystoneauth=WARNING",
+  "sqlalchemy=WARNING",
+  "stevedore=WARNING",
+  "futurist=WARNING",
+  "urllib3=WARNING",
+  "eventlet.wsgi.server=WARNING",
+].join(",");
 
 export type IronicAuthStrategy = "noauth" | "http_basic" | "keystone";
 
@@ -57,6 +103,8 @@ export interface StartIronicOptions {
   keystone?: IronicKeystoneSettings;
   /** @default `<dataDir>/ironic.log` */
   logFile?: string;
+  /** Where the migrated schema template is kept between starts. @default OPENSTACK_CACHE_DIR */
+  cacheDir?: string;
   /** `[conductor] sync_power_state_interval`; Ironic's default is 60 s, 0 disables. */
   powerStateSyncSeconds?: number;
   /** Extra config, section → key → value; wins over the defaults. */
@@ -124,6 +172,7 @@ function ironicConfig(options: {
       default_network_interface: "noop",
       host: "localhost",
       log_file: options.logFile,
+      default_log_levels: QUIET_LOG_LEVELS,
       ...(options.htpasswdFile ? { http_basic_auth_user_file: options.htpasswdFile } : {}),
     },
     api: { host_ip: options.host, port: options.port, api_workers: 1 },
@@ -169,11 +218,13 @@ async function htpasswd(users: Record<string, string>): Promise<string> {
 }
 
 /** Copy a cached, freshly migrated Ironic database (creating it once per Ironic version). */
-async function ironicSchema(version: string, target: string): Promise<void> {
-  const template = join(OPENSTACK_CACHE_DIR, `ironic-${version.replace(/[^\w.+-]/g, "_")}.sqlite`);
+async function ironicSchema(version: string, target: string, cacheDir: string): Promise<void> {
+  const template = join(
+    await privateCacheDir(cacheDir),
+    `ironic-${version.replace(/[^\w.+-]/g, "_")}.sqlite`,
+  );
   if (!existsSync(template)) {
-    await mkdir(OPENSTACK_CACHE_DIR, { recursive: true });
-    const work = await mkdtemp(join(OPENSTACK_CACHE_DIR, "ironic-schema-"));
+    const work = await mkdtemp(join(cacheDir, "ironic-schema-"));
     try {
       const config = join(work, "ironic.conf");
       const database = join(work, "ironic.sqlite");
@@ -198,6 +249,8 @@ async function ironicSchema(version: string, target: string): Promise<void> {
   }
   // An existing database (the local stack's, under .valence) is kept: its nodes outlive a restart.
   if (!existsSync(target)) await copyFile(template, target);
+  // It holds BMC passwords (driver_info): ours alone, also when an older start left it readable.
+  await chmod(target, 0o600);
 }
 
 /**
@@ -216,11 +269,15 @@ export async function startIronic(options: StartIronicOptions = {}): Promise<Iro
   const ownDataDir = options.dataDir === undefined;
   const dataDir = resolve(options.dataDir ?? (await mkdtemp(join(tmpdir(), "valence-ironic-"))));
   try {
-    await mkdir(join(dataDir, "locks"), { recursive: true });
+    await mkdir(join(dataDir, "locks"), { recursive: true, mode: 0o700 });
+    await chmod(dataDir, 0o700);
     const host = options.host ?? "127.0.0.1";
     const port = options.port ?? (await freePort(host));
     const logFile = resolve(options.logFile ?? join(dataDir, "ironic.log"));
     const configFile = join(dataDir, "ironic.conf");
+    // Ironic appends to its log and keeps the mode it finds: create it 0600 first.
+    await (await open(logFile, "a", 0o600)).close();
+    await chmod(logFile, 0o600);
 
     let htpasswdFile: string | undefined;
     if (auth === "http_basic" && options.basicUsers) {
@@ -238,7 +295,7 @@ export async function startIronic(options: StartIronicOptions = {}): Promise<Iro
       powerStateSyncSeconds: options.powerStateSyncSeconds,
     });
     await writeFile(configFile, ini(mergeSections(sections, options.config)), { mode: 0o600 });
-    await ironicSchema(version, join(dataDir, "ironic.sqlite"));
+    await ironicSchema(version, join(dataDir, "ironic.sqlite"), options.cacheDir ?? OPENSTACK_CACHE_DIR);
 
     const service = spawnPython([
       "-c",

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +14,7 @@ import {
   freePort,
   OPENSTACK_CACHE_DIR,
   PYTHON_DIE_WITH_PARENT,
+  privateCacheDir,
   runPython,
   spawnPython,
   waitForHttp,
@@ -85,9 +86,11 @@ function keystoneManage(configFile: string, ...args: string[]) {
  * copied by each start; bootstrap (admin user, endpoints for this port) then runs inside the server process.
  */
 async function keystoneTemplate(version: string): Promise<string> {
-  const template = join(OPENSTACK_CACHE_DIR, `keystone-${version.replace(/[^\w.+-]/g, "_")}`);
+  const template = join(
+    await privateCacheDir(OPENSTACK_CACHE_DIR),
+    `keystone-${version.replace(/[^\w.+-]/g, "_")}`,
+  );
   if (existsSync(template)) return template;
-  await mkdir(OPENSTACK_CACHE_DIR, { recursive: true });
   const work = await mkdtemp(join(OPENSTACK_CACHE_DIR, "keystone-template-"));
   try {
     const configFile = join(work, "keystone.conf");

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { mkdir } from "node:fs/promises";
-import { resolve } from "node:path";
+import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import type { Context } from "aws-lambda";
-import { config, resetConfig } from "../lib/config.ts";
+import { type Config, parseConfig, useConfig } from "../lib/config.ts";
 import { logger } from "../lib/log.ts";
 import { startApiServer } from "./api-server.ts";
 import { seedDemo } from "./demo.ts";
@@ -11,10 +12,23 @@ import { startIronic } from "./ironic.ts";
 import { type InventorySpec, type RedfishEmulator, startRedfishEmulator } from "./redfish-emulator/index.ts";
 
 export interface LocalStackOptions {
-  /** Where dynalite, the secret file and Ironic's database live; omitted = in memory and temp files (tests). */
+  /**
+   * Where dynalite, the secret file, the emulator's pool and Ironic's database live (created, or tightened, to
+   * mode 0700); omitted = in memory and a temp folder removed by `stop()` (tests).
+   */
   dataDir?: string;
   apiPort?: number;
+  /**
+   * Valence's configuration as environment variables (`npm start` passes its own environment; tests pass what
+   * they change). Parsed into the configuration the handlers run with — never written to `process.env`. The
+   * stack sets what it runs itself: DynamoDB's endpoint, the file secret store, Ironic when it starts one.
+   * @default {} (every default)
+   */
+  env?: Record<string, string | undefined>;
+  /** @default the configuration's VALENCE_TABLE_NAME */
   tableName?: string;
+  /** A DynamoDB-compatible endpoint to use instead of starting an embedded dynalite (e.g. a fault proxy). */
+  dynamoEndpoint?: string;
   /** Start the Redfish pod-manager emulator and register it as `demo-podm` with two managed nodes. */
   demo?: boolean;
   /** The emulator's pool of resource blocks. @default the emulator's small default inventory */
@@ -22,8 +36,8 @@ export interface LocalStackOptions {
   /** Port of the emulator; fixed by default so the stored pod-manager url stays valid across restarts. */
   emulatorPort?: number;
   /**
-   * Ironic to use: `"start"` runs a standalone Ironic (Debian's python3-ironic); a URL uses that one (with the
-   * IRONIC_* / OS_* environment for auth); `undefined` = none.
+   * Ironic to use: `"start"` runs a standalone Ironic (Debian's python3-ironic) without auth; a URL uses that
+   * one (authenticated as the configuration says); `undefined` = whatever the configuration says, if anything.
    */
   ironic?: "start" | string;
   /** Run the scheduled reconcile function every this many seconds (as EventBridge does in AWS); 0 = never. */
@@ -34,6 +48,8 @@ export interface LocalStack {
   apiUrl: string;
   dynamoEndpoint: string;
   tableName: string;
+  /** The configuration the stack's handlers run with. */
+  config: Config;
   emulator?: RedfishEmulator;
   ironicUrl?: string;
   stop(): Promise<void>;
@@ -67,47 +83,67 @@ export const DEMO_CREDENTIALS = { username: "admin", password: "admin-demo-passw
 
 /**
  * The whole service on one machine: an embedded DynamoDB (dynalite), and the Lambda handlers served over HTTP.
- * Handlers read their configuration from the environment exactly as in Lambda, so the stack sets it first.
+ * The handlers run with the configuration the stack builds from `options.env` and what it started, handed to
+ * them with `useConfig` (in Lambda they parse their environment instead).
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
-  if (dataDir) await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const dynamo = await startDynalite(dataDir ? { path: resolve(dataDir, "dynamodb") } : {});
-  const tableName = options.tableName ?? "valence";
-
-  Object.assign(process.env, {
-    DYNAMODB_ENDPOINT: dynamo.endpoint,
-    VALENCE_TABLE_NAME: tableName,
-    VALENCE_SECRET_STORE: "file",
-    VALENCE_LOCAL: "true",
-    // The emulators listen on loopback over plain http.
-    VALENCE_PODM_ALLOW_HTTP: "true",
-    VALENCE_PODM_ALLOW_LOOPBACK: "true",
-    ...(dataDir ? { VALENCE_DATA_DIR: dataDir, VALENCE_SECRETS_FILE: resolve(dataDir, "secrets.json") } : {}),
-  });
-  resetConfig();
-  config();
-  await ensureTable(dynamo.endpoint, tableName);
-
-  const stops: Array<() => Promise<void>> = [() => dynamo.close()];
+  const base = parseConfig(options.env ?? {});
+  const stops: Array<() => Promise<unknown>> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };
   try {
-    let ironicUrl: string | undefined;
+    const dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
+    let localDir: string;
+    if (dataDir) {
+      await mkdir(dataDir, { recursive: true, mode: 0o700 });
+      // An existing one (an older start, a `mkdir` by hand) may be open to others: it holds the secret file.
+      await chmod(dataDir, 0o700);
+      localDir = dataDir;
+    } else {
+      const temporary = await mkdtemp(join(tmpdir(), "valence-local-"));
+      stops.push(() => rm(temporary, { recursive: true, force: true }));
+      localDir = temporary;
+    }
+
+    let dynamoEndpoint = options.dynamoEndpoint;
+    if (!dynamoEndpoint) {
+      const dynamo = await startDynalite(dataDir ? { path: join(dataDir, "dynamodb") } : {});
+      stops.push(() => dynamo.close());
+      dynamoEndpoint = dynamo.endpoint;
+    }
+    const tableName = options.tableName ?? base.VALENCE_TABLE_NAME;
+    await ensureTable(dynamoEndpoint, tableName);
+
+    let ironic: Pick<Config, "IRONIC_URL" | "IRONIC_AUTH_TYPE"> = {
+      IRONIC_URL: base.IRONIC_URL,
+      IRONIC_AUTH_TYPE: base.IRONIC_AUTH_TYPE,
+    };
     if (options.ironic === "start") {
-      const ironic = await startIronic({
-        ...(dataDir ? { dataDir: resolve(dataDir, "ironic") } : {}),
+      const started = await startIronic({
+        ...(dataDir ? { dataDir: join(dataDir, "ironic"), cacheDir: join(dataDir, "cache") } : {}),
         powerStateSyncSeconds: 60,
       });
-      stops.push(() => ironic.stop());
-      ironicUrl = ironic.url;
-      Object.assign(process.env, { IRONIC_URL: ironic.url, IRONIC_AUTH_TYPE: "none" });
+      stops.push(() => started.stop());
+      ironic = { IRONIC_URL: started.url, IRONIC_AUTH_TYPE: "none" };
     } else if (options.ironic) {
-      ironicUrl = options.ironic;
-      process.env.IRONIC_URL = options.ironic;
+      ironic = { ...ironic, IRONIC_URL: options.ironic };
     }
-    resetConfig();
+
+    const config: Config = {
+      ...base,
+      ...ironic,
+      DYNAMODB_ENDPOINT: dynamoEndpoint,
+      VALENCE_TABLE_NAME: tableName,
+      VALENCE_SECRET_STORE: "file",
+      VALENCE_SECRETS_FILE: base.VALENCE_SECRETS_FILE ?? join(localDir, "secrets.json"),
+      VALENCE_DATA_DIR: localDir,
+      VALENCE_LOCAL: true,
+      // The local emulators listen on loopback over plain http.
+      VALENCE_PODM_ALLOW_HTTP: true,
+      VALENCE_PODM_ALLOW_LOOPBACK: true,
+    };
+    useConfig(config);
 
     let emulator: RedfishEmulator | undefined;
     if (options.demo) {
@@ -116,10 +152,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         mode: "both",
         ...DEMO_CREDENTIALS,
         ...(options.emulatorInventory ? { inventory: options.emulatorInventory } : {}),
+        // What it composed outlives a restart, as the nodes stored for it do.
+        ...(dataDir ? { stateFile: join(dataDir, "emulator.json") } : {}),
       });
       const running = emulator;
       stops.push(() => running.close());
-      await seedDemo({ url: emulator.url, ...DEMO_CREDENTIALS });
+      await seedDemo(config, emulator, DEMO_CREDENTIALS);
     }
 
     const api = await startApiServer({ port: options.apiPort ?? 0 });
@@ -130,17 +168,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     logger.info("local stack up", {
       api: api.url,
-      dynamodb: dynamo.endpoint,
-      ironic: ironicUrl ?? "none",
+      dynamodb: dynamoEndpoint,
+      table: tableName,
+      ironic:
+        config.IRONIC_URL ?? (config.openstack.OS_CLOUD ? `OS_CLOUD=${config.openstack.OS_CLOUD}` : "none"),
       emulator: emulator?.url ?? "none",
       data_dir: dataDir ?? "memory",
     });
     return {
       apiUrl: api.url,
-      dynamoEndpoint: dynamo.endpoint,
+      dynamoEndpoint,
       tableName,
+      config,
       ...(emulator ? { emulator } : {}),
-      ...(ironicUrl ? { ironicUrl } : {}),
+      ...(config.IRONIC_URL ? { ironicUrl: config.IRONIC_URL } : {}),
       stop: stopAll,
     };
   } catch (error) {

@@ -1,20 +1,34 @@
-import { config } from "../lib/config.ts";
+import { parseConfig } from "../lib/config.ts";
 import { logger } from "../lib/log.ts";
 import { startLocalStack } from "./stack.ts";
 
-/** `npm start`: the local stack on 127.0.0.1:8181 (VALENCE_API_PORT), data under .valence (VALENCE_DATA_DIR). */
-const { VALENCE_API_PORT, VALENCE_DATA_DIR, VALENCE_EMULATOR_PORT, IRONIC_URL, VALENCE_RECONCILE_SECONDS } =
-  config();
+/**
+ * `npm start`: the local stack on 127.0.0.1:8181 (VALENCE_API_PORT), data under .valence (VALENCE_DATA_DIR),
+ * configured by this process's environment as the README's Configuration table says. It starts its own Ironic
+ * unless one is configured: IRONIC_URL, IRONIC_SECRET_ARN, or OS_CLOUD, OS_AUTH_URL or an endpoint override
+ * (with the other OS_* settings) as the openstack CLI reads them.
+ */
+const env = process.env;
+const settings = parseConfig(env);
+/** What says where Ironic is: anything else alone (`OS_REGION_NAME`, say) does not. */
+const IRONIC_LOCATORS = ["OS_CLOUD", "OS_AUTH_URL", "OS_BAREMETAL_ENDPOINT_OVERRIDE", "OS_ENDPOINT_OVERRIDE"];
+const ironicConfigured =
+  settings.IRONIC_URL !== undefined ||
+  settings.IRONIC_SECRET_ARN !== undefined ||
+  IRONIC_LOCATORS.some((name) => settings.openstack[name] !== undefined);
 const stack = await startLocalStack({
-  dataDir: VALENCE_DATA_DIR,
-  apiPort: VALENCE_API_PORT,
+  env,
+  dataDir: settings.VALENCE_DATA_DIR,
+  apiPort: settings.VALENCE_API_PORT,
   demo: true,
-  emulatorPort: VALENCE_EMULATOR_PORT,
-  ironic: IRONIC_URL ?? "start",
-  reconcileSeconds: VALENCE_RECONCILE_SECONDS,
+  emulatorPort: settings.VALENCE_EMULATOR_PORT,
+  ...(ironicConfigured ? {} : { ironic: "start" }),
+  reconcileSeconds: settings.VALENCE_RECONCILE_SECONDS,
 });
+const ironic =
+  stack.config.IRONIC_URL ?? `as configured (${stack.config.openstack.OS_CLOUD ? "OS_CLOUD" : "OS_*"})`;
 process.stdout.write(
-  `Redfish emulator (demo-podm) on ${stack.emulator?.url}\nIronic on ${stack.ironicUrl}\nValence API listening on ${stack.apiUrl}\n`,
+  `Redfish emulator (demo-podm) on ${stack.emulator?.url}\nIronic on ${ironic}\nValence API listening on ${stack.apiUrl}\n`,
 );
 
 let stopping = false;

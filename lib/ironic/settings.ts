@@ -16,8 +16,9 @@ export interface IronicSettingsInput {
 }
 
 /**
- * How to reach Ironic, from (in order of precedence) explicit settings, the Secrets Manager secret, `OS_*`
- * variables and clouds.yaml. Pure, so Lambda, the local stack and tests resolve it alike.
+ * How to reach Ironic, from (in order of precedence) explicit settings (`url` is the endpoint override), the
+ * Secrets Manager secret, `OS_*` variables and clouds.yaml. Pure, so Lambda, the local stack and tests resolve it
+ * alike.
  */
 export async function resolveIronicSettings(
   input: IronicSettingsInput,
@@ -28,6 +29,8 @@ export async function resolveIronicSettings(
   }
   if (input.username) env.OS_USERNAME = input.username;
   if (input.password) env.OS_PASSWORD = input.password;
+  // IRONIC_URL is the endpoint, whatever the auth: with nothing else set, it alone means Ironic without auth.
+  if (input.url) env.OS_BAREMETAL_ENDPOINT_OVERRIDE = input.url;
 
   if (input.authType === "none") return { ...(input.url ? { url: input.url } : {}), auth: { type: "none" } };
   if (input.authType === "http_basic") {

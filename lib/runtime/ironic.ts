@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
-import { config, openstackEnvironment } from "../config.ts";
+import { type Config, config } from "../config.ts";
 import { createIronicDriver, type IronicDriver } from "../ironic/index.ts";
 import { resolveIronicSettings } from "../ironic/settings.ts";
 import { logger } from "../log.ts";
-import { secretsManager } from "./secrets.ts";
+import { secretsManagerFor } from "./secrets.ts";
 import { once } from "./store.ts";
 
 function readOptionalFile(path: string): string | undefined {
@@ -19,19 +19,18 @@ function readOptionalFile(path: string): string | undefined {
  * The YAML parser for clouds.yaml, in the local stack only: Lambda has no clouds.yaml, and a module name the
  * bundler cannot see keeps the parser out of every function bundle.
  */
-async function localYamlParser(): Promise<((text: string) => unknown) | undefined> {
-  if (!config().VALENCE_LOCAL) return undefined;
+async function localYamlParser(settings: Config): Promise<((text: string) => unknown) | undefined> {
+  if (!settings.VALENCE_LOCAL) return undefined;
   const name = "yaml";
   const yaml = (await import(name)) as { parse: (text: string) => unknown };
   return yaml.parse;
 }
 
-/** The Ironic driver, once per container: its negotiated API version and Keystone token are reused. */
-export const ironicDriver = /* @__PURE__ */ once(async (): Promise<IronicDriver> => {
-  const settings = config();
+/** The Ironic driver, once per configuration: its negotiated API version and Keystone token are reused. */
+export const ironicDriverFor = /* @__PURE__ */ once(async (settings): Promise<IronicDriver> => {
   let secret: Record<string, unknown> | undefined;
   if (settings.IRONIC_SECRET_ARN) {
-    const value = await secretsManager().send(
+    const value = await secretsManagerFor(settings).send(
       new GetSecretValueCommand({ SecretId: settings.IRONIC_SECRET_ARN }),
     );
     secret = JSON.parse(value.SecretString ?? "{}") as Record<string, unknown>;
@@ -42,9 +41,9 @@ export const ironicDriver = /* @__PURE__ */ once(async (): Promise<IronicDriver>
     username: settings.IRONIC_USERNAME,
     password: settings.IRONIC_PASSWORD,
     secret,
-    env: openstackEnvironment(),
+    env: settings.openstack,
     readFile: readOptionalFile,
-    parseYaml: await localYamlParser(),
+    parseYaml: await localYamlParser(settings),
   });
   return createIronicDriver({
     ...(url ? { url } : {}),
@@ -53,3 +52,5 @@ export const ironicDriver = /* @__PURE__ */ once(async (): Promise<IronicDriver>
     log: (event) => logger.debug("ironic", { ...event }),
   });
 });
+
+export const ironicDriver = () => ironicDriverFor(config());

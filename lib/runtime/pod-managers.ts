@@ -3,37 +3,41 @@ import { addressPolicy, podManagerUrlCheck } from "../net/address-policy.ts";
 import { PodManagerService } from "../podmanagers/service.ts";
 import { PodManagerSessions } from "../podmanagers/sessions.ts";
 import { createPodManagerClient } from "../redfish/index.ts";
-import { secretStore } from "./secrets.ts";
-import { nodeRepository, once, podManagerRepository } from "./store.ts";
+import { secretStoreFor } from "./secrets.ts";
+import { nodeRepositoryFor, once, podManagerRepositoryFor } from "./store.ts";
 
 /** Where pod-manager connections may go: the deployment's address policy. */
-export const podManagerAddressPolicy = /* @__PURE__ */ once(() =>
+export const podManagerAddressPolicyFor = /* @__PURE__ */ once((settings) =>
   addressPolicy({
-    allowHttp: config().VALENCE_PODM_ALLOW_HTTP,
-    allowLoopback: config().VALENCE_PODM_ALLOW_LOOPBACK,
-    allowedCidrs: config().VALENCE_PODM_ALLOWED_CIDRS,
+    allowHttp: settings.VALENCE_PODM_ALLOW_HTTP,
+    allowLoopback: settings.VALENCE_PODM_ALLOW_LOOPBACK,
+    allowedCidrs: settings.VALENCE_PODM_ALLOWED_CIDRS,
   }),
 );
 
 /** Pod managers: their Redfish clients, opened with the credentials from the secret store. */
-export const podManagerSessions = /* @__PURE__ */ once(
-  () =>
-    new PodManagerSessions(podManagerRepository(), secretStore(), (connection) =>
+export const podManagerSessionsFor = /* @__PURE__ */ once(
+  (settings) =>
+    new PodManagerSessions(podManagerRepositoryFor(settings), secretStoreFor(settings), (connection) =>
       createPodManagerClient({
         ...connection,
-        timeoutMs: config().VALENCE_PODM_TIMEOUT_MS,
-        addressPolicy: podManagerAddressPolicy(),
+        timeoutMs: settings.VALENCE_PODM_TIMEOUT_MS,
+        addressPolicy: podManagerAddressPolicyFor(settings),
       }),
     ),
 );
 
-export const podManagerService = /* @__PURE__ */ once(
-  () =>
+export const podManagerServiceFor = /* @__PURE__ */ once(
+  (settings) =>
     new PodManagerService({
-      repository: podManagerRepository(),
-      secrets: secretStore(),
-      countNodes: (podmId) => nodeRepository().countByPodManager(podmId),
-      probe: podManagerSessions().probe,
-      checkUrl: podManagerUrlCheck(podManagerAddressPolicy()),
+      repository: podManagerRepositoryFor(settings),
+      secrets: secretStoreFor(settings),
+      countNodes: (podmId) => nodeRepositoryFor(settings).countByPodManager(podmId),
+      probe: podManagerSessionsFor(settings).probe,
+      checkUrl: podManagerUrlCheck(podManagerAddressPolicyFor(settings)),
     }),
 );
+
+export const podManagerAddressPolicy = () => podManagerAddressPolicyFor(config());
+export const podManagerSessions = () => podManagerSessionsFor(config());
+export const podManagerService = () => podManagerServiceFor(config());

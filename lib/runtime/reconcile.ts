@@ -1,20 +1,28 @@
 import { config } from "../config.ts";
 import { DynamoReconcileCursor } from "../nodes/reconcile-cursor.ts";
 import { Reconciler } from "../nodes/reconciler.ts";
-import { ironicDriver } from "./ironic.ts";
-import { podManagerSessions } from "./pod-managers.ts";
-import { documentClient, nodeHistory, nodeRepository, once, podManagerRepository } from "./store.ts";
+import { ironicDriverFor } from "./ironic.ts";
+import { podManagerSessionsFor } from "./pod-managers.ts";
+import {
+  documentClientFor,
+  nodeHistoryFor,
+  nodeRepositoryFor,
+  once,
+  podManagerRepositoryFor,
+} from "./store.ts";
 
 /** The scheduled reconciler. */
-export const reconciler = /* @__PURE__ */ once(
-  () =>
+export const reconcilerFor = /* @__PURE__ */ once(
+  (settings) =>
     new Reconciler({
-      nodes: nodeRepository(),
-      podManagers: podManagerRepository(),
-      sessions: podManagerSessions(),
-      ironic: ironicDriver,
-      history: nodeHistory(),
-      cursor: new DynamoReconcileCursor(documentClient(), config().VALENCE_TABLE_NAME),
-      staleIntentMs: config().VALENCE_INTENT_STALE_SECONDS * 1000,
+      nodes: nodeRepositoryFor(settings),
+      podManagers: podManagerRepositoryFor(settings),
+      sessions: podManagerSessionsFor(settings),
+      ironic: () => ironicDriverFor(settings),
+      history: nodeHistoryFor(settings),
+      cursor: new DynamoReconcileCursor(documentClientFor(settings), settings.VALENCE_TABLE_NAME),
+      staleIntentMs: settings.VALENCE_INTENT_STALE_SECONDS * 1000,
     }),
 );
+
+export const reconciler = () => reconcilerFor(config());

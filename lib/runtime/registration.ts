@@ -1,18 +1,20 @@
 import { config } from "../config.ts";
 import { RegistrationService } from "../nodes/registration-service.ts";
-import { ironicDriver } from "./ironic.ts";
-import { podManagerSessions } from "./pod-managers.ts";
-import { nodeHistory, nodeRepository, nodeService, once } from "./store.ts";
+import { ironicDriverFor } from "./ironic.ts";
+import { podManagerSessionsFor } from "./pod-managers.ts";
+import { nodeHistoryFor, nodeRepositoryFor, nodeServiceFor, once } from "./store.ts";
 
 /** Register and unregister nodes in Ironic (and show Ironic's live state). */
-export const registrationService = /* @__PURE__ */ once(
-  () =>
+export const registrationServiceFor = /* @__PURE__ */ once(
+  (settings) =>
     new RegistrationService({
-      nodes: nodeRepository(),
-      finder: nodeService(),
-      sessions: podManagerSessions(),
-      ironic: ironicDriver,
-      defaultResourceClass: config().VALENCE_RESOURCE_CLASS,
-      history: nodeHistory(),
+      nodes: nodeRepositoryFor(settings),
+      finder: nodeServiceFor(settings),
+      sessions: podManagerSessionsFor(settings),
+      ironic: () => ironicDriverFor(settings),
+      defaultResourceClass: settings.VALENCE_RESOURCE_CLASS,
+      history: nodeHistoryFor(settings),
     }),
 );
+
+export const registrationService = () => registrationServiceFor(config());

@@ -6,14 +6,16 @@ import type { SecretStore } from "../secrets/store.ts";
 import { once } from "./store.ts";
 
 /** Secrets Manager: pod-manager credentials, and Ironic's when `IRONIC_SECRET_ARN` names a secret. */
-export const secretsManager = /* @__PURE__ */ once(
-  () => new SecretsManagerClient({ region: config().AWS_REGION }),
+export const secretsManagerFor = /* @__PURE__ */ once(
+  (settings) => new SecretsManagerClient({ region: settings.AWS_REGION }),
 );
 
-export const secretStore = /* @__PURE__ */ once((): SecretStore => {
-  const { VALENCE_SECRET_STORE, VALENCE_SECRETS_FILE, VALENCE_DATA_DIR, VALENCE_SECRET_PREFIX } = config();
-  if (VALENCE_SECRET_STORE === "file") {
-    return new FileSecretStore(VALENCE_SECRETS_FILE ?? `${VALENCE_DATA_DIR}/secrets.json`);
+export const secretStoreFor = /* @__PURE__ */ once((settings): SecretStore => {
+  if (settings.VALENCE_SECRET_STORE === "file") {
+    return new FileSecretStore(settings.VALENCE_SECRETS_FILE ?? `${settings.VALENCE_DATA_DIR}/secrets.json`);
   }
-  return new SecretsManagerStore(secretsManager(), VALENCE_SECRET_PREFIX);
+  return new SecretsManagerStore(secretsManagerFor(settings), settings.VALENCE_SECRET_PREFIX);
 });
+
+export const secretsManager = () => secretsManagerFor(config());
+export const secretStore = () => secretStoreFor(config());

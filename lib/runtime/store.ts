@@ -1,4 +1,4 @@
-import { config } from "../config.ts";
+import { type Config, config } from "../config.ts";
 import { createDocumentClient } from "../db/client.ts";
 import { DynamoNodeRepository } from "../nodes/dynamo-repository.ts";
 import { DynamoNodeHistory } from "../nodes/history.ts";
@@ -6,36 +6,57 @@ import { NodeService } from "../nodes/service.ts";
 import { DynamoPodManagerRepository } from "../podmanagers/dynamo-repository.ts";
 
 /**
- * `build()` once per Lambda container (or local process), on first use — after the local stack or a test has
- * set the environment. `@__PURE__` on each call lets the bundler drop the ones a function never uses.
+ * `build(config)` once per configuration — once per Lambda container, or per local stack — on first use. What
+ * is built is kept per configuration object, so a stack or test with its own configuration never gets services
+ * built for another. A build that throws, or whose promise rejects, is not kept: the next call builds again,
+ * so one transient failure (Secrets Manager, Keystone, a DNS blip) cannot break a warm container until AWS
+ * recycles it. `@__PURE__` on each call lets the bundler drop the ones a function never uses.
  */
-export function once<T>(build: () => T): () => T {
-  let value: T | undefined;
-  let built = false;
-  return () => {
-    if (!built) {
-      value = build();
-      built = true;
+export function once<T>(build: (settings: Config) => T): (settings: Config) => T {
+  const built = new WeakMap<Config, T>();
+  return (settings) => {
+    if (built.has(settings)) return built.get(settings) as T;
+    const value = build(settings);
+    built.set(settings, value);
+    if (value instanceof Promise) {
+      // Registered before any caller's handler, so the failed build is forgotten before a caller sees it.
+      value.catch(() => {
+        if (built.get(settings) === value) built.delete(settings);
+      });
     }
-    return value as T;
+    return value;
   };
 }
 
 /** The DynamoDB side of the composition root: what every node and pod-manager function needs. */
-export const documentClient = /* @__PURE__ */ once(() =>
-  createDocumentClient({ region: config().AWS_REGION, endpoint: config().DYNAMODB_ENDPOINT }),
+export const documentClientFor = /* @__PURE__ */ once((settings) =>
+  createDocumentClient({ region: settings.AWS_REGION, endpoint: settings.DYNAMODB_ENDPOINT }),
 );
 
-export const nodeRepository = /* @__PURE__ */ once(
-  () => new DynamoNodeRepository(documentClient(), config().VALENCE_TABLE_NAME),
+export const nodeRepositoryFor = /* @__PURE__ */ once(
+  (settings) => new DynamoNodeRepository(documentClientFor(settings), settings.VALENCE_TABLE_NAME),
 );
 
-export const podManagerRepository = /* @__PURE__ */ once(
-  () => new DynamoPodManagerRepository(documentClient(), config().VALENCE_TABLE_NAME),
+export const podManagerRepositoryFor = /* @__PURE__ */ once(
+  (settings) => new DynamoPodManagerRepository(documentClientFor(settings), settings.VALENCE_TABLE_NAME),
 );
 
-export const nodeHistory = /* @__PURE__ */ once(
-  () => new DynamoNodeHistory(documentClient(), config().VALENCE_TABLE_NAME, config().VALENCE_HISTORY_LIMIT),
+export const nodeHistoryFor = /* @__PURE__ */ once(
+  (settings) =>
+    new DynamoNodeHistory(
+      documentClientFor(settings),
+      settings.VALENCE_TABLE_NAME,
+      settings.VALENCE_HISTORY_LIMIT,
+    ),
 );
 
-export const nodeService = /* @__PURE__ */ once(() => new NodeService(nodeRepository()));
+export const nodeServiceFor = /* @__PURE__ */ once(
+  (settings) => new NodeService(nodeRepositoryFor(settings)),
+);
+
+// Bound to this process's configuration (`config()`): what the Lambda entry points call.
+export const documentClient = () => documentClientFor(config());
+export const nodeRepository = () => nodeRepositoryFor(config());
+export const podManagerRepository = () => podManagerRepositoryFor(config());
+export const nodeHistory = () => nodeHistoryFor(config());
+export const nodeService = () => nodeServiceFor(config());

@@ -25,7 +25,8 @@ export class FileSecretStore implements SecretStore {
   }
 
   private async save(secrets: Record<string, Credentials>): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
+    // Only folders created here; an existing one (a home directory, say) keeps its mode.
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     const temporary = `${this.path}.${process.pid}.tmp`;
     await writeFile(temporary, JSON.stringify(secrets), { mode: 0o600 });
     await chmod(temporary, 0o600);

@@ -3,7 +3,8 @@ import { type EmulatorMode, startRedfishEmulator } from "./index.ts";
 
 /**
  * `npx tsx local/redfish-emulator/main.ts --port 8000 --mode both [--host 127.0.0.1] [--username admin]
- * [--password admin]`: a pod manager for the local stack, until Ctrl-C.
+ * [--password admin] [--state-file pod.json]`: a pod manager for the local stack, until Ctrl-C; with
+ * `--state-file`, what it composed outlives a restart.
  */
 const MODES: readonly EmulatorMode[] = ["dmtf", "rsd", "both"];
 
@@ -14,6 +15,7 @@ const { values } = parseArgs({
     mode: { type: "string", default: "both" },
     username: { type: "string", default: "admin" },
     password: { type: "string", default: "admin" },
+    "state-file": { type: "string" },
   },
 });
 
@@ -34,6 +36,7 @@ const emulator = await startRedfishEmulator({
   mode,
   username: values.username,
   password: values.password,
+  ...(values["state-file"] ? { stateFile: values["state-file"] } : {}),
 });
 console.log(`Redfish pod manager emulator (${mode}) listening on ${emulator.url} as user ${values.username}`);
 

@@ -56,11 +56,48 @@ export const BOOT_TARGETS = ["None", "Pxe", "Hdd", "Cd", "Usb", "BiosSetup"] as 
 export const BOOT_ENABLED = ["Once", "Continuous", "Disabled"] as const;
 export const BOOT_MODES = ["Legacy", "UEFI"] as const;
 
+/** The pod's state as JSON: compositions name their blocks by id. */
+export interface PodState {
+  counter: number;
+  compositions: Array<
+    Omit<Composition, "computeBlock" | "driveBlocks"> & { computeBlock: string; driveBlocks: string[] }
+  >;
+}
+
 export class Pod {
   readonly compositions = new Map<number, Composition>();
   private counter = 0;
 
   constructor(readonly blocks: readonly Block[]) {}
+
+  snapshot(): PodState {
+    return {
+      counter: this.counter,
+      compositions: [...this.compositions.values()].map((composition) => ({
+        ...composition,
+        computeBlock: composition.computeBlock.id,
+        driveBlocks: composition.driveBlocks.map((block) => block.id),
+      })),
+    };
+  }
+
+  /** Takes back a snapshot of a pod with the same inventory. */
+  restore(state: PodState): void {
+    const blockOf = (id: string) => {
+      const block = this.block(id);
+      if (!block) throw new Error(`saved pod state names resource block ${id}, which the inventory lacks`);
+      return block;
+    };
+    this.clear();
+    for (const saved of state.compositions) {
+      this.compositions.set(saved.number, {
+        ...saved,
+        computeBlock: blockOf(saved.computeBlock),
+        driveBlocks: saved.driveBlocks.map(blockOf),
+      });
+    }
+    this.counter = state.counter;
+  }
 
   clear(): void {
     this.compositions.clear();

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from "node:crypto";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { buildInventory, defaultInventory, type InventorySpec } from "./inventory.ts";
-import { type Composition, type Demand, type EmulatorMode, Pod, PodError } from "./pod.ts";
+import { type Composition, type Demand, type EmulatorMode, Pod, PodError, type PodState } from "./pod.ts";
 import {
   BLOCKS,
   blockStorage,
@@ -50,6 +51,11 @@ export interface EmulatorOptions {
   password?: string;
   /** @default defaultInventory() */
   inventory?: InventorySpec;
+  /**
+   * Keep the pod's compositions in this JSON file (mode 0600), read at start and written after every change,
+   * so what was composed outlives a restart (the local stack's data directory). @default in memory only
+   */
+  stateFile?: string;
 }
 
 /** Failure injection; tests flip these on the running emulator. */
@@ -139,6 +145,16 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
   const username = options.username ?? "admin";
   const password = options.password ?? "admin";
   const pod = new Pod(buildInventory(options.inventory ?? defaultInventory()));
+  const { stateFile } = options;
+  if (stateFile && existsSync(stateFile))
+    pod.restore(JSON.parse(readFileSync(stateFile, "utf8")) as PodState);
+  /** Written whole, through a temporary file and a rename, so a crash never leaves half of it. */
+  const save = () => {
+    if (!stateFile) return;
+    const temporary = `${stateFile}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify(pod.snapshot()), { mode: 0o600 });
+    renameSync(temporary, stateFile);
+  };
   const switches = defaultSwitches();
   const sessions = new Map<string, { id: string; userName: string }>();
   const requests: RequestRecord[] = [];
@@ -209,6 +225,7 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
       );
     }
     requests.push({ method, path, status: reply.status, auth });
+    if (method !== "GET") save();
     send(outgoing, reply, method);
   }
 
@@ -529,6 +546,7 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
       const composition = pod.bySystemId(index) ?? pod.byNodeId(index);
       if (!composition) return false;
       pod.decompose(composition);
+      save();
       return true;
     },
     clearRequests() {
@@ -543,6 +561,7 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
       })),
     reset() {
       pod.clear();
+      save();
       sessions.clear();
       requests.length = 0;
       sessionCounter = 0;

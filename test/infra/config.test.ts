@@ -113,6 +113,30 @@ describe("ValenceStack configuration", () => {
     expect(stack.config.logRetentionDays).toBe(7);
   });
 
+  it("refuses a misspelled context key, saying which key was meant", () => {
+    const build = () => buildStack({ ironicURL: "https://ironic.example.net:6385" });
+    expect(build).toThrow(ValenceConfigError);
+    expect(build).toThrow(/ironicURL: not a Valence configuration key \(did you mean ironicUrl\?\)/);
+    expect(() => buildStack({ ironicUrl: "https://ironic.example.net:6385", reconcileShedule: 10 })).toThrow(
+      /reconcileShedule: not a Valence configuration key \(did you mean reconcileSchedule\?\)/,
+    );
+    expect(() => buildStack({ ironicUrl: "https://ironic.example.net:6385", flavour: "x" })).toThrow(
+      /flavour: not a Valence configuration key$/m,
+    );
+  });
+
+  it("accepts CDK's own context keys and stackName beside Valence's", () => {
+    expect(() =>
+      buildStack({
+        ironicUrl: "https://ironic.example.net:6385",
+        stackName: "ValenceStaging",
+        "cli-telemetry": false,
+        "@aws-cdk/core:newStyleStackSynthesis": true,
+        "availability-zones:account=123456789012:region=eu-west-1": ["eu-west-1a"],
+      }),
+    ).not.toThrow();
+  });
+
   it("warns when ironicUrl is still the cdk.json placeholder", () => {
     const stack = buildStack({ ironicUrl: "http://ironic.invalid:6385" });
     Annotations.fromStack(stack).hasWarning("*", Match.stringLikeRegexp("placeholder"));

@@ -1,59 +1,129 @@
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort, spawnUntil } from "../support/processes.ts";
+import { DEMO_CREDENTIALS } from "../../local/stack.ts";
+import { callApi, type NpmStart, startNpmStart } from "../support/npm-start.ts";
+import { freePort } from "../support/processes.ts";
 
 const PASSWORD = "Restart-Pw-5b1d0c3a";
+const mode = async (path: string) => (await stat(path)).mode & 0o777;
 
-describe("npm start (the local stack as a process)", () => {
+/**
+ * One data directory across two starts of `npm start`'s entry; the steps run in order and share it. The second
+ * start is the restart the README promises data survives.
+ */
+describe("npm start (the local stack as a process), across a restart", () => {
+  let root = "";
   let dataDir = "";
-  afterAll(() => (dataDir ? rm(dataDir, { recursive: true, force: true }) : undefined));
-
+  let secretsFile = "";
+  let apiPort = 0;
   let emulatorPort = 0;
-  async function start(port: number) {
-    return spawnUntil("node_modules/.bin/tsx", ["local/start.ts"], {
+  let podmUuid = "";
+  const running: NpmStart[] = [];
+  afterAll(async () => {
+    for (const stack of running) await stack.stop("SIGTERM").catch(() => undefined);
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  const start = async () => {
+    const stack = await startNpmStart({
+      dataDir,
+      apiPort,
+      emulatorPort,
       env: {
-        ...process.env,
-        VALENCE_DATA_DIR: dataDir,
-        VALENCE_API_PORT: String(port),
-        VALENCE_EMULATOR_PORT: String(emulatorPort),
         POWERTOOLS_LOG_LEVEL: "DEBUG",
+        VALENCE_TABLE_NAME: "valence-custom",
+        VALENCE_SECRETS_FILE: secretsFile,
       },
-      ready: /listening on http:\/\/127\.0\.0\.1:\d+/,
     });
-  }
+    running.push(stack);
+    return stack;
+  };
 
-  it("keeps a pod manager across a restart, its password only in the 0600 secret file", async () => {
-    dataDir = await mkdtemp(join(tmpdir(), "valence-start-"));
-    const port = await freePort();
+  it("first start: tightens the data directory, honours VALENCE_TABLE_NAME and VALENCE_SECRETS_FILE", async () => {
+    root = await mkdtemp(join(tmpdir(), "valence-start-"));
+    dataDir = join(root, "data");
+    // A data directory someone made by hand, open to others.
+    await mkdir(dataDir, { mode: 0o755 });
+    secretsFile = join(root, "elsewhere", "secrets.json");
+    apiPort = await freePort();
     emulatorPort = await freePort();
-    const base = `http://127.0.0.1:${port}`;
 
-    const first = await start(port);
-    const created = await fetch(`${base}/v1/pod_managers`, {
-      method: "POST",
-      body: JSON.stringify({
-        name: "restart-podm",
-        url: "http://192.0.2.10:8443",
-        authentication: [{ type: "basic", auth_items: { username: "admin", password: PASSWORD } }],
-      }),
+    const stack = await start();
+    const created = await callApi(stack.base, "POST", "/v1/pod_managers", {
+      name: "restart-podm",
+      url: "http://192.0.2.10:8443",
+      authentication: [{ type: "basic", auth_items: { username: "admin", password: PASSWORD } }],
     });
-    expect(created.status).toBe(201);
-    const { uuid } = (await created.json()) as { uuid: string };
-    expect(await first.stop("SIGINT")).toBe(0);
+    expect(created.status, created.text).toBe(201);
+    podmUuid = created.body.uuid as string;
 
-    const second = await start(port);
-    const shown = await fetch(`${base}/v1/pod_managers/${uuid}`);
-    const text = await shown.text();
+    const dynamo = new DynamoDBClient({
+      endpoint: stack.dynamoEndpoint,
+      region: "us-east-1",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    try {
+      expect((await dynamo.send(new ListTablesCommand({}))).TableNames).toEqual(["valence-custom"]);
+    } finally {
+      dynamo.destroy();
+    }
+    expect(await mode(dataDir)).toBe(0o700);
+    expect(await mode(secretsFile)).toBe(0o600);
+    expect(await readFile(secretsFile, "utf8")).toContain(PASSWORD);
+    expect(existsSync(join(dataDir, "secrets.json"))).toBe(false);
+  });
+
+  it("first start: composes a node and registers a demo node, keeping Ironic's files and log private", async () => {
+    const stack = running[0] as NpmStart;
+    const podms = await fetch(`${stack.base}/v1/pod_managers`).then((r) => r.json());
+    const demo = (podms as Array<{ uuid: string; name: string }>).find((podm) => podm.name === "demo-podm");
+    const composed = await callApi(stack.base, "POST", "/v1/nodes", {
+      name: "composed-after-start",
+      podm_id: demo?.uuid,
+      properties: { processor: { total_cores: 1 } },
+    });
+    expect(composed.status, composed.text).toBe(201);
+
+    const registered = await callApi(stack.base, "POST", "/v1/nodes/test-node/register", {
+      manage: true,
+      provide: true,
+    });
+    expect(registered.status, registered.text).toBe(200);
+
+    const ironicDir = join(dataDir, "ironic");
+    expect(await mode(join(ironicDir, "ironic.sqlite"))).toBe(0o600);
+    expect(await mode(join(ironicDir, "ironic.log"))).toBe(0o600);
+    // Ironic's schema template is cached under the data directory, not in a shared /tmp path.
+    expect(await mode(join(dataDir, "cache"))).toBe(0o700);
+    // Ironic moved the node through manage and provide; at INFO it would have printed its driver_info.
+    expect(await readFile(join(ironicDir, "ironic.log"), "utf8")).not.toContain(DEMO_CREDENTIALS.password);
+    expect(await stack.stop("SIGINT")).toBe(0);
+  });
+
+  it("second start: the pod manager and the composed system are still there", async () => {
+    const stack = await start();
+    const shown = await callApi(stack.base, "GET", `/v1/pod_managers/${podmUuid}`);
     expect(shown.status).toBe(200);
-    expect(JSON.parse(text)).toMatchObject({ uuid, name: "restart-podm" });
-    expect(text).not.toContain(PASSWORD);
-    expect(await second.stop("SIGTERM")).toBe(0);
+    expect(shown.body).toMatchObject({ uuid: podmUuid, name: "restart-podm" });
+    expect(shown.text).not.toContain(PASSWORD);
 
-    expect(first.output() + second.output()).not.toContain(PASSWORD);
-    const secrets = join(dataDir, "secrets.json");
-    expect((await stat(secrets)).mode & 0o777).toBe(0o600);
-    expect(await readFile(secrets, "utf8")).toContain(PASSWORD);
+    const reconciled = await callApi(stack.base, "POST", "/v1/reconcile");
+    expect(reconciled.status, reconciled.text).toBe(200);
+    expect(reconciled.body.missing).toBe(0);
+    for (const name of ["composed-after-start", "test-node", "test-node-2"]) {
+      const node = await callApi(stack.base, "GET", `/v1/nodes/${name}`);
+      expect(node.status, node.text).toBe(200);
+      expect(node.body.status, name).not.toBe("missing");
+    }
+    expect((await callApi(stack.base, "GET", "/v1/nodes/test-node")).body.managed_by).toBe("ironic");
+    expect(await stack.stop("SIGTERM")).toBe(0);
+
+    const output = running.map((run) => run.output()).join("\n");
+    expect(output).not.toContain(PASSWORD);
+    expect(await mode(join(dataDir, "emulator.json"))).toBe(0o600);
   });
 });

@@ -63,8 +63,12 @@ describe("reconcile (real Ironic, emulator, dynalite)", () => {
 
   beforeAll(async () => {
     // Intents older than a second count as interrupted, so the tests need not wait 16 minutes.
-    process.env.VALENCE_INTENT_STALE_SECONDS = "1";
-    api = await startTestApi({ demo: true, ironic: "start", emulatorInventory: poolInventory(16) });
+    api = await startTestApi({
+      demo: true,
+      ironic: "start",
+      emulatorInventory: poolInventory(16),
+      env: { VALENCE_INTENT_STALE_SECONDS: "1" },
+    });
     ironic = createIronicDriver({ url: api.stack.ironicUrl as string, auth: { type: "none" } });
     podmId = (await api.call("GET", "/v1/pod_managers")).body[0].uuid;
   });

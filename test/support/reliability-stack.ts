@@ -6,12 +6,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { resetConfig } from "../../lib/config.ts";
 import { createDocumentClient } from "../../lib/db/client.ts";
 import { createIronicDriver, type IronicDriver } from "../../lib/ironic/index.ts";
 import { logger } from "../../lib/log.ts";
 import type { Node } from "../../lib/nodes/model.ts";
 import type { ReconcileSummary } from "../../lib/nodes/reconciler.ts";
+import { startDynalite } from "../../local/dynalite.ts";
 import { type IronicService, startIronic } from "../../local/ironic.ts";
 import { poolInventory } from "../../local/pool.ts";
 import { type RedfishEmulator, startRedfishEmulator } from "../../local/redfish-emulator/index.ts";
@@ -31,7 +31,7 @@ export interface ReliabilityStackOptions {
   podmPassword?: string;
   /** Run Ironic with `http_basic` and give Valence these credentials. @default noauth */
   ironicBasic?: { username: string; password: string };
-  /** Environment for the handlers, set before the stack reads its configuration (timeouts, staleness). */
+  /** Configuration of the handlers, as environment variables (timeouts, staleness); never put in process.env. */
   env?: Record<string, string>;
   /** Keep every log line written (stdout and stderr) in `logs` instead of printing it. @default true */
   captureLogs?: boolean;
@@ -151,27 +151,25 @@ export async function startReliabilityStack(
         }
       : { IRONIC_AUTH_TYPE: "none" };
     const secretsFile = join(secretsDir, "secrets.json");
-    Object.assign(process.env, {
-      VALENCE_SECRETS_FILE: secretsFile,
-      ...ironicEnv,
-      ...options.env,
-    });
 
     if (capture) {
       const restore = captureOutput(logs);
       stops.push(async () => restore());
     }
     logger.setLogLevel(options.logLevel ?? (capture ? "DEBUG" : "WARN"));
-    const stack = await startLocalStack({ ironic: ironicProxy.url });
+    // The handlers reach DynamoDB through the proxy; the tests' own checks go to dynalite straight.
+    const dynamo = await startDynalite();
+    stops.push(() => dynamo.close());
+    const dynamoProxy = await startFaultProxy({ target: dynamo.endpoint });
+    stops.push(() => dynamoProxy.close());
+    const stack = await startLocalStack({
+      ironic: ironicProxy.url,
+      dynamoEndpoint: dynamoProxy.url,
+      env: { VALENCE_SECRETS_FILE: secretsFile, ...ironicEnv, ...options.env },
+    });
     stops.push(() => stack.stop());
 
-    // The handlers have not touched DynamoDB yet: from here on they reach it through the proxy.
-    const dynamoProxy = await startFaultProxy({ target: stack.dynamoEndpoint });
-    stops.push(() => dynamoProxy.close());
-    process.env.DYNAMODB_ENDPOINT = dynamoProxy.url;
-    resetConfig();
-
-    const db = createDocumentClient({ region: "us-east-1", endpoint: stack.dynamoEndpoint });
+    const db = createDocumentClient({ region: "us-east-1", endpoint: dynamo.endpoint });
     stops.push(async () => db.destroy());
     const ironic = createIronicDriver({
       url: ironicService.url,
@@ -213,7 +211,7 @@ export async function startReliabilityStack(
     return {
       stack,
       apiUrl: stack.apiUrl,
-      dynamoEndpoint: stack.dynamoEndpoint,
+      dynamoEndpoint: dynamo.endpoint,
       tableName: stack.tableName,
       ironic,
       ironicService,

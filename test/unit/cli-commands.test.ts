@@ -531,6 +531,14 @@ describe("valence --help", () => {
     expect(out).toContain("3  the API refused the request (4xx)");
   });
 
+  it("explains the example flow in users' terms, not the project's history", async () => {
+    const { out } = await valence(["--help"]);
+
+    expect(out).toContain("the Valence register flow");
+    expect(out).toMatch(/valence node-register test-node\n\s+valence node-show test-node/);
+    expect(out).not.toMatch(/seed/i);
+  });
+
   it.each([
     [
       "node-register",

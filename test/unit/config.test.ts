@@ -47,4 +47,9 @@ describe("parseConfig", () => {
       /VALENCE_PODM_ALLOWED_CIDRS.*not a CIDR: bmc-net/,
     );
   });
+
+  it("keeps OS_* and HOME for the openstack settings, and nothing else of the environment", () => {
+    const config = parseConfig({ OS_CLOUD: "lab", HOME: "/home/operator", PATH: "/usr/bin", SECRET: "x" });
+    expect(config.openstack).toEqual({ OS_CLOUD: "lab", HOME: "/home/operator" });
+  });
 });

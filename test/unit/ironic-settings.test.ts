@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { parseConfig } from "../../lib/config.ts";
 import { IronicConfigError } from "../../lib/ironic/index.ts";
 import { resolveIronicSettings } from "../../lib/ironic/settings.ts";
 
@@ -77,5 +79,46 @@ describe("resolveIronicSettings", () => {
         readFile: (path) => (path === "/etc/clouds.yaml" ? "clouds: {}" : undefined),
       }),
     ).rejects.toThrow(/local stack only/);
+  });
+
+  it("takes IRONIC_URL alone as Ironic without auth", async () => {
+    const settings = await resolveIronicSettings({
+      url: "http://127.0.0.1:6385",
+      env: {},
+      readFile: noFiles,
+    });
+    expect(settings).toEqual({ url: "http://127.0.0.1:6385", auth: { type: "none" } });
+  });
+
+  it("lets IRONIC_URL win over the OS_* endpoint override, keeping the auth they give", async () => {
+    const settings = await resolveIronicSettings({
+      url: "http://ironic-a:6385",
+      env: { OS_ENDPOINT_OVERRIDE: "http://ironic-b:6385", OS_USERNAME: "u", OS_PASSWORD: "p" },
+      readFile: noFiles,
+    });
+    expect(settings).toEqual({
+      url: "http://ironic-a:6385",
+      auth: { type: "http_basic", username: "u", password: "p" },
+    });
+  });
+
+  it("finds ~/.config/openstack/clouds.yaml through the HOME of the parsed configuration", async () => {
+    const clouds = [
+      "clouds:",
+      "  lab:",
+      "    auth_type: http_basic",
+      "    auth: {username: lab-user, password: lab-pw}",
+      "    baremetal_endpoint_override: http://ironic.lab:6385",
+    ].join("\n");
+    const config = parseConfig({ HOME: "/home/operator", OS_CLOUD: "lab", PATH: "/usr/bin" });
+    const settings = await resolveIronicSettings({
+      env: config.openstack,
+      readFile: (path) => (path === "/home/operator/.config/openstack/clouds.yaml" ? clouds : undefined),
+      parseYaml: parse,
+    });
+    expect(settings).toEqual({
+      url: "http://ironic.lab:6385",
+      auth: { type: "http_basic", username: "lab-user", password: "lab-pw" },
+    });
   });
 });

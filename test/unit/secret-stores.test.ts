@@ -64,6 +64,15 @@ describe("FileSecretStore", () => {
   let dir = "";
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
+  it("creates the folders it needs with mode 0700", async () => {
+    dir = await mkdtemp(join(tmpdir(), "valence-secrets-"));
+    const store = new FileSecretStore(join(dir, "data", "nested", "secrets.json"));
+    await store.put("a", credentials);
+
+    expect((await stat(join(dir, "data"))).mode & 0o777).toBe(0o700);
+    expect((await stat(join(dir, "data", "nested"))).mode & 0o777).toBe(0o700);
+  });
+
   it("keeps secrets in a 0600 file and survives a new instance", async () => {
     dir = await mkdtemp(join(tmpdir(), "valence-secrets-"));
     const path = join(dir, "nested", "secrets.json");
