@@ -15,6 +15,7 @@ export { reconciler } from "./runtime/reconcile.ts";
 export { registrationService } from "./runtime/registration.ts";
 export { secretStore } from "./runtime/secrets.ts";
 export {
+  deploymentIdentity,
   documentClient,
   nodeHistory,
   nodeRepository,

@@ -2,7 +2,7 @@ import { config } from "../config.ts";
 import { RegistrationService } from "../nodes/registration-service.ts";
 import { ironicDriver } from "./ironic.ts";
 import { podManagerSessions } from "./pod-managers.ts";
-import { nodeHistory, nodeRepository, nodeService, once } from "./store.ts";
+import { deploymentIdentity, nodeHistory, nodeRepository, nodeService, once } from "./store.ts";
 
 /** Register and unregister nodes in Ironic (and show Ironic's live state). */
 export const registrationService = /* @__PURE__ */ once(
@@ -13,6 +13,7 @@ export const registrationService = /* @__PURE__ */ once(
       sessions: podManagerSessions(),
       ironic: ironicDriver,
       defaultResourceClass: config().VALENCE_RESOURCE_CLASS,
+      deployment: deploymentIdentity(),
       history: nodeHistory(),
     }),
 );

@@ -1,5 +1,6 @@
 import { config } from "../config.ts";
 import { createDocumentClient } from "../db/client.ts";
+import { DynamoDeploymentIdentity } from "../db/deployment.ts";
 import { DynamoNodeRepository } from "../nodes/dynamo-repository.ts";
 import { DynamoNodeHistory } from "../nodes/history.ts";
 import { NodeService } from "../nodes/service.ts";
@@ -39,3 +40,8 @@ export const nodeHistory = /* @__PURE__ */ once(
 );
 
 export const nodeService = /* @__PURE__ */ once(() => new NodeService(nodeRepository()));
+
+/** This deployment's identity (kept in its table), marked on the Ironic nodes it creates or adopts. */
+export const deploymentIdentity = /* @__PURE__ */ once(
+  () => new DynamoDeploymentIdentity(documentClient(), config().VALENCE_TABLE_NAME),
+);
