@@ -180,6 +180,18 @@ describe("two deployments sharing one Ironic (real Ironic, emulator, dynalite)",
     expect(await again.id()).toBe(a.id);
   });
 
+  it("gives every process the same identity when several create it at once", async () => {
+    const tableName = `valence-${randomUUID().slice(0, 8)}`;
+    await ensureTable(dynamo.endpoint, tableName);
+    const db = createDocumentClient({ region: "us-east-1", endpoint: dynamo.endpoint });
+    const processes = Array.from({ length: 8 }, () => new DynamoDeploymentIdentity(db, tableName));
+
+    const ids = await Promise.all(processes.map((identity) => identity.id()));
+
+    expect(new Set(ids).size).toBe(1);
+    expect(await new DynamoDeploymentIdentity(db, tableName).id()).toBe(ids[0]);
+  });
+
   it("never deletes, adopts or updates the other deployment's Ironic nodes", async () => {
     // A registers one node, and a register of A's dies half-way (an incomplete Ironic node, a stale intent).
     const registeredSystem = await compose("a-registered");
