@@ -24,6 +24,8 @@ export { reconciler, reconcilerFor } from "./runtime/reconcile.ts";
 export { registrationService, registrationServiceFor } from "./runtime/registration.ts";
 export { secretStore, secretStoreFor } from "./runtime/secrets.ts";
 export {
+  deploymentIdentity,
+  deploymentIdentityFor,
   documentClient,
   documentClientFor,
   nodeHistory,

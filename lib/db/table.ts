@@ -6,6 +6,9 @@
  * - pod manager:   pk `PODM#<uuid>`  sk `PODM`      kind `podm`
  * - unique claim:  pk `UNIQUE#<scope>#<value>` sk `UNIQUE`, owner `<uuid>` — how names (and pod-manager urls)
  *   stay unique without transactions: claim first with a conditional put, then write the record.
+ * - deployment:    pk `DEPLOYMENT` sk `DEPLOYMENT`, `deployment_id` — this deployment's identity, created once
+ *   (conditional put) and marked on every Ironic node it creates or adopts (`lib/db/deployment.ts`).
+ * - reconcile cursor: pk `RECONCILE` sk `CURSOR` — where an interrupted reconcile pass stopped.
  */
 export const TABLE = {
   /** Default name; deployments pass the real one through `VALENCE_TABLE_NAME`. */

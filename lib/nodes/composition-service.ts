@@ -8,6 +8,7 @@ import type { Node } from "./model.ts";
 import type { NodeRepository } from "./repository.ts";
 import type { ComposeNodeInput, ManageNodeInput, NodeActionInput } from "./schemas.ts";
 import type { NodeService } from "./service.ts";
+import { withIntent, withoutIntent } from "./transitions.ts";
 
 function toNewNode(system: ComposedSystem, podmId: string, name: string, description: string) {
   return {
@@ -80,12 +81,12 @@ export class CompositionService {
     const marked = await this.nodes.update(
       node.uuid,
       { version: node.version, managed_by: "valence", noIntent: true },
-      { intent: { op: "deleting", request_id: requestId, started_at: new Date().toISOString() } },
+      withIntent("deleting", requestId, new Date()),
     );
     try {
       await this.sessions.with(podm, requestId, (client) => client.decompose(node.index));
     } catch (error) {
-      await this.nodes.update(node.uuid, { version: marked.version }, { intent: null });
+      await this.nodes.update(node.uuid, { version: marked.version }, withoutIntent());
       throw error;
     }
     await this.nodes.delete(node.uuid, { version: marked.version });

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -17,8 +18,10 @@ import {
   ValidationError,
   VersionConflictError,
 } from "../errors.ts";
-import type { NewNode, Node, NodeChanges } from "./model.ts";
+import { logger } from "../log.ts";
+import type { NewNode, Node } from "./model.ts";
 import type { NodeListQuery, NodePage, NodeRepository, UpdateGuard } from "./repository.ts";
+import type { Transition } from "./transitions.ts";
 
 const KIND = "node";
 const SK = "NODE";
@@ -50,6 +53,15 @@ function guardExpression(guard: UpdateGuard, names: Record<string, string>, valu
     values[":null"] = null;
   }
   return conditions.join(" AND ");
+}
+
+/** The record is exactly one write after `version`, and that write carried every one of `changes`. */
+function wroteExactly(current: Node, version: number, changes: Transition): boolean {
+  if (current.version !== version + 1) return false;
+  const record = current as unknown as Record<string, unknown>;
+  return Object.entries(changes).every(
+    ([field, value]) => value === undefined || isDeepStrictEqual(record[field], value),
+  );
 }
 
 /** Nodes in the single Valence table (see `lib/db/table.ts`). */
@@ -167,7 +179,19 @@ export class DynamoNodeRepository implements NodeRepository {
     return items.length > query.limit && last ? { items: pageItems, next: last.uuid } : { items: pageItems };
   }
 
-  async update(uuid: string, guard: UpdateGuard, changes: NodeChanges): Promise<Node> {
+  async update(uuid: string, guard: UpdateGuard, changes: Transition): Promise<Node> {
+    try {
+      return await this.write(uuid, guard, changes);
+    } catch (error) {
+      if (!guard.acceptLanded) throw error;
+      const current = await this.get(uuid).catch(() => undefined);
+      if (!current || !wroteExactly(current, guard.version, changes)) throw error;
+      logger.warn("the write failed but had landed", { node_uuid: uuid, error: (error as Error).message });
+      return current;
+    }
+  }
+
+  private async write(uuid: string, guard: UpdateGuard, changes: Transition): Promise<Node> {
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
     const condition = guardExpression(guard, names, values);

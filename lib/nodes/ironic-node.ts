@@ -7,6 +7,7 @@ import {
 } from "../ironic/index.ts";
 import type { ComposedSystem } from "../redfish/index.ts";
 import type { Nic, Node } from "./model.ts";
+import { DEPLOYMENT_MARK, NODE_MARK } from "./ownership.ts";
 import type { RegisterNodeInput } from "./schemas.ts";
 
 export interface IronicNodeSource {
@@ -17,6 +18,8 @@ export interface IronicNodeSource {
   credentials: { username: string; password: string };
   options: RegisterNodeInput;
   defaultResourceClass: string;
+  /** This deployment's identity: which Valence created the Ironic node. */
+  deploymentId: string;
 }
 
 /** The NICs that become Ironic ports, in the system's order, and which one PXE-boots. */
@@ -73,7 +76,11 @@ export function buildIronicNode(source: IronicNodeSource): NewIronicNode {
     },
     properties,
     resource_class: options.resource_class ?? source.defaultResourceClass,
-    extra: { valence_node_uuid: node.uuid, valence_podm_id: node.podm_id },
+    extra: {
+      [NODE_MARK]: node.uuid,
+      valence_podm_id: node.podm_id,
+      [DEPLOYMENT_MARK]: source.deploymentId,
+    },
   };
 }
 

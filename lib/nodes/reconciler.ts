@@ -7,9 +7,28 @@ import type { PodManagerRepository } from "../podmanagers/repository.ts";
 import type { PodManagerSessions } from "../podmanagers/sessions.ts";
 import type { NewHistoryEvent, NodeHistory } from "./history.ts";
 import { deleteIronicNode } from "./ironic-node.ts";
-import type { IronicState, Node, NodeChanges } from "./model.ts";
+import type { Node } from "./model.ts";
+import {
+  DEPLOYMENT_MARK,
+  type DeploymentIdentity,
+  interruptedRegisterAction,
+  inUse,
+  namedNodeOf,
+  type Ownership,
+  ownershipOf,
+} from "./ownership.ts";
 import type { ReconcileCursor } from "./reconcile-cursor.ts";
 import type { NodeRepository } from "./repository.ts";
+import {
+  changedIronicState,
+  type Transition,
+  toFound,
+  toMissing,
+  toRegistered,
+  toUnregistered,
+  withIronicState,
+  withoutIntent,
+} from "./transitions.ts";
 
 /** What one pass did. Logged as one line and published as metrics. */
 export interface ReconcileSummary {
@@ -21,6 +40,13 @@ export interface ReconcileSummary {
   missing: number;
   /** Cached Ironic state refreshed on this many nodes. */
   synced: number;
+  /**
+   * Ironic nodes that look like debris of a register but that this deployment cannot prove it created: they name
+   * a Valence node this store does not have, or carry no deployment mark. Each is logged (WARN), never deleted.
+   */
+  orphans: number;
+  /** Pod managers that did not answer: their status is set to `offline` (and back to `online` when they do). */
+  podms_offline: number;
   errors: number;
   /** True when the pass stopped early to stay within its time; the next pass goes on from where it stopped. */
   partial: boolean;
@@ -32,6 +58,8 @@ export interface ReconcilerDeps {
   podManagers: PodManagerRepository;
   sessions: PodManagerSessions;
   ironic: () => Promise<IronicDriver>;
+  /** This deployment's identity: the reconciler never touches an Ironic node marked by another. */
+  deployment: DeploymentIdentity;
   history?: NodeHistory;
   /** Where an interrupted pass stopped; without one, every pass starts from the beginning. */
   cursor?: ReconcileCursor;
@@ -70,6 +98,10 @@ type IronicSummary = Pick<IronicNode, (typeof IRONIC_FIELDS)[number]>;
  * between two steps of a register. Reads Ironic in bulk (one paginated listing, never a GET per node) and the
  * store through its indexes; every change is one conditional update on the node's `version`, so two passes at
  * once settle on the same end state.
+ *
+ * Ironic may be shared with other Valence deployments: an Ironic node marked with another deployment's identity
+ * is never adopted, updated or deleted, and an Ironic node is deleted only when this deployment's own record
+ * (a node with a stale `registering` intent that the Ironic node names) proves it is debris of our register.
  */
 export class Reconciler {
   private readonly now: () => Date;
@@ -89,10 +121,13 @@ export class Reconciler {
       adopted: 0,
       missing: 0,
       synced: 0,
+      orphans: 0,
+      podms_offline: 0,
       errors: 0,
       partial: false,
       duration_ms: 0,
     };
+    const deploymentId = await this.deps.deployment.id();
     const ironic = (await this.deps.ironic()).withContext({
       requestId: `req-${randomUUID()}`,
       deadline: () => context.remainingMs() - SAFETY_MS,
@@ -100,7 +135,7 @@ export class Reconciler {
 
     // Ironic in bulk, and each pod manager's composed systems, all at once.
     const [ironicListing, systems] = await Promise.all([
-      this.listIronic(ironic, summary),
+      this.listIronic(ironic, summary, deploymentId),
       this.listSystems(requestId, summary),
     ]);
     const ironicNodes = ironicListing?.byUuid;
@@ -110,7 +145,7 @@ export class Reconciler {
     const resumed = await this.startingPoint();
     let marker = resumed;
     let lastSettled: string | undefined;
-    const pass: Pass = { ironic, ironicNodes, byValenceUuid, systems, summary, requestId };
+    const pass: Pass = { ironic, ironicNodes, byValenceUuid, systems, summary, requestId, deploymentId };
     pages: do {
       const page = await this.deps.nodes.list({ limit: PAGE, marker });
       // A few nodes at a time: each is independent (its own conditional update), and a first pass that caches
@@ -133,22 +168,23 @@ export class Reconciler {
     if (summary.partial) await this.deps.cursor?.set(lastSettled ?? resumed);
     else if (resumed !== undefined) await this.deps.cursor?.set(undefined);
 
-    // Ironic nodes that carry our mark for a node we no longer have at all: debris of a lost register. Only a
-    // pass that saw every node can tell.
+    // Ironic nodes (ours or unmarked) that name a Valence node this store does not have at all. Nothing of ours
+    // proves we created them — a record is what proves it — so they are reported, never deleted. Only a pass
+    // that saw every node can tell.
     if (ironicNodes && !summary.partial && resumed === undefined) {
       for (const [owner, orphan] of byValenceUuid) {
         if (seen.has(owner) || (await this.deps.nodes.get(owner))) continue;
-        if (orphan.instance_uuid || orphan.provision_state === "active") continue; // a workload: an operator decides
-        try {
-          await deleteIronicNode(ironic, orphan.uuid, "orphan of a lost Valence register");
-          summary.rolled_back++;
-        } catch (error) {
-          summary.errors++;
-          logger.error("reconcile: cannot remove an orphan", {
+        summary.orphans++;
+        logger.warn(
+          "reconcile: an Ironic node names a Valence node this deployment does not have; left alone",
+          {
             ironic_node_uuid: orphan.uuid,
-            error: (error as Error).message,
-          });
-        }
+            ironic_node_name: orphan.name,
+            valence_node_uuid: owner,
+            deployment_mark: ownershipOf(orphan.extra, deploymentId),
+            provision_state: orphan.provision_state,
+          },
+        );
       }
     }
 
@@ -156,15 +192,18 @@ export class Reconciler {
     return summary;
   }
 
-  /** Every Ironic node, one paginated listing. Undefined when Ironic cannot be read: those cases wait. */
-  private async listIronic(ironic: IronicDriver, summary: ReconcileSummary) {
+  /**
+   * Every Ironic node, one paginated listing, and those that name a Valence node, other deployments' left out.
+   * Undefined when Ironic cannot be read: those cases wait.
+   */
+  private async listIronic(ironic: IronicDriver, summary: ReconcileSummary, deploymentId: string) {
     try {
       const byUuid = new Map<string, IronicSummary>();
       const byValenceUuid = new Map<string, IronicSummary>();
       for await (const node of ironic.listNodes({ limit: PAGE, fields: IRONIC_FIELDS })) {
         byUuid.set(node.uuid, node);
-        const owner = node.extra?.valence_node_uuid;
-        if (typeof owner === "string") byValenceUuid.set(owner, node);
+        const owner = namedNodeOf(node.extra);
+        if (owner && ownershipOf(node.extra, deploymentId) !== "foreign") byValenceUuid.set(owner, node);
       }
       return { byUuid, byValenceUuid };
     } catch (error) {
@@ -174,7 +213,10 @@ export class Reconciler {
     }
   }
 
-  /** Each pod manager's composed systems, in parallel; a failing one only blinds us to its own nodes. */
+  /**
+   * Each pod manager's composed systems, in parallel; a failing one only blinds us to its own nodes. Whether it
+   * answered is its `status` (`online` / `offline`), not an error of the pass.
+   */
   private async listSystems(requestId: string, summary: ReconcileSummary) {
     const systems = new Map<string, Set<string>>();
     const podms = await this.deps.podManagers.list();
@@ -186,15 +228,34 @@ export class Reconciler {
           );
           systems.set(podm.uuid, new Set(listed.map((system) => system.index)));
         } catch (error) {
-          summary.errors++;
-          logger.error("reconcile: cannot list a pod manager's systems", {
-            podm_id: podm.uuid,
-            error: (error as Error).message,
-          });
+          summary.podms_offline++;
+          await this.setPodManagerStatus(podm, "offline");
+          const nodes = await this.deps.nodes.countByPodManager(podm.uuid).catch(() => undefined);
+          const fields = { podm_id: podm.uuid, nodes, error: (error as Error).message };
+          // Its nodes cannot be checked while it is away; a pod manager without nodes only changes status.
+          if (nodes === 0) logger.info("reconcile: pod manager offline", fields);
+          else logger.warn("reconcile: pod manager offline; its nodes' systems are not checked", fields);
+          return;
         }
+        await this.setPodManagerStatus(podm, "online");
       }),
     );
     return systems;
+  }
+
+  /** The status is advisory: a concurrent change of the pod manager wins, and the next pass sets it again. */
+  private async setPodManagerStatus(podm: PodManager, status: "online" | "offline"): Promise<void> {
+    if (podm.status === status) return;
+    try {
+      await this.deps.podManagers.update(podm.uuid, podm.version, { status });
+    } catch (error) {
+      if (error instanceof VersionConflictError) return;
+      logger.warn("reconcile: cannot record a pod manager's status", {
+        podm_id: podm.uuid,
+        status,
+        error: (error as Error).message,
+      });
+    }
   }
 
   /** The node after which an earlier, interrupted pass stopped; undefined to start from the beginning. */
@@ -224,7 +285,7 @@ export class Reconciler {
       if (intent.op === "registering") return this.finishOrUndoRegister(node, pass);
       if (intent.op === "unregistering") return this.finishUnregister(node, pass);
       // An interrupted decompose: the record stays until someone deletes it again.
-      await this.update(node, { intent: null });
+      await this.update(node, withoutIntent());
       return;
     }
 
@@ -232,16 +293,14 @@ export class Reconciler {
     if (system) {
       const gone = !system.has(node.index);
       if (gone && node.status !== "missing") {
-        await this.update(node, { status: "missing" }, pass, {
+        node = await this.update(node, toMissing(), pass, {
           action: "missing",
           outcome: "succeeded",
           detail: `pod manager ${node.podm_id} no longer has system ${node.index}`,
         });
         summary.missing++;
-        node = { ...node, status: "missing", version: node.version + 1 };
       } else if (!gone && node.status === "missing") {
-        await this.update(node, { status: "ok" }, pass, { action: "found", outcome: "succeeded" });
-        node = { ...node, status: "ok", version: node.version + 1 };
+        node = await this.update(node, toFound(), pass, { action: "found", outcome: "succeeded" });
       }
     }
     if (!ironicNodes) return;
@@ -249,23 +308,18 @@ export class Reconciler {
     if (node.managed_by === "ironic") {
       const current = node.ironic_node_uuid ? ironicNodes.get(node.ironic_node_uuid) : undefined;
       if (!current) {
-        await this.update(
-          node,
-          { managed_by: "valence", ironic_node_uuid: null, registered_at: null, ironic_state: null },
-          pass,
-          {
-            action: "drift",
-            outcome: "succeeded",
-            ironic_node_uuid: node.ironic_node_uuid,
-            detail: "the Ironic node is gone; the node is Valence's again",
-          },
-        );
+        await this.update(node, toUnregistered(), pass, {
+          action: "drift",
+          outcome: "succeeded",
+          ironic_node_uuid: node.ironic_node_uuid,
+          detail: "the Ironic node is gone; the node is Valence's again",
+        });
         summary.drift++;
         return;
       }
-      const state = this.stateOf(current, node.ironic_state);
+      const state = changedIronicState(current, node.ironic_state, this.now());
       if (state) {
-        await this.update(node, { ironic_state: state });
+        await this.update(node, withIronicState(state));
         summary.synced++;
       }
       return;
@@ -273,14 +327,14 @@ export class Reconciler {
 
     const claimed = byValenceUuid.get(node.uuid);
     if (claimed) {
+      await this.markAsOurs(claimed, pass);
       await this.update(
         node,
-        {
-          managed_by: "ironic",
-          ironic_node_uuid: claimed.uuid,
-          registered_at: this.now().toISOString(),
-          ironic_state: this.stateOf(claimed, null),
-        },
+        toRegistered({
+          ironicNodeUuid: claimed.uuid,
+          at: this.now(),
+          ironicState: changedIronicState(claimed, null, this.now()) ?? null,
+        }),
         pass,
         {
           action: "adopt",
@@ -293,94 +347,124 @@ export class Reconciler {
     }
   }
 
-  /** A register that died: finish it when Ironic has the whole node, otherwise remove what it created. */
+  /** An unmarked Ironic node we take on gets this deployment's mark, as one a register adopts does. */
+  private async markAsOurs(ironicNode: IronicSummary, pass: Pass): Promise<void> {
+    if (ownershipOf(ironicNode.extra, pass.deploymentId) === "ours") return;
+    await pass.ironic.updateNode(ironicNode.uuid, [
+      { op: "add", path: `/extra/${DEPLOYMENT_MARK}`, value: pass.deploymentId },
+    ]);
+  }
+
+  /**
+   * A register that died: finish it when Ironic has the whole node (or uses it), remove what it created when
+   * that is provably ours and unused, and otherwise leave it and say so.
+   */
   private async finishOrUndoRegister(node: Node, pass: Pass): Promise<void> {
-    const { ironic, ironicNodes, byValenceUuid, summary } = pass;
+    const { ironic, ironicNodes, byValenceUuid, summary, deploymentId } = pass;
     const intended = node.intent?.ironic_node_uuid
       ? ironicNodes?.get(node.intent.ironic_node_uuid)
       : undefined;
-    const created = intended ?? byValenceUuid.get(node.uuid);
-    if (created) {
-      const ports = new Set(
-        (await ironic.listPorts({ node_uuid: created.uuid })).map((port) => port.address),
-      );
-      const wanted = node.hardware.nics.filter((nic) => nic.enabled).map((nic) => nic.mac.toLowerCase());
-      if (wanted.length > 0 && wanted.every((mac) => ports.has(mac))) {
-        await this.update(
-          node,
-          {
-            managed_by: "ironic",
-            ironic_node_uuid: created.uuid,
-            registered_at: this.now().toISOString(),
-            intent: null,
-            ironic_state: this.stateOf(created, null),
-          },
-          pass,
-          { action: "finish-register", outcome: "succeeded", ironic_node_uuid: created.uuid },
-        );
-        summary.finished++;
-        return;
-      }
-      await deleteIronicNode(ironic, created.uuid, "rollback of an interrupted Valence register");
+    const named = intended && ownershipOf(intended.extra, deploymentId) !== "foreign" ? intended : undefined;
+    const created = named ?? byValenceUuid.get(node.uuid);
+    if (!created) {
+      await this.update(node, withoutIntent(), pass, {
+        action: "rollback",
+        outcome: "succeeded",
+        ironic_node_uuid: null,
+        detail: "nothing was left in Ironic",
+      });
+      summary.rolled_back++;
+      return;
     }
-    await this.update(node, { intent: null }, pass, {
+
+    const ports = new Set((await ironic.listPorts({ node_uuid: created.uuid })).map((port) => port.address));
+    const wanted = node.hardware.nics.filter((nic) => nic.enabled).map((nic) => nic.mac.toLowerCase());
+    const complete = wanted.length > 0 && wanted.every((mac) => ports.has(mac));
+    const ownership = ownershipOf(created.extra, deploymentId) as Exclude<Ownership, "foreign">;
+    const used = inUse(created);
+    const action = interruptedRegisterAction({ ownership, complete, inUse: used });
+
+    if (action === "finish") {
+      await this.markAsOurs(created, pass);
+      await this.update(
+        node,
+        toRegistered({
+          ironicNodeUuid: created.uuid,
+          at: this.now(),
+          ironicState: changedIronicState(created, null, this.now()) ?? null,
+        }),
+        pass,
+        {
+          action: "finish-register",
+          outcome: "succeeded",
+          ironic_node_uuid: created.uuid,
+          ...(complete ? {} : { detail: "Ironic uses the node, so it is kept although ports are missing" }),
+        },
+      );
+      summary.finished++;
+      return;
+    }
+
+    if (action === "delete") {
+      await deleteIronicNode(ironic, created.uuid, "rollback of an interrupted Valence register");
+      await this.update(node, withoutIntent(), pass, {
+        action: "rollback",
+        outcome: "succeeded",
+        ironic_node_uuid: created.uuid,
+        detail: "the interrupted register left an incomplete Ironic node; deleted",
+      });
+      summary.rolled_back++;
+      return;
+    }
+
+    // Not provably ours: the node is free again, and the Ironic node is left for an operator.
+    summary.orphans++;
+    logger.warn(
+      "reconcile: an interrupted register left an Ironic node without this deployment's mark; left alone",
+      {
+        node_uuid: node.uuid,
+        ironic_node_uuid: created.uuid,
+        provision_state: created.provision_state,
+      },
+    );
+    await this.update(node, withoutIntent(), pass, {
       action: "rollback",
-      outcome: "succeeded",
-      ironic_node_uuid: created?.uuid ?? null,
-      detail: created
-        ? "the interrupted register left an incomplete Ironic node; deleted"
-        : "nothing was left in Ironic",
+      outcome: "failed",
+      ironic_node_uuid: created.uuid,
+      detail:
+        "the interrupted register left an incomplete Ironic node without this deployment's mark; left for an operator",
     });
-    summary.rolled_back++;
   }
 
   private async finishUnregister(node: Node, pass: Pass): Promise<void> {
     const uuid = node.intent?.ironic_node_uuid ?? node.ironic_node_uuid;
-    if (uuid && pass.ironicNodes?.has(uuid)) {
-      await deleteIronicNode(pass.ironic, uuid, "finishing an interrupted Valence unregister");
+    const target = uuid ? pass.ironicNodes?.get(uuid) : undefined;
+    if (target) {
+      if (ownershipOf(target.extra, pass.deploymentId) === "foreign") {
+        logger.warn("reconcile: the node's Ironic node belongs to another deployment; not deleted", {
+          node_uuid: node.uuid,
+          ironic_node_uuid: target.uuid,
+        });
+      } else {
+        await deleteIronicNode(pass.ironic, target.uuid, "finishing an interrupted Valence unregister");
+      }
     }
-    await this.update(
-      node,
-      {
-        managed_by: "valence",
-        ironic_node_uuid: null,
-        registered_at: null,
-        intent: null,
-        ironic_state: null,
-      },
-      pass,
-      { action: "finish-unregister", outcome: "succeeded", ironic_node_uuid: uuid ?? null },
-    );
+    await this.update(node, toUnregistered(), pass, {
+      action: "finish-unregister",
+      outcome: "succeeded",
+      ironic_node_uuid: uuid ?? null,
+    });
     pass.summary.finished++;
   }
 
-  /** The cached state when it differs from what Ironic says now; undefined when nothing changed. */
-  private stateOf(current: IronicSummary, cached: IronicState | null | undefined): IronicState | undefined {
-    const next = {
-      provision_state: current.provision_state,
-      power_state: current.power_state ?? null,
-      maintenance: current.maintenance,
-      last_error: current.last_error ?? null,
-    };
-    if (
-      cached &&
-      cached.provision_state === next.provision_state &&
-      cached.power_state === next.power_state &&
-      cached.maintenance === next.maintenance &&
-      cached.last_error === next.last_error
-    ) {
-      return undefined;
-    }
-    return { ...next, synced_at: this.now().toISOString() };
-  }
-
+  /** Writes one transition; the node as written (with the version the repository gave it). */
   private async update(
     node: Node,
-    changes: NodeChanges,
+    transition: Transition,
     pass?: Pass,
     event?: Omit<NewHistoryEvent, "actor" | "request_id">,
-  ): Promise<void> {
-    await this.deps.nodes.update(node.uuid, { version: node.version }, changes);
+  ): Promise<Node> {
+    const written = await this.deps.nodes.update(node.uuid, { version: node.version }, transition);
     if (event && pass) {
       await this.deps.history?.append(node.uuid, {
         ...event,
@@ -388,14 +472,17 @@ export class Reconciler {
         request_id: pass.requestId,
       });
     }
+    return written;
   }
 }
 
 interface Pass {
   ironic: IronicDriver;
   ironicNodes: Map<string, IronicSummary> | undefined;
+  /** Ironic nodes that name a Valence node, ours and unmarked ones only. */
   byValenceUuid: Map<string, IronicSummary>;
   systems: Map<string, Set<string>>;
   summary: ReconcileSummary;
   requestId: string;
+  deploymentId: string;
 }

@@ -22,9 +22,11 @@ import type { PodManagerSessions } from "../podmanagers/sessions.ts";
 import type { NewHistoryEvent, NodeHistory } from "./history.ts";
 import { buildIronicNode, deleteIronicNode, drivesSameSystem, portPlan } from "./ironic-node.ts";
 import type { Intent, Node } from "./model.ts";
+import { DEPLOYMENT_MARK, type DeploymentIdentity, NODE_MARK, ownershipOf } from "./ownership.ts";
 import type { NodeRepository } from "./repository.ts";
 import type { RegisterNodeInput, UnregisterNodeInput } from "./schemas.ts";
 import type { NodeService } from "./service.ts";
+import { toRegistered, toUnregistered, withIntent, withoutIntent } from "./transitions.ts";
 
 /** Who asks, under which request id, and how long the caller (the Lambda) has left. */
 export interface OperationContext {
@@ -40,6 +42,8 @@ export interface RegistrationDeps {
   /** Resolved lazily: Keystone or Secrets Manager may stand between us and a usable driver. */
   ironic: () => Promise<IronicDriver>;
   defaultResourceClass: string;
+  /** This deployment's identity, marked on every Ironic node it creates or adopts. */
+  deployment: DeploymentIdentity;
   history?: NodeHistory;
   now?: () => Date;
 }
@@ -102,31 +106,41 @@ export class RegistrationService {
     // logout runs in the background and is awaited before this call answers.
     const read = this.readSystem(node, context.requestId);
     read.catch(() => undefined); // handled where it is awaited; this only keeps Node from calling it unhandled
+    // The session's logout, however the read ended: awaited before this call answers.
+    const closed = read.then(
+      (done) => done.closed,
+      () => undefined,
+    );
     let marked: Node;
     try {
       marked = await this.markIntent(node, "registering", context);
     } catch (error) {
-      await read.then(
-        (done) => done.closed,
-        () => undefined,
-      );
+      await closed;
       throw error;
     }
-    const ironic = await this.driver(context);
-    // Our name and the MACs we know of, looked up in Ironic while the pod manager answers.
-    const byNameLookup = findIronicNode(ironic, node.name);
-    const knownMacs = portPlan(node.hardware.nics, options).macs;
-    const knownLookups = new Map(knownMacs.map((mac) => [mac, ironic.getPortByAddress(mac)] as const));
-    for (const lookup of [byNameLookup, ...knownLookups.values()]) lookup.catch(() => undefined);
 
-    let step = "reading the system from its pod manager";
+    // From here on, every failure goes through the catch below: it removes what this call created in Ironic and
+    // clears the intent, so a failure that leaves nothing in Ironic never leaves the node busy.
+    let step = "building the Ironic client";
+    let ironic: IronicDriver | undefined;
     let createdNode: string | undefined;
     const createdPorts: string[] = [];
-    let closed: Promise<void> = Promise.resolve();
+    let registered: Node | undefined;
+    let adopted = false;
+    let ironicNode: IronicNode | undefined;
     try {
-      const fresh = await read;
-      closed = fresh.closed;
-      const { podm, system, credentials } = fresh;
+      const driver = await this.driver(context);
+      ironic = driver;
+      // Our name and the MACs we know of, looked up in Ironic while the pod manager answers.
+      const byNameLookup = findIronicNode(driver, node.name);
+      const knownMacs = portPlan(node.hardware.nics, options).macs;
+      const knownLookups = new Map(knownMacs.map((mac) => [mac, driver.getPortByAddress(mac)] as const));
+      for (const lookup of [byNameLookup, ...knownLookups.values()]) lookup.catch(() => undefined);
+      const deploymentLookup = this.deps.deployment.id();
+      deploymentLookup.catch(() => undefined);
+
+      step = "reading the system from its pod manager";
+      const { podm, system, credentials } = await read;
       const plan = portPlan(system.hardware.nics, options);
       if (plan.enabled.length === 0) throw new NodeHasNoEnabledNicError(node.name);
       if (plan.bootMac && !plan.enabled.includes(plan.bootMac)) {
@@ -135,30 +149,38 @@ export class RegistrationService {
         );
       }
 
+      step = "reading this deployment's identity";
+      const deploymentId = await deploymentLookup;
+
       step = "looking for Ironic resources that already hold our name or MACs";
       const [byName, ...ports] = await Promise.all([
         byNameLookup,
-        ...plan.macs.map((mac) => knownLookups.get(mac) ?? ironic.getPortByAddress(mac)),
+        ...plan.macs.map((mac) => knownLookups.get(mac) ?? driver.getPortByAddress(mac)),
       ]);
       const candidates = new Map<string, { node: IronicNode; holds: string }>();
       if (byName) candidates.set(byName.uuid, { node: byName, holds: `the name ${node.name}` });
       const ownerIds = [...new Set(ports.flatMap((port) => (port ? [port.node_uuid] : [])))].filter(
         (uuid) => !candidates.has(uuid),
       );
-      const owners = await Promise.all(ownerIds.map((uuid) => ironic.getNode(uuid)));
+      const owners = await Promise.all(ownerIds.map((uuid) => driver.getNode(uuid)));
       for (const owner of owners) {
         const macs = ports.filter((port) => port?.node_uuid === owner.uuid).map((port) => port?.address);
         candidates.set(owner.uuid, { node: owner, holds: `the MAC ${macs.join(", ")}` });
       }
       let existing: IronicNode | undefined;
       for (const { node: candidate, holds } of candidates.values()) {
+        const label = `Ironic node ${candidate.uuid}${candidate.name ? ` (${candidate.name})` : ""}`;
+        // Another deployment's node is never taken over, even for the same hardware.
+        if (ownershipOf(candidate.extra, deploymentId) === "foreign") {
+          throw new IronicResourceTakenError(
+            `${label} already holds ${holds} and belongs to another Valence deployment (${String(candidate.extra[DEPLOYMENT_MARK])})`,
+          );
+        }
         const ours =
-          candidate.extra.valence_node_uuid === node.uuid ||
+          candidate.extra[NODE_MARK] === node.uuid ||
           drivesSameSystem(candidate.driver_info, podm.url, system.resourceUri);
         if (!ours) {
-          throw new IronicResourceTakenError(
-            `Ironic node ${candidate.uuid}${candidate.name ? ` (${candidate.name})` : ""} already holds ${holds} and drives other hardware`,
-          );
+          throw new IronicResourceTakenError(`${label} already holds ${holds} and drives other hardware`);
         }
         if (existing && existing.uuid !== candidate.uuid) {
           throw new IronicResourceTakenError(
@@ -168,24 +190,25 @@ export class RegistrationService {
         existing = candidate;
       }
 
-      let ironicNode: IronicNode;
       if (existing) {
+        adopted = true;
         ironicNode = existing;
         logger.info("adopting an existing Ironic node", {
           node_uuid: node.uuid,
           ironic_node_uuid: existing.uuid,
         });
-        if (existing.extra.valence_node_uuid !== node.uuid) {
+        if (existing.extra[NODE_MARK] !== node.uuid || existing.extra[DEPLOYMENT_MARK] !== deploymentId) {
           step = "marking the adopted Ironic node as ours";
-          ironicNode = await ironic.updateNode(existing.uuid, [
-            { op: "add", path: "/extra/valence_node_uuid", value: node.uuid },
+          ironicNode = await driver.updateNode(existing.uuid, [
+            { op: "add", path: `/extra/${NODE_MARK}`, value: node.uuid },
             { op: "add", path: "/extra/valence_podm_id", value: node.podm_id },
+            { op: "add", path: `/extra/${DEPLOYMENT_MARK}`, value: deploymentId },
           ]);
         }
       } else {
         step = "creating the Ironic node";
         try {
-          ironicNode = await ironic.createNode(
+          ironicNode = await driver.createNode(
             buildIronicNode({
               node,
               system,
@@ -194,13 +217,16 @@ export class RegistrationService {
               credentials,
               options,
               defaultResourceClass: this.deps.defaultResourceClass,
+              deploymentId,
             }),
           );
         } catch (error) {
           // A create whose answer was lost (timeout, reset, 5xx) may have happened: if Ironic has our node now,
           // it is this call's to roll back.
-          const landed = await findIronicNode(ironic, node.name).catch(() => undefined);
-          if (landed?.extra.valence_node_uuid === node.uuid) createdNode = landed.uuid;
+          const landed = await findIronicNode(driver, node.name).catch(() => undefined);
+          if (landed?.extra[NODE_MARK] === node.uuid && ownershipOf(landed.extra, deploymentId) === "ours") {
+            createdNode = landed.uuid;
+          }
           throw error;
         }
         createdNode = ironicNode.uuid;
@@ -208,16 +234,16 @@ export class RegistrationService {
 
       // One port after another: Ironic locks the node for every port create.
       const present = existing
-        ? new Set((await ironic.listPorts({ node_uuid: ironicNode.uuid })).map((p) => p.address))
+        ? new Set((await driver.listPorts({ node_uuid: ironicNode.uuid })).map((p) => p.address))
         : new Set<string>();
       for (const mac of plan.macs) {
         if (present.has(mac)) continue;
         step = `creating the Ironic port ${mac}`;
-        const port = await ironic.createPort({
+        const port = await driver.createPort({
           node_uuid: ironicNode.uuid,
           address: mac,
           pxe_enabled: mac === plan.bootMac,
-          extra: { valence_node_uuid: node.uuid },
+          extra: { [NODE_MARK]: node.uuid },
         });
         createdPorts.push(port.uuid);
       }
@@ -226,74 +252,45 @@ export class RegistrationService {
         Math.max(1_000, Math.min(options.wait_timeout * 1000, context.remainingMs() - ROLLBACK_RESERVE_MS));
       if ((options.manage || options.provide) && ironicNode.provision_state === "enroll") {
         step = "moving the Ironic node to manageable (Ironic verifies the BMC)";
-        await ironic.setProvisionState(ironicNode.uuid, "manage");
-        ironicNode = await ironic.waitForProvisionState(ironicNode.uuid, {
+        await driver.setProvisionState(ironicNode.uuid, "manage");
+        ironicNode = await driver.waitForProvisionState(ironicNode.uuid, {
           target: "manageable",
           timeoutMs: waitMs(),
         });
       }
       if (options.provide && ironicNode.provision_state === "manageable") {
         step = "moving the Ironic node to available";
-        await ironic.setProvisionState(ironicNode.uuid, "provide");
-        ironicNode = await ironic.waitForProvisionState(ironicNode.uuid, {
+        await driver.setProvisionState(ironicNode.uuid, "provide");
+        ironicNode = await driver.waitForProvisionState(ironicNode.uuid, {
           target: "available",
           timeoutMs: waitMs(),
         });
       }
 
       step = "recording the registration";
-      const ironicNodeUuid = ironicNode.uuid;
-      const registered = await this.deps.nodes
-        .update(
-          node.uuid,
-          { version: marked.version },
-          {
-            managed_by: "ironic",
-            ironic_node_uuid: ironicNodeUuid,
-            registered_at: this.now().toISOString(),
-            intent: null,
-            hardware: system.hardware,
-            resource_uri: system.resourceUri,
-          },
-        )
-        .catch((error: unknown) =>
-          this.landedAnyway(
-            node.uuid,
-            marked.version,
-            error,
-            (current) => current.managed_by === "ironic" && current.ironic_node_uuid === ironicNodeUuid,
-          ),
-        );
-      await this.record(node.uuid, context, {
-        action: existing ? "adopt" : "register",
-        outcome: "succeeded",
-        ironic_node_uuid: ironicNode.uuid,
-        detail: `provision state ${ironicNode.provision_state}, ${createdPorts.length} port(s) created`,
-      });
-      logger.info("node registered", {
-        node_uuid: node.uuid,
-        ironic_node_uuid: ironicNode.uuid,
-        adopted: Boolean(existing),
-        ports: createdPorts.length,
-        provision_state: ironicNode.provision_state,
-        principal: context.principal,
-      });
-      await closed;
-      return { node: registered, ironic: this.view(ironicNode) };
+      registered = await this.deps.nodes.update(
+        node.uuid,
+        { version: marked.version, acceptLanded: true },
+        toRegistered({
+          ironicNodeUuid: ironicNode.uuid,
+          at: this.now(),
+          system: { hardware: system.hardware, resourceUri: system.resourceUri },
+        }),
+      );
     } catch (error) {
       await closed;
       const undone = await this.rollback(ironic, createdNode, createdPorts, context);
       if (undone.complete) await this.clearIntent(node.uuid, marked.version);
       const nothingCreated = !createdNode && createdPorts.length === 0;
       const reason = error instanceof Error ? error.message : String(error);
-      await this.record(node.uuid, context, {
+      await this.recordQuietly(node.uuid, context, {
         action: "register",
         outcome: "failed",
         ironic_node_uuid: createdNode ?? null,
         detail: `failed while ${step}: ${reason}`,
       });
       if (!nothingCreated) {
-        await this.record(node.uuid, context, {
+        await this.recordQuietly(node.uuid, context, {
           action: "rollback",
           outcome: undone.complete ? "succeeded" : "failed",
           ironic_node_uuid: createdNode ?? null,
@@ -301,13 +298,30 @@ export class RegistrationService {
         });
       }
       if (nothingCreated && undone.complete && error instanceof ValenceError) throw error;
-      const message = error instanceof Error ? error.message : String(error);
       throw new OperationFailedError(
         "RegistrationFailed",
-        `register of node ${node.name} failed while ${step}: ${message}; ${undone.summary}`,
+        `register of node ${node.name} failed while ${step}: ${reason}; ${undone.summary}`,
         error,
       );
     }
+
+    // The registration stands from here: a failure to write its history is logged, never rolled back.
+    await this.recordQuietly(node.uuid, context, {
+      action: adopted ? "adopt" : "register",
+      outcome: "succeeded",
+      ironic_node_uuid: ironicNode.uuid,
+      detail: `provision state ${ironicNode.provision_state}, ${createdPorts.length} port(s) created`,
+    });
+    logger.info("node registered", {
+      node_uuid: node.uuid,
+      ironic_node_uuid: ironicNode.uuid,
+      adopted,
+      ports: createdPorts.length,
+      provision_state: ironicNode.provision_state,
+      principal: context.principal,
+    });
+    await closed;
+    return { node: registered, ironic: this.view(ironicNode) };
   }
 
   async unregister(id: string, options: UnregisterNodeInput, context: OperationContext) {
@@ -316,10 +330,14 @@ export class RegistrationService {
     if (node.intent) throw new NodeBusyError(node.name, node.intent.op);
     const ironicNodeUuid = node.ironic_node_uuid;
     const marked = await this.markIntent(node, "unregistering", context, ironicNodeUuid);
-    const ironic = await this.driver(context);
 
+    // From here on, every failure goes through the catch below, which clears the intent: the Ironic node is
+    // only ever deleted as the last Ironic step, so a failure leaves the registration as it was.
+    let current: IronicNode | undefined;
+    let unregistered: Node;
     try {
-      const current = await findIronicNode(ironic, ironicNodeUuid);
+      const ironic = await this.driver(context);
+      current = await findIronicNode(ironic, ironicNodeUuid);
       if (current) {
         const busy = current.instance_uuid !== null || current.provision_state === "active";
         if (isTransitional(current.provision_state)) {
@@ -348,38 +366,52 @@ export class RegistrationService {
         }
         await deleteIronicNode(ironic, ironicNodeUuid);
       }
-      const unregistered = await this.deps.nodes
-        .update(
-          node.uuid,
-          { version: marked.version },
-          { managed_by: "valence", ironic_node_uuid: null, registered_at: null, intent: null },
-        )
-        .catch((error: unknown) =>
-          this.landedAnyway(node.uuid, marked.version, error, (current) => current.managed_by === "valence"),
-        );
-      await this.record(node.uuid, context, {
-        action: options.force ? "force-unregister" : "unregister",
-        outcome: "succeeded",
-        ironic_node_uuid: ironicNodeUuid,
-        ...(current ? {} : { detail: "the Ironic node was already gone" }),
-      });
-      logger.info("node unregistered", {
-        node_uuid: node.uuid,
-        ironic_node_uuid: ironicNodeUuid,
-        forced: options.force,
-        already_gone: !current,
-        principal: context.principal,
-      });
-      return unregistered;
+      unregistered = await this.deps.nodes.update(
+        node.uuid,
+        { version: marked.version, acceptLanded: true },
+        toUnregistered(),
+      );
     } catch (error) {
       await this.clearIntent(node.uuid, marked.version);
-      await this.record(node.uuid, context, {
+      await this.recordQuietly(node.uuid, context, {
         action: options.force ? "force-unregister" : "unregister",
         outcome: "failed",
         ironic_node_uuid: ironicNodeUuid,
         detail: error instanceof Error ? error.message : String(error),
       });
       throw error;
+    }
+
+    await this.recordQuietly(node.uuid, context, {
+      action: options.force ? "force-unregister" : "unregister",
+      outcome: "succeeded",
+      ironic_node_uuid: ironicNodeUuid,
+      ...(current ? {} : { detail: "the Ironic node was already gone" }),
+    });
+    logger.info("node unregistered", {
+      node_uuid: node.uuid,
+      ironic_node_uuid: ironicNodeUuid,
+      forced: options.force,
+      already_gone: !current,
+      principal: context.principal,
+    });
+    return unregistered;
+  }
+
+  /** History is the audit trail, not the state: a failure to append is logged and does not undo the work. */
+  private async recordQuietly(
+    nodeUuid: string,
+    context: OperationContext,
+    event: Omit<NewHistoryEvent, "actor" | "request_id">,
+  ): Promise<void> {
+    try {
+      await this.record(nodeUuid, context, event);
+    } catch (error) {
+      logger.error("could not append to the node's history", {
+        node_uuid: nodeUuid,
+        action: event.action,
+        error: (error as Error).message,
+      });
     }
   }
 
@@ -439,14 +471,7 @@ export class RegistrationService {
       return await this.deps.nodes.update(
         node.uuid,
         { version: node.version, managed_by: node.managed_by, noIntent: true },
-        {
-          intent: {
-            op,
-            request_id: context.requestId,
-            started_at: this.now().toISOString(),
-            ironic_node_uuid: ironicNodeUuid ?? null,
-          },
-        },
+        withIntent(op, context.requestId, this.now(), ironicNodeUuid ?? null),
       );
     } catch (error) {
       if (error instanceof VersionConflictError) throw new NodeBusyError(node.name, "another request");
@@ -454,31 +479,9 @@ export class RegistrationService {
     }
   }
 
-  /**
-   * A final write whose answer was lost (a cut connection, a 500 after the commit) is retried by the SDK, and the
-   * retry then fails its version condition although the write stands. Undoing the Ironic work then would leave
-   * the store saying what Ironic no longer has, so the record decides: exactly our write, or the error stands.
-   */
-  private async landedAnyway(
-    uuid: string,
-    markedVersion: number,
-    error: unknown,
-    ours: (current: Node) => boolean,
-  ): Promise<Node> {
-    const current = await this.deps.nodes.get(uuid).catch(() => undefined);
-    if (current && current.version === markedVersion + 1 && !current.intent && ours(current)) {
-      logger.warn("the final write failed but had landed", {
-        node_uuid: uuid,
-        error: (error as Error).message,
-      });
-      return current;
-    }
-    throw error;
-  }
-
   private async clearIntent(uuid: string, version: number): Promise<void> {
     try {
-      await this.deps.nodes.update(uuid, { version }, { intent: null });
+      await this.deps.nodes.update(uuid, { version }, withoutIntent());
     } catch (error) {
       logger.error("could not clear the intent; the reconciler will", {
         node_uuid: uuid,
@@ -489,11 +492,14 @@ export class RegistrationService {
 
   /** Removes what this call created; reports whether everything is gone and what was done. */
   private async rollback(
-    ironic: IronicDriver,
+    ironic: IronicDriver | undefined,
     createdNode: string | undefined,
     createdPorts: string[],
     context: OperationContext,
   ) {
+    if (!ironic || (!createdNode && createdPorts.length === 0)) {
+      return { complete: true, summary: "nothing was created in Ironic" };
+    }
     // The rollback gets its own deadline: the register may have used up the one it had.
     const undo = ironic.withContext({
       requestId: `req-${crypto.randomUUID()}`,

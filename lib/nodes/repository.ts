@@ -1,4 +1,5 @@
-import type { ManagedBy, NewNode, Node, NodeChanges } from "./model.ts";
+import type { ManagedBy, NewNode, Node } from "./model.ts";
+import type { Transition } from "./transitions.ts";
 
 export interface NodeListQuery {
   managed_by?: ManagedBy | undefined;
@@ -22,6 +23,13 @@ export interface UpdateGuard {
   managed_by?: ManagedBy;
   /** No register/unregister may be in flight. */
   noIntent?: boolean;
+  /**
+   * A write whose answer was lost (a cut connection, a 500 after the commit) is retried by the SDK, and the retry
+   * then fails the version condition although the write stands. With this set, a failed update whose record
+   * shows exactly this write (the next version, carrying every change) is taken as done. Only for writes no
+   * other caller could make identically (a saga's final write).
+   */
+  acceptLanded?: boolean;
 }
 
 /** Where nodes live. Every state change is one conditional single-item update. */
@@ -31,8 +39,11 @@ export interface NodeRepository {
   get(uuid: string): Promise<Node | undefined>;
   findByName(name: string): Promise<Node | undefined>;
   list(query: NodeListQuery): Promise<NodePage>;
-  /** Throws `VersionConflictError` when the guard no longer holds. Returns the node as written. */
-  update(uuid: string, guard: UpdateGuard, changes: NodeChanges): Promise<Node>;
+  /**
+   * Writes one transition (see `transitions.ts`) and bumps `version`. Throws `VersionConflictError` when the
+   * guard no longer holds. Returns the node as written.
+   */
+  update(uuid: string, guard: UpdateGuard, transition: Transition): Promise<Node>;
   /** Throws `VersionConflictError` when the guard no longer holds. */
   delete(uuid: string, guard: UpdateGuard): Promise<void>;
   countByPodManager(podmId: string): Promise<number>;

@@ -4,6 +4,7 @@ import { Reconciler } from "../nodes/reconciler.ts";
 import { ironicDriverFor } from "./ironic.ts";
 import { podManagerSessionsFor } from "./pod-managers.ts";
 import {
+  deploymentIdentityFor,
   documentClientFor,
   nodeHistoryFor,
   nodeRepositoryFor,
@@ -19,6 +20,7 @@ export const reconcilerFor = /* @__PURE__ */ once(
       podManagers: podManagerRepositoryFor(settings),
       sessions: podManagerSessionsFor(settings),
       ironic: () => ironicDriverFor(settings),
+      deployment: deploymentIdentityFor(settings),
       history: nodeHistoryFor(settings),
       cursor: new DynamoReconcileCursor(documentClientFor(settings), settings.VALENCE_TABLE_NAME),
       staleIntentMs: settings.VALENCE_INTENT_STALE_SECONDS * 1000,

@@ -2,7 +2,7 @@ import { config } from "../config.ts";
 import { RegistrationService } from "../nodes/registration-service.ts";
 import { ironicDriverFor } from "./ironic.ts";
 import { podManagerSessionsFor } from "./pod-managers.ts";
-import { nodeHistoryFor, nodeRepositoryFor, nodeServiceFor, once } from "./store.ts";
+import { deploymentIdentityFor, nodeHistoryFor, nodeRepositoryFor, nodeServiceFor, once } from "./store.ts";
 
 /** Register and unregister nodes in Ironic (and show Ironic's live state). */
 export const registrationServiceFor = /* @__PURE__ */ once(
@@ -13,6 +13,7 @@ export const registrationServiceFor = /* @__PURE__ */ once(
       sessions: podManagerSessionsFor(settings),
       ironic: () => ironicDriverFor(settings),
       defaultResourceClass: settings.VALENCE_RESOURCE_CLASS,
+      deployment: deploymentIdentityFor(settings),
       history: nodeHistoryFor(settings),
     }),
 );

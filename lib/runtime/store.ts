@@ -1,5 +1,6 @@
 import { type Config, config } from "../config.ts";
 import { createDocumentClient } from "../db/client.ts";
+import { DynamoDeploymentIdentity } from "../db/deployment.ts";
 import { DynamoNodeRepository } from "../nodes/dynamo-repository.ts";
 import { DynamoNodeHistory } from "../nodes/history.ts";
 import { NodeService } from "../nodes/service.ts";
@@ -54,9 +55,15 @@ export const nodeServiceFor = /* @__PURE__ */ once(
   (settings) => new NodeService(nodeRepositoryFor(settings)),
 );
 
+/** This deployment's identity (kept in its table), marked on the Ironic nodes it creates or adopts. */
+export const deploymentIdentityFor = /* @__PURE__ */ once(
+  (settings) => new DynamoDeploymentIdentity(documentClientFor(settings), settings.VALENCE_TABLE_NAME),
+);
+
 // Bound to this process's configuration (`config()`): what the Lambda entry points call.
 export const documentClient = () => documentClientFor(config());
 export const nodeRepository = () => nodeRepositoryFor(config());
 export const podManagerRepository = () => podManagerRepositoryFor(config());
 export const nodeHistory = () => nodeHistoryFor(config());
 export const nodeService = () => nodeServiceFor(config());
+export const deploymentIdentity = () => deploymentIdentityFor(config());

@@ -9,6 +9,8 @@ import {
   VersionConflictError,
 } from "../../lib/errors.ts";
 import { DynamoNodeRepository } from "../../lib/nodes/dynamo-repository.ts";
+import type { Node } from "../../lib/nodes/model.ts";
+import { toMissing, toRegistered, withIntent } from "../../lib/nodes/transitions.ts";
 import { startTestTable, type TestTable } from "../support/dynamo.ts";
 import { newNode } from "../support/fixtures.ts";
 
@@ -64,8 +66,12 @@ describe("DynamoNodeRepository (dynalite over HTTP)", () => {
   it("lets exactly one of two concurrent conditional updates win", async () => {
     const node = await repository.create(newNode());
     const results = await Promise.allSettled([
-      repository.update(node.uuid, { version: node.version }, { description: "first" }),
-      repository.update(node.uuid, { version: node.version }, { description: "second" }),
+      repository.update(node.uuid, { version: node.version }, withIntent("registering", "first", new Date())),
+      repository.update(
+        node.uuid,
+        { version: node.version },
+        withIntent("registering", "second", new Date()),
+      ),
     ]);
 
     const winners = results.filter((r) => r.status === "fulfilled");
@@ -74,28 +80,37 @@ describe("DynamoNodeRepository (dynalite over HTTP)", () => {
     expect((losers[0] as PromiseRejectedResult).reason).toBeInstanceOf(VersionConflictError);
     const stored = await repository.get(node.uuid);
     expect(stored?.version).toBe(2);
-    expect(stored?.description).toBe(
-      (winners[0] as PromiseFulfilledResult<{ description: string }>).value.description,
+    expect(stored?.intent?.request_id).toBe(
+      (winners[0] as PromiseFulfilledResult<Node>).value.intent?.request_id,
     );
   });
 
   it("guards updates on managed_by and on an intent in flight", async () => {
     const node = await repository.create(newNode());
     await expect(
-      repository.update(node.uuid, { version: 1, managed_by: "ironic" }, { description: "x" }),
+      repository.update(node.uuid, { version: 1, managed_by: "ironic" }, toMissing()),
     ).rejects.toBeInstanceOf(VersionConflictError);
 
-    const intent = { op: "registering" as const, request_id: "r1", started_at: new Date().toISOString() };
-    const withIntent = await repository.update(node.uuid, { version: 1, noIntent: true }, { intent });
-    expect(withIntent.intent).toEqual(intent);
+    const at = new Date();
+    const marked = await repository.update(
+      node.uuid,
+      { version: 1, noIntent: true },
+      withIntent("registering", "r1", at),
+    );
+    expect(marked.intent).toEqual({
+      op: "registering",
+      request_id: "r1",
+      started_at: at.toISOString(),
+      ironic_node_uuid: null,
+    });
     await expect(
-      repository.update(node.uuid, { version: 2, noIntent: true }, { intent }),
+      repository.update(node.uuid, { version: 2, noIntent: true }, withIntent("registering", "r2", at)),
     ).rejects.toBeInstanceOf(VersionConflictError);
 
     const cleared = await repository.update(
       node.uuid,
       { version: 2 },
-      { intent: null, managed_by: "ironic" },
+      toRegistered({ ironicNodeUuid: "ironic-1", at }),
     );
     expect(cleared.intent).toBeNull();
     expect(cleared.managed_by).toBe("ironic");

@@ -30,6 +30,7 @@ describe("Reconciler over a store larger than one pass (dynalite)", () => {
       podManagers: { list: async () => [] } as never,
       sessions: {} as PodManagerSessions,
       ironic: async () => emptyIronic,
+      deployment: { id: async () => "cursor-test" },
       cursor: new DynamoReconcileCursor(table.db, table.tableName),
       staleIntentMs: 60_000,
       concurrency: 1,

@@ -6,7 +6,13 @@ import type { ReconcileSummary } from "../../lib/nodes/reconciler.ts";
 import { RegistrationService } from "../../lib/nodes/registration-service.ts";
 import type { NodeRepository } from "../../lib/nodes/repository.ts";
 import { RegisterNodeBody } from "../../lib/nodes/schemas.ts";
-import { ironicDriver, nodeRepository, nodeService, podManagerSessions } from "../../lib/runtime.ts";
+import {
+  deploymentIdentity,
+  ironicDriver,
+  nodeRepository,
+  nodeService,
+  podManagerSessions,
+} from "../../lib/runtime.ts";
 import { poolInventory } from "../../local/pool.ts";
 import { startTestApi, type TestApi } from "../support/local-api.ts";
 
@@ -122,6 +128,7 @@ describe("reconcile (real Ironic, emulator, dynalite)", () => {
       sessions: podManagerSessions(),
       ironic: async () => crashingDriver(await ironicDriver(), "createPort"),
       defaultResourceClass: "baremetal",
+      deployment: deploymentIdentity(),
     });
     await expect(dying.register(halfway.uuid, RegisterNodeBody.parse({}), context())).rejects.toThrow();
     expect((await node(halfway.uuid)).intent?.op).toBe("registering");
@@ -137,6 +144,7 @@ describe("reconcile (real Ironic, emulator, dynalite)", () => {
       sessions: podManagerSessions(),
       ironic: async () => crashingDriver(await ironicDriver(), "never"),
       defaultResourceClass: "baremetal",
+      deployment: deploymentIdentity(),
     });
     await expect(unrecorded.register(almost.uuid, RegisterNodeBody.parse({}), context())).rejects.toThrow();
     // Its rollback deleted the Ironic node; recreate what a process killed before rollback leaves behind.
@@ -159,6 +167,7 @@ describe("reconcile (real Ironic, emulator, dynalite)", () => {
       sessions: podManagerSessions(),
       ironic: ironicDriver,
       defaultResourceClass: "baremetal",
+      deployment: deploymentIdentity(),
     });
     await expect(unfinished.unregister(leaving.uuid, { force: false }, context())).rejects.toThrow();
     expect((await node(leaving.uuid)).intent?.op).toBe("unregistering");

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OperationFailedError } from "../../lib/errors.ts";
+import { DynamoDeploymentIdentity } from "../../lib/db/deployment.ts";
+import { NodeBusyError, OperationFailedError } from "../../lib/errors.ts";
+import { IronicConfigError } from "../../lib/ironic/errors.ts";
 import { createIronicDriver, type IronicDriver } from "../../lib/ironic/index.ts";
 import { DynamoNodeRepository } from "../../lib/nodes/dynamo-repository.ts";
 import type { Node } from "../../lib/nodes/model.ts";
@@ -55,12 +57,17 @@ describe("register faults", () => {
   const options = (body: Record<string, unknown> = {}) => RegisterNodeBody.parse(body);
 
   function service(driver: IronicDriver, overrideSessions?: PodManagerSessions) {
+    return serviceWith(async () => driver, overrideSessions);
+  }
+
+  function serviceWith(factory: () => Promise<IronicDriver>, overrideSessions?: PodManagerSessions) {
     return new RegistrationService({
       nodes,
       finder: new NodeService(nodes),
       sessions: overrideSessions ?? sessions,
-      ironic: async () => driver,
+      ironic: factory,
       defaultResourceClass: "baremetal",
+      deployment: new DynamoDeploymentIdentity(table.db, table.tableName),
     });
   }
 
@@ -254,5 +261,46 @@ describe("register faults", () => {
     } finally {
       emulator.switches.disabledMacs.clear();
     }
+  });
+  /** An Ironic driver whose construction fails once (a misconfiguration, a Keystone or Secrets Manager blip). */
+  function failingOnce(): () => Promise<IronicDriver> {
+    let calls = 0;
+    return async () => {
+      calls += 1;
+      if (calls === 1) throw new IronicConfigError("endpoint: is required for auth_type none");
+      return ironic;
+    };
+  }
+
+  it("clears the register's intent when the Ironic driver cannot be built, so the next register is not busy", async () => {
+    const node = await composedNode("driver-fails-register");
+    const registration = serviceWith(failingOnce());
+
+    const error = await registration.register(node.uuid, options(), context()).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(IronicConfigError);
+    expect(error).not.toBeInstanceOf(NodeBusyError);
+    await expectNothingLeft(node);
+    const { node: registered } = await registration.register(node.uuid, options(), context());
+    expect(registered).toMatchObject({ managed_by: "ironic", intent: null });
+    await registration.unregister(node.uuid, { force: false }, context());
+  });
+
+  it("clears the unregister's intent when the Ironic driver cannot be built, so the next unregister is not busy", async () => {
+    const node = await composedNode("driver-fails-unregister");
+    const { node: registered } = await service(ironic).register(node.uuid, options(), context());
+    const ironicNodeUuid = registered.ironic_node_uuid as string;
+    const unregistration = serviceWith(failingOnce());
+
+    const error = await unregistration
+      .unregister(node.uuid, { force: false }, context())
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(IronicConfigError);
+    expect(await nodes.get(node.uuid)).toMatchObject({ managed_by: "ironic", intent: null });
+    expect((await ironic.getNode(ironicNodeUuid)).uuid).toBe(ironicNodeUuid);
+    const unregistered = await unregistration.unregister(node.uuid, { force: false }, context());
+    expect(unregistered).toMatchObject({ managed_by: "valence", ironic_node_uuid: null, intent: null });
+    await expectNothingLeft(node);
   });
 });

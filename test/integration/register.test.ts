@@ -313,4 +313,25 @@ describe("register and unregister (real Ironic, emulator, dynalite)", () => {
       expect(text).not.toContain(encoded);
     }
   });
+  it("unregister clears the Ironic state the reconciler cached on the node", async () => {
+    const node = await compose("cached-state");
+    expect((await api.call(`POST`, `/v1/nodes/${node.uuid}/register`, { manage: true })).status).toBe(200);
+    expect((await api.call("POST", "/v1/reconcile")).status).toBe(200);
+    const cached = await api.call<NodeBody & { ironic_state: unknown }>("GET", `/v1/nodes/${node.uuid}`);
+    expect(cached.body.ironic_state).toMatchObject({ provision_state: "manageable" });
+
+    const response = await api.call<NodeBody & { ironic_state: unknown }>(
+      "POST",
+      `/v1/nodes/${node.uuid}/unregister`,
+    );
+
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      managed_by: "valence",
+      ironic_node_uuid: null,
+      ironic_state: null,
+    });
+    const stored = await api.call<NodeBody & { ironic_state: unknown }>("GET", `/v1/nodes/${node.uuid}`);
+    expect(stored.body.ironic_state).toBeNull();
+  });
 });

@@ -36,6 +36,7 @@ describe("buildIronicNode", () => {
       credentials: { username: "admin", password: "pw" },
       options: { driver_info: driverInfo } as RegisterNodeInput,
       defaultResourceClass: "baremetal",
+      deploymentId: "deployment-1",
     });
 
   it("keeps the pod manager's TLS verification unless the register adds it", () => {

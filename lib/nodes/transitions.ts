@@ -1,0 +1,113 @@
+import type { Hardware, Intent, IronicState, NodeChanges } from "./model.ts";
+
+declare const transition: unique symbol;
+
+/**
+ * The complete change of one node transition, as the repository writes it in one conditional update. Only this
+ * module makes them, so no path can forget a field (a stale `ironic_state` after an unregister, an intent left
+ * behind by a register); the repository alone bumps `version` and `updated_at`.
+ */
+export type Transition = Readonly<NodeChanges> & { readonly [transition]: true };
+
+const make = (changes: NodeChanges) => changes as Transition;
+
+/** A register, unregister or decompose in flight: written before the work, so a crash leaves a trace. */
+export function withIntent(
+  op: Intent["op"],
+  requestId: string,
+  at: Date,
+  ironicNodeUuid: string | null = null,
+): Transition {
+  return make({
+    intent: { op, request_id: requestId, started_at: at.toISOString(), ironic_node_uuid: ironicNodeUuid },
+  });
+}
+
+/** The operation in flight ended without changing who manages the node (failed, or rolled back). */
+export function withoutIntent(): Transition {
+  return make({ intent: null });
+}
+
+export interface Registration {
+  ironicNodeUuid: string;
+  at: Date;
+  /** Ironic's state when the reconciler saw it; a register leaves it for the reconciler's next pass. */
+  ironicState?: IronicState | null;
+  /** The system as its pod manager described it during the register, when read. */
+  system?: { hardware: Hardware; resourceUri: string };
+}
+
+/** Ironic manages the node now: nothing in flight, and no state cached from an earlier registration. */
+export function toRegistered(registration: Registration): Transition {
+  return make({
+    managed_by: "ironic",
+    ironic_node_uuid: registration.ironicNodeUuid,
+    registered_at: registration.at.toISOString(),
+    intent: null,
+    ironic_state: registration.ironicState ?? null,
+    ...(registration.system
+      ? { hardware: registration.system.hardware, resource_uri: registration.system.resourceUri }
+      : {}),
+  });
+}
+
+/** Valence's again: no Ironic node, nothing cached of one, nothing in flight. */
+export function toUnregistered(): Transition {
+  return make({
+    managed_by: "valence",
+    ironic_node_uuid: null,
+    registered_at: null,
+    intent: null,
+    ironic_state: null,
+  });
+}
+
+/** The pod manager no longer has the composed system. */
+export function toMissing(): Transition {
+  return make({ status: "missing" });
+}
+
+/** The pod manager has the composed system again. */
+export function toFound(): Transition {
+  return make({ status: "ok" });
+}
+
+/** Ironic's state as the reconciler saw it just now. */
+export function withIronicState(state: IronicState): Transition {
+  return make({ ironic_state: state });
+}
+
+/** The fields of Ironic's node that the store caches. */
+export interface IronicStateSource {
+  provision_state: string;
+  power_state?: string | null | undefined;
+  maintenance: boolean;
+  last_error?: string | null | undefined;
+}
+
+/**
+ * Ironic's state to cache when it differs from the cached one; undefined when nothing changed, so an unchanged
+ * node is not written (and its `version` stays).
+ */
+export function changedIronicState(
+  current: IronicStateSource,
+  cached: IronicState | null | undefined,
+  at: Date,
+): IronicState | undefined {
+  const next = {
+    provision_state: current.provision_state,
+    power_state: current.power_state ?? null,
+    maintenance: current.maintenance,
+    last_error: current.last_error ?? null,
+  };
+  if (
+    cached &&
+    cached.provision_state === next.provision_state &&
+    cached.power_state === next.power_state &&
+    cached.maintenance === next.maintenance &&
+    cached.last_error === next.last_error
+  ) {
+    return undefined;
+  }
+  return { ...next, synced_at: at.toISOString() };
+}
