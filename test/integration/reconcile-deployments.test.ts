@@ -20,6 +20,7 @@ import { type IronicService, startIronic } from "../../local/ironic.ts";
 import { poolInventory } from "../../local/pool.ts";
 import { type RedfishEmulator, startRedfishEmulator } from "../../local/redfish-emulator/index.ts";
 import { type FaultProxy, faults, startFaultProxy } from "../support/fault-proxy.ts";
+import { LOCAL_ADDRESS_POLICY } from "../support/fixtures.ts";
 
 const PASSWORD = "Shared-Ironic-Pw-31";
 
@@ -81,7 +82,9 @@ describe("two deployments sharing one Ironic (real Ironic, emulator, dynalite)",
       username: "admin",
       credentials_ref: "ref",
     });
-    const sessions = new PodManagerSessions(podms, new MemorySecrets(), createPodManagerClient);
+    const sessions = new PodManagerSessions(podms, new MemorySecrets(), (connection) =>
+      createPodManagerClient({ ...connection, addressPolicy: LOCAL_ADDRESS_POLICY }),
+    );
     return {
       id: await identity.id(),
       nodes,
@@ -128,6 +131,7 @@ describe("two deployments sharing one Ironic (real Ironic, emulator, dynalite)",
       password: PASSWORD,
       driver: "redfish",
       verifyCa: false,
+      addressPolicy: LOCAL_ADDRESS_POLICY,
     });
     try {
       return await client.compose({ name, totalCores: 1 });
@@ -322,7 +326,7 @@ describe("a pod manager that does not answer, in a reconcile pass", () => {
       nodes,
       podManagers: podms,
       sessions: new PodManagerSessions(podms, new MemorySecrets(), (connection) =>
-        createPodManagerClient({ ...connection, timeoutMs: 2_000 }),
+        createPodManagerClient({ ...connection, timeoutMs: 2_000, addressPolicy: LOCAL_ADDRESS_POLICY }),
       ),
       ironic: async () => emptyIronic,
       deployment: new DynamoDeploymentIdentity(db, tableName),
