@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { ConfigurationError } from "./errors.ts";
 import { parseOrThrow } from "./validation.ts";
 
 /**
@@ -58,9 +59,14 @@ let schema: ReturnType<typeof buildSchema> | undefined;
 
 export type Config = z.infer<ReturnType<typeof buildSchema>>;
 
+/** A bad variable is the deployment's fault, never the caller's: a `ConfigurationError`, not a `ValidationError`. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
   schema ??= buildSchema();
-  return parseOrThrow(schema, env, "env");
+  try {
+    return parseOrThrow(schema, env, "env");
+  } catch (error) {
+    throw new ConfigurationError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
 }
 
 /**

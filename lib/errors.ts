@@ -1,13 +1,11 @@
 /**
- * The one error tree of Valence. Every error a caller can see is a `ValenceError`; the HTTP layer maps it to
- * Valence's error body in one place (`lib/http/errors.ts`). Anything else is a 500 with a generic message.
+ * The one error tree of Valence. Every error a caller can see is a `ValenceError` with a stable `code`; errors know
+ * nothing of HTTP. One table at the edge (`lib/http/statuses.ts`) maps each code to a status, and
+ * `lib/http/errors.ts` turns the error into Valence's error body. Anything else is a 500 with a generic message.
  */
 export abstract class ValenceError extends Error {
-  abstract readonly statusCode: number;
-  /** Stable machine-readable code, part of the API contract. */
+  /** Stable machine-readable code, part of the API contract; `lib/http/statuses.ts` gives its HTTP status. */
   abstract readonly code: string;
-  /** Short human title, as Valence's error body had it. */
-  abstract readonly title: string;
 
   constructor(detail: string, options?: { cause?: unknown }) {
     super(detail, options);
@@ -16,15 +14,10 @@ export abstract class ValenceError extends Error {
 }
 
 export class ValidationError extends ValenceError {
-  readonly statusCode = 400;
   readonly code = "ValidationError";
-  readonly title = "Bad Request";
 }
 
-export abstract class NotFoundError extends ValenceError {
-  readonly statusCode = 404;
-  readonly title = "Not Found";
-}
+export abstract class NotFoundError extends ValenceError {}
 
 export class RouteNotFoundError extends NotFoundError {
   readonly code = "RouteNotFound";
@@ -45,15 +38,10 @@ export class PodManagerNotFoundError extends NotFoundError {
 }
 
 export class MethodNotAllowedError extends ValenceError {
-  readonly statusCode = 405;
   readonly code = "MethodNotAllowed";
-  readonly title = "Method Not Allowed";
 }
 
-export abstract class ConflictError extends ValenceError {
-  readonly statusCode = 409;
-  readonly title = "Conflict";
-}
+export abstract class ConflictError extends ValenceError {}
 
 export class NodeNameConflictError extends ConflictError {
   readonly code = "NodeNameConflict";
@@ -86,15 +74,11 @@ export class PodManagerInUseError extends ConflictError {
 
 /** An upstream service (pod manager, Ironic) failed or answered something we cannot use. */
 export class UpstreamError extends ValenceError {
-  readonly statusCode: number = 502;
   readonly code: string = "UpstreamError";
-  readonly title: string = "Bad Gateway";
 }
 
 export class ServiceUnavailableError extends ValenceError {
-  readonly statusCode = 503;
   readonly code = "ServiceUnavailable";
-  readonly title = "Service Unavailable";
 }
 
 export class NodeAlreadyManagedError extends ConflictError {
@@ -153,17 +137,28 @@ export class NodeHasNoEnabledNicError extends ConflictError {
 }
 
 /**
- * A register or unregister failed part-way. The detail says at which step, why, and what was rolled back; the
- * status is the cause's when it has one (a 409 stays a 409), else 502.
+ * The service itself is misconfigured (a bad environment variable, a missing setting): not the caller's fault, so
+ * never a 4xx. The detail names the setting for the logs; the caller gets a generic message.
+ */
+export class ConfigurationError extends ValenceError {
+  readonly code = "ServerMisconfigured";
+}
+
+/**
+ * A register or unregister failed part-way. The detail says at which step, why, and what was rolled back. Its code
+ * is its own (`RegistrationFailed`: an upstream failure, whatever the upstream answered, so Ironic's 404 for a node
+ * deleted under us never becomes ours), except that a conflict met part-way (a MAC another node holds, a node
+ * Ironic keeps locked) stays the caller's to resolve: `RegistrationFailed` becomes `RegistrationConflict`.
  */
 export class OperationFailedError extends ValenceError {
-  readonly statusCode: number;
   readonly code: string;
-  readonly title: string;
   constructor(code: string, detail: string, cause: unknown) {
     super(detail, { cause });
-    this.code = code;
-    this.statusCode = cause instanceof ValenceError ? cause.statusCode : 502;
-    this.title = cause instanceof ValenceError ? cause.title : "Bad Gateway";
+    this.code = cause instanceof ConflictError ? conflictCodeOf(code) : code;
   }
+}
+
+/** `RegistrationFailed` → `RegistrationConflict`: the code an operation failure takes when a conflict caused it. */
+export function conflictCodeOf(code: string): string {
+  return `${code.replace(/Failed$/, "")}Conflict`;
 }

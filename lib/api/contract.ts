@@ -115,7 +115,7 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
     tag: "versions",
     description:
       "This reference as an OpenAPI 3.1 document, generated from the zod schemas the handlers validate with. " +
-      "`servers` names the host the request came to.",
+      "`servers` names the API's own origin.",
     responses: { 200: { description: "The OpenAPI document.", schema: OpenApiDocumentSchema } },
     errors: {},
     example: {},

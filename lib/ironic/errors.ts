@@ -66,9 +66,7 @@ export class IronicNodeAssociatedError extends IronicConflictError {
 
 /** Ironic did not answer, answered 503, or timed out. */
 export class IronicUnavailableError extends UpstreamError {
-  override readonly statusCode: number = 503;
   override readonly code: string = "IronicUnavailable";
-  override readonly title: string = "Service Unavailable";
   readonly details: IronicErrorDetails;
   /**
    * `unavailable`: a 503; `connect`: the connection was never made (safe to repeat any request);
@@ -134,9 +132,7 @@ export class IronicProvisionFailedError extends IronicRequestError {
 
 /** A provision-state transition did not finish within its time budget. */
 export class IronicProvisionTimeoutError extends IronicRequestError {
-  override readonly statusCode: number = 504;
   override readonly code: string = "IronicProvisionTimeout";
-  override readonly title: string = "Gateway Timeout";
 }
 
 /** A name Ironic would refuse; checked before calling Ironic. The code stays `ValidationError` (a 400). */
@@ -153,7 +149,5 @@ export class IronicNameInvalidError extends ValidationError {
  * is not the caller's fault, so it is a 503 naming what is missing rather than a 400.
  */
 export class IronicConfigError extends UpstreamError {
-  override readonly statusCode: number = 503;
   override readonly code: string = "IronicNotConfigured";
-  override readonly title: string = "Service Unavailable";
 }

@@ -52,7 +52,13 @@ export type ComposeNodeInput = z.infer<typeof ComposeNodeBody>;
 /** `POST /v1/nodes/manage`: bring an already composed system under management. */
 export const ManageNodeBody = z.strictObject({
   podm_id: z.uuid(),
-  node_index: z.string().check(z.minLength(1), z.maxLength(255), z.regex(/^[^/?#]+$/)),
+  node_index: z
+    .string()
+    .check(
+      z.minLength(1),
+      z.maxLength(255),
+      z.regex(/^[^/?#]+$/, { error: "must be a system id without / ? or #" }),
+    ),
   name: z.optional(NodeName),
 });
 export type ManageNodeInput = z.infer<typeof ManageNodeBody>;
@@ -81,9 +87,11 @@ export const NodeActionBody = z.union([
 ]);
 export type NodeActionInput = z.infer<typeof NodeActionBody>;
 
-const MAC = z
-  .string()
-  .check(z.regex(/^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$/, { error: "must be a MAC address" }));
+const MAC = z.string().check(
+  z.regex(/^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$/, {
+    error: "must be a MAC address like aa:bb:cc:dd:ee:ff",
+  }),
+);
 
 /** Seconds a register with `manage`/`provide` may wait for Ironic. */
 export const MAX_WAIT_SECONDS = 900;
@@ -96,7 +104,7 @@ export const RegisterNodeBody = z.strictObject({
       .check(
         z.minLength(1),
         z.maxLength(80),
-        z.regex(/^[A-Za-z0-9_.-]+$/, { error: "invalid resource class" }),
+        z.regex(/^[A-Za-z0-9_.-]+$/, { error: "may only hold letters, digits and _ . -" }),
       ),
   ),
   /** Overrides of what was read from the pod manager. */
@@ -144,6 +152,11 @@ export const GetNodeQuery = z.strictObject({
 export const HistoryQuery = z.strictObject({
   limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(MAX_PAGE_SIZE)), 100),
   marker: z.optional(
-    z.string().check(z.regex(/^\d{4}-\d\d-\d\dT[\d:.]+Z#[0-9a-f]{8}$/, { error: "not a history marker" })),
+    z.string().check(
+      z.maxLength(64),
+      z.regex(/^\d{4}-\d\d-\d\dT[\d:.]+Z#[0-9a-f]{8}$/, {
+        error: "must be a marker from a history page's Link header, like 2026-01-31T12:00:00.000Z#0123abcd",
+      }),
+    ),
   ),
 });
