@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OperationFailedError } from "../../lib/errors.ts";
-import { createIronicDriver, type IronicDriver } from "../../lib/ironic/index.ts";
+import { toErrorBody } from "../../lib/http/errors.ts";
+import { createIronicDriver, type IronicDriver, IronicNodeNotFoundError } from "../../lib/ironic/index.ts";
 import { DynamoNodeRepository } from "../../lib/nodes/dynamo-repository.ts";
 import type { Node } from "../../lib/nodes/model.ts";
 import { type OperationContext, RegistrationService } from "../../lib/nodes/registration-service.ts";
@@ -169,6 +170,32 @@ describe("register faults", () => {
     expect((error as Error).message).toContain("creating the Ironic port");
     expect((error as Error).message).toContain("rolled back");
     expect(ports).toBe(3);
+    await expectNothingLeft(node);
+  });
+
+  it("answers 502, not Ironic's 404, when the Ironic node vanishes part-way", async () => {
+    const node = await composedNode("vanishes-midway");
+    // Someone deletes the new Ironic node just before Valence asks Ironic to manage it: Ironic answers 404.
+    const vanishing: IronicDriver = new Proxy(ironic, {
+      get(target, property, receiver) {
+        if (property === "withContext") return () => vanishing;
+        if (property === "setProvisionState") {
+          return async (...args: Parameters<IronicDriver["setProvisionState"]>) => {
+            await target.deleteNode(args[0]);
+            return target.setProvisionState(...args);
+          };
+        }
+        return Reflect.get(target, property, receiver);
+      },
+    });
+
+    const error = await service(vanishing)
+      .register(node.uuid, options({ manage: true, wait_timeout: 60 }), context())
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(OperationFailedError);
+    expect((error as Error).cause).toBeInstanceOf(IronicNodeNotFoundError);
+    expect(toErrorBody(error, "req-vanished")).toMatchObject({ code: "RegistrationFailed", status: 502 });
     await expectNothingLeft(node);
   });
 
