@@ -147,18 +147,37 @@ export class ConfigurationError extends ValenceError {
 /**
  * A register or unregister failed part-way. The detail says at which step, why, and what was rolled back. Its code
  * is its own (`RegistrationFailed`: an upstream failure, whatever the upstream answered, so Ironic's 404 for a node
- * deleted under us never becomes ours), except that a conflict met part-way (a MAC another node holds, a node
- * Ironic keeps locked) stays the caller's to resolve: `RegistrationFailed` becomes `RegistrationConflict`.
+ * deleted under us never becomes ours), with two deliberate exceptions that keep what the cause means to the
+ * caller: a conflict met part-way (a MAC another node holds, a node Ironic keeps locked) is `RegistrationConflict`,
+ * and a wait that ran out of time (`wait_timeout`) is `RegistrationTimeout`.
  */
 export class OperationFailedError extends ValenceError {
   readonly code: string;
   constructor(code: string, detail: string, cause: unknown) {
     super(detail, { cause });
-    this.code = cause instanceof ConflictError ? conflictCodeOf(code) : code;
+    this.code = operationFailureCode(code, cause);
   }
 }
 
-/** `RegistrationFailed` → `RegistrationConflict`: the code an operation failure takes when a conflict caused it. */
-export function conflictCodeOf(code: string): string {
-  return `${code.replace(/Failed$/, "")}Conflict`;
+/** Set on errors that mean an upstream did not finish in time (e.g. a provision-state wait that ran out). */
+export interface TimedOut {
+  readonly timedOut: true;
+}
+
+function isTimedOut(error: unknown): error is TimedOut {
+  return typeof error === "object" && error !== null && (error as Partial<TimedOut>).timedOut === true;
+}
+
+const FAILED = /Failed$/;
+
+/** The code of an operation failure raised with `code` because of `cause`. */
+export function operationFailureCode(code: string, cause: unknown): string {
+  if (cause instanceof ConflictError) return code.replace(FAILED, "Conflict");
+  if (isTimedOut(cause)) return code.replace(FAILED, "Timeout");
+  return code;
+}
+
+/** Every code an operation failure raised with `code` may carry, for the status table's test. */
+export function operationFailureCodes(code: string): string[] {
+  return [...new Set([code, code.replace(FAILED, "Conflict"), code.replace(FAILED, "Timeout")])];
 }

@@ -18,6 +18,7 @@ const NOT_FOUND = { status: 404 } as const;
 const CONFLICT = { status: 409 } as const;
 const BAD_GATEWAY = { status: 502 } as const;
 const UNAVAILABLE = { status: 503 } as const;
+const GATEWAY_TIMEOUT = { status: 504 } as const;
 
 export const STATUS_BY_CODE: Readonly<Record<string, StatusEntry>> = {
   // The caller's request is malformed.
@@ -80,8 +81,10 @@ export const STATUS_BY_CODE: Readonly<Record<string, StatusEntry>> = {
   IronicUnavailable: UNAVAILABLE,
   /** Ironic's settings are incomplete: the register cannot be served until an operator fixes them. */
   IronicNotConfigured: UNAVAILABLE,
-  /** A register's `wait_timeout` ran out before Ironic reached the state asked for. */
-  IronicProvisionTimeout: { status: 504 },
+  /** Ironic did not reach the state asked for within the wait. */
+  IronicProvisionTimeout: GATEWAY_TIMEOUT,
+  /** A register's `wait_timeout` ran out before Ironic reached the state asked for (what was created is undone). */
+  RegistrationTimeout: GATEWAY_TIMEOUT,
 };
 
 /** Titles of Valence's error body, by status. */

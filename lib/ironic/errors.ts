@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, UpstreamError, ValidationError } from "../errors.ts";
+import { ConflictError, NotFoundError, type TimedOut, UpstreamError, ValidationError } from "../errors.ts";
 
 /** What we know about the Ironic exchange behind an error. `faultstring` is always scrubbed of secrets. */
 export interface IronicErrorDetails {
@@ -131,8 +131,9 @@ export class IronicProvisionFailedError extends IronicRequestError {
 }
 
 /** A provision-state transition did not finish within its time budget. */
-export class IronicProvisionTimeoutError extends IronicRequestError {
+export class IronicProvisionTimeoutError extends IronicRequestError implements TimedOut {
   override readonly code: string = "IronicProvisionTimeout";
+  readonly timedOut = true;
 }
 
 /** A name Ironic would refuse; checked before calling Ironic. The code stays `ValidationError` (a 400). */

@@ -6,15 +6,19 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../lib/config.ts";
 import {
   ConfigurationError,
-  conflictCodeOf,
   NodeNotFoundError,
   OperationFailedError,
+  operationFailureCodes,
   ValenceError,
 } from "../../lib/errors.ts";
 import { toErrorBody } from "../../lib/http/errors.ts";
 import { type HttpEvent, httpRoute } from "../../lib/http/route.ts";
 import { STATUS_BY_CODE } from "../../lib/http/statuses.ts";
-import { IronicMacAlreadyExistsError, IronicNodeNotFoundError } from "../../lib/ironic/errors.ts";
+import {
+  IronicMacAlreadyExistsError,
+  IronicNodeNotFoundError,
+  IronicProvisionTimeoutError,
+} from "../../lib/ironic/errors.ts";
 
 const LIB = join(import.meta.dirname, "../../lib");
 
@@ -82,7 +86,7 @@ describe("the code-to-status table", () => {
     expect(unmapped, `add these codes to lib/http/statuses.ts:\n${unmapped.join("\n")}`).toEqual([]);
   });
 
-  it("has a status for every code an operation failure is raised with, and for its conflict variant", () => {
+  it("has a status for every code an operation failure is raised with, and for its conflict and timeout variants", () => {
     const codes = new Set(
       libSources().flatMap((source) =>
         [...source.matchAll(/new OperationFailedError\(\s*"(\w+)"/g)].map((match) => match[1] as string),
@@ -90,7 +94,7 @@ describe("the code-to-status table", () => {
     );
     expect(codes.size).toBeGreaterThan(0);
     const unmapped = [...codes]
-      .flatMap((code) => [code, conflictCodeOf(code)])
+      .flatMap((code) => operationFailureCodes(code))
       .filter((code) => !STATUS_BY_CODE[code]);
     expect(unmapped, `add these codes to lib/http/statuses.ts: ${unmapped.join(", ")}`).toEqual([]);
   });
@@ -115,6 +119,12 @@ describe("toErrorBody", () => {
     const cause = new IronicMacAlreadyExistsError("MAC aa:bb:cc:dd:ee:ff already exists");
     const error = new OperationFailedError("RegistrationFailed", "register of node n1 failed", cause);
     expect(toErrorBody(error, "req-2")).toMatchObject({ code: "RegistrationConflict", status: 409 });
+  });
+
+  it("keeps a wait_timeout that ran out part-way a 504, under a timeout code of its own", () => {
+    const cause = new IronicProvisionTimeoutError("node did not reach manageable within 60 s");
+    const error = new OperationFailedError("RegistrationFailed", "register of node n1 failed", cause);
+    expect(toErrorBody(error, "req-5")).toMatchObject({ code: "RegistrationTimeout", status: 504 });
   });
 
   it("answers an unknown code with a generic 500 rather than guessing", () => {
