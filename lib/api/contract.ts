@@ -209,7 +209,8 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
   "get-node": {
     tag: "nodes",
     description:
-      "One node. With `refresh=true`, a registered node also shows Ironic's live state (`ironic`), read from Ironic.",
+      "One node. With `refresh=true`, a registered node also has Ironic's live state, read from Ironic, nested " +
+      "under `ironic` (`null` when Ironic no longer has the node).",
     params: NodeIdParams,
     query: GetNodeQuery,
     fields: { ...NODE_ID, refresh: "`true`: also read the node's state from Ironic." },
@@ -307,8 +308,9 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
   "compose-node": {
     tag: "nodes",
     description:
-      "Asks the pod manager to compose a system and keeps it as a node managed by Valence. Without " +
-      "`resource_blocks`, the pod manager picks blocks that meet `properties`.",
+      "Asks the pod manager to compose a system and keeps it as a node managed by Valence. It needs " +
+      "`resource_blocks`, or `properties` with `memory` or `processor`: without `resource_blocks`, the pod " +
+      "manager picks blocks that meet `properties`.",
     body: ComposeNodeBody,
     fields: {
       name: "Node name, also the Ironic node name later: letters, digits and `-._~`, not uuid-like.",

@@ -30,23 +30,34 @@ export const NodeName = z.string().check(
 
 const positiveInt = z.number().check(z.int(), z.positive());
 
-/** `POST /v1/nodes`: compose a node on a pod manager. */
-export const ComposeNodeBody = z.strictObject({
-  name: NodeName,
-  description: z.optional(z.string().check(z.maxLength(1024))),
-  podm_id: z.uuid(),
-  properties: z.optional(
-    z.strictObject({
-      memory: z.optional(z.strictObject({ capacity_mib: positiveInt })),
-      processor: z.optional(
-        z.strictObject({ total_cores: positiveInt, model: z.optional(z.string().check(z.maxLength(255))) }),
-      ),
-    }),
-  ),
-  resource_blocks: z.optional(
-    z.array(z.string().check(z.minLength(1), z.maxLength(1024))).check(z.minLength(1), z.maxLength(64)),
-  ),
-});
+/**
+ * `POST /v1/nodes`: compose a node on a pod manager. A composition needs something to compose from: resource
+ * blocks, or memory or cores; refused here rather than after a session with the pod manager.
+ */
+export const ComposeNodeBody = z
+  .strictObject({
+    name: NodeName,
+    description: z.optional(z.string().check(z.maxLength(1024))),
+    podm_id: z.uuid(),
+    properties: z.optional(
+      z.strictObject({
+        memory: z.optional(z.strictObject({ capacity_mib: positiveInt })),
+        processor: z.optional(
+          z.strictObject({ total_cores: positiveInt, model: z.optional(z.string().check(z.maxLength(255))) }),
+        ),
+      }),
+    ),
+    resource_blocks: z.optional(
+      z.array(z.string().check(z.minLength(1), z.maxLength(1024))).check(z.minLength(1), z.maxLength(64)),
+    ),
+  })
+  .check(
+    z.refine(
+      (body) =>
+        Boolean(body.resource_blocks?.length || body.properties?.memory || body.properties?.processor),
+      { error: "needs resource_blocks, or properties with memory or processor" },
+    ),
+  );
 export type ComposeNodeInput = z.infer<typeof ComposeNodeBody>;
 
 /** `POST /v1/nodes/manage`: bring an already composed system under management. */

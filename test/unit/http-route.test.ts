@@ -226,11 +226,20 @@ describe("messages of pattern-checked fields", () => {
     ],
     [
       ComposeNodeBody,
-      { podm_id: randomUUID(), name: "a b" },
+      { podm_id: randomUUID(), name: "a b", resource_blocks: ["/redfish/v1/b/1"] },
       "body.name: may only hold letters, digits and - . _ ~",
     ],
   ])("names what is expected (%#)", (schema, input, expected) => {
     expect(message(schema, input, "body")).toBe(expected);
+  });
+
+  it("refuses a composition with nothing to compose from, before calling the pod manager", () => {
+    expect(message(ComposeNodeBody, { podm_id: randomUUID(), name: "n1" }, "body")).toBe(
+      "body: needs resource_blocks, or properties with memory or processor",
+    );
+    expect(message(ComposeNodeBody, { podm_id: randomUUID(), name: "n1", properties: {} }, "body")).toBe(
+      "body: needs resource_blocks, or properties with memory or processor",
+    );
   });
 
   it("names a history marker's shape", () => {
