@@ -90,7 +90,7 @@ export class IronicAuthError extends UpstreamError {
   }
 }
 
-/** Ironic refused a request as malformed (a 4xx we did not expect): a bug on our side, hence a 502. */
+/** Ironic refused a request as malformed (a 4xx we did not expect): a bug on our side, not the caller's. */
 export class IronicRequestError extends UpstreamError {
   override readonly code: string = "IronicRequestRejected";
   readonly details: IronicErrorDetails;
@@ -136,7 +136,7 @@ export class IronicProvisionTimeoutError extends IronicRequestError implements T
   readonly timedOut = true;
 }
 
-/** A name Ironic would refuse; checked before calling Ironic. The code stays `ValidationError` (a 400). */
+/** A name Ironic would refuse; checked before calling Ironic. The code stays `ValidationError`: the caller's to fix. */
 export class IronicNameInvalidError extends ValidationError {
   readonly details: IronicErrorDetails;
   constructor(message: string, details: IronicErrorDetails = {}) {
@@ -147,7 +147,7 @@ export class IronicNameInvalidError extends ValidationError {
 
 /**
  * clouds.yaml / `OS_*` / IRONIC_* settings are incomplete or contradictory: the service is misconfigured, which
- * is not the caller's fault, so it is a 503 naming what is missing rather than a 400.
+ * is not the caller's fault; the detail names what is missing.
  */
 export class IronicConfigError extends UpstreamError {
   override readonly code: string = "IronicNotConfigured";
