@@ -127,6 +127,16 @@ describe("httpRoute bodies", () => {
     expect(parse(result.body).detail).toBe("body: unknown field(s) force, x (this request takes no body)");
   });
 
+  it("names at most ten unknown fields, each cut short", async () => {
+    const fields = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`${"k".repeat(100)}${i}`, i]));
+    const result = await noBody(event({ body: JSON.stringify(fields) }), context);
+    const detail = parse(result.body).detail as string;
+    expect(result.statusCode).toBe(400);
+    expect(detail).toContain(`${"k".repeat(64)}...`);
+    expect(detail).toContain("and 2 more");
+    expect(detail.length).toBeLessThan(1000);
+  });
+
   it.each(["null", "[]", "1", '"x"', "true"])("refuses %s as a body on a route without one", async (body) => {
     const result = await noBody(event({ body }), context);
     expect(result.statusCode).toBe(400);
