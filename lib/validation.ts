@@ -19,6 +19,13 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
+/** Field names are the caller's text: name a few, each cut short, rather than echo a megabyte back. */
+export function nameFields(fields: readonly string[]): string {
+  const named = fields.slice(0, 10).map((field) => (field.length > 64 ? `${field.slice(0, 64)}...` : field));
+  const more = fields.length > named.length ? ` and ${fields.length - named.length} more` : "";
+  return `${named.join(", ")}${more}`;
+}
+
 /** zod/mini without a locale says "Invalid input" for everything; anything else is a schema's own message. */
 function hasOwnMessage(issue: Issue): boolean {
   return Boolean(issue.message) && issue.message !== "Invalid input";
@@ -45,7 +52,7 @@ export function formatIssue(issue: Issue, input: unknown, where?: string): strin
         : `${field}: expected ${issue.expected}, received ${received}`;
     }
     case "unrecognized_keys":
-      return `${field}: unknown field(s) ${issue.keys.join(", ")}`;
+      return `${field}: unknown field(s) ${nameFields(issue.keys)}`;
     case "invalid_format":
       // A pattern's own message says what is expected ("must be a MAC address like ..."); "must be a valid
       // regex" would describe the check, not the value wanted.

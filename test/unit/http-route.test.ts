@@ -137,6 +137,14 @@ describe("httpRoute bodies", () => {
     expect(detail.length).toBeLessThan(1000);
   });
 
+  it("names unknown fields of a strict body the same bounded way", async () => {
+    const fields = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`${"k".repeat(100)}${i}`, i]));
+    const result = await withBody(event({ body: JSON.stringify(fields) }), context);
+    const detail = parse(result.body).detail as string;
+    expect(detail).toContain("and 2 more");
+    expect(detail.length).toBeLessThan(1000);
+  });
+
   it.each(["null", "[]", "1", '"x"', "true"])("refuses %s as a body on a route without one", async (body) => {
     const result = await noBody(event({ body }), context);
     expect(result.statusCode).toBe(400);
