@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { ConfigurationError } from "./errors.ts";
 import { parseCidr } from "./net/address-policy.ts";
 import { parseOrThrow } from "./validation.ts";
 
@@ -98,10 +99,17 @@ export function configVariables(): string[] {
   return Object.keys(schema.shape);
 }
 
-/** Parses a configuration from environment variables; pure, so tests and the local stack build their own. */
+/**
+ * Parses a configuration from environment variables; pure, so tests and the local stack build their own. A bad
+ * variable is the deployment's fault, never the caller's: a `ConfigurationError`, not a `ValidationError`.
+ */
 export function parseConfig(env: Record<string, string | undefined>): Config {
   schema ??= buildSchema();
-  return { ...parseOrThrow(schema, env, "env"), openstack: openstackEnvironment(env) };
+  try {
+    return { ...parseOrThrow(schema, env, "env"), openstack: openstackEnvironment(env) };
+  } catch (error) {
+    throw new ConfigurationError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
 }
 
 /**

@@ -1,13 +1,11 @@
 /**
- * The one error tree of Valence. Every error a caller can see is a `ValenceError`; the HTTP layer maps it to
- * Valence's error body in one place (`lib/http/errors.ts`). Anything else is a 500 with a generic message.
+ * The one error tree of Valence. Every error a caller can see is a `ValenceError` with a stable `code`; errors know
+ * nothing of HTTP. One table at the edge (`lib/http/statuses.ts`) maps each code to a status, and
+ * `lib/http/errors.ts` turns the error into Valence's error body. Anything else is a 500 with a generic message.
  */
 export abstract class ValenceError extends Error {
-  abstract readonly statusCode: number;
-  /** Stable machine-readable code, part of the API contract. */
+  /** Stable machine-readable code, part of the API contract; `lib/http/statuses.ts` gives its HTTP status. */
   abstract readonly code: string;
-  /** Short human title, as Valence's error body had it. */
-  abstract readonly title: string;
 
   constructor(detail: string, options?: { cause?: unknown }) {
     super(detail, options);
@@ -16,9 +14,7 @@ export abstract class ValenceError extends Error {
 }
 
 export class ValidationError extends ValenceError {
-  readonly statusCode = 400;
   readonly code: string = "ValidationError";
-  readonly title = "Bad Request";
 }
 
 /**
@@ -32,10 +28,7 @@ export class PodManagerUrlRefusedError extends ValidationError {
   }
 }
 
-export abstract class NotFoundError extends ValenceError {
-  readonly statusCode = 404;
-  readonly title = "Not Found";
-}
+export abstract class NotFoundError extends ValenceError {}
 
 export class RouteNotFoundError extends NotFoundError {
   readonly code = "RouteNotFound";
@@ -56,15 +49,10 @@ export class PodManagerNotFoundError extends NotFoundError {
 }
 
 export class MethodNotAllowedError extends ValenceError {
-  readonly statusCode = 405;
   readonly code = "MethodNotAllowed";
-  readonly title = "Method Not Allowed";
 }
 
-export abstract class ConflictError extends ValenceError {
-  readonly statusCode = 409;
-  readonly title = "Conflict";
-}
+export abstract class ConflictError extends ValenceError {}
 
 export class NodeNameConflictError extends ConflictError {
   readonly code = "NodeNameConflict";
@@ -97,15 +85,11 @@ export class PodManagerInUseError extends ConflictError {
 
 /** An upstream service (pod manager, Ironic) failed or answered something we cannot use. */
 export class UpstreamError extends ValenceError {
-  readonly statusCode: number = 502;
   readonly code: string = "UpstreamError";
-  readonly title: string = "Bad Gateway";
 }
 
 export class ServiceUnavailableError extends ValenceError {
-  readonly statusCode = 503;
   readonly code = "ServiceUnavailable";
-  readonly title = "Service Unavailable";
 }
 
 export class NodeAlreadyManagedError extends ConflictError {
@@ -164,17 +148,47 @@ export class NodeHasNoEnabledNicError extends ConflictError {
 }
 
 /**
- * A register or unregister failed part-way. The detail says at which step, why, and what was rolled back; the
- * status is the cause's when it has one (a 409 stays a 409), else 502.
+ * The service itself is misconfigured (a bad environment variable, a missing setting): not the caller's fault, so
+ * never a 4xx. The detail names the setting for the logs; the caller gets a generic message.
+ */
+export class ConfigurationError extends ValenceError {
+  readonly code = "ServerMisconfigured";
+}
+
+/**
+ * A register or unregister failed part-way. The detail says at which step, why, and what was rolled back. Its code
+ * is its own (`RegistrationFailed`: an upstream failure, whatever the upstream answered, so Ironic's 404 for a node
+ * deleted under us never becomes ours), with two deliberate exceptions that keep what the cause means to the
+ * caller: a conflict met part-way (a MAC another node holds, a node Ironic keeps locked) is `RegistrationConflict`,
+ * and a wait that ran out of time (`wait_timeout`) is `RegistrationTimeout`.
  */
 export class OperationFailedError extends ValenceError {
-  readonly statusCode: number;
   readonly code: string;
-  readonly title: string;
   constructor(code: string, detail: string, cause: unknown) {
     super(detail, { cause });
-    this.code = code;
-    this.statusCode = cause instanceof ValenceError ? cause.statusCode : 502;
-    this.title = cause instanceof ValenceError ? cause.title : "Bad Gateway";
+    this.code = operationFailureCode(code, cause);
   }
+}
+
+/** Set on errors that mean an upstream did not finish in time (e.g. a provision-state wait that ran out). */
+export interface TimedOut {
+  readonly timedOut: true;
+}
+
+function isTimedOut(error: unknown): error is TimedOut {
+  return typeof error === "object" && error !== null && (error as Partial<TimedOut>).timedOut === true;
+}
+
+const FAILED = /Failed$/;
+
+/** The code of an operation failure raised with `code` because of `cause`. */
+export function operationFailureCode(code: string, cause: unknown): string {
+  if (cause instanceof ConflictError) return code.replace(FAILED, "Conflict");
+  if (isTimedOut(cause)) return code.replace(FAILED, "Timeout");
+  return code;
+}
+
+/** Every code an operation failure raised with `code` may carry, for the status table's test. */
+export function operationFailureCodes(code: string): string[] {
+  return [...new Set([code, code.replace(FAILED, "Conflict"), code.replace(FAILED, "Timeout")])];
 }

@@ -19,6 +19,18 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
+/** Field names are the caller's text: name a few, each cut short, rather than echo a megabyte back. */
+export function nameFields(fields: readonly string[]): string {
+  const named = fields.slice(0, 10).map((field) => (field.length > 64 ? `${field.slice(0, 64)}...` : field));
+  const more = fields.length > named.length ? ` and ${fields.length - named.length} more` : "";
+  return `${named.join(", ")}${more}`;
+}
+
+/** zod/mini without a locale says "Invalid input" for everything; anything else is a schema's own message. */
+function hasOwnMessage(issue: Issue): boolean {
+  return Boolean(issue.message) && issue.message !== "Invalid input";
+}
+
 /**
  * zod/mini's default messages are terse ("Invalid input"); callers need to know which field is wrong and why,
  * so every issue becomes "<field>: <reason>".
@@ -28,14 +40,27 @@ export function formatIssue(issue: Issue, input: unknown, where?: string): strin
   switch (issue.code) {
     case "invalid_type": {
       const actual = valueAt(input, issue.path);
+      // JSON's 1e309 parses to Infinity and a query's "Infinity" coerces to it: a number, just not a usable one.
+      const nonFinite =
+        issue.expected === "number" &&
+        ((typeof actual === "number" && !Number.isFinite(actual)) ||
+          ["Infinity", "NaN"].includes(String((issue as { received?: unknown }).received)));
+      if (nonFinite) return `${field}: must be a finite number`;
       const received = actual === undefined ? "nothing" : describe(actual);
       return actual === undefined
         ? `${field}: is required (${issue.expected})`
         : `${field}: expected ${issue.expected}, received ${received}`;
     }
     case "unrecognized_keys":
-      return `${field}: unknown field(s) ${issue.keys.join(", ")}`;
+      return `${field}: unknown field(s) ${nameFields(issue.keys)}`;
     case "invalid_format":
+      // A pattern's own message says what is expected ("must be a MAC address like ..."); "must be a valid
+      // regex" would describe the check, not the value wanted.
+      if (issue.format === "regex") {
+        return hasOwnMessage(issue)
+          ? `${field}: ${issue.message}`
+          : `${field}: must match ${String((issue as { pattern?: unknown }).pattern ?? "the expected pattern")}`;
+      }
       return `${field}: must be a valid ${issue.format}`;
     case "invalid_value":
       return `${field}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
@@ -62,9 +87,7 @@ export function formatIssue(issue: Issue, input: unknown, where?: string): strin
         .join("; ");
     }
     default:
-      return issue.message && issue.message !== "Invalid input"
-        ? `${field}: ${issue.message}`
-        : `${field}: invalid`;
+      return hasOwnMessage(issue) ? `${field}: ${issue.message}` : `${field}: invalid`;
   }
 }
 

@@ -5,7 +5,7 @@ import type { APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { ROUTES, type RouteDefinition, routeKey } from "../lib/api/routes.ts";
 import { MethodNotAllowedError, RouteNotFoundError, ValidationError } from "../lib/errors.ts";
 import { toErrorBody } from "../lib/http/errors.ts";
-import type { HttpEvent } from "../lib/http/route.ts";
+import { type HttpEvent, LOCAL_API_ID } from "../lib/http/route.ts";
 import { logger } from "../lib/log.ts";
 
 export type LambdaHttpHandler = (
@@ -65,6 +65,7 @@ function toEvent(
   match: CompiledRoute,
   values: string[],
   requestId: string,
+  domainName: string,
 ): HttpEvent {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -90,8 +91,9 @@ function toEvent(
     ...(match.names.length ? { pathParameters } : {}),
     requestContext: {
       accountId: "local",
-      apiId: "local",
-      domainName: headers.host ?? "localhost",
+      apiId: LOCAL_API_ID,
+      // The server's own address, as API Gateway names its own domain: never the caller's Host header.
+      domainName,
       domainPrefix: "local",
       http: {
         method: request.method ?? "GET",
@@ -161,6 +163,8 @@ export async function startApiServer(options: ApiServerOptions = {}) {
   const load = options.loadHandler ?? defaultLoader;
   const timeoutMs = options.timeoutMs ?? 300_000;
   const loaded = new Map<string, Promise<LambdaHttpHandler>>();
+  /** `host:port` this server listens on, set once it does. */
+  let domainName = "localhost";
 
   const server = createServer(async (request, response) => {
     const requestId = randomUUID();
@@ -181,7 +185,7 @@ export async function startApiServer(options: ApiServerOptions = {}) {
         const name = candidate.route.handler;
         if (!loaded.has(name)) loaded.set(name, load(name));
         const handler = await (loaded.get(name) as Promise<LambdaHttpHandler>);
-        const event = toEvent(request, body, url, candidate, values.slice(1), requestId);
+        const event = toEvent(request, body, url, candidate, values.slice(1), requestId, domainName);
         send(response, await handler(event, lambdaContext(name, requestId, timeoutMs)));
         return;
       }
@@ -199,8 +203,9 @@ export async function startApiServer(options: ApiServerOptions = {}) {
     server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
   });
   const address = server.address() as AddressInfo;
+  domainName = `${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
   return {
-    url: `http://${address.address}:${address.port}`,
+    url: `http://${domainName}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

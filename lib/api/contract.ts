@@ -118,7 +118,7 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
     tag: "versions",
     description:
       "This reference as an OpenAPI 3.1 document, generated from the zod schemas the handlers validate with. " +
-      "`servers` names the host the request came to.",
+      "`servers` names the API's own origin.",
     responses: { 200: { description: "The OpenAPI document.", schema: OpenApiDocumentSchema } },
     errors: {},
     example: {},
@@ -215,7 +215,8 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
   "get-node": {
     tag: "nodes",
     description:
-      "One node. With `refresh=true`, a registered node also shows Ironic's live state (`ironic`), read from Ironic.",
+      "One node. With `refresh=true`, a registered node also has Ironic's live state, read from Ironic, nested " +
+      "under `ironic` (`null` when Ironic no longer has the node).",
     params: NodeIdParams,
     query: GetNodeQuery,
     fields: { ...NODE_ID, refresh: "`true`: also read the node's state from Ironic." },
@@ -314,8 +315,9 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
   "compose-node": {
     tag: "nodes",
     description:
-      "Asks the pod manager to compose a system and keeps it as a node managed by Valence. Without " +
-      "`resource_blocks`, the pod manager picks blocks that meet `properties`.",
+      "Asks the pod manager to compose a system and keeps it as a node managed by Valence. It needs " +
+      "`resource_blocks`, or `properties` with `memory` or `processor`: without `resource_blocks`, the pod " +
+      "manager picks blocks that meet `properties`.",
     body: ComposeNodeBody,
     fields: {
       name: "Node name, also the Ironic node name later: letters, digits and `-._~`, not uuid-like.",

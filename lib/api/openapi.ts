@@ -72,9 +72,12 @@ const METHOD_ORDER = ["get", "post", "put", "patch", "delete"];
 
 const DEFAULT_ERRORS: Readonly<Record<number, string>> = {
   400:
-    "The request does not validate: bad JSON, a body where the route takes none, a wrong type, an unknown field " +
-    "or an out-of-range value. `detail` names each field at fault.",
-  500: "An unexpected error; `detail` is generic and `request_id` finds it in the logs.",
+    "The request does not validate: bad JSON, a body that is not a JSON object, fields on a route that takes " +
+    "none (an empty body or `{}` is always accepted), a wrong type, an unknown field, a string too long or an " +
+    "out-of-range value. `detail` names each field at fault and what it expects.",
+  500:
+    "An unexpected error, or the service is misconfigured (`ServerMisconfigured`); `detail` is generic and " +
+    "`request_id` finds it in the logs.",
 };
 
 const TAGS: OpenApiDocument["tags"] = [

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { z } from "zod/mini";
 import { ValidationError } from "../errors.ts";
 import { logger } from "../log.ts";
-import { parseOrThrow } from "../validation.ts";
+import { nameFields, parseOrThrow } from "../validation.ts";
 import { toErrorBody } from "./errors.ts";
 
 export type HttpEvent = APIGatewayProxyEventV2 & {
@@ -28,7 +28,7 @@ export interface RouteRequest<P, Q, B> {
   principal: string;
   /** The request's path, for building links. */
   path: string;
-  /** Scheme and host the caller used, for absolute links. */
+  /** The API's own origin (scheme and host), for absolute links; never taken from the caller's headers. */
   baseUrl: string;
   /** Milliseconds left before the Lambda times out. */
   remainingMs: () => number;
@@ -48,22 +48,51 @@ function requestIdOf(event: HttpEvent): string {
   return event.requestContext?.requestId ?? "unknown";
 }
 
+/**
+ * `requestContext.apiId` of events from the local API server (`local/api-server.ts`), which serves plain HTTP on
+ * its own host. No API Gateway API has this id.
+ */
+export const LOCAL_API_ID = "local";
+
+/**
+ * The API's own origin, for absolute links. Built from what API Gateway sets (`requestContext.domainName`: the
+ * API's or its custom domain's name), never from the caller's `Host` or `X-Forwarded-Proto`, which anyone can
+ * set to send the links, and the next page's request, elsewhere.
+ */
 function baseUrlOf(event: HttpEvent): string {
-  const headers = event.headers ?? {};
-  const proto = headers["x-forwarded-proto"] ?? "https";
-  const host = headers.host ?? event.requestContext?.domainName ?? "localhost";
-  return `${proto}://${host}`;
+  const domain = event.requestContext?.domainName || "localhost";
+  return `${event.requestContext?.apiId === LOCAL_API_ID ? "http" : "https"}://${domain}`;
 }
 
-/** JSON body of the request; bad JSON is the caller's mistake (400), never ours. */
-function readBody(event: HttpEvent): unknown {
+/**
+ * JSON body of the request; bad JSON is the caller's mistake (400), never ours. An empty body is `undefined`;
+ * anything else must be a JSON object (`null`, arrays, strings and numbers are not options).
+ */
+function readBody(event: HttpEvent): Record<string, unknown> | undefined {
   if (event.body === undefined || event.body === null || event.body === "") return undefined;
   const text = event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
+  if (text.trim() === "") return undefined;
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new ValidationError("body: is not valid JSON", { cause: error });
   }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    const kind = parsed === null ? "null" : Array.isArray(parsed) ? "an array" : `a ${typeof parsed}`;
+    throw new ValidationError(`body: must be a JSON object, received ${kind}`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * A route that takes no body still accepts an empty one and `{}`, both meaning "no options": Valence's Python
+ * client sends `{}` with its GET and DELETE calls, and so does `curl -d '{}'`.
+ */
+function refuseBodyFields(raw: Record<string, unknown> | undefined): void {
+  const fields = Object.keys(raw ?? {});
+  if (fields.length)
+    throw new ValidationError(`body: unknown field(s) ${nameFields(fields)} (this request takes no body)`);
 }
 
 export function json(statusCode: number, body: unknown, headers?: Record<string, string>): HttpResult {
@@ -89,7 +118,7 @@ export function httpRoute<
   const inner = async (event: HttpEvent, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     const requestId = requestIdOf(event);
     const raw = readBody(event);
-    if (!schemas.body && raw !== undefined) throw new ValidationError("body: this request takes no body");
+    if (!schemas.body) refuseBodyFields(raw);
     const body = schemas.body ? parseOrThrow(schemas.body, raw ?? {}, "body") : undefined;
     const params = schemas.params
       ? parseOrThrow(schemas.params, event.pathParameters ?? {}, "path")

@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, UpstreamError, ValidationError } from "../errors.ts";
+import { ConflictError, NotFoundError, type TimedOut, UpstreamError, ValidationError } from "../errors.ts";
 
 /** What we know about the Ironic exchange behind an error. `faultstring` is always scrubbed of secrets. */
 export interface IronicErrorDetails {
@@ -66,9 +66,7 @@ export class IronicNodeAssociatedError extends IronicConflictError {
 
 /** Ironic did not answer, answered 503, or timed out. */
 export class IronicUnavailableError extends UpstreamError {
-  override readonly statusCode: number = 503;
   override readonly code: string = "IronicUnavailable";
-  override readonly title: string = "Service Unavailable";
   readonly details: IronicErrorDetails;
   /**
    * `unavailable`: a 503; `connect`: the connection was never made (safe to repeat any request);
@@ -92,7 +90,7 @@ export class IronicAuthError extends UpstreamError {
   }
 }
 
-/** Ironic refused a request as malformed (a 4xx we did not expect): a bug on our side, hence a 502. */
+/** Ironic refused a request as malformed (a 4xx we did not expect): a bug on our side, not the caller's. */
 export class IronicRequestError extends UpstreamError {
   override readonly code: string = "IronicRequestRejected";
   readonly details: IronicErrorDetails;
@@ -133,13 +131,12 @@ export class IronicProvisionFailedError extends IronicRequestError {
 }
 
 /** A provision-state transition did not finish within its time budget. */
-export class IronicProvisionTimeoutError extends IronicRequestError {
-  override readonly statusCode: number = 504;
+export class IronicProvisionTimeoutError extends IronicRequestError implements TimedOut {
   override readonly code: string = "IronicProvisionTimeout";
-  override readonly title: string = "Gateway Timeout";
+  readonly timedOut = true;
 }
 
-/** A name Ironic would refuse; checked before calling Ironic. The code stays `ValidationError` (a 400). */
+/** A name Ironic would refuse; checked before calling Ironic. The code stays `ValidationError`: the caller's to fix. */
 export class IronicNameInvalidError extends ValidationError {
   readonly details: IronicErrorDetails;
   constructor(message: string, details: IronicErrorDetails = {}) {
@@ -150,10 +147,8 @@ export class IronicNameInvalidError extends ValidationError {
 
 /**
  * clouds.yaml / `OS_*` / IRONIC_* settings are incomplete or contradictory: the service is misconfigured, which
- * is not the caller's fault, so it is a 503 naming what is missing rather than a 400.
+ * is not the caller's fault; the detail names what is missing.
  */
 export class IronicConfigError extends UpstreamError {
-  override readonly statusCode: number = 503;
   override readonly code: string = "IronicNotConfigured";
-  override readonly title: string = "Service Unavailable";
 }

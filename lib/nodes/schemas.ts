@@ -30,29 +30,46 @@ export const NodeName = z.string().check(
 
 const positiveInt = z.number().check(z.int(), z.positive());
 
-/** `POST /v1/nodes`: compose a node on a pod manager. */
-export const ComposeNodeBody = z.strictObject({
-  name: NodeName,
-  description: z.optional(z.string().check(z.maxLength(1024))),
-  podm_id: z.uuid(),
-  properties: z.optional(
-    z.strictObject({
-      memory: z.optional(z.strictObject({ capacity_mib: positiveInt })),
-      processor: z.optional(
-        z.strictObject({ total_cores: positiveInt, model: z.optional(z.string().check(z.maxLength(255))) }),
-      ),
-    }),
-  ),
-  resource_blocks: z.optional(
-    z.array(z.string().check(z.minLength(1), z.maxLength(1024))).check(z.minLength(1), z.maxLength(64)),
-  ),
-});
+/**
+ * `POST /v1/nodes`: compose a node on a pod manager. A composition needs something to compose from: resource
+ * blocks, or memory or cores; refused here rather than after a session with the pod manager.
+ */
+export const ComposeNodeBody = z
+  .strictObject({
+    name: NodeName,
+    description: z.optional(z.string().check(z.maxLength(1024))),
+    podm_id: z.uuid(),
+    properties: z.optional(
+      z.strictObject({
+        memory: z.optional(z.strictObject({ capacity_mib: positiveInt })),
+        processor: z.optional(
+          z.strictObject({ total_cores: positiveInt, model: z.optional(z.string().check(z.maxLength(255))) }),
+        ),
+      }),
+    ),
+    resource_blocks: z.optional(
+      z.array(z.string().check(z.minLength(1), z.maxLength(1024))).check(z.minLength(1), z.maxLength(64)),
+    ),
+  })
+  .check(
+    z.refine(
+      (body) =>
+        Boolean(body.resource_blocks?.length || body.properties?.memory || body.properties?.processor),
+      { error: "needs resource_blocks, or properties with memory or processor" },
+    ),
+  );
 export type ComposeNodeInput = z.infer<typeof ComposeNodeBody>;
 
 /** `POST /v1/nodes/manage`: bring an already composed system under management. */
 export const ManageNodeBody = z.strictObject({
   podm_id: z.uuid(),
-  node_index: z.string().check(z.minLength(1), z.maxLength(255), z.regex(/^[^/?#]+$/)),
+  node_index: z
+    .string()
+    .check(
+      z.minLength(1),
+      z.maxLength(255),
+      z.regex(/^[^/?#]+$/, { error: "must be a system id without / ? or #" }),
+    ),
   name: z.optional(NodeName),
 });
 export type ManageNodeInput = z.infer<typeof ManageNodeBody>;
@@ -81,9 +98,11 @@ export const NodeActionBody = z.union([
 ]);
 export type NodeActionInput = z.infer<typeof NodeActionBody>;
 
-const MAC = z
-  .string()
-  .check(z.regex(/^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$/, { error: "must be a MAC address" }));
+const MAC = z.string().check(
+  z.regex(/^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$/, {
+    error: "must be a MAC address like aa:bb:cc:dd:ee:ff",
+  }),
+);
 
 /** Seconds a register with `manage`/`provide` may wait for Ironic. */
 export const MAX_WAIT_SECONDS = 900;
@@ -96,7 +115,7 @@ export const RegisterNodeBody = z.strictObject({
       .check(
         z.minLength(1),
         z.maxLength(80),
-        z.regex(/^[A-Za-z0-9_.-]+$/, { error: "invalid resource class" }),
+        z.regex(/^[A-Za-z0-9_.-]+$/, { error: "may only hold letters, digits and _ . -" }),
       ),
   ),
   /** Overrides of what was read from the pod manager. */
@@ -144,6 +163,11 @@ export const GetNodeQuery = z.strictObject({
 export const HistoryQuery = z.strictObject({
   limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(MAX_PAGE_SIZE)), 100),
   marker: z.optional(
-    z.string().check(z.regex(/^\d{4}-\d\d-\d\dT[\d:.]+Z#[0-9a-f]{8}$/, { error: "not a history marker" })),
+    z.string().check(
+      z.maxLength(64),
+      z.regex(/^\d{4}-\d\d-\d\dT[\d:.]+Z#[0-9a-f]{8}$/, {
+        error: "must be a marker from a history page's Link header, like 2026-01-31T12:00:00.000Z#0123abcd",
+      }),
+    ),
   ),
 });

@@ -22,7 +22,7 @@ export class PodManagerResponseError extends UpstreamError {
   }
 }
 
-/** The pod manager refused Valence's credentials (401 or 403). A 502: the caller's own credentials are fine. */
+/** The pod manager refused Valence's credentials (401 or 403): an upstream failure, the caller's own are fine. */
 export class PodManagerAuthError extends UpstreamError {
   override readonly code = "PodManagerAuth";
   constructor(podManager: string, request: string, status: number) {

@@ -194,6 +194,24 @@ describe("the HTTP API on the local stack", () => {
       expect(new Set(names).size).toBe(12);
     });
 
+    it("builds the Link header from the API's own address, whatever Host or X-Forwarded-Proto the caller sends", async () => {
+      // With a body, the test client sends over node:http, which (unlike fetch) sends the Host header it is given.
+      const page = await api.call(
+        "GET",
+        `/v1/nodes?podm_id=${podmId}&limit=5`,
+        {},
+        {
+          host: "attacker.example",
+          "x-forwarded-proto": "gopher",
+          "x-forwarded-host": "attacker.example",
+        },
+      );
+      expect(page.status).toBe(200);
+      const link = page.headers.get("link") ?? "";
+      expect(link.startsWith(`<${api.stack.apiUrl}/v1/nodes?`)).toBe(true);
+      expect(link).not.toContain("attacker");
+    });
+
     it("filters by managed_by, podm_id and name", async () => {
       const ironic = await api.call("GET", `/v1/nodes?managed_by=ironic&podm_id=${podmId}`);
       expect(ironic.body.map((n: { name: string }) => n.name)).toEqual([

@@ -192,8 +192,11 @@ describe("the API answers as its OpenAPI document says (local stack, real Ironic
     await call("composeNode", 201, {
       body: { name: "contract-1", podm_id: demoPodm, properties: { processor: { total_cores: 1 } } },
     });
-    await call("composeNode", 409, { body: { name: "contract-1", podm_id: demoPodm } });
-    await call("composeNode", 404, { body: { name: "contract-x", podm_id: randomUUID() } });
+    const cores = { processor: { total_cores: 1 } };
+    await call("composeNode", 409, { body: { name: "contract-1", podm_id: demoPodm, properties: cores } });
+    await call("composeNode", 404, {
+      body: { name: "contract-x", podm_id: randomUUID(), properties: cores },
+    });
     await call("composeNode", 400, { body: { name: "a/b", podm_id: demoPodm } });
 
     // A system composed behind Valence's back, then brought under management.

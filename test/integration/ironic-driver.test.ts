@@ -167,7 +167,7 @@ describe("Ironic driver against a real Ironic (noauth)", () => {
     const node = await driver().createNode({ driver: "fake-hardware", name: uniqueName("enrolled") });
     const failure = driver().setProvisionState(node.uuid, "provide");
     await expect(failure).rejects.toBeInstanceOf(IronicInvalidStateError);
-    await expect(failure).rejects.toMatchObject({ statusCode: 409 });
+    await expect(failure).rejects.toMatchObject({ code: "IronicInvalidState" });
   });
 
   it("updates a node with JSON patch and sets and clears maintenance", async () => {

@@ -189,7 +189,11 @@ describe("compose, manage, act and decompose through the API", () => {
       node_index: "no-such-system",
     });
     expectErrorBody(missing, 404);
-    const unknown = await api.call("POST", "/v1/nodes", { name: "x", podm_id: randomUUID() });
+    const unknown = await api.call("POST", "/v1/nodes", {
+      name: "x",
+      podm_id: randomUUID(),
+      properties: { processor: { total_cores: 1 } },
+    });
     expect(expectErrorBody(unknown, 404).code).toBe("PodManagerNotFound");
   });
 
@@ -219,6 +223,7 @@ describe("compose, manage, act and decompose through the API", () => {
     [{ name: "2b1a2f8e-6c1d-4f0e-9a1b-3c4d5e6f7a8b" }, "body.name"],
     [{ name: "ok", properties: { memory: { capacity_mib: -5 } } }, "capacity_mib"],
     [{ name: "ok", resource_blocks: [] }, "body.resource_blocks"],
+    [{ name: "ok" }, "needs resource_blocks, or properties with memory or processor"],
   ])("answers 400 for a bad compose body %#", async (overrides, field) => {
     const response = await api.call("POST", "/v1/nodes", { podm_id: podms.redfish, ...overrides });
     expect(expectErrorBody(response, 400).detail).toContain(field);

@@ -2,8 +2,14 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoDeploymentIdentity } from "../../lib/db/deployment.ts";
 import { NodeBusyError, OperationFailedError } from "../../lib/errors.ts";
+import { toErrorBody } from "../../lib/http/errors.ts";
 import { IronicConfigError } from "../../lib/ironic/errors.ts";
-import { createIronicDriver, type IronicDriver } from "../../lib/ironic/index.ts";
+import {
+  createIronicDriver,
+  type IronicDriver,
+  IronicNodeNotFoundError,
+  IronicProvisionTimeoutError,
+} from "../../lib/ironic/index.ts";
 import { DynamoNodeRepository } from "../../lib/nodes/dynamo-repository.ts";
 import type { Node } from "../../lib/nodes/model.ts";
 import { type OperationContext, RegistrationService } from "../../lib/nodes/registration-service.ts";
@@ -151,7 +157,7 @@ describe("register faults", () => {
       .register(node.uuid, options(), context())
       .catch((e: unknown) => e);
 
-    expect(error).toMatchObject({ statusCode: 503 });
+    expect(toErrorBody(error, "req-down")).toMatchObject({ status: 503 });
     expect((error as Error).message).toMatch(/ironic/i);
     await expectNothingLeft(node);
   });
@@ -181,6 +187,53 @@ describe("register faults", () => {
     expect((error as Error).message).toContain("creating the Ironic port");
     expect((error as Error).message).toContain("rolled back");
     expect(ports).toBe(3);
+    await expectNothingLeft(node);
+  });
+
+  it("answers 502, not Ironic's 404, when the Ironic node vanishes part-way", async () => {
+    const node = await composedNode("vanishes-midway");
+    // Someone deletes the new Ironic node just before Valence asks Ironic to manage it: Ironic answers 404.
+    const vanishing: IronicDriver = new Proxy(ironic, {
+      get(target, property, receiver) {
+        if (property === "withContext") return () => vanishing;
+        if (property === "setProvisionState") {
+          return async (...args: Parameters<IronicDriver["setProvisionState"]>) => {
+            await target.deleteNode(args[0]);
+            return target.setProvisionState(...args);
+          };
+        }
+        return Reflect.get(target, property, receiver);
+      },
+    });
+
+    const error = await service(vanishing)
+      .register(node.uuid, options({ manage: true, wait_timeout: 60 }), context())
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(OperationFailedError);
+    expect((error as Error).cause).toBeInstanceOf(IronicNodeNotFoundError);
+    expect(toErrorBody(error, "req-vanished")).toMatchObject({ code: "RegistrationFailed", status: 502 });
+    await expectNothingLeft(node);
+  });
+
+  it("answers 504 when wait_timeout runs out before Ironic reaches manageable, rolling back", async () => {
+    const node = await composedNode("wait-runs-out");
+    // Ironic never starts the transition, so the real wait on the real Ironic runs out.
+    const stuck: IronicDriver = new Proxy(ironic, {
+      get(target, property, receiver) {
+        if (property === "withContext") return () => stuck;
+        if (property === "setProvisionState") return async () => undefined;
+        return Reflect.get(target, property, receiver);
+      },
+    });
+
+    const error = await service(stuck)
+      .register(node.uuid, options({ manage: true, wait_timeout: 1 }), context())
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(OperationFailedError);
+    expect((error as Error).cause).toBeInstanceOf(IronicProvisionTimeoutError);
+    expect(toErrorBody(error, "req-timeout")).toMatchObject({ code: "RegistrationTimeout", status: 504 });
     await expectNothingLeft(node);
   });
 
@@ -241,7 +294,7 @@ describe("register faults", () => {
       .register(node.uuid, options(), context())
       .catch((e: unknown) => e);
 
-    expect(error).toMatchObject({ statusCode: 502, code: "PodManagerUnreachable" });
+    expect(toErrorBody(error, "req-podm")).toMatchObject({ status: 502, code: "PodManagerUnreachable" });
     await expectNothingLeft(node);
   });
 

@@ -1,3 +1,4 @@
+import { request as httpRequest } from "node:http";
 import { createDocumentClient } from "../../lib/db/client.ts";
 import { logger } from "../../lib/log.ts";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../local/stack.ts";
@@ -47,11 +48,16 @@ export async function startTestApi(options: LocalStackOptions = {}): Promise<Tes
     stack,
     logs,
     async call(method, path, body, headers = {}) {
-      const response = await fetch(`${stack.apiUrl}${path}`, {
+      const init = {
         method,
         headers: { "content-type": "application/json", ...headers },
         ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
-      });
+      };
+      // fetch refuses a body on GET; some clients send one (python-valenceclient sends `{}`).
+      const response =
+        method === "GET" && init.body !== undefined
+          ? await requestWithBody(`${stack.apiUrl}${path}`, init as Required<typeof init>)
+          : await fetch(`${stack.apiUrl}${path}`, init);
       const text = await response.text();
       let parsed: unknown = text;
       try {
@@ -70,6 +76,33 @@ export async function startTestApi(options: LocalStackOptions = {}): Promise<Tes
       });
     },
   };
+}
+
+/** A request over node:http, which (unlike fetch) sends a body with any method. */
+function requestWithBody(
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string },
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    // node:http does not frame a GET body by itself: without a length it would be read as the next request.
+    const headers = { ...init.headers, "content-length": String(Buffer.byteLength(init.body)) };
+    const request = httpRequest(url, { method: init.method, headers }, (incoming) => {
+      const chunks: Buffer[] = [];
+      incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+      incoming.on("error", reject);
+      incoming.on("end", () => {
+        const answered = new Headers();
+        for (const [name, value] of Object.entries(incoming.headers)) {
+          if (value !== undefined) answered.set(name, Array.isArray(value) ? value.join(", ") : value);
+        }
+        const status = incoming.statusCode ?? 0;
+        const body = status === 204 || status === 304 ? null : Buffer.concat(chunks);
+        resolve(new Response(body, { status, headers: answered }));
+      });
+    });
+    request.on("error", reject);
+    request.end(init.body);
+  });
 }
 
 /** Checks a response is Valence's error body with the given status. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../lib/config.ts";
-import { ValidationError } from "../../lib/errors.ts";
+import { ConfigurationError } from "../../lib/errors.ts";
 
 describe("parseConfig", () => {
   it("applies defaults for an empty environment", () => {
@@ -21,9 +21,9 @@ describe("parseConfig", () => {
     expect(config.VALENCE_LOCAL).toBe(true);
   });
 
-  it("refuses a bad value, naming the variable", () => {
+  it("refuses a bad value as a server misconfiguration, naming the variable", () => {
     expect(() => parseConfig({ VALENCE_API_PORT: "70000" })).toThrow(/env\.VALENCE_API_PORT/);
-    expect(() => parseConfig({ VALENCE_SECRET_STORE: "vault" })).toThrow(ValidationError);
+    expect(() => parseConfig({ VALENCE_SECRET_STORE: "vault" })).toThrow(ConfigurationError);
     expect(() => parseConfig({ DYNAMODB_ENDPOINT: "not a url" })).toThrow(/DYNAMODB_ENDPOINT/);
   });
 

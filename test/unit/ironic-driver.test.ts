@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConflictError, NotFoundError, UpstreamError, ValidationError } from "../../lib/errors.ts";
+import { toErrorBody } from "../../lib/http/errors.ts";
 import {
   createIronicDriver,
   deadlineIn,
@@ -200,7 +201,8 @@ describe("Ironic driver: errors", () => {
       ironicFault(404, "Node foo could not be found."),
       IronicNodeNotFoundError,
       NotFoundError,
-      404,
+      // Ironic's 404 is never ours: a caller who reaches it meets a failing gateway.
+      502,
     ],
     [
       "duplicate name",
@@ -269,14 +271,14 @@ describe("Ironic driver: errors", () => {
     ],
   ];
 
-  it.each(cases)("maps %s to its typed error", async (_name, response, type, base, statusCode) => {
+  it.each(cases)("maps %s to its typed error and status", async (_name, response, type, base, status) => {
     const fetch = ironic(() => response.clone());
     const error = await driverWith(fetch, noRetry)
       .getNode("n1")
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(type);
     expect(error).toBeInstanceOf(base);
-    expect((error as { statusCode: number }).statusCode).toBe(statusCode);
+    expect(toErrorBody(error, "req").status).toBe(status);
   });
 
   it("puts Ironic's faultstring, not the JSON wrapper, in the message", async () => {
@@ -376,7 +378,7 @@ describe("Ironic driver: retries", () => {
       "n1",
     );
     await expect(failure).rejects.toBeInstanceOf(IronicUnavailableError);
-    await expect(failure).rejects.toMatchObject({ reason: "connect", statusCode: 503 });
+    await expect(failure).rejects.toMatchObject({ reason: "connect", code: "IronicUnavailable" });
     expect(fetch.calls).toHaveLength(3);
   });
 

@@ -27,7 +27,7 @@ describe("validateIronicName", () => {
     }
     expect(caught).toBeInstanceOf(IronicNameInvalidError);
     expect(caught).toBeInstanceOf(ValidationError);
-    expect((caught as ValidationError).statusCode).toBe(400);
+    expect((caught as ValidationError).code).toBe("ValidationError");
     expect((caught as Error).message).toMatch(message);
   });
 

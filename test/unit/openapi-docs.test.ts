@@ -66,14 +66,14 @@ describe("the committed API reference (docs/api-ref)", () => {
 });
 
 describe("GET /v1/openapi.json (functions/get-openapi.ts)", () => {
-  it("serves the committed document, with the caller's host as its server", async () => {
+  it("serves the committed document, with the API's own domain (not the caller's Host) as its server", async () => {
     const event = {
       version: "2.0",
       routeKey: "GET /v1/openapi.json",
       rawPath: "/v1/openapi.json",
       rawQueryString: "",
-      headers: { host: "abc123.execute-api.eu-west-1.amazonaws.com" },
-      requestContext: { requestId: "req-1" },
+      headers: { host: "attacker.example", "x-forwarded-proto": "http" },
+      requestContext: { requestId: "req-1", domainName: "abc123.execute-api.eu-west-1.amazonaws.com" },
       isBase64Encoded: false,
     } as unknown as HttpEvent;
 

@@ -525,7 +525,7 @@ describe("authentication", () => {
       .getSystem("S1")
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PodManagerAuthError);
-    expect((error as PodManagerAuthError).statusCode).toBe(502);
+    expect((error as PodManagerAuthError).code).toBe("PodManagerAuth");
     expect((error as Error).message).toBe(
       `pod manager ${POD} refused the credentials (401 on POST /redfish/v1/SessionService/Sessions)`,
     );
@@ -710,7 +710,7 @@ describe("compose (DMTF)", () => {
       .compose({ name: "x", resourceBlocks: ["B1"] })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CompositionRefusedError);
-    expect((error as CompositionRefusedError).statusCode).toBe(409);
+    expect((error as CompositionRefusedError).code).toBe("CompositionRefused");
     expect((error as Error).message).toBe(`pod manager ${POD} refused the composition: block B1 is in use`);
   });
 
