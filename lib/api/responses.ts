@@ -148,7 +148,8 @@ export const RESPONSE_FIELDS: Readonly<Record<string, Readonly<Record<string, st
     ironic_node_uuid: "The Ironic node concerned.",
   },
   PodManager: {
-    status: "`online`/`offline` as last probed; `unknown` before the first probe.",
+    status:
+      "`online`/`offline` as last seen by a probe (create, show, update) or a reconcile pass; `unknown` before either.",
     "authentication[].auth_items.password": "Always `***`.",
   },
   Error: {

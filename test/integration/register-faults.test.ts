@@ -81,7 +81,7 @@ describe("register faults", () => {
     [table, ironicService, emulator] = await Promise.all([
       startTestTable(),
       startIronic(),
-      startRedfishEmulator({ username: "admin", password: PASSWORD, inventory: poolInventory(8) }),
+      startRedfishEmulator({ username: "admin", password: PASSWORD, inventory: poolInventory(16) }),
     ]);
     nodes = new DynamoNodeRepository(table.db, table.tableName);
     const podms = new DynamoPodManagerRepository(table.db, table.tableName);

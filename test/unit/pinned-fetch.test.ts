@@ -1,6 +1,7 @@
 import type { LookupAddress } from "node:dns";
 import { describe, expect, it } from "vitest";
 import { PodManagerUrlRefusedError } from "../../lib/errors.ts";
+import { STATUS_BY_CODE } from "../../lib/http/statuses.ts";
 import {
   addressPolicy,
   checkUrl,
@@ -189,6 +190,7 @@ describe("PodManagerService: the URL is checked before anything is stored or sen
       service.update(podm.uuid, { url: "https://[fd00:ec2::254]", authentication: auth }),
     );
     expect(error).toBeInstanceOf(PodManagerUrlRefusedError);
-    expect(error).toMatchObject({ code: "PodManagerUrlRefused", statusCode: 400 });
+    expect(error).toMatchObject({ code: "PodManagerUrlRefused" });
+    expect(STATUS_BY_CODE.PodManagerUrlRefused?.status).toBe(400);
   });
 });
