@@ -59,8 +59,15 @@ export const BOOT_MODES = ["Legacy", "UEFI"] as const;
 export class Pod {
   readonly compositions = new Map<number, Composition>();
   private counter = 0;
+  private readonly resetListeners = new Set<(composition: Composition, type: string) => void>();
 
   constructor(readonly blocks: readonly Block[]) {}
+
+  /** Called after every accepted reset: what a real system would do next (boot) happens outside the pod. */
+  onReset(listener: (composition: Composition, type: string) => void): () => void {
+    this.resetListeners.add(listener);
+    return () => this.resetListeners.delete(listener);
+  }
 
   clear(): void {
     this.compositions.clear();
@@ -177,6 +184,7 @@ export class Pod {
     else if (type === "PushPowerButton")
       composition.powerState = composition.powerState === "On" ? "Off" : "On";
     else if (type !== "Nmi") composition.powerState = "On";
+    for (const listener of this.resetListeners) listener(composition, type);
   }
 
   /**
