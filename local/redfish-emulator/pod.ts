@@ -67,6 +67,7 @@ export interface PodState {
 export class Pod {
   readonly compositions = new Map<number, Composition>();
   private counter = 0;
+  private readonly resetListeners = new Set<(composition: Composition, type: string) => void>();
 
   constructor(readonly blocks: readonly Block[]) {}
 
@@ -97,6 +98,12 @@ export class Pod {
       });
     }
     this.counter = state.counter;
+  }
+
+  /** Called after every accepted reset: what a real system would do next (boot) happens outside the pod. */
+  onReset(listener: (composition: Composition, type: string) => void): () => void {
+    this.resetListeners.add(listener);
+    return () => this.resetListeners.delete(listener);
   }
 
   clear(): void {
@@ -214,6 +221,7 @@ export class Pod {
     else if (type === "PushPowerButton")
       composition.powerState = composition.powerState === "On" ? "Off" : "On";
     else if (type !== "Nmi") composition.powerState = "On";
+    for (const listener of this.resetListeners) listener(composition, type);
   }
 
   /**

@@ -112,6 +112,12 @@ export interface RedfishEmulator {
   resourceBlocks(): Array<{ id: string; kind: "compute" | "storage"; composedInto?: string }>;
   /** Back to a fresh start: no compositions, sessions or log; default switches. */
   reset(): void;
+  /**
+   * Calls `listener` after every reset action a client makes on a composed system (power on, off, restart), with
+   * the system as it is afterwards: what boots next (a ramdisk agent, say) is up to the listener. Returns an
+   * unsubscribe function.
+   */
+  onReset(listener: (system: EmulatedComposition, resetType: string) => void): () => void;
 }
 
 const defaultSwitches = (): EmulatorSwitches => ({
@@ -528,20 +534,9 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),
-    composedSystems: () =>
-      [...pod.compositions.values()].map((composition) => ({
-        systemId: composition.systemId,
-        systemUri: systemPath(composition),
-        nodeId: composition.nodeId,
-        nodeUri: nodePath(composition),
-        name: composition.name,
-        origin: composition.origin,
-        nodeState: composition.nodeState,
-        powerState: composition.powerState,
-        boot: { ...composition.boot },
-        resourceBlocks: [composition.computeBlock, ...composition.driveBlocks].map((block) => block.id),
-        macs: composition.computeBlock.nics.map((nic) => nic.spec.mac.toLowerCase()),
-      })),
+    composedSystems: () => [...pod.compositions.values()].map(describeComposition),
+    onReset: (listener) =>
+      pod.onReset((composition, type) => listener(describeComposition(composition), type)),
     decomposeOutOfBand(index) {
       const composition = pod.bySystemId(index) ?? pod.byNodeId(index);
       if (!composition) return false;
@@ -569,6 +564,23 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
     },
   };
   return emulator;
+}
+
+/** A composition as a test sees it. */
+function describeComposition(composition: Composition): EmulatedComposition {
+  return {
+    systemId: composition.systemId,
+    systemUri: systemPath(composition),
+    nodeId: composition.nodeId,
+    nodeUri: nodePath(composition),
+    name: composition.name,
+    origin: composition.origin,
+    nodeState: composition.nodeState,
+    powerState: composition.powerState,
+    boot: { ...composition.boot },
+    resourceBlocks: [composition.computeBlock, ...composition.driveBlocks].map((block) => block.id),
+    macs: composition.computeBlock.nics.map((nic) => nic.spec.mac.toLowerCase()),
+  };
 }
 
 function dmtfDemand(body: Record<string, unknown>): Demand {
