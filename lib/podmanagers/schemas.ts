@@ -33,15 +33,13 @@ const BasicAuthentication = z.strictObject({
   }),
 });
 
-const name = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(255),
-    z.regex(/^[^\s/]+( [^\s/]+)*$/, {
-      error: "must not contain a slash, tabs or line breaks, nor begin, end or repeat spaces",
-    }),
-  );
+const name = z.string().check(
+  z.minLength(1),
+  z.maxLength(255),
+  z.regex(/^[^\s/]+( [^\s/]+)*$/, {
+    error: "must not contain a slash, tabs or line breaks, nor begin, end or repeat spaces",
+  }),
+);
 
 /** `POST /v1/pod_managers`, in Valence's shape. */
 export const CreatePodManagerBody = z.strictObject({
