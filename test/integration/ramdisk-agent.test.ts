@@ -11,6 +11,7 @@ import {
   type RamdiskAgents,
 } from "../../local/ramdisk-agent/index.ts";
 import { type RedfishEmulator, startRedfishEmulator } from "../../local/redfish-emulator/index.ts";
+import { LOCAL_ADDRESS_POLICY } from "../support/fixtures.ts";
 
 /**
  * A real Ironic configured as production runs it (automated cleaning on) cleans systems of the Redfish emulator:
@@ -65,6 +66,7 @@ describe("automated cleaning by a real Ironic, with the emulated ramdisk agent",
       password: "admin",
       driver: "redfish",
       verifyCa: true,
+      addressPolicy: LOCAL_ADDRESS_POLICY,
     });
     const system = await client.compose({ name, totalCores: 8 });
     await client.close();
