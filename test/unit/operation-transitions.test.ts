@@ -241,6 +241,7 @@ describe("operation transitions", () => {
 
   it("keeps an operation consistent over any sequence of moves, and an ended one ended", () => {
     type Move =
+      | "forward"
       | "start"
       | "stepStart"
       | "progress"
