@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TABLE } from "../../lib/db/table.ts";
 import { OperationNotFoundError, ValidationError, VersionConflictError } from "../../lib/errors.ts";
 import { DynamoOperationRepository } from "../../lib/operations/dynamo-repository.ts";
-import type { NewOperation, Operation } from "../../lib/operations/model.ts";
+import { type NewOperation, type Operation, OperationSchema } from "../../lib/operations/model.ts";
 import {
   cancelled,
   cancelRequested,
@@ -56,6 +56,7 @@ describe("DynamoOperationRepository (dynalite over HTTP)", () => {
     expect(created).toMatchObject({ id: input.id, state: "pending", version: 1, outcome: null });
     expect(Date.parse(created.deadline) - Date.parse(created.created_at)).toBe(2 * 60 * 60 * 1000);
     expect(await repository.get(input.id)).toEqual(created);
+    expect(OperationSchema.parse(await repository.get(input.id))).toEqual(created);
     expect(await repository.get(randomUUID())).toBeUndefined();
   });
 
@@ -106,6 +107,8 @@ describe("DynamoOperationRepository (dynalite over HTTP)", () => {
     expect(operation.state).toBe("running");
     expect(await repository.get(operation.id)).toEqual(operation);
     expect(operation.steps[0]).toMatchObject({ state: "running", provision_state: "clean wait" });
+    // What the store returns is exactly the model: nothing of its keys or index items leaks in.
+    expect(OperationSchema.parse(operation)).toEqual(operation);
   });
 
   it("lets exactly one of two concurrent updates win; the other gets VersionConflictError", async () => {
