@@ -52,7 +52,25 @@ export class MethodNotAllowedError extends ValenceError {
   readonly code = "MethodNotAllowed";
 }
 
+export class OperationNotFoundError extends NotFoundError {
+  readonly code = "OperationNotFound";
+  constructor(id: string, options?: { cause?: unknown }) {
+    super(`operation ${id} not found`, options);
+  }
+}
+
 export abstract class ConflictError extends ValenceError {}
+
+/**
+ * A move the operation's state does not allow (finishing a step of an operation that already ended, cancelling
+ * one that is over). The detail names the operation, its state and the move refused.
+ */
+export class OperationStateError extends ConflictError {
+  readonly code = "OperationState";
+  constructor(id: string, detail: string) {
+    super(`operation ${id}: ${detail}`);
+  }
+}
 
 export class NodeNameConflictError extends ConflictError {
   readonly code = "NodeNameConflict";

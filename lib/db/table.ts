@@ -9,6 +9,14 @@
  * - deployment:    pk `DEPLOYMENT` sk `DEPLOYMENT`, `deployment_id` — this deployment's identity, created once
  *   (conditional put) and marked on every Ironic node it creates or adopts (`lib/db/deployment.ts`).
  * - reconcile cursor: pk `RECONCILE` sk `CURSOR` — where an interrupted reconcile pass stopped.
+ * - operation:     pk `OP#<id>`      sk `OP` — a long-running operation on a node (`lib/operations/`); every
+ *   transition is one conditional update of this item. Its `kind` is the operation's; it has no `name`, so it never
+ *   enters `by-kind`.
+ * - operation of a node: pk `NODE#<uuid>` sk `OP#<created_at>#<id>`, `operation_id` — written once before the
+ *   operation, never changed: a node's operations newest first, one Query away.
+ * - operation in flight: pk `OPERATIONS#ACTIVE` sk `<created_at>#<id>`, `operation_id` — written before the
+ *   operation, deleted once it ended: what a restart resumes. An index item that names no operation (or one of
+ *   another `created_at`) is skipped, one of an ended operation is skipped and deleted.
  */
 export const TABLE = {
   /** Default name; deployments pass the real one through `VALENCE_TABLE_NAME`. */

@@ -30,6 +30,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, StatusEntry>> = {
   RouteNotFound: NOT_FOUND,
   NodeNotFound: NOT_FOUND,
   PodManagerNotFound: NOT_FOUND,
+  OperationNotFound: NOT_FOUND,
   /** The caller named a system (`node_index`, a node) its pod manager does not have. */
   ComposedSystemNotFound: NOT_FOUND,
   MethodNotAllowed: { status: 405 },
@@ -42,6 +43,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, StatusEntry>> = {
   NodeAlreadyManaged: CONFLICT,
   NodeManagedByIronic: CONFLICT,
   NodeBusy: CONFLICT,
+  /** A move the operation's state does not allow (e.g. cancelling an operation that already ended). */
+  OperationState: CONFLICT,
   NodeNotRegistered: CONFLICT,
   NodeAlreadyRegistered: CONFLICT,
   NodeHasNoEnabledNic: CONFLICT,

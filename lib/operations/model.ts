@@ -1,0 +1,164 @@
+import * as z from "zod/mini";
+import { ValidationError } from "../errors.ts";
+
+/** What an operation does to its node: a register with lifecycle steps, an Ironic lifecycle action, an unregister. */
+export const OPERATION_KINDS = ["register", "manage", "provide", "inspect", "clean", "unregister"] as const;
+export type OperationKind = (typeof OPERATION_KINDS)[number];
+
+export const OPERATION_STATES = [
+  "pending",
+  "running",
+  "succeeded",
+  "failed",
+  "cancelling",
+  "cancelled",
+] as const;
+export type OperationState = (typeof OPERATION_STATES)[number];
+
+/** States an operation is still in flight in: what a restart must resume or fail. */
+export const ACTIVE_OPERATION_STATES = [
+  "pending",
+  "running",
+  "cancelling",
+] as const satisfies OperationState[];
+/** States an operation ends in; none is ever left. */
+export const FINAL_OPERATION_STATES = [
+  "succeeded",
+  "failed",
+  "cancelled",
+] as const satisfies OperationState[];
+export type FinalOperationState = (typeof FINAL_OPERATION_STATES)[number];
+
+export const STEP_STATES = ["pending", "running", "succeeded", "failed", "skipped", "cancelled"] as const;
+export type StepState = (typeof STEP_STATES)[number];
+/** States a step ends in. */
+export const FINAL_STEP_STATES = [
+  "succeeded",
+  "failed",
+  "skipped",
+  "cancelled",
+] as const satisfies StepState[];
+
+/** Default time an operation may take before it is failed: Ironic's cleaning alone can take 30 minutes. */
+export const DEFAULT_OPERATION_DEADLINE_MS = 2 * 60 * 60 * 1000;
+
+/** Ironic's view of the node while a step waits on it, as last seen. */
+export const IronicProgressSchema = z.object({
+  provision_state: z.nullable(z.string()),
+  target_provision_state: z.nullable(z.string()),
+  last_error: z.nullable(z.string()),
+});
+export type IronicProgress = z.infer<typeof IronicProgressSchema>;
+
+/** One named step of an operation (`verify`, `manage`, `clean`, ...), in the order it runs. */
+export const OperationStepSchema = z.object({
+  name: z.string(),
+  state: z.enum(STEP_STATES),
+  started_at: z.nullable(z.string()),
+  finished_at: z.nullable(z.string()),
+  ...IronicProgressSchema.shape,
+  /** Free text for the operator: what the step did or why it failed or was skipped. */
+  detail: z.optional(z.string()),
+});
+export type OperationStep = z.infer<typeof OperationStepSchema>;
+
+/** How the operation ended: a stable code (`Succeeded`, `Cancelled`, or an error code) and a sentence. */
+export const OperationOutcomeSchema = z.object({
+  code: z.string(),
+  detail: z.string(),
+});
+export type OperationOutcome = z.infer<typeof OperationOutcomeSchema>;
+
+export const OperationSchema = z.object({
+  /** uuid. */
+  id: z.string(),
+  node_uuid: z.string(),
+  node_name: z.string(),
+  kind: z.enum(OPERATION_KINDS),
+  state: z.enum(OPERATION_STATES),
+  steps: z.array(OperationStepSchema),
+  /** Set when the operation ends, null before. */
+  outcome: z.nullable(OperationOutcomeSchema),
+  /** The request that started the operation. */
+  request_id: z.string(),
+  /** The caller's IAM principal that started it. */
+  principal: z.string(),
+  /** ISO time after which the operation is failed rather than waited on any longer. */
+  deadline: z.string(),
+  cancel_requested_at: z.nullable(z.string()),
+  created_at: z.string(),
+  updated_at: z.string(),
+  /** Optimistic-locking counter, bumped by the repository on every update. */
+  version: z.number(),
+});
+export type Operation = z.infer<typeof OperationSchema>;
+
+/** What a caller gives to create an operation; the store fills in the rest (state `pending`, steps pending). */
+export interface NewOperation {
+  id: string;
+  node_uuid: string;
+  node_name: string;
+  kind: OperationKind;
+  /** Names of the steps, in the order they will run. */
+  steps: readonly string[];
+  request_id: string;
+  principal: string;
+  /** ISO time; absent: the store's default deadline after creation (2 h unless configured). */
+  deadline?: string | undefined;
+}
+
+/** Fields a transition may change; identity, who started it and when, never change. */
+export type OperationChanges = Partial<
+  Pick<Operation, "state" | "steps" | "outcome" | "cancel_requested_at">
+>;
+
+export function isActiveState(state: OperationState): boolean {
+  return (ACTIVE_OPERATION_STATES as readonly OperationState[]).includes(state);
+}
+
+export function isFinalState(state: OperationState): state is FinalOperationState {
+  return (FINAL_OPERATION_STATES as readonly OperationState[]).includes(state);
+}
+
+export function isFinalStepState(state: StepState): boolean {
+  return (FINAL_STEP_STATES as readonly StepState[]).includes(state);
+}
+
+/** The operation as a freshly created record has it (before the store adds `version` and its key). */
+export function initialOperation(input: NewOperation, at: Date, defaultDeadlineMs: number): Operation {
+  // Steps are addressed by name, so a name may appear once.
+  const duplicate = input.steps.find((name, index) => input.steps.indexOf(name) !== index);
+  if (duplicate !== undefined) throw new ValidationError(`steps: ${duplicate} appears twice`);
+  const createdAt = at.toISOString();
+  return {
+    id: input.id,
+    node_uuid: input.node_uuid,
+    node_name: input.node_name,
+    kind: input.kind,
+    state: "pending",
+    steps: input.steps.map((name) => ({
+      name,
+      state: "pending",
+      started_at: null,
+      finished_at: null,
+      provision_state: null,
+      target_provision_state: null,
+      last_error: null,
+    })),
+    outcome: null,
+    request_id: input.request_id,
+    principal: input.principal,
+    deadline: input.deadline ?? new Date(at.getTime() + defaultDeadlineMs).toISOString(),
+    cancel_requested_at: null,
+    created_at: createdAt,
+    updated_at: createdAt,
+    version: 1,
+  };
+}
+
+/** The operation as the API shows it: internal bookkeeping stays inside. */
+export function toOperationView(operation: Operation) {
+  const { version: _version, ...view } = operation;
+  return view;
+}
+export type OperationView = ReturnType<typeof toOperationView>;
