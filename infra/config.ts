@@ -1,5 +1,6 @@
 import type { Node } from "constructs";
 import { z } from "zod";
+import { FUNCTION_TIMEOUT_SECONDS } from "../lib/api/routes.ts";
 import { parseCidr } from "../lib/net/address-policy.ts";
 
 /** Log retentions CloudWatch accepts (`logs.RetentionDays` values, in days). */
@@ -66,7 +67,7 @@ const fields = {
     .optional(),
   tableEncryption: z.enum(["aws-managed", "customer-managed"]).default("aws-managed"),
   /** Timeout of functions that talk to Ironic (register waits for manage/provide). */
-  ironicTimeoutSeconds: int(30, 900).default(300),
+  ironicTimeoutSeconds: int(30, 900).default(FUNCTION_TIMEOUT_SECONDS.ironic),
   /** Reserved concurrency of each Ironic function, so bursts cannot overwhelm Ironic; `none` to disable. */
   ironicReservedConcurrency: z.union([z.literal("none"), int(1, 1000)]).default(5),
   apiThrottleRateLimit: int(1, 10_000).default(50),

@@ -4,7 +4,11 @@ import type * as logs from "aws-cdk-lib/aws-logs";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sns from "aws-cdk-lib/aws-sns";
 import type { Construct } from "constructs";
-import type { RouteDefinition } from "../lib/api/routes.ts";
+import {
+  functionTimeoutSeconds,
+  INTEGRATION_TIMEOUT_SECONDS,
+  type RouteDefinition,
+} from "../lib/api/routes.ts";
 import {
   defaultScheduledFunctions,
   deployedRoutes,
@@ -35,15 +39,12 @@ export interface ValenceStackProps extends StackProps {
   readonly scheduledFunctions?: readonly ScheduledFunctionDefinition[];
 }
 
-/** Timeout of the functions that do not wait for Ironic. */
-const API_TIMEOUT = Duration.seconds(30);
-
 /**
  * How long API Gateway waits for any function: HTTP APIs allow 30 s and CDK validates at most 29 s. Ironic
  * functions run longer (register waits for manage and provide): past this the caller gets a 503 while the
  * function finishes, and the node's state tells the outcome.
  */
-const INTEGRATION_TIMEOUT = Duration.seconds(29);
+const INTEGRATION_TIMEOUT = Duration.seconds(INTEGRATION_TIMEOUT_SECONDS);
 
 const pascal = (handler: string) =>
   handler.replace(/(^|-)([a-z0-9])/g, (_match, _dash: string, letter: string) => letter.toUpperCase());
@@ -178,9 +179,11 @@ export class ValenceStack extends Stack {
    * 29 s (INTEGRATION_TIMEOUT): the function finishes the work and the caller reads the node's state afterwards.
    */
   private sizing(need: FunctionNeeds, config: ValenceConfig) {
-    if (!need.ironic) return { timeout: API_TIMEOUT, memorySize: 512 };
+    // The one rule for every function's timeout, which the local server enforces too (local/api-server.ts).
+    const timeout = Duration.seconds(functionTimeoutSeconds(need, config.ironicTimeoutSeconds));
+    if (!need.ironic) return { timeout, memorySize: 512 };
     return {
-      timeout: Duration.seconds(config.ironicTimeoutSeconds),
+      timeout,
       memorySize: 1024,
       ...(config.ironicReservedConcurrency === "none"
         ? {}

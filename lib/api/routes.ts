@@ -173,3 +173,31 @@ export const SCHEDULED_FUNCTIONS: readonly ScheduledFunction[] = [
     ironic: true,
   },
 ];
+
+/**
+ * Lambda timeouts, in seconds: the CDK stack gives them to each function and the local server enforces them,
+ * both through `functionTimeoutSeconds`, so the two cannot drift.
+ */
+export const FUNCTION_TIMEOUT_SECONDS = {
+  /** Functions that do not wait for Ironic. */
+  api: 30,
+  /** Functions that talk to Ironic: the default of the deployment's `ironicTimeoutSeconds`. */
+  ironic: 300,
+} as const;
+
+/**
+ * How long API Gateway waits for any function before it answers 503 (HTTP APIs allow 30 s; CDK validates at
+ * most 29 s). The function goes on after that; its answer is dropped.
+ */
+export const INTEGRATION_TIMEOUT_SECONDS = 29;
+
+/**
+ * A function's Lambda timeout: Ironic functions get the deployment's `ironicTimeoutSeconds` (register waits for
+ * manage and provide), every other function the API timeout.
+ */
+export function functionTimeoutSeconds(
+  fn: { readonly ironic?: boolean },
+  ironicTimeoutSeconds: number = FUNCTION_TIMEOUT_SECONDS.ironic,
+): number {
+  return fn.ironic ? ironicTimeoutSeconds : FUNCTION_TIMEOUT_SECONDS.api;
+}

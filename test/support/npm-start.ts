@@ -1,4 +1,5 @@
 import { freePort, type RunningProcess, spawnUntil } from "./processes.ts";
+import { watchChildApi } from "./request-limits.ts";
 
 export interface NpmStart {
   /** `http://127.0.0.1:<port>` of the API. */
@@ -48,6 +49,7 @@ export async function startNpmStart(options: {
     timeoutMs: 120_000,
   });
   const output = running.output();
+  watchChildApi(`npm start on port ${apiPort}`, () => running.output());
   return {
     base: `http://127.0.0.1:${apiPort}`,
     process: running,
