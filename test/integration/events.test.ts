@@ -125,6 +125,33 @@ describe("events (local stack: JSON-lines file, real Ironic, emulator, dynalite)
     });
   });
 
+  it("appends Node Registered (adopt) when the reconciler adopts an Ironic node marked as one of ours", async () => {
+    const node = (await api.call("GET", "/v1/nodes/test-node-2")).body;
+    expect(node.managed_by).toBe("valence");
+    const marked = await ironic.createNode({
+      name: "test-node-2",
+      driver: "fake-hardware",
+      extra: { valence_node_uuid: node.uuid },
+    });
+    const before = events().length;
+
+    const pass = await api.call<ReconcileSummary>("POST", "/v1/reconcile");
+    expect(pass.body.adopted).toBe(1);
+
+    const appended = events().slice(before);
+    expect(appended).toHaveLength(1);
+    expect(appended[0]).toMatchObject({
+      "detail-type": "Node Registered",
+      detail: {
+        node: { uuid: node.uuid, name: "test-node-2", ironic_node_uuid: marked.uuid },
+        action: "adopt",
+        outcome: "succeeded",
+        actor: "reconciler",
+        provision_state: "enroll",
+      },
+    });
+  });
+
   it("never carries a credential", () => {
     const text = readFileSync(eventsFile, "utf8");
     expect(text.length).toBeGreaterThan(0);
