@@ -140,6 +140,35 @@ describe("event schemas", () => {
   });
 });
 
+describe("docs/events.md", () => {
+  const docs = readFileSync("docs/events.md", "utf8");
+
+  /** Field paths of a strict object schema: `version`, `node.uuid`, ... */
+  function fieldsOf(schema: { def: { shape: Record<string, unknown> } }, prefix = ""): string[] {
+    return Object.entries(schema.def.shape).flatMap(([key, field]) => {
+      const inner = field as { def: { type: string; shape?: Record<string, unknown> } };
+      return inner.def.type === "object" && inner.def.shape
+        ? fieldsOf(inner as { def: { shape: Record<string, unknown> } }, `${prefix}${key}.`)
+        : [`${prefix}${key}`];
+    });
+  }
+
+  it("names the source and every detail-type", () => {
+    expect(docs).toContain(`\`${EVENT_SOURCE}\``);
+    for (const detailType of DETAIL_TYPES) expect(docs, detailType).toContain(`\`${detailType}\``);
+  });
+
+  it("documents every field of every detail schema", () => {
+    for (const schema of [
+      NodeEventDetailSchema,
+      OperationStartedDetailSchema,
+      OperationFinishedDetailSchema,
+    ]) {
+      for (const field of fieldsOf(schema)) expect(docs, field).toContain(`| \`${field}\` |`);
+    }
+  });
+});
+
 describe("event builders: no secrets", () => {
   it("masks credentials in a message and bounds its length", () => {
     const event = nodeEvent(NODE_REGISTRATION_FAILED, {
