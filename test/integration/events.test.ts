@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIronicDriver, type IronicDriver } from "../../lib/ironic/index.ts";
@@ -157,5 +157,25 @@ describe("events (local stack: JSON-lines file, real Ironic, emulator, dynalite)
     expect(text.length).toBeGreaterThan(0);
     expect(text).not.toContain(DEMO_CREDENTIALS.password);
     expect(text).not.toContain(Buffer.from(DEMO_CREDENTIALS.password).toString("base64"));
+  });
+
+  it("registers and unregisters all the same when the events cannot be written, and logs why", async () => {
+    // A directory where the file should be: every append fails.
+    const kept = `${eventsFile}.kept`;
+    renameSync(eventsFile, kept);
+    mkdirSync(eventsFile);
+    try {
+      const logged = api.logs.length;
+      const registered = await api.call("POST", "/v1/nodes/test-node/register", {});
+      expect(registered.status).toBe(200);
+      expect(registered.body.managed_by).toBe("ironic");
+      const unregistered = await api.call("POST", "/v1/nodes/test-node/unregister");
+      expect(unregistered.status).toBe(200);
+      const failures = api.logs.slice(logged).filter((line) => line.includes("events not written"));
+      expect(failures).toHaveLength(2);
+    } finally {
+      rmdirSync(eventsFile);
+      renameSync(kept, eventsFile);
+    }
   });
 });
