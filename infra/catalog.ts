@@ -17,6 +17,8 @@ export interface FunctionNeeds {
   readonly readsSecrets: boolean;
   readonly writesSecrets: boolean;
   readonly ironic: boolean;
+  /** Publishes events: the event bus's name in its environment, `events:PutEvents` on that bus. */
+  readonly publishesEvents: boolean;
 }
 
 /** The routes the stack deploys: every route of the route table except the local-only ones. */
@@ -51,6 +53,7 @@ export function functionNeeds(
       readsSecrets: Boolean(seen?.readsSecrets || source.readsSecrets),
       writesSecrets: Boolean(seen?.writesSecrets || source.writesSecrets),
       ironic: Boolean(seen?.ironic || source.ironic),
+      publishesEvents: Boolean(seen?.publishesEvents || source.publishesEvents),
     });
   }
   return byHandler;

@@ -10,6 +10,8 @@ const RETENTION_DAYS = [
 
 const SECRET_ARN =
   /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
+const EVENT_BUS =
+  /^([A-Za-z0-9./_-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9./_-]{1,256})$/;
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 // Context values arrive as strings from `-c key=value` and as JSON values from cdk.json: accept both.
@@ -72,6 +74,11 @@ const fields = {
   ironicReservedConcurrency: z.union([z.literal("none"), int(1, 1000)]).default(5),
   apiThrottleRateLimit: int(1, 10_000).default(50),
   apiThrottleBurstLimit: int(1, 5_000).default(100),
+  /**
+   * EventBridge bus (name, or ARN for a bus in another account) that register, unregister and reconcile events
+   * are published to; `default` is the account's default bus.
+   */
+  eventBusName: z.string().regex(EVENT_BUS, "expected an event bus name or ARN").default("default"),
   /** SNS topic that receives alarm notifications. */
   alarmTopicArn: z.string().regex(TOPIC_ARN, "expected an SNS topic ARN").optional(),
   /** Accept http:// pod managers (their password then travels in cleartext). @default false */

@@ -9,7 +9,7 @@ import type { ValenceConfig } from "./config.ts";
 export function functionEnvironment(
   config: ValenceConfig,
   stack: { readonly tableName: string; readonly secretPrefix: string },
-  needs: Pick<FunctionNeeds, "ironic">,
+  needs: Pick<FunctionNeeds, "ironic"> & Partial<Pick<FunctionNeeds, "publishesEvents">>,
 ): Record<string, string> {
   return {
     VALENCE_TABLE_NAME: stack.tableName,
@@ -27,6 +27,8 @@ export function functionEnvironment(
           ...(config.ironicSecretArn ? { IRONIC_SECRET_ARN: config.ironicSecretArn } : {}),
         }
       : {}),
+    // Only the functions allowed to put events on the bus are told its name.
+    ...(needs.publishesEvents ? { VALENCE_EVENT_BUS_NAME: config.eventBusName } : {}),
     POWERTOOLS_SERVICE_NAME: "valence",
     // Stack traces point into the TypeScript sources (the bundles ship with source maps).
     NODE_OPTIONS: "--enable-source-maps",

@@ -1,5 +1,6 @@
 import { ArnFormat, Stack } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import type * as events from "aws-cdk-lib/aws-events";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type { FunctionNeeds } from "./catalog.ts";
@@ -12,6 +13,8 @@ export interface AccessTargets {
   readonly secretPrefix: string;
   /** The Ironic credentials, when Ironic needs any. */
   readonly ironicSecret?: secretsmanager.ISecret;
+  /** The bus events are published to; only functions that publish may put events on it, and on no other. */
+  readonly eventBus?: events.IEventBus;
 }
 
 /**
@@ -104,4 +107,5 @@ export function grantFunctionAccess(fn: ValenceFunction, needs: FunctionNeeds, t
   }
 
   if (needs.ironic && targets.ironicSecret) targets.ironicSecret.grantRead(grantee);
+  if (needs.publishesEvents && targets.eventBus) targets.eventBus.grantPutEventsTo(grantee);
 }

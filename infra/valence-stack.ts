@@ -1,5 +1,6 @@
 import { Annotations, CfnOutput, Duration, Fn, Stack, type StackProps } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as events from "aws-cdk-lib/aws-events";
 import type * as logs from "aws-cdk-lib/aws-logs";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sns from "aws-cdk-lib/aws-sns";
@@ -62,6 +63,8 @@ export class ValenceStack extends Stack {
   readonly secretPrefix: string;
   /** Functions by handler name. */
   readonly functions = new Map<string, ValenceFunction>();
+  /** The bus Valence's events go to (`eventBusName`, the account's default bus unless set). */
+  readonly eventBus: events.IEventBus;
   /** Schedules by handler name. */
   readonly schedules = new Map<string, ReconcileSchedule>();
 
@@ -96,6 +99,9 @@ export class ValenceStack extends Stack {
       ? secretsmanager.Secret.fromSecretCompleteArn(this, "IronicSecret", config.ironicSecretArn)
       : undefined;
     const logRetention = config.logRetentionDays as logs.RetentionDays;
+    this.eventBus = config.eventBusName.startsWith("arn:")
+      ? events.EventBus.fromEventBusArn(this, "EventBus", config.eventBusName)
+      : events.EventBus.fromEventBusName(this, "EventBus", config.eventBusName);
 
     for (const need of needs.values()) {
       const fn = new ValenceFunction(this, pascal(need.handler), {
@@ -114,6 +120,7 @@ export class ValenceStack extends Stack {
         table: this.table.table,
         secretPrefix: this.secretPrefix,
         ...(ironicSecret ? { ironicSecret } : {}),
+        eventBus: this.eventBus,
       });
       this.functions.set(need.handler, fn);
     }
@@ -166,6 +173,10 @@ export class ValenceStack extends Stack {
     new CfnOutput(this, "TableName", {
       value: this.table.table.tableName,
       description: "Valence DynamoDB table",
+    });
+    new CfnOutput(this, "EventBusArn", {
+      value: this.eventBus.eventBusArn,
+      description: "EventBridge bus of Valence's events (source valence, see docs/events.md)",
     });
     new CfnOutput(this, "SecretPrefix", {
       value: this.secretPrefix,

@@ -68,6 +68,20 @@ const buildSchema = () => {
     VALENCE_RECONCILE_SECONDS: z._default(z.coerce.number().check(z.int(), z.nonnegative()), 60),
     /** Newest history events kept per node. */
     VALENCE_HISTORY_LIMIT: z._default(z.coerce.number().check(z.int(), z.positive()), 100),
+    /**
+     * EventBridge bus (name or ARN) that register, unregister and reconcile events go to; unset, the local stack
+     * writes them to `<VALENCE_DATA_DIR>/events.jsonl` and a deployed function publishes none.
+     */
+    VALENCE_EVENT_BUS_NAME: z.optional(
+      z
+        .string()
+        .check(
+          z.regex(
+            /^([A-Za-z0-9./_-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._/-]{1,256})$/,
+            "expected an event bus name or ARN",
+          ),
+        ),
+    ),
     LOG_LEVEL: z._default(
       z.enum(["DEBUG", "INFO", "WARN", "ERROR", "debug", "info", "warn", "error"]),
       "INFO",

@@ -11,6 +11,7 @@
  * of its concern, and is re-exported here for the local stack and the tests.
  */
 export { compositionService, compositionServiceFor } from "./runtime/composition.ts";
+export { eventPublisher, eventPublisherFor } from "./runtime/events.ts";
 export { ironicDriver, ironicDriverFor } from "./runtime/ironic.ts";
 export {
   podManagerAddressPolicy,

@@ -21,6 +21,8 @@ export interface RouteDefinition {
   readonly ironic?: boolean;
   /** Served by `npm start` only, never deployed. */
   readonly localOnly?: boolean;
+  /** Publishes events (docs/events.md): gets the event bus's name and `events:PutEvents` on that bus only. */
+  readonly publishesEvents?: boolean;
 }
 
 export const ROUTES: readonly RouteDefinition[] = [
@@ -82,6 +84,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     table: "write",
     readsSecrets: true,
     ironic: true,
+    publishesEvents: true,
   },
   {
     method: "POST",
@@ -90,6 +93,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     summary: "Remove a node from Ironic",
     table: "write",
     ironic: true,
+    publishesEvents: true,
   },
   {
     method: "GET",
@@ -107,6 +111,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     readsSecrets: true,
     ironic: true,
     localOnly: true,
+    publishesEvents: true,
   },
   {
     method: "POST",
@@ -161,6 +166,7 @@ export interface ScheduledFunction {
   readonly table: TableAccess;
   readonly readsSecrets?: boolean;
   readonly ironic?: boolean;
+  readonly publishesEvents?: boolean;
 }
 
 export const SCHEDULED_FUNCTIONS: readonly ScheduledFunction[] = [
@@ -171,6 +177,7 @@ export const SCHEDULED_FUNCTIONS: readonly ScheduledFunction[] = [
     table: "write",
     readsSecrets: true,
     ironic: true,
+    publishesEvents: true,
   },
 ];
 

@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { VersionConflictError } from "../errors.ts";
+import { nodeEvent, reconcilerDetailType } from "../events/build.ts";
+import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
+import type { ValenceEvent } from "../events/schemas.ts";
 import type { IronicDriver, IronicNode } from "../ironic/index.ts";
 import { logger } from "../log.ts";
 import type { PodManager } from "../podmanagers/model.ts";
@@ -61,6 +64,8 @@ export interface ReconcilerDeps {
   /** This deployment's identity: the reconciler never touches an Ironic node marked by another. */
   deployment: DeploymentIdentity;
   history?: NodeHistory;
+  /** Where drift and the registers and unregisters a pass settles are announced. @default no events */
+  events?: EventPublisher;
   /** Where an interrupted pass stopped; without one, every pass starts from the beginning. */
   cursor?: ReconcileCursor;
   /** Nodes settled at once. @default 16 */
@@ -145,7 +150,16 @@ export class Reconciler {
     const resumed = await this.startingPoint();
     let marker = resumed;
     let lastSettled: string | undefined;
-    const pass: Pass = { ironic, ironicNodes, byValenceUuid, systems, summary, requestId, deploymentId };
+    const pass: Pass = {
+      ironic,
+      ironicNodes,
+      byValenceUuid,
+      systems,
+      summary,
+      requestId,
+      deploymentId,
+      events: [],
+    };
     pages: do {
       const page = await this.deps.nodes.list({ limit: PAGE, marker });
       // A few nodes at a time: each is independent (its own conditional update), and a first pass that caches
@@ -158,6 +172,7 @@ export class Reconciler {
         }
         const batch = page.items.slice(start, start + concurrency);
         await Promise.all(batch.map((node) => this.settleSafely(node, pass)));
+        await publishQuietly(this.deps.events, pass.events.splice(0));
         for (const node of batch) seen.add(node.uuid);
         lastSettled = batch.at(-1)?.uuid ?? lastSettled;
         summary.checked += batch.length;
@@ -471,6 +486,22 @@ export class Reconciler {
         actor: "reconciler",
         request_id: pass.requestId,
       });
+      const detailType = reconcilerDetailType(event.action);
+      if (detailType) {
+        pass.events.push(
+          nodeEvent(detailType, {
+            node,
+            action: event.action as Parameters<typeof nodeEvent>[1]["action"],
+            outcome: event.outcome,
+            actor: "reconciler",
+            requestId: pass.requestId,
+            at: this.now(),
+            ironicNodeUuid: event.ironic_node_uuid,
+            provisionState: written.ironic_state?.provision_state,
+            message: event.detail,
+          }),
+        );
+      }
     }
     return written;
   }
@@ -485,4 +516,6 @@ interface Pass {
   summary: ReconcileSummary;
   requestId: string;
   deploymentId: string;
+  /** Events of the nodes being settled, published after each batch. */
+  events: ValenceEvent[];
 }

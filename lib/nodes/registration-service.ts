@@ -10,6 +10,14 @@ import {
   ValidationError,
   VersionConflictError,
 } from "../errors.ts";
+import { type NodeEventInput, nodeEvent } from "../events/build.ts";
+import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
+import {
+  NODE_REGISTERED,
+  NODE_REGISTRATION_FAILED,
+  NODE_UNREGISTERED,
+  type NodeDetailType,
+} from "../events/schemas.ts";
 import {
   type IronicDriver,
   type IronicNode,
@@ -45,6 +53,8 @@ export interface RegistrationDeps {
   /** This deployment's identity, marked on every Ironic node it creates or adopts. */
   deployment: DeploymentIdentity;
   history?: NodeHistory;
+  /** Where register/unregister outcomes are announced. @default no events */
+  events?: EventPublisher;
   now?: () => Date;
 }
 
@@ -289,6 +299,12 @@ export class RegistrationService {
         ironic_node_uuid: createdNode ?? null,
         detail: `failed while ${step}: ${reason}`,
       });
+      await this.announce(NODE_REGISTRATION_FAILED, node, context, {
+        action: "register",
+        outcome: "failed",
+        ironic_node_uuid: createdNode ?? null,
+        detail: `failed while ${step}: ${reason}; ${undone.summary}`,
+      });
       if (!nothingCreated) {
         await this.recordQuietly(node.uuid, context, {
           action: "rollback",
@@ -311,6 +327,12 @@ export class RegistrationService {
       outcome: "succeeded",
       ironic_node_uuid: ironicNode.uuid,
       detail: `provision state ${ironicNode.provision_state}, ${createdPorts.length} port(s) created`,
+    });
+    await this.announce(NODE_REGISTERED, node, context, {
+      action: adopted ? "adopt" : "register",
+      outcome: "succeeded",
+      ironic_node_uuid: ironicNode.uuid,
+      provision_state: ironicNode.provision_state,
     });
     logger.info("node registered", {
       node_uuid: node.uuid,
@@ -388,6 +410,12 @@ export class RegistrationService {
       ironic_node_uuid: ironicNodeUuid,
       ...(current ? {} : { detail: "the Ironic node was already gone" }),
     });
+    await this.announce(NODE_UNREGISTERED, node, context, {
+      action: options.force ? "force-unregister" : "unregister",
+      outcome: "succeeded",
+      ironic_node_uuid: ironicNodeUuid,
+      ...(current ? {} : { detail: "the Ironic node was already gone" }),
+    });
     logger.info("node unregistered", {
       node_uuid: node.uuid,
       ironic_node_uuid: ironicNodeUuid,
@@ -413,6 +441,34 @@ export class RegistrationService {
         error: (error as Error).message,
       });
     }
+  }
+
+  /** Events, like history, follow the work: `publishQuietly` never fails it. */
+  private async announce(
+    detailType: NodeDetailType,
+    node: Node,
+    context: OperationContext,
+    event: {
+      action: NodeEventInput["action"];
+      outcome: NodeEventInput["outcome"];
+      ironic_node_uuid: string | null;
+      provision_state?: string;
+      detail?: string;
+    },
+  ): Promise<void> {
+    await publishQuietly(this.deps.events, [
+      nodeEvent(detailType, {
+        node,
+        action: event.action,
+        outcome: event.outcome,
+        actor: context.principal,
+        requestId: context.requestId,
+        at: this.now(),
+        ironicNodeUuid: event.ironic_node_uuid,
+        provisionState: event.provision_state,
+        message: event.detail,
+      }),
+    ]);
   }
 
   private async record(

@@ -1,6 +1,7 @@
 import { config } from "../config.ts";
 import { DynamoReconcileCursor } from "../nodes/reconcile-cursor.ts";
 import { Reconciler } from "../nodes/reconciler.ts";
+import { eventPublisherFor } from "./events.ts";
 import { ironicDriverFor } from "./ironic.ts";
 import { podManagerSessionsFor } from "./pod-managers.ts";
 import {
@@ -22,6 +23,7 @@ export const reconcilerFor = /* @__PURE__ */ once(
       ironic: () => ironicDriverFor(settings),
       deployment: deploymentIdentityFor(settings),
       history: nodeHistoryFor(settings),
+      events: eventPublisherFor(settings),
       cursor: new DynamoReconcileCursor(documentClientFor(settings), settings.VALENCE_TABLE_NAME),
       staleIntentMs: settings.VALENCE_INTENT_STALE_SECONDS * 1000,
     }),

@@ -1,5 +1,6 @@
 import { config } from "../config.ts";
 import { RegistrationService } from "../nodes/registration-service.ts";
+import { eventPublisherFor } from "./events.ts";
 import { ironicDriverFor } from "./ironic.ts";
 import { podManagerSessionsFor } from "./pod-managers.ts";
 import { deploymentIdentityFor, nodeHistoryFor, nodeRepositoryFor, nodeServiceFor, once } from "./store.ts";
@@ -15,6 +16,7 @@ export const registrationServiceFor = /* @__PURE__ */ once(
       defaultResourceClass: settings.VALENCE_RESOURCE_CLASS,
       deployment: deploymentIdentityFor(settings),
       history: nodeHistoryFor(settings),
+      events: eventPublisherFor(settings),
     }),
 );
 

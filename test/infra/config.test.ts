@@ -38,6 +38,7 @@ describe("parseValenceConfig", () => {
       ironicReservedConcurrency: 5,
       apiThrottleRateLimit: 50,
       apiThrottleBurstLimit: 100,
+      eventBusName: "default",
     });
   });
 

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Node } from "../../lib/nodes/model.ts";
 import { faults, ironicErrorBody, type ProxiedRequest } from "../support/fault-proxy.ts";
@@ -224,7 +225,13 @@ describe("secrets never leak: responses, logs, DynamoDB items, error messages", 
     expect(errors.length).toBeGreaterThanOrEqual(6);
 
     const items = await stack.scan();
+    // The events npm start publishes (docs/events.md): one JSON line each.
+    const eventLines = await readFile(join(stack.stack.config.VALENCE_DATA_DIR, "events.jsonl"), "utf8")
+      .then((text) => text.split("\n").filter(Boolean))
+      .catch(() => []);
+    expect(eventLines.length).toBeGreaterThan(0);
     const sources = [
+      ...eventLines.map((line, i) => ({ where: `event ${i}`, text: line })),
       ...stack.responses.map((response, i) => ({
         where: `response ${i} (${response.status})`,
         text: `${JSON.stringify([...response.headers])}\n${response.text}`,
@@ -247,6 +254,7 @@ describe("secrets never leak: responses, logs, DynamoDB items, error messages", 
       debugLogLines: stack.logs.filter((line) => line.includes('"level":"DEBUG"')).length,
       childLogLines: childOutput.flatMap((text) => text.split("\n")).length,
       items: items.length,
+      events: eventLines.length,
       formsPerSecret: { podm: secretForms(PODM).length, ironic: secretForms(IRONIC).length },
       leaks: leaks.length,
     };
