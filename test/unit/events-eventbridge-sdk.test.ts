@@ -39,7 +39,7 @@ describe("EventBridgePublisher over the AWS SDK's EventBridge client", () => {
   it("sends PutEvents in batches of at most 10, on the configured bus, with source valence", async () => {
     eventBridge.on(PutEventsCommand).callsFake((input) => ({
       FailedEntryCount: 0,
-      Entries: (input.Entries ?? []).map((_, i) => ({ EventId: `id-${i}` })),
+      Entries: (input.Entries ?? []).map((_: unknown, i: number) => ({ EventId: `id-${i}` })),
     }));
     await publisher().publish(Array.from({ length: 21 }, (_, i) => registered(i)));
     const calls = eventBridge.commandCalls(PutEventsCommand);
@@ -71,7 +71,9 @@ describe("EventBridgePublisher over the AWS SDK's EventBridge client", () => {
 
   it("is what the runtime builds for VALENCE_EVENT_BUS_NAME", async () => {
     eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: "1" }] });
-    await eventPublisherFor(parseConfig({ VALENCE_EVENT_BUS_NAME: "valence-events" })).publish([registered(0)]);
+    await eventPublisherFor(parseConfig({ VALENCE_EVENT_BUS_NAME: "valence-events" })).publish([
+      registered(0),
+    ]);
     expect(eventBridge.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.EventBusName).toBe(
       "valence-events",
     );
