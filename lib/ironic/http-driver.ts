@@ -27,6 +27,7 @@ import { errorFromNetwork, errorFromResponse } from "./faults.ts";
 import { validateIronicName } from "./names.ts";
 import {
   backoffDelay,
+  DEFAULT_POLL_POLICY,
   DEFAULT_RETRY_POLICY,
   type Deadline,
   pollDelay,
@@ -379,7 +380,8 @@ class HttpIronicDriver implements IronicDriver {
     const policy = pollPolicy({
       initialMs: options.pollMs,
       factor: options.pollFactor,
-      maxMs: options.maxPollMs,
+      // A first delay above the default cap, asked for alone, raises the cap rather than failing.
+      maxMs: options.maxPollMs ?? Math.max(options.pollMs ?? 0, DEFAULT_POLL_POLICY.maxMs),
       jitter: options.pollJitter,
     });
     const waitUntil = Date.now() + (options.timeoutMs ?? 300_000);

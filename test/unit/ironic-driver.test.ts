@@ -661,6 +661,12 @@ describe("Ironic driver: waitForProvisionState", () => {
       expect(gets).toBeLessThanOrEqual(210);
     });
 
+    it("keeps a first delay longer than the default cap, as callers of the fixed poll passed", async () => {
+      const { gets, returnedAtMs } = await waitOnClock(4_000, { pollMs: 5_000 });
+      expect(gets).toBe(2);
+      expect(returnedAtMs).toBe(5_000);
+    });
+
     it("polls at a fixed interval on request", async () => {
       const { gets, returnedAtMs } = await waitOnClock(1_000, { pollMs: 400, maxPollMs: 400 });
       expect(gets).toBe(4);
