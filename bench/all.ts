@@ -10,7 +10,13 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { BenchResult } from "./support/stats.ts";
 
-const BENCHMARKS = ["cold-start", "get-latency", "register-floor", "reconcile"] as const;
+const BENCHMARKS = [
+  "cold-start",
+  "get-latency",
+  "register-floor",
+  "register-lifecycle",
+  "reconcile",
+] as const;
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith("-"));
 const unknown = requested.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));

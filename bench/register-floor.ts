@@ -33,7 +33,7 @@ const NICS = Math.max(1, envInt("BENCH_NICS", 4));
 const LATENCIES = (process.env.BENCH_LATENCIES ?? "0,100").split(",").map(Number);
 const TARGETS: Record<number, number> = { 0: 1.1, 100: 0.5 };
 
-interface NodeBody {
+export interface NodeBody {
   uuid: string;
   name: string;
   index: string;
@@ -73,7 +73,7 @@ function sampleOf(calls: readonly Call[], from: number, to: number, emulatorRequ
 }
 
 /** The floor: plain fetch, Basic auth, every call awaited before the next. */
-class NaiveRegistrar {
+export class NaiveRegistrar {
   private readonly basic =
     `Basic ${Buffer.from(`${DEMO_CREDENTIALS.username}:${DEMO_CREDENTIALS.password}`).toString("base64")}`;
 
@@ -102,7 +102,7 @@ class NaiveRegistrar {
     return resources;
   }
 
-  private async ironic(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  async ironic(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
     const response = await fetch(`${this.ironicUrl}${path}`, {
       method,
       headers: {
@@ -162,7 +162,7 @@ class NaiveRegistrar {
 }
 
 /** Ironic's highest API version, capped at the one Valence asks for. */
-async function ironicVersion(ironicUrl: string): Promise<string> {
+export async function ironicVersion(ironicUrl: string): Promise<string> {
   const root = (await (await fetch(`${ironicUrl}/`)).json()) as { default_version: { version: string } };
   const parse = (v: string) => v.split(".").map(Number) as [number, number];
   const [major, minor] = parse(root.default_version.version);

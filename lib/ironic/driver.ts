@@ -48,8 +48,18 @@ export interface WaitForProvisionStateOptions {
   failureStates?: readonly string[];
   /** @default 300_000 */
   timeoutMs?: number;
-  /** @default 1_000 */
+  /**
+   * Delay before the second GET (the first is immediate); later delays grow by `pollFactor` up to `maxPollMs`,
+   * so a fast transition is seen within tens of milliseconds and a long one costs few GETs.
+   * @default 50
+   */
   pollMs?: number;
+  /** Growth of the delay from one GET to the next; 1 polls every `pollMs`. @default 1.5 */
+  pollFactor?: number;
+  /** Cap of the delay between GETs. @default 3_000 */
+  maxPollMs?: number;
+  /** Each delay is shortened at random by up to this fraction (0..1), never lengthened. @default 0.2 */
+  pollJitter?: number;
 }
 
 /**

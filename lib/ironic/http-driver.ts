@@ -25,7 +25,16 @@ import {
 } from "./errors.ts";
 import { errorFromNetwork, errorFromResponse } from "./faults.ts";
 import { validateIronicName } from "./names.ts";
-import { backoffDelay, DEFAULT_RETRY_POLICY, type Deadline, type RetryPolicy, sleep } from "./retry.ts";
+import {
+  backoffDelay,
+  DEFAULT_POLL_POLICY,
+  DEFAULT_RETRY_POLICY,
+  type Deadline,
+  pollDelay,
+  pollPolicy,
+  type RetryPolicy,
+  sleep,
+} from "./retry.ts";
 import {
   FullNodeListSchema,
   type IronicNode,
@@ -368,11 +377,17 @@ class HttpIronicDriver implements IronicDriver {
   }
 
   async waitForProvisionState(ident: string, options: WaitForProvisionStateOptions): Promise<IronicNode> {
-    const pollMs = options.pollMs ?? 1_000;
+    const policy = pollPolicy({
+      initialMs: options.pollMs,
+      factor: options.pollFactor,
+      // A first delay above the default cap, asked for alone, raises the cap rather than failing.
+      maxMs: options.maxPollMs ?? Math.max(options.pollMs ?? 0, DEFAULT_POLL_POLICY.maxMs),
+      jitter: options.pollJitter,
+    });
     const waitUntil = Date.now() + (options.timeoutMs ?? 300_000);
     const remaining = () => Math.min(waitUntil - Date.now(), this.remaining());
     const failureStates = new Set(options.failureStates ?? DEFAULT_FAILURE_STATES);
-    for (;;) {
+    for (let poll = 0; ; poll++) {
       const node = await this.getNode(ident);
       const settled = node.target_provision_state === null;
       if (node.provision_state === options.target && settled) return node;
@@ -385,7 +400,7 @@ class HttpIronicDriver implements IronicDriver {
         );
       }
       const left = remaining();
-      if (left > 0) await sleep(Math.min(pollMs, left));
+      if (left > 0) await sleep(Math.min(pollDelay(poll, policy, this.shared.random), left));
       // Out of time: say where the node was rather than failing the next poll on the deadline.
       if (remaining() <= 0) {
         const moving = node.target_provision_state ? ` on its way to ${node.target_provision_state}` : "";

@@ -26,7 +26,17 @@ export * from "./errors.ts";
 export { extractFault } from "./faults.ts";
 export { createIronicDriver, type IronicDriverOptions, type IronicLogEvent } from "./http-driver.ts";
 export { isUuidLike, validateIronicName } from "./names.ts";
-export { type Deadline, deadlineAt, deadlineIn, type RetryPolicy } from "./retry.ts";
+export {
+  DEFAULT_POLL_POLICY,
+  type Deadline,
+  deadlineAt,
+  deadlineIn,
+  type PollPolicy,
+  pollDelay,
+  pollPolicy,
+  pollSchedule,
+  type RetryPolicy,
+} from "./retry.ts";
 export type {
   IronicNode,
   IronicNodeField,

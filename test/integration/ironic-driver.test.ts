@@ -9,6 +9,7 @@ import {
   IronicNodeNotFoundError,
   IronicPortNotFoundError,
   IronicProvisionFailedError,
+  pollSchedule,
 } from "../../lib/ironic/index.ts";
 import { MAX_IRONIC_TEXT } from "../../lib/ironic/schemas.ts";
 import { freePort } from "../../local/ironic.ts";
@@ -135,6 +136,50 @@ describe("Ironic driver against a real Ironic (noauth)", () => {
       timeoutMs: 30_000,
     });
     expect(available).toMatchObject({ provision_state: "available", last_error: null });
+  });
+
+  it("sees manage and provide within the first GETs of the default backoff, and no GET after", async () => {
+    // Every GET of the node, with the state Ironic answered, as the driver's fetch saw it.
+    const seen: string[] = [];
+    const recording: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      if ((init?.method ?? "GET") === "GET" && /^\/v1\/nodes\/[^/]+$/.test(url.pathname)) {
+        const node = (await response.clone().json()) as {
+          provision_state: string;
+          target_provision_state: unknown;
+        };
+        seen.push(`${node.provision_state}${node.target_provision_state === null ? "" : " →"}`);
+      }
+      return response;
+    };
+    const events: IronicLogEvent[] = [];
+    const ironic = driver({ fetch: recording, log: (event) => events.push(event) });
+    const node = await ironic.createNode({ driver: "fake-hardware", name: uniqueName("backoff") });
+    const nodeGets = () =>
+      events.filter(
+        (event) => event.event === "request" && event.method === "GET" && event.path.includes(node.uuid),
+      );
+
+    await ironic.setProvisionState(node.uuid, "manage");
+    await ironic.waitForProvisionState(node.uuid, { target: "manageable", timeoutMs: 30_000 });
+    const manageGets = nodeGets().length;
+    const manageSeen = seen.splice(0);
+    await ironic.setProvisionState(node.uuid, "provide");
+    await ironic.waitForProvisionState(node.uuid, { target: "available", timeoutMs: 30_000 });
+    const provideGets = nodeGets().length - manageGets;
+
+    // The last GET of each wait is the first to see the node at rest in its target.
+    expect(manageSeen.at(-1)).toBe("manageable");
+    expect(manageSeen.slice(0, -1).every((state) => state !== "manageable")).toBe(true);
+    expect(seen.at(-1)).toBe("available");
+    expect(seen.slice(0, -1).every((state) => state !== "available")).toBe(true);
+    // A fake-hardware transition is over in well under 2 s: bounded by the backoff's first 9 GETs.
+    expect(manageGets).toBeGreaterThanOrEqual(1);
+    expect(manageGets).toBeLessThanOrEqual(pollSchedule(2_000).length);
+    expect(provideGets).toBeGreaterThanOrEqual(1);
+    expect(provideGets).toBeLessThanOrEqual(pollSchedule(2_000).length);
+    expect(manageSeen).toHaveLength(manageGets);
   });
 
   it("reports a manage that fails verification (unreachable BMC) with last_error and no password", async () => {

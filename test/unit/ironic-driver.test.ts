@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ConflictError, NotFoundError, UpstreamError, ValidationError } from "../../lib/errors.ts";
 import { toErrorBody } from "../../lib/http/errors.ts";
 import {
@@ -23,6 +23,7 @@ import {
   IronicServerError,
   IronicUnavailableError,
   IronicVersionError,
+  pollSchedule,
 } from "../../lib/ironic/index.ts";
 import {
   connectionRefused,
@@ -604,6 +605,73 @@ describe("Ironic driver: waitForProvisionState", () => {
     });
     await expect(failure).rejects.toBeInstanceOf(IronicProvisionTimeoutError);
     await expect(failure).rejects.toThrow(/it is cleaning on its way to available/);
+  });
+
+  describe("on a clock", () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    /**
+     * Ironic's node moves to `manageable` `transitionMs` after the wait starts (on a fake clock); counts the
+     * driver's GETs of the node through its log hook and when (fake time) the wait returned.
+     */
+    async function waitOnClock(transitionMs: number, options: { pollMs?: number; maxPollMs?: number } = {}) {
+      vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+      const started = Date.now();
+      const fetch = ironic(() =>
+        jsonResponse(
+          200,
+          ironicNode(
+            Date.now() - started >= transitionMs
+              ? { provision_state: "manageable", target_provision_state: null }
+              : { provision_state: "verifying", target_provision_state: "manageable" },
+          ),
+        ),
+      );
+      const events: IronicLogEvent[] = [];
+      const driver = driverWith(fetch, { log: (event) => events.push(event), random: () => 0 });
+      let returnedAtMs = Number.NaN;
+      const waiting = driver
+        .waitForProvisionState(NODE_UUID, { target: "manageable", timeoutMs: 3_600_000, ...options })
+        .then((node) => {
+          returnedAtMs = Date.now() - started;
+          return node;
+        });
+      await vi.advanceTimersByTimeAsync(transitionMs + 10_000);
+      const node = await waiting;
+      const gets = events.filter(
+        (event) =>
+          event.event === "request" && event.method === "GET" && event.path === `/v1/nodes/${NODE_UUID}`,
+      ).length;
+      return { node, gets, returnedAtMs };
+    }
+
+    it("sees a transition of 300 ms at the 5th GET, within one short interval of its end", async () => {
+      const { node, gets, returnedAtMs } = await waitOnClock(300);
+      expect(node.provision_state).toBe("manageable");
+      // GETs at 0, 50, 125, 238 and 407 ms of the fake clock (a fixed 1 s poll saw it at 1000 ms).
+      expect(gets).toBe(5);
+      expect(returnedAtMs).toBe(407);
+    });
+
+    it("makes a bounded number of GETs over a long transition", async () => {
+      const { gets } = await waitOnClock(600_000);
+      expect(gets).toBe(pollSchedule(600_000).length);
+      expect(gets).toBeLessThanOrEqual(210);
+    });
+
+    it("keeps a first delay longer than the default cap, as callers of the fixed poll passed", async () => {
+      const { gets, returnedAtMs } = await waitOnClock(4_000, { pollMs: 5_000 });
+      expect(gets).toBe(2);
+      expect(returnedAtMs).toBe(5_000);
+    });
+
+    it("polls at a fixed interval on request", async () => {
+      const { gets, returnedAtMs } = await waitOnClock(1_000, { pollMs: 400, maxPollMs: 400 });
+      expect(gets).toBe(4);
+      expect(returnedAtMs).toBe(1_200);
+    });
   });
 
   it("stops at the caller's deadline even with a longer timeout", async () => {
