@@ -105,7 +105,8 @@ export async function findIronicNode(
 }
 
 function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`register saga: ${what} is not known yet`);
+  if (value === undefined)
+    throw new Error(`saga: ${what} is not known yet (a step ran before the one that finds it)`);
   return value;
 }
 
