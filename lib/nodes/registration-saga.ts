@@ -49,7 +49,8 @@ export interface RegisterState {
   readonly options: RegisterNodeInput;
   /** The node as written with its `registering` intent: the final write is conditional on its version. */
   readonly marked: Node;
-  read?: SystemRead;
+  /** The fresh system; its credentials stay out of the state, so no checkpoint of it ever holds a password. */
+  read?: Omit<SystemRead, "credentials">;
   plan?: PortPlan;
   deploymentId?: string;
   /** The Ironic node to adopt, when `find-existing` found one. */
@@ -117,7 +118,13 @@ function need<T>(value: T | undefined, what: string): T {
  */
 export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
   let ironic: IronicNodesPort | undefined;
-  const driver = () => need(ironic, "the Ironic client");
+  /** Connected once per run; a step run again in another process connects there. */
+  const driver = async () => {
+    ironic ??= await env.connect();
+    return ironic;
+  };
+  /** The BMC credentials, kept by this run only. */
+  let credentials: Credentials | undefined;
   let early:
     | {
         byName: Promise<IronicNode | undefined>;
@@ -130,19 +137,19 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
     scope.compensate({
       name: "delete-node",
       target: uuid,
-      undo: () => deleteIronicNode(env.undo(driver()), uuid),
+      undo: async () => deleteIronicNode(env.undo(await driver()), uuid),
     });
   const compensatePort = (scope: SagaScope, uuid: string) =>
     scope.compensate({
       name: "delete-port",
       target: uuid,
-      undo: () =>
-        env
-          .undo(driver())
-          .deletePort(uuid)
-          .catch((error: unknown) => {
-            if (!(error instanceof IronicPortNotFoundError)) throw error;
-          }),
+      undo: async () => {
+        try {
+          await env.undo(await driver()).deletePort(uuid);
+        } catch (error) {
+          if (!(error instanceof IronicPortNotFoundError)) throw error;
+        }
+      },
     });
 
   /** Keeps a port this register created: a created node's ports go with the node, an adopted node's one by one. */
@@ -156,8 +163,7 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
       name: "connect",
       async run(state, scope) {
         scope.doing(REGISTER_FIRST_DESCRIPTION);
-        const connected = await env.connect();
-        ironic = connected;
+        const connected = await driver();
         // Our name and the MACs we know of, looked up in Ironic while the pod manager answers.
         const knownMacs = portPlan(state.node.hardware.nics, state.options).macs;
         early = {
@@ -178,7 +184,8 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
         const plan = portPlan(read.system.hardware.nics, state.options);
         const problem = portPlanProblem(state.node.name, plan);
         if (problem) throw problem;
-        state.read = read;
+        credentials = read.credentials;
+        state.read = { podm: { url: read.podm.url, verify_ca: read.podm.verify_ca }, system: read.system };
         state.plan = plan;
       },
     },
@@ -187,7 +194,7 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
       async run(state, scope) {
         const { podm, system } = need(state.read, "the system");
         const plan = need(state.plan, "the port plan");
-        const ironic = driver();
+        const ironic = await driver();
         // The lookups begun early serve the first run; a run again looks afresh.
         const lookups = early;
         early = undefined;
@@ -220,7 +227,7 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
       when: (state) => state.action === "adopt",
       async run(state, scope) {
         const existing = need(state.existing, "the Ironic node to adopt");
-        const ironic = driver();
+        const ironic = await driver();
         logger.info("adopting an existing Ironic node", {
           node_uuid: state.node.uuid,
           ironic_node_uuid: existing.uuid,
@@ -242,7 +249,7 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
       name: "create-node",
       when: (state) => state.action === "create",
       async run(state, scope) {
-        const ironic = driver();
+        const ironic = await driver();
         const read = need(state.read, "the system");
         const deploymentId = need(state.deploymentId, "the deployment id");
         scope.doing("creating the Ironic node");
@@ -254,7 +261,8 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
               system: read.system,
               podmUrl: read.podm.url,
               podmVerifyCa: read.podm.verify_ca,
-              credentials: read.credentials,
+              // A run again after the process that read them died reads them afresh.
+              credentials: credentials ?? (await env.readSystem()).credentials,
               options: state.options,
               defaultResourceClass: env.defaultResourceClass,
               deploymentId,
@@ -279,7 +287,7 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
     {
       name: "create-ports",
       async run(state, scope) {
-        const ironic = driver();
+        const ironic = await driver();
         const ironicNode = need(state.ironicNode, "the Ironic node");
         const changes = portChanges(need(state.plan, "the port plan"), state.presentPorts ?? []);
         // One port after another: Ironic locks the node for every port create.
@@ -310,7 +318,7 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
       async run(state, scope) {
         scope.doing("moving the Ironic node to manageable (Ironic verifies the BMC)");
         state.ironicNode = await transition(
-          driver(),
+          await driver(),
           need(state.ironicNode, "the Ironic node"),
           "manage",
           "manageable",
@@ -324,7 +332,7 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
       async run(state, scope) {
         scope.doing("moving the Ironic node to available");
         state.ironicNode = await transition(
-          driver(),
+          await driver(),
           need(state.ironicNode, "the Ironic node"),
           "provide",
           "available",
@@ -435,14 +443,15 @@ export interface UnregisterEnv {
  */
 export function unregisterSteps(env: UnregisterEnv): SagaStep<UnregisterState>[] {
   let ironic: IronicNodesPort | undefined;
-  const driver = () => need(ironic, "the Ironic client");
-  let plan: { maintenance: boolean; removeInstance: boolean } | undefined;
+  const driver = async () => {
+    ironic ??= await env.connect();
+    return ironic;
+  };
   return [
     {
       name: "find-ironic",
       async run(state) {
-        ironic = await env.connect();
-        state.current = (await findIronicNode(ironic, state.ironicNodeUuid)) ?? null;
+        state.current = (await findIronicNode(await driver(), state.ironicNodeUuid)) ?? null;
       },
     },
     {
@@ -452,18 +461,18 @@ export function unregisterSteps(env: UnregisterEnv): SagaStep<UnregisterState>[]
         const current = need(state.current ?? undefined, "the Ironic node");
         const decision = decideUnregister(current, state.force);
         if (decision.action === "refuse") throw decision.error;
-        plan = decision;
-        if (decision.maintenance) await driver().setMaintenance(current.uuid, env.maintenanceReason);
+        if (decision.maintenance) await (await driver()).setMaintenance(current.uuid, env.maintenanceReason);
         if (decision.removeInstance) {
-          await driver().updateNode(current.uuid, [{ op: "remove", path: "/instance_uuid" }]);
+          await (await driver()).updateNode(current.uuid, [{ op: "remove", path: "/instance_uuid" }]);
         }
       },
     },
     {
       name: "delete-node",
-      when: (state) => Boolean(state.current) && plan !== undefined,
+      // Only reached when `prepare-delete` did not refuse.
+      when: (state) => Boolean(state.current),
       async run(state) {
-        await deleteIronicNode(driver(), state.ironicNodeUuid);
+        await deleteIronicNode(await driver(), state.ironicNodeUuid);
       },
     },
     {

@@ -27,6 +27,7 @@ import {
 } from "../support/memory-registration.ts";
 
 const DEPLOYMENT = "deployment-ours";
+const BMC_PASSWORD = "bmc-Secret-93";
 const MACS = ["52:54:00:aa:00:01", "52:54:00:aa:00:02", "52:54:00:aa:00:03"];
 const CONTEXT = {
   requestId: "6f1c1d7e-0a4b-4c61-9d0e-2b7f3c9a1e55",
@@ -379,7 +380,7 @@ async function registerEnv(s: Setup): Promise<RegisterEnv> {
     readSystem: async () => ({
       podm: MEMORY_PODM,
       system: s.system,
-      credentials: { username: "u", password: "p" },
+      credentials: { username: "admin", password: BMC_PASSWORD },
     }),
     deploymentId: async () => DEPLOYMENT,
     nodes: s.nodes,
@@ -394,8 +395,9 @@ async function registerEnv(s: Setup): Promise<RegisterEnv> {
 }
 
 /**
- * Runs the register steps; `replayed` runs a second time from the state it started from, as a durable runner
- * does when the step's side effect happened but its checkpoint was lost.
+ * Runs the register steps; `replayed` runs a second time from the state it started from, in a fresh set of
+ * steps (another process, nothing kept in memory), as a durable runner does when the step's side effect
+ * happened but its checkpoint was lost; the steps after it run in that fresh set too.
  */
 async function runReplaying(s: Setup, body: Record<string, unknown>, replayed: string, failAfter?: string) {
   const marked = await s.nodes.update(
@@ -403,19 +405,25 @@ async function runReplaying(s: Setup, body: Record<string, unknown>, replayed: s
     { version: s.node.version, noIntent: true },
     withIntent("registering", CONTEXT.requestId, new Date()),
   );
-  const steps = registerSteps(await registerEnv(s));
+  const env = await registerEnv(s);
+  let steps = registerSteps(env);
   let state: RegisterState = initialRegisterState(s.node, options(body), marked);
   const { scope, compensations } = collectingScope();
   let ran = 0;
-  for (const step of steps) {
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i] as (typeof steps)[number];
     if (step.when && !step.when(state)) continue;
-    if (step.name === replayed) {
+    if (step.name === replayed && ran === 0) {
       const checkpoint = structuredClone(state);
       const registered = compensations.length;
       await step.run(state, scope);
+      // The process dies before the checkpoint: another starts from the last one.
       state = checkpoint;
       compensations.splice(registered);
+      steps = registerSteps(env);
       ran += 1;
+      i -= 1;
+      continue;
     }
     await step.run(state, scope);
     if (step.name === failAfter) return { state, compensations, ran, stopped: true };
@@ -450,6 +458,11 @@ describe("register steps run again after their side effect", () => {
         managed_by: "ironic",
         ironic_node_uuid: ironicNode?.uuid,
         intent: null,
+      });
+      // What a checkpoint would hold never carries the BMC password; a step run again reads it afresh.
+      expect(JSON.stringify(state)).not.toContain(BMC_PASSWORD);
+      expect(s.ironic.callsOf("createNode")[0]?.[0]).toMatchObject({
+        driver_info: { redfish_password: BMC_PASSWORD },
       });
     });
   }
@@ -580,15 +593,28 @@ describe("unregister saga over the in-memory Ironic", () => {
         ironicNodeUuid: stored.ironic_node_uuid as string,
         marked,
       };
-      for (const step of steps) {
+      let current = steps;
+      let replays = 0;
+      for (let i = 0; i < current.length; i++) {
+        const step = current[i] as (typeof steps)[number];
         if (step.when && !step.when(state)) continue;
-        if (step.name === replayed) {
+        if (step.name === replayed && replays === 0) {
           const checkpoint = structuredClone(state);
           await step.run(state, collectingScope().scope);
+          // Another process goes on from the last checkpoint.
           state = checkpoint;
+          current = unregisterSteps({
+            connect: async () => s.ironic,
+            nodes: s.nodes,
+            maintenanceReason: "test",
+          });
+          replays += 1;
+          i -= 1;
+          continue;
         }
         await step.run(state, collectingScope().scope);
       }
+      expect(replays, replayed).toBe(1);
       expect(s.ironic.nodes.size, replayed).toBe(0);
       expect(await s.stored(), replayed).toMatchObject({ managed_by: "valence", intent: null });
     }
