@@ -75,8 +75,8 @@ export class Saga<S> {
     };
     const ran: string[] = [];
     for (const step of this.steps) {
-      if (step.when && !step.when(state)) continue;
       try {
+        if (step.when && !step.when(state)) continue;
         await step.run(state, scope);
       } catch (error) {
         return { ok: false, step: step.name, doing: this.description, error };

@@ -654,6 +654,22 @@ describe("Saga", () => {
     expect(log).toEqual(["undo b", "undo a"]);
   });
 
+  it("takes a step whose condition throws as that step failing", async () => {
+    const saga = new Saga<object>(
+      [
+        {
+          name: "broken",
+          when: () => {
+            throw new Error("no state");
+          },
+          run: async () => undefined,
+        },
+      ],
+      "starting",
+    );
+    expect(await saga.run({})).toMatchObject({ ok: false, step: "broken", doing: "starting" });
+  });
+
   it("stops the rollback at the first compensation that fails", async () => {
     const saga = new Saga<object>(
       [
