@@ -63,8 +63,9 @@ export interface WaitForProvisionStateOptions {
 }
 
 /**
- * The port the services depend on: everything Valence asks of Ironic. `createIronicDriver` gives the HTTP
- * adapter; tests pass in-memory fakes.
+ * Everything Valence may ask of Ironic. `createIronicDriver` gives the HTTP adapter. The node services depend on
+ * a narrower port, `IronicNodesPort` in `lib/nodes/ironic-port.ts`, which this interface satisfies; tests pass
+ * the in-memory adapter of that port (`test/support/memory-ironic.ts`).
  */
 export interface IronicDriver {
   /** A view of this driver that sends `context.requestId` and honours `context.deadline`; caches are shared. */

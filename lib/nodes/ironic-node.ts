@@ -100,7 +100,7 @@ export function drivesSameSystem(
  * is in maintenance, so a refusal for its state is met with maintenance first.
  */
 export async function deleteIronicNode(
-  ironic: IronicDriver,
+  ironic: Pick<IronicDriver, "deleteNode" | "setMaintenance">,
   uuid: string,
   reason = "removed by Valence",
 ): Promise<void> {

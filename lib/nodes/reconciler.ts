@@ -3,13 +3,14 @@ import { VersionConflictError } from "../errors.ts";
 import { nodeEvent, reconcilerDetailType } from "../events/build.ts";
 import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
 import type { ValenceEvent } from "../events/schemas.ts";
-import type { IronicDriver, IronicNode } from "../ironic/index.ts";
+import type { IronicNode } from "../ironic/index.ts";
 import { logger } from "../log.ts";
 import type { PodManager } from "../podmanagers/model.ts";
 import type { PodManagerRepository } from "../podmanagers/repository.ts";
 import type { PodManagerSessions } from "../podmanagers/sessions.ts";
 import type { NewHistoryEvent, NodeHistory } from "./history.ts";
 import { deleteIronicNode } from "./ironic-node.ts";
+import type { IronicNodesPort } from "./ironic-port.ts";
 import type { Node } from "./model.ts";
 import {
   DEPLOYMENT_MARK,
@@ -60,7 +61,7 @@ export interface ReconcilerDeps {
   nodes: NodeRepository;
   podManagers: PodManagerRepository;
   sessions: PodManagerSessions;
-  ironic: () => Promise<IronicDriver>;
+  ironic: () => Promise<IronicNodesPort>;
   /** This deployment's identity: the reconciler never touches an Ironic node marked by another. */
   deployment: DeploymentIdentity;
   history?: NodeHistory;
@@ -211,7 +212,7 @@ export class Reconciler {
    * Every Ironic node, one paginated listing, and those that name a Valence node, other deployments' left out.
    * Undefined when Ironic cannot be read: those cases wait.
    */
-  private async listIronic(ironic: IronicDriver, summary: ReconcileSummary, deploymentId: string) {
+  private async listIronic(ironic: IronicNodesPort, summary: ReconcileSummary, deploymentId: string) {
     try {
       const byUuid = new Map<string, IronicSummary>();
       const byValenceUuid = new Map<string, IronicSummary>();
@@ -508,7 +509,7 @@ export class Reconciler {
 }
 
 interface Pass {
-  ironic: IronicDriver;
+  ironic: IronicNodesPort;
   ironicNodes: Map<string, IronicSummary> | undefined;
   /** Ironic nodes that name a Valence node, ours and unmarked ones only. */
   byValenceUuid: Map<string, IronicSummary>;

@@ -1,13 +1,9 @@
 import {
-  IronicNodeStateError,
-  IronicResourceTakenError,
   NodeAlreadyRegisteredError,
   NodeBusyError,
-  NodeHasNoEnabledNicError,
   NodeNotRegisteredError,
   OperationFailedError,
   ValenceError,
-  ValidationError,
   VersionConflictError,
 } from "../errors.ts";
 import { type NodeEventInput, nodeEvent } from "../events/build.ts";
@@ -18,23 +14,28 @@ import {
   NODE_UNREGISTERED,
   type NodeDetailType,
 } from "../events/schemas.ts";
-import {
-  type IronicDriver,
-  type IronicNode,
-  IronicNodeNotFoundError,
-  IronicPortNotFoundError,
-  validateIronicName,
-} from "../ironic/index.ts";
+import { type IronicNode, validateIronicName } from "../ironic/index.ts";
 import { logger } from "../log.ts";
 import type { PodManagerSessions } from "../podmanagers/sessions.ts";
 import type { NewHistoryEvent, NodeHistory } from "./history.ts";
-import { buildIronicNode, deleteIronicNode, drivesSameSystem, portPlan } from "./ironic-node.ts";
+import type { IronicNodesPort } from "./ironic-port.ts";
 import type { Intent, Node } from "./model.ts";
-import { DEPLOYMENT_MARK, type DeploymentIdentity, NODE_MARK, ownershipOf } from "./ownership.ts";
+import type { DeploymentIdentity } from "./ownership.ts";
+import {
+  findIronicNode,
+  initialRegisterState,
+  REGISTER_FIRST_DESCRIPTION,
+  registerSteps,
+  rollbackSummary,
+  type SystemRead,
+  type UnregisterState,
+  unregisterSteps,
+} from "./registration-saga.ts";
 import type { NodeRepository } from "./repository.ts";
+import { Saga } from "./saga.ts";
 import type { RegisterNodeInput, UnregisterNodeInput } from "./schemas.ts";
 import type { NodeService } from "./service.ts";
-import { toRegistered, toUnregistered, withIntent, withoutIntent } from "./transitions.ts";
+import { withIntent, withoutIntent } from "./transitions.ts";
 
 /** Who asks, under which request id, and how long the caller (the Lambda) has left. */
 export interface OperationContext {
@@ -48,7 +49,7 @@ export interface RegistrationDeps {
   finder: NodeService;
   sessions: PodManagerSessions;
   /** Resolved lazily: Keystone or Secrets Manager may stand between us and a usable driver. */
-  ironic: () => Promise<IronicDriver>;
+  ironic: () => Promise<IronicNodesPort>;
   defaultResourceClass: string;
   /** This deployment's identity, marked on every Ironic node it creates or adopts. */
   deployment: DeploymentIdentity;
@@ -61,35 +62,12 @@ export interface RegistrationDeps {
 /** Time kept back from a wait so that a rollback still fits before the Lambda is stopped. */
 const ROLLBACK_RESERVE_MS = 15_000;
 
-/** Ironic states from which a node may be deleted without force. */
-const DELETABLE_STATES = new Set([
-  "enroll",
-  "manageable",
-  "available",
-  "adopt failed",
-  "inspect failed",
-  "clean failed",
-]);
-
 /** Live Ironic fields shown by `GET /v1/nodes/{id}?refresh=true`. */
 export interface IronicView {
   provision_state: string;
   power_state: string | null;
   maintenance: boolean;
   last_error: string | null;
-}
-
-async function findIronicNode(ironic: IronicDriver, ident: string): Promise<IronicNode | undefined> {
-  try {
-    return await ironic.getNode(ident);
-  } catch (error) {
-    if (error instanceof IronicNodeNotFoundError) return undefined;
-    throw error;
-  }
-}
-
-function isTransitional(state: string): boolean {
-  return state.endsWith("ing") || state.endsWith("wait");
 }
 
 /**
@@ -129,204 +107,84 @@ export class RegistrationService {
       throw error;
     }
 
-    // From here on, every failure goes through the catch below: it removes what this call created in Ironic and
+    // From here on, every failure ends in the rollback below: it removes what this call created in Ironic and
     // clears the intent, so a failure that leaves nothing in Ironic never leaves the node busy.
-    let step = "building the Ironic client";
-    let ironic: IronicDriver | undefined;
-    let createdNode: string | undefined;
-    const createdPorts: string[] = [];
-    let registered: Node | undefined;
-    let adopted = false;
-    let ironicNode: IronicNode | undefined;
-    try {
-      const driver = await this.driver(context);
-      ironic = driver;
-      // Our name and the MACs we know of, looked up in Ironic while the pod manager answers.
-      const byNameLookup = findIronicNode(driver, node.name);
-      const knownMacs = portPlan(node.hardware.nics, options).macs;
-      const knownLookups = new Map(knownMacs.map((mac) => [mac, driver.getPortByAddress(mac)] as const));
-      for (const lookup of [byNameLookup, ...knownLookups.values()]) lookup.catch(() => undefined);
-      const deploymentLookup = this.deps.deployment.id();
-      deploymentLookup.catch(() => undefined);
-
-      step = "reading the system from its pod manager";
-      const { podm, system, credentials } = await read;
-      const plan = portPlan(system.hardware.nics, options);
-      if (plan.enabled.length === 0) throw new NodeHasNoEnabledNicError(node.name);
-      if (plan.bootMac && !plan.enabled.includes(plan.bootMac)) {
-        throw new ValidationError(
-          `body.boot_mac: ${plan.bootMac} is not an enabled NIC of node ${node.name}`,
-        );
-      }
-
-      step = "reading this deployment's identity";
-      const deploymentId = await deploymentLookup;
-
-      step = "looking for Ironic resources that already hold our name or MACs";
-      const [byName, ...ports] = await Promise.all([
-        byNameLookup,
-        ...plan.macs.map((mac) => knownLookups.get(mac) ?? driver.getPortByAddress(mac)),
-      ]);
-      const candidates = new Map<string, { node: IronicNode; holds: string }>();
-      if (byName) candidates.set(byName.uuid, { node: byName, holds: `the name ${node.name}` });
-      const ownerIds = [...new Set(ports.flatMap((port) => (port ? [port.node_uuid] : [])))].filter(
-        (uuid) => !candidates.has(uuid),
-      );
-      const owners = await Promise.all(ownerIds.map((uuid) => driver.getNode(uuid)));
-      for (const owner of owners) {
-        const macs = ports.filter((port) => port?.node_uuid === owner.uuid).map((port) => port?.address);
-        candidates.set(owner.uuid, { node: owner, holds: `the MAC ${macs.join(", ")}` });
-      }
-      let existing: IronicNode | undefined;
-      for (const { node: candidate, holds } of candidates.values()) {
-        const label = `Ironic node ${candidate.uuid}${candidate.name ? ` (${candidate.name})` : ""}`;
-        // Another deployment's node is never taken over, even for the same hardware.
-        if (ownershipOf(candidate.extra, deploymentId) === "foreign") {
-          throw new IronicResourceTakenError(
-            `${label} already holds ${holds} and belongs to another Valence deployment (${String(candidate.extra[DEPLOYMENT_MARK])})`,
+    let firstRead: Promise<SystemRead> | undefined = read;
+    const saga = new Saga(
+      registerSteps({
+        connect: () => this.driver(context),
+        undo: (ironic) =>
+          // The rollback gets its own deadline: the register may have used up the one it had.
+          ironic.withContext({
+            requestId: `req-${crypto.randomUUID()}`,
+            deadline: () => context.remainingMs(),
+          }),
+        readSystem: () => {
+          const pending = firstRead;
+          firstRead = undefined;
+          return (
+            pending ??
+            this.readSystem(node, context.requestId).then(async (done) => {
+              await done.closed;
+              return done;
+            })
           );
-        }
-        const ours =
-          candidate.extra[NODE_MARK] === node.uuid ||
-          drivesSameSystem(candidate.driver_info, podm.url, system.resourceUri);
-        if (!ours) {
-          throw new IronicResourceTakenError(`${label} already holds ${holds} and drives other hardware`);
-        }
-        if (existing && existing.uuid !== candidate.uuid) {
-          throw new IronicResourceTakenError(
-            `Ironic nodes ${existing.uuid} and ${candidate.uuid} both drive this system; remove one in Ironic first`,
-          );
-        }
-        existing = candidate;
-      }
+        },
+        deploymentId: () => this.deps.deployment.id(),
+        nodes: this.deps.nodes,
+        defaultResourceClass: this.deps.defaultResourceClass,
+        now: this.now,
+        waitMs: () =>
+          Math.max(1_000, Math.min(options.wait_timeout * 1000, context.remainingMs() - ROLLBACK_RESERVE_MS)),
+      }),
+      REGISTER_FIRST_DESCRIPTION,
+    );
+    const state = initialRegisterState(node, options, marked);
+    const outcome = await saga.run(state);
 
-      if (existing) {
-        adopted = true;
-        ironicNode = existing;
-        logger.info("adopting an existing Ironic node", {
-          node_uuid: node.uuid,
-          ironic_node_uuid: existing.uuid,
-        });
-        if (existing.extra[NODE_MARK] !== node.uuid || existing.extra[DEPLOYMENT_MARK] !== deploymentId) {
-          step = "marking the adopted Ironic node as ours";
-          ironicNode = await driver.updateNode(existing.uuid, [
-            { op: "add", path: `/extra/${NODE_MARK}`, value: node.uuid },
-            { op: "add", path: "/extra/valence_podm_id", value: node.podm_id },
-            { op: "add", path: `/extra/${DEPLOYMENT_MARK}`, value: deploymentId },
-          ]);
-        }
-      } else {
-        step = "creating the Ironic node";
-        try {
-          ironicNode = await driver.createNode(
-            buildIronicNode({
-              node,
-              system,
-              podmUrl: podm.url,
-              podmVerifyCa: podm.verify_ca,
-              credentials,
-              options,
-              defaultResourceClass: this.deps.defaultResourceClass,
-              deploymentId,
-            }),
-          );
-        } catch (error) {
-          // A create whose answer was lost (timeout, reset, 5xx) may have happened: if Ironic has our node now,
-          // it is this call's to roll back.
-          const landed = await findIronicNode(driver, node.name).catch(() => undefined);
-          if (landed?.extra[NODE_MARK] === node.uuid && ownershipOf(landed.extra, deploymentId) === "ours") {
-            createdNode = landed.uuid;
-          }
-          throw error;
-        }
-        createdNode = ironicNode.uuid;
-      }
-
-      // One port after another: Ironic locks the node for every port create.
-      const present = existing
-        ? new Set((await driver.listPorts({ node_uuid: ironicNode.uuid })).map((p) => p.address))
-        : new Set<string>();
-      for (const mac of plan.macs) {
-        if (present.has(mac)) continue;
-        step = `creating the Ironic port ${mac}`;
-        const port = await driver.createPort({
-          node_uuid: ironicNode.uuid,
-          address: mac,
-          pxe_enabled: mac === plan.bootMac,
-          extra: { [NODE_MARK]: node.uuid },
-        });
-        createdPorts.push(port.uuid);
-      }
-
-      const waitMs = () =>
-        Math.max(1_000, Math.min(options.wait_timeout * 1000, context.remainingMs() - ROLLBACK_RESERVE_MS));
-      if ((options.manage || options.provide) && ironicNode.provision_state === "enroll") {
-        step = "moving the Ironic node to manageable (Ironic verifies the BMC)";
-        await driver.setProvisionState(ironicNode.uuid, "manage");
-        ironicNode = await driver.waitForProvisionState(ironicNode.uuid, {
-          target: "manageable",
-          timeoutMs: waitMs(),
-        });
-      }
-      if (options.provide && ironicNode.provision_state === "manageable") {
-        step = "moving the Ironic node to available";
-        await driver.setProvisionState(ironicNode.uuid, "provide");
-        ironicNode = await driver.waitForProvisionState(ironicNode.uuid, {
-          target: "available",
-          timeoutMs: waitMs(),
-        });
-      }
-
-      step = "recording the registration";
-      registered = await this.deps.nodes.update(
-        node.uuid,
-        { version: marked.version, acceptLanded: true },
-        toRegistered({
-          ironicNodeUuid: ironicNode.uuid,
-          at: this.now(),
-          system: { hardware: system.hardware, resourceUri: system.resourceUri },
-        }),
-      );
-    } catch (error) {
+    if (!outcome.ok) {
       await closed;
-      const undone = await this.rollback(ironic, createdNode, createdPorts, context);
+      const undone = rollbackSummary(await saga.rollback(), saga.compensations);
       if (undone.complete) await this.clearIntent(node.uuid, marked.version);
-      const nothingCreated = !createdNode && createdPorts.length === 0;
+      const nothingCreated = saga.compensations.length === 0;
+      const { error } = outcome;
       const reason = error instanceof Error ? error.message : String(error);
       await this.recordQuietly(node.uuid, context, {
         action: "register",
         outcome: "failed",
-        ironic_node_uuid: createdNode ?? null,
-        detail: `failed while ${step}: ${reason}`,
+        ironic_node_uuid: state.createdNode ?? null,
+        detail: `failed while ${outcome.doing}: ${reason}`,
       });
       await this.announce(NODE_REGISTRATION_FAILED, node, context, {
         action: "register",
         outcome: "failed",
-        ironic_node_uuid: createdNode ?? null,
-        detail: `failed while ${step}: ${reason}; ${undone.summary}`,
+        ironic_node_uuid: state.createdNode ?? null,
+        detail: `failed while ${outcome.doing}: ${reason}; ${undone.summary}`,
       });
       if (!nothingCreated) {
         await this.recordQuietly(node.uuid, context, {
           action: "rollback",
           outcome: undone.complete ? "succeeded" : "failed",
-          ironic_node_uuid: createdNode ?? null,
+          ironic_node_uuid: state.createdNode ?? null,
           detail: undone.summary,
         });
       }
       if (nothingCreated && undone.complete && error instanceof ValenceError) throw error;
       throw new OperationFailedError(
         "RegistrationFailed",
-        `register of node ${node.name} failed while ${step}: ${reason}; ${undone.summary}`,
+        `register of node ${node.name} failed while ${outcome.doing}: ${reason}; ${undone.summary}`,
         error,
       );
     }
 
+    const ironicNode = state.ironicNode as IronicNode;
+    const adopted = state.action === "adopt";
     // The registration stands from here: a failure to write its history is logged, never rolled back.
     await this.recordQuietly(node.uuid, context, {
       action: adopted ? "adopt" : "register",
       outcome: "succeeded",
       ironic_node_uuid: ironicNode.uuid,
-      detail: `provision state ${ironicNode.provision_state}, ${createdPorts.length} port(s) created`,
+      detail: `provision state ${ironicNode.provision_state}, ${state.createdPorts.length} port(s) created`,
     });
     await this.announce(NODE_REGISTERED, node, context, {
       action: adopted ? "adopt" : "register",
@@ -338,12 +196,12 @@ export class RegistrationService {
       node_uuid: node.uuid,
       ironic_node_uuid: ironicNode.uuid,
       adopted,
-      ports: createdPorts.length,
+      ports: state.createdPorts.length,
       provision_state: ironicNode.provision_state,
       principal: context.principal,
     });
     await closed;
-    return { node: registered, ironic: this.view(ironicNode) };
+    return { node: state.registered as Node, ironic: this.view(ironicNode) };
   }
 
   async unregister(id: string, options: UnregisterNodeInput, context: OperationContext) {
@@ -353,47 +211,19 @@ export class RegistrationService {
     const ironicNodeUuid = node.ironic_node_uuid;
     const marked = await this.markIntent(node, "unregistering", context, ironicNodeUuid);
 
-    // From here on, every failure goes through the catch below, which clears the intent: the Ironic node is
-    // only ever deleted as the last Ironic step, so a failure leaves the registration as it was.
-    let current: IronicNode | undefined;
-    let unregistered: Node;
-    try {
-      const ironic = await this.driver(context);
-      current = await findIronicNode(ironic, ironicNodeUuid);
-      if (current) {
-        const busy = current.instance_uuid !== null || current.provision_state === "active";
-        if (isTransitional(current.provision_state)) {
-          throw new IronicNodeStateError(
-            `Ironic node ${ironicNodeUuid} is ${current.provision_state}; wait for it to settle before unregistering`,
-          );
-        }
-        if (
-          (busy || !DELETABLE_STATES.has(current.provision_state)) &&
-          !current.maintenance &&
-          !options.force
-        ) {
-          throw new IronicNodeStateError(
-            `Ironic node ${ironicNodeUuid} is ${current.provision_state}${current.instance_uuid ? ` with instance ${current.instance_uuid}` : ""}; unregister with {"force": true} to put it in maintenance and delete it`,
-          );
-        }
-        if (options.force && (busy || !DELETABLE_STATES.has(current.provision_state))) {
-          if (!current.maintenance) {
-            await ironic.setMaintenance(
-              ironicNodeUuid,
-              `unregistered by Valence (request ${context.requestId})`,
-            );
-          }
-          if (current.instance_uuid)
-            await ironic.updateNode(ironicNodeUuid, [{ op: "remove", path: "/instance_uuid" }]);
-        }
-        await deleteIronicNode(ironic, ironicNodeUuid);
-      }
-      unregistered = await this.deps.nodes.update(
-        node.uuid,
-        { version: marked.version, acceptLanded: true },
-        toUnregistered(),
-      );
-    } catch (error) {
+    // From here on, every failure clears the intent: the Ironic node is only ever deleted as the last Ironic
+    // step, so a failure leaves the registration as it was.
+    const state: UnregisterState = { node, force: options.force, ironicNodeUuid, marked };
+    const outcome = await new Saga(
+      unregisterSteps({
+        connect: () => this.driver(context),
+        nodes: this.deps.nodes,
+        maintenanceReason: `unregistered by Valence (request ${context.requestId})`,
+      }),
+      "unregistering",
+    ).run(state);
+    if (!outcome.ok) {
+      const { error } = outcome;
       await this.clearIntent(node.uuid, marked.version);
       await this.recordQuietly(node.uuid, context, {
         action: options.force ? "force-unregister" : "unregister",
@@ -403,6 +233,8 @@ export class RegistrationService {
       });
       throw error;
     }
+    const current = state.current;
+    const unregistered = state.unregistered as Node;
 
     await this.recordQuietly(node.uuid, context, {
       action: options.force ? "force-unregister" : "unregister",
@@ -515,7 +347,7 @@ export class RegistrationService {
     };
   }
 
-  private async driver(context: OperationContext): Promise<IronicDriver> {
+  private async driver(context: OperationContext): Promise<IronicNodesPort> {
     return (await this.deps.ironic()).withContext({
       requestId: `req-${context.requestId.match(/^[0-9a-f-]{36}$/i) ? context.requestId : crypto.randomUUID()}`,
       deadline: () => context.remainingMs() - 2_000,
@@ -543,50 +375,6 @@ export class RegistrationService {
         node_uuid: uuid,
         error: (error as Error).message,
       });
-    }
-  }
-
-  /** Removes what this call created; reports whether everything is gone and what was done. */
-  private async rollback(
-    ironic: IronicDriver | undefined,
-    createdNode: string | undefined,
-    createdPorts: string[],
-    context: OperationContext,
-  ) {
-    if (!ironic || (!createdNode && createdPorts.length === 0)) {
-      return { complete: true, summary: "nothing was created in Ironic" };
-    }
-    // The rollback gets its own deadline: the register may have used up the one it had.
-    const undo = ironic.withContext({
-      requestId: `req-${crypto.randomUUID()}`,
-      deadline: () => context.remainingMs(),
-    });
-    try {
-      if (createdNode) {
-        await deleteIronicNode(undo, createdNode);
-        return { complete: true, summary: `rolled back: deleted Ironic node ${createdNode} and its ports` };
-      }
-      for (const port of createdPorts) {
-        await undo.deletePort(port).catch((error: unknown) => {
-          if (!(error instanceof IronicPortNotFoundError)) throw error;
-        });
-      }
-      return {
-        complete: true,
-        summary: createdPorts.length
-          ? `rolled back: deleted ${createdPorts.length} Ironic port(s)`
-          : "nothing was created in Ironic",
-      };
-    } catch (error) {
-      logger.error("rollback incomplete", {
-        created_node: createdNode,
-        created_ports: createdPorts,
-        error: (error as Error).message,
-      });
-      return {
-        complete: false,
-        summary: `rollback incomplete (${(error as Error).message}); the reconciler will remove ${createdNode ? `Ironic node ${createdNode}` : `${createdPorts.length} port(s)`}`,
-      };
     }
   }
 }

@@ -1,0 +1,26 @@
+import type { IronicCallContext, IronicDriver } from "../ironic/index.ts";
+
+/**
+ * What the node services (register, unregister, show, reconcile) ask of Ironic: the narrow port they depend on.
+ * `IronicDriver` (the HTTP adapter) satisfies it; `test/support/memory-ironic.ts` is an in-memory adapter with
+ * the Ironic semantics the sagas rely on, for fast unit tests.
+ */
+export interface IronicNodesPort
+  extends Pick<
+    IronicDriver,
+    | "getNode"
+    | "listNodes"
+    | "createNode"
+    | "updateNode"
+    | "deleteNode"
+    | "listPorts"
+    | "getPortByAddress"
+    | "createPort"
+    | "deletePort"
+    | "setProvisionState"
+    | "setMaintenance"
+    | "waitForProvisionState"
+  > {
+  /** A view that sends `context.requestId` and honours `context.deadline`. */
+  withContext(context: IronicCallContext): IronicNodesPort;
+}

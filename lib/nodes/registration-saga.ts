@@ -1,0 +1,489 @@
+import { VersionConflictError } from "../errors.ts";
+import {
+  IronicDuplicateNameError,
+  IronicInvalidStateError,
+  IronicMacAlreadyExistsError,
+  type IronicNode,
+  IronicNodeNotFoundError,
+  type IronicPort,
+  IronicPortNotFoundError,
+} from "../ironic/index.ts";
+import { logger } from "../log.ts";
+import type { PodManager } from "../podmanagers/model.ts";
+import type { ComposedSystem } from "../redfish/index.ts";
+import type { Credentials } from "../secrets/store.ts";
+import { buildIronicNode, deleteIronicNode, portPlan } from "./ironic-node.ts";
+import type { IronicNodesPort } from "./ironic-port.ts";
+import type { Node } from "./model.ts";
+import { NODE_MARK } from "./ownership.ts";
+import {
+  adoptionMarks,
+  claimExistingPort,
+  decideExisting,
+  decideUnregister,
+  isOurCreation,
+  needsManage,
+  needsProvide,
+  type PortPlan,
+  portChanges,
+  portOwnersToRead,
+  portPlanProblem,
+  registrationLanded,
+  transitionUnderway,
+} from "./registration-decisions.ts";
+import type { NodeRepository } from "./repository.ts";
+import type { Compensation, RollbackOutcome, SagaScope, SagaStep } from "./saga.ts";
+import type { RegisterNodeInput } from "./schemas.ts";
+import { toRegistered, toUnregistered } from "./transitions.ts";
+
+/** The system as its pod manager describes it now, with the credentials Ironic will need. */
+export interface SystemRead {
+  podm: Pick<PodManager, "url" | "verify_ca">;
+  system: ComposedSystem;
+  credentials: Credentials;
+}
+
+/** Everything a register knows so far; each step reads what earlier steps wrote and adds its own. */
+export interface RegisterState {
+  readonly node: Node;
+  readonly options: RegisterNodeInput;
+  /** The node as written with its `registering` intent: the final write is conditional on its version. */
+  readonly marked: Node;
+  /** The fresh system; its credentials stay out of the state, so no checkpoint of it ever holds a password. */
+  read?: Omit<SystemRead, "credentials">;
+  plan?: PortPlan;
+  deploymentId?: string;
+  /** The Ironic node to adopt, when `find-existing` found one. */
+  existing?: IronicNode;
+  /** Decided by `find-existing`. */
+  action?: "create" | "adopt";
+  /** The Ironic node as last seen. */
+  ironicNode?: IronicNode;
+  /** The Ironic node this register created, once Ironic has it. */
+  createdNode?: string;
+  /** Ports this register created (on a created or an adopted node). */
+  createdPorts: string[];
+  /** MACs the adopted node had ports for before the register touched it. */
+  presentPorts?: string[];
+  /** The node as recorded by `record`. */
+  registered?: Node;
+}
+
+export function initialRegisterState(node: Node, options: RegisterNodeInput, marked: Node): RegisterState {
+  return { node, options, marked, createdPorts: [] };
+}
+
+/** What the register steps work with besides their state. */
+export interface RegisterEnv {
+  /** The Ironic port for this request. */
+  connect(): Promise<IronicNodesPort>;
+  /** The Ironic port for compensations: the rollback gets its own request id and deadline. */
+  undo(ironic: IronicNodesPort): IronicNodesPort;
+  /** Reads the system from its pod manager (a read started before the saga may be handed back the first time). */
+  readSystem(): Promise<SystemRead>;
+  deploymentId(): Promise<string>;
+  nodes: NodeRepository;
+  defaultResourceClass: string;
+  now(): Date;
+  /** How long a provision-state wait may take from now. */
+  waitMs(): number;
+}
+
+/** The description a register failure starts with when nothing ran yet. */
+export const REGISTER_FIRST_DESCRIPTION = "building the Ironic client";
+
+/** The Ironic node by uuid or name; undefined when Ironic has none. */
+export async function findIronicNode(
+  ironic: IronicNodesPort,
+  ident: string,
+): Promise<IronicNode | undefined> {
+  try {
+    return await ironic.getNode(ident);
+  } catch (error) {
+    if (error instanceof IronicNodeNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined)
+    throw new Error(`saga: ${what} is not known yet (a step ran before the one that finds it)`);
+  return value;
+}
+
+/**
+ * The register saga's steps, in order: `connect`, `read-system`, `find-existing`, `adopt-node` or `create-node`,
+ * `create-ports`, `manage`, `provide`, `record`. Lookups by name and by known MAC start in `connect` so they run
+ * while the pod manager answers; a step run again (replayed) looks them up afresh.
+ */
+export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
+  let ironic: IronicNodesPort | undefined;
+  /** Connected once per run; a step run again in another process connects there. */
+  const driver = async () => {
+    ironic ??= await env.connect();
+    return ironic;
+  };
+  /** The BMC credentials, kept by this run only. */
+  let credentials: Credentials | undefined;
+  let early:
+    | {
+        byName: Promise<IronicNode | undefined>;
+        ports: Map<string, Promise<IronicPort | undefined>>;
+        deploymentId: Promise<string>;
+      }
+    | undefined;
+
+  const compensateNode = (scope: SagaScope, uuid: string) =>
+    scope.compensate({
+      name: "delete-node",
+      target: uuid,
+      undo: async () => deleteIronicNode(env.undo(await driver()), uuid),
+    });
+  const compensatePort = (scope: SagaScope, uuid: string) =>
+    scope.compensate({
+      name: "delete-port",
+      target: uuid,
+      undo: async () => {
+        try {
+          await env.undo(await driver()).deletePort(uuid);
+        } catch (error) {
+          if (!(error instanceof IronicPortNotFoundError)) throw error;
+        }
+      },
+    });
+
+  /** Keeps a port this register created: a created node's ports go with the node, an adopted node's one by one. */
+  const tookPort = (state: RegisterState, scope: SagaScope, port: IronicPort) => {
+    state.createdPorts.push(port.uuid);
+    if (!state.createdNode) compensatePort(scope, port.uuid);
+  };
+
+  return [
+    {
+      name: "connect",
+      async run(state, scope) {
+        scope.doing(REGISTER_FIRST_DESCRIPTION);
+        const connected = await driver();
+        // Our name and the MACs we know of, looked up in Ironic while the pod manager answers.
+        const knownMacs = portPlan(state.node.hardware.nics, state.options).macs;
+        early = {
+          byName: findIronicNode(connected, state.node.name),
+          ports: new Map(knownMacs.map((mac) => [mac, connected.getPortByAddress(mac)] as const)),
+          deploymentId: env.deploymentId(),
+        };
+        for (const lookup of [early.byName, early.deploymentId, ...early.ports.values()]) {
+          lookup.catch(() => undefined); // handled where awaited
+        }
+      },
+    },
+    {
+      name: "read-system",
+      async run(state, scope) {
+        scope.doing("reading the system from its pod manager");
+        const read = await env.readSystem();
+        const plan = portPlan(read.system.hardware.nics, state.options);
+        const problem = portPlanProblem(state.node.name, plan);
+        if (problem) throw problem;
+        credentials = read.credentials;
+        state.read = { podm: { url: read.podm.url, verify_ca: read.podm.verify_ca }, system: read.system };
+        state.plan = plan;
+      },
+    },
+    {
+      name: "find-existing",
+      async run(state, scope) {
+        const { podm, system } = need(state.read, "the system");
+        const plan = need(state.plan, "the port plan");
+        const ironic = await driver();
+        // The lookups begun early serve the first run; a run again looks afresh.
+        const lookups = early;
+        early = undefined;
+        scope.doing("reading this deployment's identity");
+        const deploymentId = await (lookups?.deploymentId ?? env.deploymentId());
+        state.deploymentId = deploymentId;
+
+        scope.doing("looking for Ironic resources that already hold our name or MACs");
+        const [byName, ...ports] = await Promise.all([
+          lookups?.byName ?? findIronicNode(ironic, state.node.name),
+          ...plan.macs.map((mac) => lookups?.ports.get(mac) ?? ironic.getPortByAddress(mac)),
+        ]);
+        const owners = await Promise.all(portOwnersToRead(byName, ports).map((uuid) => ironic.getNode(uuid)));
+        const decision = decideExisting({
+          node: state.node,
+          deploymentId,
+          podmUrl: podm.url,
+          resourceUri: system.resourceUri,
+          byName,
+          ports,
+          owners,
+        });
+        if (decision.action === "refuse") throw decision.error;
+        state.action = decision.action;
+        if (decision.action === "adopt") state.existing = decision.node;
+      },
+    },
+    {
+      name: "adopt-node",
+      when: (state) => state.action === "adopt",
+      async run(state, scope) {
+        const existing = need(state.existing, "the Ironic node to adopt");
+        const ironic = await driver();
+        logger.info("adopting an existing Ironic node", {
+          node_uuid: state.node.uuid,
+          ironic_node_uuid: existing.uuid,
+        });
+        let adopted = existing;
+        // The marks are plain `add`s of the same values: marking again changes nothing.
+        const marks = adoptionMarks(existing, state.node, need(state.deploymentId, "the deployment id"));
+        if (marks) {
+          scope.doing("marking the adopted Ironic node as ours");
+          adopted = await ironic.updateNode(existing.uuid, marks);
+        }
+        state.presentPorts ??= (await ironic.listPorts({ node_uuid: existing.uuid })).map(
+          (port) => port.address,
+        );
+        state.ironicNode = adopted;
+      },
+    },
+    {
+      name: "create-node",
+      when: (state) => state.action === "create",
+      async run(state, scope) {
+        const ironic = await driver();
+        const read = need(state.read, "the system");
+        const deploymentId = need(state.deploymentId, "the deployment id");
+        scope.doing("creating the Ironic node");
+        let created: IronicNode;
+        try {
+          created = await ironic.createNode(
+            buildIronicNode({
+              node: state.node,
+              system: read.system,
+              podmUrl: read.podm.url,
+              podmVerifyCa: read.podm.verify_ca,
+              // A run again after the process that read them died reads them afresh.
+              credentials: credentials ?? (await env.readSystem()).credentials,
+              options: state.options,
+              defaultResourceClass: env.defaultResourceClass,
+              deploymentId,
+            }),
+          );
+        } catch (error) {
+          // A create whose answer was lost (timeout, reset, 5xx) may have happened, and a create run again finds
+          // its node under our name: if Ironic has our node now, it is this register's.
+          const landed = await findIronicNode(ironic, state.node.name).catch(() => undefined);
+          if (!landed || !isOurCreation(landed, state.node.uuid, deploymentId)) throw error;
+          state.createdNode = landed.uuid;
+          compensateNode(scope, landed.uuid);
+          if (!(error instanceof IronicDuplicateNameError)) throw error;
+          state.ironicNode = landed;
+          return;
+        }
+        state.createdNode = created.uuid;
+        compensateNode(scope, created.uuid);
+        state.ironicNode = created;
+      },
+    },
+    {
+      name: "create-ports",
+      async run(state, scope) {
+        const ironic = await driver();
+        const ironicNode = need(state.ironicNode, "the Ironic node");
+        const changes = portChanges(need(state.plan, "the port plan"), state.presentPorts ?? []);
+        // One port after another: Ironic locks the node for every port create.
+        for (const { mac, pxe_enabled } of changes.create) {
+          scope.doing(`creating the Ironic port ${mac}`);
+          let port: IronicPort;
+          try {
+            port = await ironic.createPort({
+              node_uuid: ironicNode.uuid,
+              address: mac,
+              pxe_enabled,
+              extra: { [NODE_MARK]: state.node.uuid },
+            });
+          } catch (error) {
+            if (!(error instanceof IronicMacAlreadyExistsError)) throw error;
+            // The port may be this register's own (a create whose answer was lost, or run again).
+            const existing = await ironic.getPortByAddress(mac);
+            if (!existing || claimExistingPort(existing, ironicNode.uuid) === "conflict") throw error;
+            port = existing;
+          }
+          tookPort(state, scope, port);
+        }
+      },
+    },
+    {
+      name: "manage",
+      when: (state) => needsManage(state.options, need(state.ironicNode, "the Ironic node").provision_state),
+      async run(state, scope) {
+        scope.doing("moving the Ironic node to manageable (Ironic verifies the BMC)");
+        state.ironicNode = await transition(
+          await driver(),
+          need(state.ironicNode, "the Ironic node"),
+          "manage",
+          "manageable",
+          env,
+        );
+      },
+    },
+    {
+      name: "provide",
+      when: (state) => needsProvide(state.options, need(state.ironicNode, "the Ironic node").provision_state),
+      async run(state, scope) {
+        scope.doing("moving the Ironic node to available");
+        state.ironicNode = await transition(
+          await driver(),
+          need(state.ironicNode, "the Ironic node"),
+          "provide",
+          "available",
+          env,
+        );
+      },
+    },
+    {
+      name: "record",
+      async run(state, scope) {
+        scope.doing("recording the registration");
+        const read = need(state.read, "the system");
+        const ironicNodeUuid = need(state.ironicNode, "the Ironic node").uuid;
+        try {
+          // `acceptLanded`: a write retried after it landed is taken as done.
+          state.registered = await env.nodes.update(
+            state.node.uuid,
+            { version: state.marked.version, acceptLanded: true },
+            toRegistered({
+              ironicNodeUuid,
+              at: env.now(),
+              system: { hardware: read.system.hardware, resourceUri: read.system.resourceUri },
+            }),
+          );
+        } catch (error) {
+          // Run again after it landed (with another time stamp): the record shows this very registration.
+          if (!(error instanceof VersionConflictError)) throw error;
+          const current = await env.nodes.get(state.node.uuid);
+          if (!current || !registrationLanded(current, state.marked.version, ironicNodeUuid)) throw error;
+          state.registered = current;
+        }
+      },
+    },
+  ];
+}
+
+/**
+ * Starts a provision-state transition and waits for its end. Ironic refusing the verb for the node's state means
+ * the transition already happened or is under way (an answer lost, or a step run again): then only the wait runs.
+ */
+async function transition(
+  ironic: IronicNodesPort,
+  node: IronicNode,
+  verb: "manage" | "provide",
+  target: string,
+  env: Pick<RegisterEnv, "waitMs">,
+): Promise<IronicNode> {
+  try {
+    await ironic.setProvisionState(node.uuid, verb);
+  } catch (error) {
+    if (!(error instanceof IronicInvalidStateError)) throw error;
+    const now = await ironic.getNode(node.uuid);
+    if (!transitionUnderway(now, target)) throw error;
+  }
+  return ironic.waitForProvisionState(node.uuid, { target, timeoutMs: env.waitMs() });
+}
+
+/** Whether a register's rollback removed everything, and what the failure detail says about it. */
+export function rollbackSummary(
+  outcome: RollbackOutcome,
+  compensations: readonly Compensation[],
+): { complete: boolean; summary: string } {
+  const node = compensations.find((compensation) => compensation.name === "delete-node");
+  const ports = compensations.filter((compensation) => compensation.name === "delete-port");
+  if (!outcome.complete) {
+    const message =
+      outcome.failed?.error instanceof Error ? outcome.failed.error.message : String(outcome.failed?.error);
+    logger.error("rollback incomplete", {
+      created_node: node?.target,
+      created_ports: ports.map((port) => port.target),
+      error: message,
+    });
+    return {
+      complete: false,
+      summary: `rollback incomplete (${message}); the reconciler will remove ${node ? `Ironic node ${node.target}` : `${ports.length} port(s)`}`,
+    };
+  }
+  if (node)
+    return { complete: true, summary: `rolled back: deleted Ironic node ${node.target} and its ports` };
+  if (ports.length > 0)
+    return { complete: true, summary: `rolled back: deleted ${ports.length} Ironic port(s)` };
+  return { complete: true, summary: "nothing was created in Ironic" };
+}
+
+/** What an unregister knows so far. */
+export interface UnregisterState {
+  readonly node: Node;
+  readonly force: boolean;
+  readonly ironicNodeUuid: string;
+  /** The node as written with its `unregistering` intent. */
+  readonly marked: Node;
+  /** Ironic's node as found; null when it was already gone. */
+  current?: IronicNode | null;
+  unregistered?: Node;
+}
+
+export interface UnregisterEnv {
+  connect(): Promise<IronicNodesPort>;
+  nodes: NodeRepository;
+  /** Why the Ironic node is put in maintenance when forced. */
+  maintenanceReason: string;
+}
+
+/**
+ * The unregister saga's steps: `find-ironic`, `prepare-delete` (forced: maintenance, instance removed),
+ * `delete-node`, `record`. The Ironic node is deleted only as the last Ironic step, so nothing is to be undone:
+ * a failure leaves the registration as it was. Every step may run again (a deleted node counts as deleted).
+ */
+export function unregisterSteps(env: UnregisterEnv): SagaStep<UnregisterState>[] {
+  let ironic: IronicNodesPort | undefined;
+  const driver = async () => {
+    ironic ??= await env.connect();
+    return ironic;
+  };
+  return [
+    {
+      name: "find-ironic",
+      async run(state) {
+        state.current = (await findIronicNode(await driver(), state.ironicNodeUuid)) ?? null;
+      },
+    },
+    {
+      name: "prepare-delete",
+      when: (state) => Boolean(state.current),
+      async run(state) {
+        const current = need(state.current ?? undefined, "the Ironic node");
+        const decision = decideUnregister(current, state.force);
+        if (decision.action === "refuse") throw decision.error;
+        if (decision.maintenance) await (await driver()).setMaintenance(current.uuid, env.maintenanceReason);
+        if (decision.removeInstance) {
+          await (await driver()).updateNode(current.uuid, [{ op: "remove", path: "/instance_uuid" }]);
+        }
+      },
+    },
+    {
+      name: "delete-node",
+      // Only reached when `prepare-delete` did not refuse.
+      when: (state) => Boolean(state.current),
+      async run(state) {
+        await deleteIronicNode(await driver(), state.ironicNodeUuid);
+      },
+    },
+    {
+      name: "record",
+      async run(state) {
+        state.unregistered = await env.nodes.update(
+          state.node.uuid,
+          { version: state.marked.version, acceptLanded: true },
+          toUnregistered(),
+        );
+      },
+    },
+  ];
+}

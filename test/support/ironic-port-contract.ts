@@ -1,0 +1,95 @@
+import { expect, it } from "vitest";
+import {
+  IronicDuplicateNameError,
+  IronicInvalidStateError,
+  IronicMacAlreadyExistsError,
+  IronicNodeNotFoundError,
+  IronicPortNotFoundError,
+} from "../../lib/ironic/index.ts";
+import type { IronicNodesPort } from "../../lib/nodes/ironic-port.ts";
+
+let counter = 0;
+const unique = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
+const uniqueMac = () => {
+  const hex = (++counter + process.pid * 256).toString(16).padStart(6, "0").slice(-6);
+  return `52:54:01:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}`;
+};
+
+/**
+ * What the sagas rely on from Ironic, as tests: run against the in-memory adapter (unit) and the real Ironic
+ * (integration), so the adapter keeps Ironic's semantics.
+ */
+export function ironicPortContract(port: () => IronicNodesPort) {
+  const wait = { pollMs: 100, timeoutMs: 30_000 };
+
+  it("keeps names unique (409 DuplicateName) and finds a node by uuid or name, 404 once gone", async () => {
+    const ironic = port();
+    const name = unique("contract");
+    const node = await ironic.createNode({ driver: "fake-hardware", name, extra: { mark: "x" } });
+    expect(node).toMatchObject({ name, provision_state: "enroll", extra: { mark: "x" } });
+    await expect(ironic.createNode({ driver: "fake-hardware", name })).rejects.toBeInstanceOf(
+      IronicDuplicateNameError,
+    );
+    expect((await ironic.getNode(name)).uuid).toBe(node.uuid);
+    expect((await ironic.getNode(node.uuid)).name).toBe(name);
+    await ironic.deleteNode(node.uuid);
+    await expect(ironic.getNode(node.uuid)).rejects.toBeInstanceOf(IronicNodeNotFoundError);
+    await expect(ironic.deleteNode(node.uuid)).rejects.toBeInstanceOf(IronicNodeNotFoundError);
+  });
+
+  it("keeps MACs unique (409 MACAlreadyExists), lists ports by node and address, and deletes them with the node", async () => {
+    const ironic = port();
+    const node = await ironic.createNode({ driver: "fake-hardware", name: unique("ports") });
+    const mac = uniqueMac();
+    const created = await ironic.createPort({ node_uuid: node.uuid, address: mac, pxe_enabled: true });
+    expect(created).toMatchObject({ address: mac, node_uuid: node.uuid, pxe_enabled: true });
+    await expect(ironic.createPort({ node_uuid: node.uuid, address: mac })).rejects.toBeInstanceOf(
+      IronicMacAlreadyExistsError,
+    );
+    expect((await ironic.getPortByAddress(mac))?.uuid).toBe(created.uuid);
+    expect((await ironic.listPorts({ node_uuid: node.uuid })).map((p) => p.uuid)).toEqual([created.uuid]);
+    await ironic.deleteNode(node.uuid);
+    expect(await ironic.getPortByAddress(mac)).toBeUndefined();
+    await expect(ironic.deletePort(created.uuid)).rejects.toBeInstanceOf(IronicPortNotFoundError);
+  });
+
+  it("moves enroll → manageable → available and refuses a verb the state does not allow", async () => {
+    const ironic = port();
+    const node = await ironic.createNode({ driver: "fake-hardware", name: unique("states") });
+    await expect(ironic.setProvisionState(node.uuid, "provide")).rejects.toBeInstanceOf(
+      IronicInvalidStateError,
+    );
+    await ironic.setProvisionState(node.uuid, "manage");
+    expect(await ironic.waitForProvisionState(node.uuid, { target: "manageable", ...wait })).toMatchObject({
+      provision_state: "manageable",
+      target_provision_state: null,
+    });
+    // What a step run again meets: the verb it already sent is refused, the node is where it went.
+    await expect(ironic.setProvisionState(node.uuid, "manage")).rejects.toBeInstanceOf(
+      IronicInvalidStateError,
+    );
+    await ironic.setProvisionState(node.uuid, "provide");
+    expect(await ironic.waitForProvisionState(node.uuid, { target: "available", ...wait })).toMatchObject({
+      provision_state: "available",
+    });
+    await expect(ironic.setProvisionState(node.uuid, "provide")).rejects.toBeInstanceOf(
+      IronicInvalidStateError,
+    );
+    await ironic.deleteNode(node.uuid);
+  });
+
+  it("applies JSON patches to extra and sets maintenance", async () => {
+    const ironic = port();
+    const node = await ironic.createNode({ driver: "fake-hardware", name: unique("patch") });
+    const patched = await ironic.updateNode(node.uuid, [
+      { op: "add", path: "/extra/valence_node_uuid", value: "n1" },
+    ]);
+    expect(patched.extra).toMatchObject({ valence_node_uuid: "n1" });
+    await ironic.setMaintenance(node.uuid, "testing");
+    expect(await ironic.getNode(node.uuid)).toMatchObject({
+      maintenance: true,
+      maintenance_reason: "testing",
+    });
+    await ironic.deleteNode(node.uuid);
+  });
+}

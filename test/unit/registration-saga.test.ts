@@ -1,0 +1,698 @@
+import { describe, expect, it } from "vitest";
+import { IronicNodeStateError, IronicResourceTakenError, OperationFailedError } from "../../lib/errors.ts";
+import { IronicUnavailableError } from "../../lib/ironic/index.ts";
+import type { Node } from "../../lib/nodes/model.ts";
+import { DEPLOYMENT_MARK, NODE_MARK } from "../../lib/nodes/ownership.ts";
+import {
+  initialRegisterState,
+  type RegisterEnv,
+  type RegisterState,
+  registerSteps,
+  type UnregisterState,
+  unregisterSteps,
+} from "../../lib/nodes/registration-saga.ts";
+import { RegistrationService } from "../../lib/nodes/registration-service.ts";
+import { Saga, type SagaScope } from "../../lib/nodes/saga.ts";
+import { RegisterNodeBody, type RegisterNodeInput, UnregisterNodeBody } from "../../lib/nodes/schemas.ts";
+import { withIntent } from "../../lib/nodes/transitions.ts";
+import type { ComposedSystem } from "../../lib/redfish/index.ts";
+import { newNode } from "../support/fixtures.ts";
+import { MemoryIronic } from "../support/memory-ironic.ts";
+import {
+  finderOf,
+  MEMORY_PODM,
+  MemoryHistory,
+  MemoryNodeRepository,
+  memorySessions,
+} from "../support/memory-registration.ts";
+
+const DEPLOYMENT = "deployment-ours";
+const BMC_PASSWORD = "bmc-Secret-93";
+const MACS = ["52:54:00:aa:00:01", "52:54:00:aa:00:02", "52:54:00:aa:00:03"];
+const CONTEXT = {
+  requestId: "6f1c1d7e-0a4b-4c61-9d0e-2b7f3c9a1e55",
+  principal: "tester",
+  remainingMs: () => 600_000,
+};
+
+const options = (body: Record<string, unknown> = {}): RegisterNodeInput => RegisterNodeBody.parse(body);
+
+async function setup() {
+  const ironic = new MemoryIronic();
+  const nodes = new MemoryNodeRepository();
+  const history = new MemoryHistory();
+  const node = await nodes.create(
+    newNode({
+      name: "node-a",
+      podm_id: MEMORY_PODM.uuid,
+      hardware: {
+        cpus: 8,
+        memory_mb: 16384,
+        local_gb: 100,
+        cpu_arch: "x86_64",
+        nics: MACS.map((mac) => ({ mac, enabled: true })),
+      },
+    }),
+  );
+  const system: ComposedSystem = {
+    index: node.index,
+    resourceUri: node.resource_uri,
+    hardware: node.hardware,
+  };
+  const { sessions, counters } = memorySessions(() => system);
+  const service = new RegistrationService({
+    nodes,
+    finder: finderOf(nodes),
+    sessions,
+    ironic: async () => ironic,
+    defaultResourceClass: "baremetal",
+    deployment: { id: async () => DEPLOYMENT },
+    history,
+  });
+  const stored = async () => (await nodes.get(node.uuid)) as Node;
+  return { ironic, nodes, history, node, system, service, counters, stored };
+}
+
+type Setup = Awaited<ReturnType<typeof setup>>;
+
+/** An Ironic node as a crashed register (or an operator) left it. */
+async function preexisting(s: Setup, extra: Record<string, unknown>, driverInfo?: Record<string, unknown>) {
+  return s.ironic.createNode({
+    name: "node-a",
+    driver: "redfish",
+    driver_info: driverInfo ?? { redfish_address: MEMORY_PODM.url, redfish_system_id: s.node.resource_uri },
+    extra,
+  });
+}
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  return promise.then(
+    () => {
+      throw new Error("expected a failure");
+    },
+    (error: Error) => error,
+  );
+}
+
+describe("register saga over the in-memory Ironic", () => {
+  it("creates the node and one port per NIC, manages and provides it, and records it", async () => {
+    const s = await setup();
+    const result = await s.service.register("node-a", options({ manage: true, provide: true }), CONTEXT);
+
+    const [ironicNode, ...others] = s.ironic.nodes.values();
+    expect(others).toEqual([]);
+    expect(ironicNode).toMatchObject({
+      name: "node-a",
+      provision_state: "available",
+      extra: { [NODE_MARK]: s.node.uuid, [DEPLOYMENT_MARK]: DEPLOYMENT },
+    });
+    const ports = [...s.ironic.ports.values()];
+    expect(ports.map((port) => [port.address, port.pxe_enabled, port.node_uuid])).toEqual(
+      MACS.map((mac, i) => [mac, i === 0, ironicNode?.uuid]),
+    );
+    expect(result.ironic.provision_state).toBe("available");
+    expect(await s.stored()).toMatchObject({
+      managed_by: "ironic",
+      ironic_node_uuid: ironicNode?.uuid,
+      intent: null,
+    });
+    expect(s.history.events).toEqual([
+      expect.objectContaining({
+        action: "register",
+        outcome: "succeeded",
+        detail: "provision state available, 3 port(s) created",
+      }),
+    ]);
+    expect(
+      s.ironic.calls.map((call) => call.method).filter((m) => m !== "getNode" && m !== "getPortByAddress"),
+    ).toEqual([
+      "createNode",
+      "createPort",
+      "createPort",
+      "createPort",
+      "setProvisionState",
+      "waitForProvisionState",
+      "setProvisionState",
+      "waitForProvisionState",
+    ]);
+    expect(s.counters).toEqual({ reads: 1, closed: 1 });
+  });
+
+  it("adopts the Ironic node a crashed register left, marking it and adding only the missing ports", async () => {
+    const s = await setup();
+    const left = await preexisting(s, { [NODE_MARK]: s.node.uuid });
+    await s.ironic.createPort({ node_uuid: left.uuid, address: MACS[0] as string });
+    s.ironic.calls.length = 0;
+
+    await s.service.register("node-a", options(), CONTEXT);
+
+    expect(s.ironic.callsOf("createNode")).toEqual([]);
+    expect(s.ironic.nodes.get(left.uuid)?.extra).toMatchObject({
+      [NODE_MARK]: s.node.uuid,
+      [DEPLOYMENT_MARK]: DEPLOYMENT,
+      valence_podm_id: MEMORY_PODM.uuid,
+    });
+    expect([...s.ironic.ports.values()].map((port) => port.address).sort()).toEqual(MACS);
+    expect(s.history.events).toEqual([
+      expect.objectContaining({ action: "adopt", detail: "provision state enroll, 2 port(s) created" }),
+    ]);
+    expect((await s.stored()).ironic_node_uuid).toBe(left.uuid);
+  });
+
+  it("refuses another deployment's node under our name and changes nothing", async () => {
+    const s = await setup();
+    const foreign = await preexisting(s, { [NODE_MARK]: s.node.uuid, [DEPLOYMENT_MARK]: "someone-else" });
+
+    const error = await failure(s.service.register("node-a", options(), CONTEXT));
+
+    expect(error).toBeInstanceOf(IronicResourceTakenError);
+    expect(error.message).toBe(
+      `Ironic node ${foreign.uuid} (node-a) already holds the name node-a and belongs to another Valence deployment (someone-else)`,
+    );
+    expect([...s.ironic.nodes.keys()]).toEqual([foreign.uuid]);
+    expect(s.ironic.ports.size).toBe(0);
+    expect(await s.stored()).toMatchObject({ managed_by: "valence", intent: null });
+    expect(s.history.events).toEqual([
+      expect.objectContaining({
+        action: "register",
+        outcome: "failed",
+        detail: `failed while looking for Ironic resources that already hold our name or MACs: ${error.message}`,
+      }),
+    ]);
+  });
+
+  it("refuses when a node driving other hardware holds one of our MACs", async () => {
+    const s = await setup();
+    const other = await s.ironic.createNode({
+      name: "other",
+      driver: "redfish",
+      driver_info: { redfish_address: "http://elsewhere", redfish_system_id: "/redfish/v1/Systems/9" },
+    });
+    await s.ironic.createPort({ node_uuid: other.uuid, address: MACS[1] as string });
+
+    const error = await failure(s.service.register("node-a", options(), CONTEXT));
+
+    expect(error.message).toBe(
+      `Ironic node ${other.uuid} (other) already holds the MAC ${MACS[1]} and drives other hardware`,
+    );
+    expect(s.ironic.nodes.size).toBe(1);
+  });
+
+  const created = (s: Setup) => [...s.ironic.nodes.keys()][0];
+  const failures: {
+    name: string;
+    body?: Record<string, unknown>;
+    arrange(s: Setup): void;
+    doing: string;
+    reason: string;
+    summary: (s: Setup, createdUuid: string | undefined) => string;
+    code?: string;
+  }[] = [
+    {
+      name: "the node create, refused",
+      arrange: (s) => s.ironic.fail({ method: "createNode", at: "before", error: new Error("boom") }),
+      doing: "creating the Ironic node",
+      reason: "boom",
+      summary: () => "nothing was created in Ironic",
+    },
+    {
+      name: "the node create, its answer lost",
+      arrange: (s) => s.ironic.fail({ method: "createNode", at: "after", error: new Error("reset") }),
+      doing: "creating the Ironic node",
+      reason: "reset",
+      summary: (_s, uuid) => `rolled back: deleted Ironic node ${uuid} and its ports`,
+    },
+    ...[1, 2, 3].flatMap((nth) =>
+      (["before", "after"] as const).map((at) => ({
+        name: `port create ${nth} (${at})`,
+        arrange: (s: Setup) =>
+          s.ironic.fail({ method: "createPort", nth, at, error: new Error("port down") }),
+        doing: `creating the Ironic port ${MACS[nth - 1]}`,
+        reason: "port down",
+        summary: (_s: Setup, uuid: string | undefined) =>
+          `rolled back: deleted Ironic node ${uuid} and its ports`,
+      })),
+    ),
+    {
+      name: "manage, refused",
+      body: { manage: true },
+      arrange: (s) =>
+        s.ironic.fail({
+          method: "setProvisionState",
+          at: "before",
+          error: new IronicUnavailableError("Ironic is down", "unavailable"),
+        }),
+      doing: "moving the Ironic node to manageable (Ironic verifies the BMC)",
+      reason: "Ironic is down",
+      summary: (_s, uuid) => `rolled back: deleted Ironic node ${uuid} and its ports`,
+    },
+    {
+      name: "manage, the BMC verification failing",
+      body: { manage: true },
+      arrange: (s) => {
+        const create = s.ironic.createNode.bind(s.ironic);
+        s.ironic.createNode = async (body) => {
+          const node = await create(body);
+          s.ironic.failVerification.add(node.uuid);
+          return node;
+        };
+      },
+      doing: "moving the Ironic node to manageable (Ironic verifies the BMC)",
+      reason: "is enroll, not manageable",
+      summary: (_s, uuid) => `rolled back: deleted Ironic node ${uuid} and its ports`,
+    },
+    {
+      name: "provide",
+      body: { provide: true },
+      arrange: (s) =>
+        s.ironic.fail({
+          method: "setProvisionState",
+          when: (_uuid, verb) => verb === "provide",
+          at: "before",
+          error: new Error("no provide"),
+        }),
+      doing: "moving the Ironic node to available",
+      reason: "no provide",
+      summary: (_s, uuid) => `rolled back: deleted Ironic node ${uuid} and its ports`,
+    },
+    {
+      name: "the final write",
+      arrange: (s) => {
+        s.nodes.failUpdate = { at: "before", when: (changes) => changes.managed_by === "ironic" };
+      },
+      doing: "recording the registration",
+      reason: "injected: the store is unavailable",
+      summary: (_s, uuid) => `rolled back: deleted Ironic node ${uuid} and its ports`,
+    },
+  ];
+
+  for (const fault of failures) {
+    it(`rolls back a failure at ${fault.name}, naming the step, and leaves the node free`, async () => {
+      const s = await setup();
+      fault.arrange(s);
+      let createdUuid: string | undefined;
+      const create = s.ironic.createNode.bind(s.ironic);
+      s.ironic.createNode = async (body) => {
+        const before = new Set(s.ironic.nodes.keys());
+        try {
+          return await create(body);
+        } finally {
+          createdUuid ??= [...s.ironic.nodes.keys()].find((uuid) => !before.has(uuid));
+        }
+      };
+
+      const error = await failure(s.service.register("node-a", options(fault.body), CONTEXT));
+
+      expect(error).toBeInstanceOf(OperationFailedError);
+      expect((error as OperationFailedError).code).toBe("RegistrationFailed");
+      expect(error.message).toMatch(
+        new RegExp(
+          `^register of node node-a failed while ${escapeRegex(fault.doing)}: .*${escapeRegex(fault.reason)}.*; ${escapeRegex(fault.summary(s, createdUuid))}$`,
+        ),
+      );
+      expect(created(s)).toBeUndefined();
+      expect(s.ironic.ports.size).toBe(0);
+      expect(await s.stored()).toMatchObject({ managed_by: "valence", intent: null, ironic_node_uuid: null });
+      expect(s.history.events[0]).toMatchObject({
+        action: "register",
+        outcome: "failed",
+        ironic_node_uuid: createdUuid ?? null,
+      });
+      expect(s.history.events[0]?.detail).toContain(`failed while ${fault.doing}: `);
+      expect(s.counters.closed).toBe(1);
+    });
+  }
+
+  it("rolls back only the ports it added to an adopted node", async () => {
+    const s = await setup();
+    const left = await preexisting(s, { [NODE_MARK]: s.node.uuid, [DEPLOYMENT_MARK]: DEPLOYMENT });
+    const kept = await s.ironic.createPort({ node_uuid: left.uuid, address: MACS[0] as string });
+    s.ironic.fail({ method: "createPort", nth: 2, at: "before", error: new Error("port down") });
+
+    const error = await failure(s.service.register("node-a", options(), CONTEXT));
+
+    expect(error.message).toBe(
+      `register of node node-a failed while creating the Ironic port ${MACS[2]}: port down; rolled back: deleted 1 Ironic port(s)`,
+    );
+    expect([...s.ironic.nodes.keys()]).toEqual([left.uuid]);
+    expect([...s.ironic.ports.keys()]).toEqual([kept.uuid]);
+    expect(s.history.events.map((event) => [event.action, event.outcome])).toEqual([
+      ["register", "failed"],
+      ["rollback", "succeeded"],
+    ]);
+  });
+
+  it("keeps the intent for the reconciler when the rollback itself fails", async () => {
+    const s = await setup();
+    s.ironic.fail({ method: "createPort", at: "before", error: new Error("port down") });
+    s.ironic.fail({ method: "deleteNode", at: "before", error: new Error("Ironic gone") });
+
+    const error = await failure(s.service.register("node-a", options(), CONTEXT));
+
+    const uuid = created(s);
+    expect(error.message).toBe(
+      `register of node node-a failed while creating the Ironic port ${MACS[0]}: port down; rollback incomplete (Ironic gone); the reconciler will remove Ironic node ${uuid}`,
+    );
+    expect((await s.stored()).intent).toMatchObject({ op: "registering" });
+    expect(s.history.events.map((event) => [event.action, event.outcome])).toEqual([
+      ["register", "failed"],
+      ["rollback", "failed"],
+    ]);
+  });
+});
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** A scope that keeps the compensations, so a replay can drop the ones its lost run registered. */
+function collectingScope() {
+  const compensations: { name: string; target: string; undo(): Promise<void> }[] = [];
+  const scope: SagaScope = { doing: () => undefined, compensate: (c) => void compensations.push(c) };
+  return { scope, compensations };
+}
+
+async function registerEnv(s: Setup): Promise<RegisterEnv> {
+  let tick = Date.parse("2026-01-01T00:00:00Z");
+  return {
+    connect: async () => s.ironic,
+    undo: (ironic) => ironic,
+    readSystem: async () => ({
+      podm: MEMORY_PODM,
+      system: s.system,
+      credentials: { username: "admin", password: BMC_PASSWORD },
+    }),
+    deploymentId: async () => DEPLOYMENT,
+    nodes: s.nodes,
+    defaultResourceClass: "baremetal",
+    // Every run of a step sees another time, as a replay later would.
+    now: () => {
+      tick += 1_000;
+      return new Date(tick);
+    },
+    waitMs: () => 10_000,
+  };
+}
+
+/**
+ * Runs the register steps; `replayed` runs a second time from the state it started from, in a fresh set of
+ * steps (another process, nothing kept in memory), as a durable runner does when the step's side effect
+ * happened but its checkpoint was lost; the steps after it run in that fresh set too.
+ */
+async function runReplaying(s: Setup, body: Record<string, unknown>, replayed: string, failAfter?: string) {
+  const marked = await s.nodes.update(
+    s.node.uuid,
+    { version: s.node.version, noIntent: true },
+    withIntent("registering", CONTEXT.requestId, new Date()),
+  );
+  const env = await registerEnv(s);
+  let steps = registerSteps(env);
+  let state: RegisterState = initialRegisterState(s.node, options(body), marked);
+  const { scope, compensations } = collectingScope();
+  let ran = 0;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i] as (typeof steps)[number];
+    if (step.when && !step.when(state)) continue;
+    if (step.name === replayed && ran === 0) {
+      const checkpoint = structuredClone(state);
+      const registered = compensations.length;
+      await step.run(state, scope);
+      // The process dies before the checkpoint: another starts from the last one.
+      state = checkpoint;
+      compensations.splice(registered);
+      steps = registerSteps(env);
+      ran += 1;
+      i -= 1;
+      continue;
+    }
+    await step.run(state, scope);
+    if (step.name === failAfter) return { state, compensations, ran, stopped: true };
+  }
+  return { state, compensations, ran, stopped: false };
+}
+
+describe("register steps run again after their side effect", () => {
+  const everyStep = [
+    "connect",
+    "read-system",
+    "find-existing",
+    "create-node",
+    "create-ports",
+    "manage",
+    "provide",
+    "record",
+  ];
+  for (const replayed of everyStep) {
+    it(`${replayed}: ends with one Ironic node, one port per MAC, available and recorded`, async () => {
+      const s = await setup();
+      const { state, ran } = await runReplaying(s, { manage: true, provide: true }, replayed);
+
+      expect(ran).toBe(1);
+      expect(s.ironic.nodes.size).toBe(1);
+      const [ironicNode] = s.ironic.nodes.values();
+      expect(ironicNode?.provision_state).toBe("available");
+      expect([...s.ironic.ports.values()].map((port) => port.address).sort()).toEqual(MACS);
+      expect(state.createdNode).toBe(ironicNode?.uuid);
+      expect(new Set(state.createdPorts).size).toBe(MACS.length);
+      expect(await s.stored()).toMatchObject({
+        managed_by: "ironic",
+        ironic_node_uuid: ironicNode?.uuid,
+        intent: null,
+      });
+      // What a checkpoint would hold never carries the BMC password; a step run again reads it afresh.
+      expect(JSON.stringify(state)).not.toContain(BMC_PASSWORD);
+      expect(s.ironic.callsOf("createNode")[0]?.[0]).toMatchObject({
+        driver_info: { redfish_password: BMC_PASSWORD },
+      });
+    });
+  }
+
+  it("adopt-node: marks once more to the same effect and creates the missing ports once", async () => {
+    const s = await setup();
+    const left = await preexisting(s, { [NODE_MARK]: s.node.uuid });
+    await s.ironic.createPort({ node_uuid: left.uuid, address: MACS[0] as string });
+
+    const { state } = await runReplaying(s, {}, "adopt-node");
+
+    expect([...s.ironic.nodes.keys()]).toEqual([left.uuid]);
+    expect(s.ironic.nodes.get(left.uuid)?.extra).toMatchObject({ [DEPLOYMENT_MARK]: DEPLOYMENT });
+    expect(s.ironic.ports.size).toBe(3);
+    expect(state.createdPorts).toHaveLength(2);
+  });
+
+  it("create-node run again meets Ironic's duplicate name and takes its own node", async () => {
+    const s = await setup();
+    await runReplaying(s, {}, "create-node");
+    expect(s.ironic.callsOf("createNode")).toHaveLength(2);
+    expect(s.ironic.nodes.size).toBe(1);
+  });
+
+  it("create-ports run again on an adopted node registers the ports it made for rollback", async () => {
+    const s = await setup();
+    await preexisting(s, { [NODE_MARK]: s.node.uuid, [DEPLOYMENT_MARK]: DEPLOYMENT });
+
+    const { compensations, stopped } = await runReplaying(s, {}, "create-ports", "create-ports");
+    expect(stopped).toBe(true);
+    expect(compensations.map((c) => c.name)).toEqual(["delete-port", "delete-port", "delete-port"]);
+    for (const compensation of [...compensations].reverse()) await compensation.undo();
+    expect(s.ironic.ports.size).toBe(0);
+    expect(s.ironic.nodes.size).toBe(1);
+  });
+
+  it("a created node found again by the replayed create is still rolled back", async () => {
+    const s = await setup();
+    const { compensations } = await runReplaying(s, {}, "create-node", "create-ports");
+    expect(compensations.map((c) => c.name)).toEqual(["delete-node"]);
+    await compensations[0]?.undo();
+    expect(s.ironic.nodes.size).toBe(0);
+    expect(s.ironic.ports.size).toBe(0);
+  });
+
+  it("manage run again while the node is already manageable only waits", async () => {
+    const s = await setup();
+    await runReplaying(s, { manage: true }, "manage");
+    expect(s.ironic.callsOf("setProvisionState")).toHaveLength(2);
+    expect([...s.ironic.nodes.values()][0]?.provision_state).toBe("manageable");
+  });
+
+  it("a port create refused for a MAC another node holds still fails", async () => {
+    const s = await setup();
+    const steps = registerSteps(await registerEnv(s));
+    const state = initialRegisterState(s.node, options(), s.node);
+    const { scope } = collectingScope();
+    for (const step of steps.slice(0, 5)) if (!step.when || step.when(state)) await step.run(state, scope);
+    const other = await s.ironic.createNode({ name: "other", driver: "redfish" });
+    await s.ironic.createPort({ node_uuid: other.uuid, address: MACS[1] as string });
+    const ports = steps.find((step) => step.name === "create-ports");
+    await expect(ports?.run(state, scope)).rejects.toMatchObject({ code: "IronicMacAlreadyExists" });
+  });
+});
+
+describe("unregister saga over the in-memory Ironic", () => {
+  async function registered() {
+    const s = await setup();
+    await s.service.register("node-a", options({ manage: true, provide: true }), CONTEXT);
+    s.history.events.length = 0;
+    return s;
+  }
+  const unregisterOptions = (body: Record<string, unknown> = {}) => UnregisterNodeBody.parse(body);
+
+  it("deletes the Ironic node with its ports and frees the node", async () => {
+    const s = await registered();
+    const node = await s.service.unregister("node-a", unregisterOptions(), CONTEXT);
+    expect(node).toMatchObject({ managed_by: "valence", ironic_node_uuid: null, intent: null });
+    expect(s.ironic.nodes.size).toBe(0);
+    expect(s.ironic.ports.size).toBe(0);
+    expect(s.history.events).toEqual([
+      expect.objectContaining({ action: "unregister", outcome: "succeeded" }),
+    ]);
+  });
+
+  it("refuses a node with an instance unless forced, then puts it in maintenance and deletes it", async () => {
+    const s = await registered();
+    const [ironicNode] = s.ironic.nodes.values();
+    if (!ironicNode) throw new Error("no node");
+    ironicNode.instance_uuid = "inst-1";
+    ironicNode.provision_state = "active";
+
+    const refused = await failure(s.service.unregister("node-a", unregisterOptions(), CONTEXT));
+    expect(refused).toBeInstanceOf(IronicNodeStateError);
+    expect(refused.message).toBe(
+      `Ironic node ${ironicNode.uuid} is active with instance inst-1; unregister with {"force": true} to put it in maintenance and delete it`,
+    );
+    expect((await s.stored()).intent).toBeNull();
+
+    await s.service.unregister("node-a", unregisterOptions({ force: true }), CONTEXT);
+    expect(s.ironic.callsOf("setMaintenance")).toEqual([
+      [ironicNode.uuid, `unregistered by Valence (request ${CONTEXT.requestId})`],
+    ]);
+    expect(s.ironic.callsOf("updateNode").at(-1)).toEqual([
+      ironicNode.uuid,
+      [{ op: "remove", path: "/instance_uuid" }],
+    ]);
+    expect(s.ironic.nodes.size).toBe(0);
+  });
+
+  it("every unregister step runs again to the same end", async () => {
+    for (const replayed of ["find-ironic", "prepare-delete", "delete-node", "record"]) {
+      const s = await registered();
+      const stored = await s.stored();
+      const marked = await s.nodes.update(
+        stored.uuid,
+        { version: stored.version, noIntent: true },
+        withIntent("unregistering", CONTEXT.requestId, new Date(), stored.ironic_node_uuid),
+      );
+      const steps = unregisterSteps({
+        connect: async () => s.ironic,
+        nodes: s.nodes,
+        maintenanceReason: "test",
+      });
+      let state: UnregisterState = {
+        node: stored,
+        force: false,
+        ironicNodeUuid: stored.ironic_node_uuid as string,
+        marked,
+      };
+      let current = steps;
+      let replays = 0;
+      for (let i = 0; i < current.length; i++) {
+        const step = current[i] as (typeof steps)[number];
+        if (step.when && !step.when(state)) continue;
+        if (step.name === replayed && replays === 0) {
+          const checkpoint = structuredClone(state);
+          await step.run(state, collectingScope().scope);
+          // Another process goes on from the last checkpoint.
+          state = checkpoint;
+          current = unregisterSteps({
+            connect: async () => s.ironic,
+            nodes: s.nodes,
+            maintenanceReason: "test",
+          });
+          replays += 1;
+          i -= 1;
+          continue;
+        }
+        await step.run(state, collectingScope().scope);
+      }
+      expect(replays, replayed).toBe(1);
+      expect(s.ironic.nodes.size, replayed).toBe(0);
+      expect(await s.stored(), replayed).toMatchObject({ managed_by: "valence", intent: null });
+    }
+  });
+});
+
+describe("Saga", () => {
+  it("runs the steps in order, skips those whose condition fails, and undoes in reverse", async () => {
+    const log: string[] = [];
+    const saga = new Saga<{ n: number }>(
+      [
+        {
+          name: "a",
+          async run(state, scope) {
+            state.n += 1;
+            scope.compensate({ name: "undo-a", target: "a", undo: async () => void log.push("undo a") });
+          },
+        },
+        { name: "skipped", when: () => false, run: async () => void log.push("skipped ran") },
+        {
+          name: "b",
+          async run(_state, scope) {
+            scope.compensate({ name: "undo-b", target: "b", undo: async () => void log.push("undo b") });
+            scope.doing("doing b");
+            throw new Error("b failed");
+          },
+        },
+        { name: "c", run: async () => void log.push("c ran") },
+      ],
+      "starting",
+    );
+    const state = { n: 0 };
+    const outcome = await saga.run(state);
+    expect(outcome).toMatchObject({ ok: false, step: "b", doing: "doing b" });
+    expect(state.n).toBe(1);
+    expect(await saga.rollback()).toMatchObject({ complete: true });
+    expect(log).toEqual(["undo b", "undo a"]);
+  });
+
+  it("takes a step whose condition throws as that step failing", async () => {
+    const saga = new Saga<object>(
+      [
+        {
+          name: "broken",
+          when: () => {
+            throw new Error("no state");
+          },
+          run: async () => undefined,
+        },
+      ],
+      "starting",
+    );
+    expect(await saga.run({})).toMatchObject({ ok: false, step: "broken", doing: "starting" });
+  });
+
+  it("stops the rollback at the first compensation that fails", async () => {
+    const saga = new Saga<object>(
+      [
+        {
+          name: "a",
+          async run(_state, scope) {
+            scope.compensate({ name: "x", target: "1", undo: async () => undefined });
+            scope.compensate({
+              name: "y",
+              target: "2",
+              undo: async () => {
+                throw new Error("cannot");
+              },
+            });
+          },
+        },
+      ],
+      "starting",
+    );
+    expect(await saga.run({})).toEqual({ ok: true, steps: ["a"] });
+    const rollback = await saga.rollback();
+    expect(rollback.complete).toBe(false);
+    expect(rollback.undone).toEqual([]);
+    expect(rollback.failed?.compensation.target).toBe("2");
+  });
+});
