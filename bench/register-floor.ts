@@ -14,7 +14,7 @@ import { pathToFileURL } from "node:url";
 import { MAX_API_VERSION } from "../lib/ironic/index.ts";
 import { poolInventory } from "../local/pool.ts";
 import { DEMO_CREDENTIALS } from "../local/stack.ts";
-import { expectStatus, progress, startBenchStack } from "./support/stack.ts";
+import { composeDemoNodes, expectStatus, progress, startBenchStack } from "./support/stack.ts";
 import {
   envInt,
   hostInfo,
@@ -228,20 +228,7 @@ export async function runRegisterFloor(): Promise<string> {
     const { documentClient } = await import("../lib/runtime.ts");
     traffic.instrumentDynamo(documentClient());
 
-    const podms = await bench.call<{ uuid: string; name: string }[]>("GET", "/v1/pod_managers");
-    const podmId = podms.body.find((podm) => podm.name === "demo-podm")?.uuid;
-    if (!podmId) throw new Error("no demo-podm");
-    const nodes: NodeBody[] = [];
-    for (let i = 0; i <= NODES; i++) {
-      const created = await bench.call<NodeBody>("POST", "/v1/nodes", {
-        name: `bench-${i}`,
-        podm_id: podmId,
-        properties: { processor: { total_cores: 1 } },
-      });
-      expectStatus(created, 201, `composing bench-${i}`);
-      nodes.push(created.body);
-    }
-    const [warmup, ...measured] = nodes as [NodeBody, ...NodeBody[]];
+    const [warmup, ...measured] = await composeDemoNodes<NodeBody>(bench, "bench", NODES + 1);
     const naive = new NaiveRegistrar(emulator.url, stack.ironicUrl, await ironicVersion(stack.ironicUrl));
 
     /** One register's calls in order, per latency: where the time goes. */

@@ -17,7 +17,7 @@ import { pathToFileURL } from "node:url";
 import { pollSchedule } from "../lib/ironic/index.ts";
 import { poolInventory } from "../local/pool.ts";
 import { ironicVersion, NaiveRegistrar, type NodeBody } from "./register-floor.ts";
-import { expectStatus, progress, startBenchStack } from "./support/stack.ts";
+import { composeDemoNodes, expectStatus, progress, startBenchStack } from "./support/stack.ts";
 import {
   envInt,
   hostInfo,
@@ -107,20 +107,7 @@ export async function runRegisterLifecycle(): Promise<string> {
     traffic.label(stack.ironicUrl, "ironic");
     traffic.label(stack.apiUrl, "api");
 
-    const podms = await bench.call<{ uuid: string; name: string }[]>("GET", "/v1/pod_managers");
-    const podmId = podms.body.find((podm) => podm.name === "demo-podm")?.uuid;
-    if (!podmId) throw new Error("no demo-podm");
-    const nodes: NodeBody[] = [];
-    for (let i = 0; i <= NODES; i++) {
-      const created = await bench.call<NodeBody>("POST", "/v1/nodes", {
-        name: `lifecycle-${i}`,
-        podm_id: podmId,
-        properties: { processor: { total_cores: 1 } },
-      });
-      expectStatus(created, 201, `composing lifecycle-${i}`);
-      nodes.push(created.body);
-    }
-    const [warmup, ...measured] = nodes as [NodeBody, ...NodeBody[]];
+    const [warmup, ...measured] = await composeDemoNodes<NodeBody>(bench, "lifecycle", NODES + 1);
     const naive = new NaiveRegistrar(emulator.url, stack.ironicUrl, await ironicVersion(stack.ironicUrl));
 
     const valenceRegister = async (node: NodeBody): Promise<Sample> => {

@@ -72,3 +72,28 @@ export function expectStatus(
 export function progress(message: string): void {
   process.stderr.write(`${message}\n`);
 }
+
+/**
+ * `count` nodes composed on the demo pod manager, one core each, named `<prefix>-<i>`: what the register
+ * benchmarks register, the first of them as a warm-up.
+ */
+export async function composeDemoNodes<T extends { uuid: string }>(
+  bench: BenchStack,
+  prefix: string,
+  count: number,
+): Promise<[T, ...T[]]> {
+  const podms = await bench.call<{ uuid: string; name: string }[]>("GET", "/v1/pod_managers");
+  const podmId = podms.body.find((podm) => podm.name === "demo-podm")?.uuid;
+  if (!podmId) throw new Error("no demo-podm");
+  const nodes: T[] = [];
+  for (let i = 0; i < count; i++) {
+    const created = await bench.call<T>("POST", "/v1/nodes", {
+      name: `${prefix}-${i}`,
+      podm_id: podmId,
+      properties: { processor: { total_cores: 1 } },
+    });
+    expectStatus(created, 201, `composing ${prefix}-${i}`);
+    nodes.push(created.body);
+  }
+  return nodes as [T, ...T[]];
+}
