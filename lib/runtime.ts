@@ -13,6 +13,7 @@
 export { compositionService, compositionServiceFor } from "./runtime/composition.ts";
 export { eventPublisher, eventPublisherFor } from "./runtime/events.ts";
 export { ironicDriver, ironicDriverFor } from "./runtime/ironic.ts";
+export { nodeIronicView, nodeIronicViewFor } from "./runtime/ironic-view.ts";
 export {
   podManagerAddressPolicy,
   podManagerAddressPolicyFor,

@@ -4,7 +4,6 @@ import {
   IronicInvalidStateError,
   IronicMacAlreadyExistsError,
   type IronicNode,
-  IronicNodeNotFoundError,
   type IronicPort,
   IronicPortNotFoundError,
 } from "../ironic/index.ts";
@@ -14,6 +13,7 @@ import type { ComposedSystem } from "../redfish/index.ts";
 import type { Credentials } from "../secrets/store.ts";
 import { buildIronicNode, deleteIronicNode, portPlan } from "./ironic-node.ts";
 import type { IronicNodesPort } from "./ironic-port.ts";
+import { findIronicNode } from "./ironic-view.ts";
 import type { Node } from "./model.ts";
 import { NODE_MARK } from "./ownership.ts";
 import {
@@ -91,19 +91,6 @@ export interface RegisterEnv {
 
 /** The description a register failure starts with when nothing ran yet. */
 export const REGISTER_FIRST_DESCRIPTION = "building the Ironic client";
-
-/** The Ironic node by uuid or name; undefined when Ironic has none. */
-export async function findIronicNode(
-  ironic: IronicNodesPort,
-  ident: string,
-): Promise<IronicNode | undefined> {
-  try {
-    return await ironic.getNode(ident);
-  } catch (error) {
-    if (error instanceof IronicNodeNotFoundError) return undefined;
-    throw error;
-  }
-}
 
 function need<T>(value: T | undefined, what: string): T {
   if (value === undefined)

@@ -19,10 +19,10 @@ import { logger } from "../log.ts";
 import type { PodManagerSessions } from "../podmanagers/sessions.ts";
 import type { NewHistoryEvent, NodeHistory } from "./history.ts";
 import type { IronicNodesPort } from "./ironic-port.ts";
+import { type IronicView, ironicFor, ironicViewOf, NodeIronicView } from "./ironic-view.ts";
 import type { Intent, Node } from "./model.ts";
 import type { DeploymentIdentity } from "./ownership.ts";
 import {
-  findIronicNode,
   initialRegisterState,
   REGISTER_FIRST_DESCRIPTION,
   registerSteps,
@@ -62,13 +62,7 @@ export interface RegistrationDeps {
 /** Time kept back from a wait so that a rollback still fits before the Lambda is stopped. */
 const ROLLBACK_RESERVE_MS = 15_000;
 
-/** Live Ironic fields shown by `GET /v1/nodes/{id}?refresh=true`. */
-export interface IronicView {
-  provision_state: string;
-  power_state: string | null;
-  maintenance: boolean;
-  last_error: string | null;
-}
+export type { IronicView } from "./ironic-view.ts";
 
 /**
  * The heart of Valence: make a composed node an Ironic node, and take it back out.
@@ -201,7 +195,7 @@ export class RegistrationService {
       principal: context.principal,
     });
     await closed;
-    return { node: state.registered as Node, ironic: this.view(ironicNode) };
+    return { node: state.registered as Node, ironic: ironicViewOf(ironicNode) };
   }
 
   async unregister(id: string, options: UnregisterNodeInput, context: OperationContext) {
@@ -330,28 +324,12 @@ export class RegistrationService {
   }
 
   /** The node with Ironic's live state when it is registered. */
-  async show(id: string, context: OperationContext): Promise<{ node: Node; ironic?: IronicView | null }> {
-    const node = await this.deps.finder.find(id);
-    if (!node.ironic_node_uuid) return { node };
-    const ironic = await this.driver(context);
-    const live = await findIronicNode(ironic, node.ironic_node_uuid);
-    return { node, ironic: live ? this.view(live) : null };
+  show(id: string, context: OperationContext): Promise<{ node: Node; ironic?: IronicView | null }> {
+    return new NodeIronicView({ finder: this.deps.finder, ironic: this.deps.ironic }).show(id, context);
   }
 
-  private view(node: IronicNode): IronicView {
-    return {
-      provision_state: node.provision_state,
-      power_state: node.power_state,
-      maintenance: node.maintenance,
-      last_error: node.last_error,
-    };
-  }
-
-  private async driver(context: OperationContext): Promise<IronicNodesPort> {
-    return (await this.deps.ironic()).withContext({
-      requestId: `req-${context.requestId.match(/^[0-9a-f-]{36}$/i) ? context.requestId : crypto.randomUUID()}`,
-      deadline: () => context.remainingMs() - 2_000,
-    });
+  private driver(context: OperationContext): Promise<IronicNodesPort> {
+    return ironicFor(this.deps.ironic, context);
   }
 
   private async markIntent(node: Node, op: Intent["op"], context: OperationContext, ironicNodeUuid?: string) {
