@@ -1,3 +1,4 @@
+import * as z from "zod/mini";
 import { VersionConflictError } from "../errors.ts";
 import { operationFinished, operationStarted } from "../events/build.ts";
 import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
@@ -40,9 +41,8 @@ export interface WorkflowContext {
 }
 
 /** What starts a lifecycle workflow: the operation, already created `pending` with its steps. */
-export interface LifecycleInput {
-  operation_id: string;
-}
+export const LifecycleInputSchema = z.object({ operation_id: z.string().check(z.minLength(1)) });
+export type LifecycleInput = z.infer<typeof LifecycleInputSchema>;
 
 export interface LifecycleResult {
   operation_id: string;
