@@ -96,8 +96,9 @@ export function verbStatus(
   sent: boolean,
 ): VerbStatus {
   if (node.provision_state === spec.target && !node.target_provision_state) return "done";
-  if (node.target_provision_state === spec.target) return "moving";
+  // Before `moving`: Ironic may leave the target set on a failed state.
   if (spec.failedStates.includes(node.provision_state)) return "failed";
+  if (node.target_provision_state === spec.target) return "moving";
   if (sent && spec.verb === "manage" && node.provision_state === "enroll" && node.last_error) return "failed";
   return "idle";
 }

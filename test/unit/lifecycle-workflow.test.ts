@@ -331,6 +331,7 @@ describe("verbStatus", () => {
     expect(verbStatus(provide, node("available", null, null), false)).toBe("done");
     expect(verbStatus(provide, node("clean wait", "available", null), false)).toBe("moving");
     expect(verbStatus(provide, node("clean failed", null, "x"), false)).toBe("failed");
+    expect(verbStatus(provide, node("clean failed", "available", "x"), true)).toBe("failed");
     expect(verbStatus(provide, node("manageable", null, null), false)).toBe("idle");
     expect(verbStatus(manage, node("verifying", "manageable", null), false)).toBe("moving");
     // A stale last_error before the verb is sent is no failure of this step.
