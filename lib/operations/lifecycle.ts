@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import { VersionConflictError } from "../errors.ts";
-import { operationFinished, operationStarted } from "../events/build.ts";
+import { eventMessage, operationFinished, operationStarted } from "../events/build.ts";
 import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
 import type { IronicNode, ProvisionTarget } from "../ironic/index.ts";
 import { DEFAULT_POLL_POLICY, type PollPolicy, pollDelay, sleep } from "../ironic/retry.ts";
@@ -54,7 +54,7 @@ export interface LifecycleResult {
 export const LIFECYCLE_FAILURES = {
   /** Ironic ended the step in a failed state; the detail is Ironic's `last_error`. */
   stepFailed: "IronicStepFailed",
-  /** Ironic refused the verb or could not be reached past the step's retries. */
+  /** Ironic (or the store) kept failing past the engine's retries of a step. */
   ironicError: "IronicError",
   /** The operation's deadline passed while it waited on Ironic. */
   timeout: "OperationTimeout",
@@ -140,6 +140,18 @@ export async function runLifecycle(
   deps: LifecycleDeps,
 ): Promise<LifecycleResult> {
   const workflow = new LifecycleWorkflow(input.operation_id, deps);
+  try {
+    await runSteps(workflow, ctx);
+  } catch (error) {
+    // A step that kept failing past the engine's retries (Ironic or the store unreachable): the operation
+    // fails rather than staying `running` with no workflow behind it.
+    const detail = `${(error as Error).message}`;
+    return ctx.step("fail", () => workflow.failOnError(detail));
+  }
+  return ctx.step("finish", () => workflow.finish());
+}
+
+async function runSteps(workflow: LifecycleWorkflow, ctx: WorkflowContext): Promise<void> {
   const begun = await ctx.step("start", () => workflow.start());
   if (begun.go) {
     for (const name of begun.steps) {
@@ -157,7 +169,10 @@ export async function runLifecycle(
         seen = await ctx.waitUntil(
           `${name}: wait`,
           async (): Promise<WaitCheck<Observation>> => {
-            const now = await workflow.observe(name, spec, step.ironicNodeUuid, last);
+            // A failed look (an Ironic blip) is one more check to wait for; the deadline bounds the wait.
+            const now = await workflow
+              .observe(name, spec, step.ironicNodeUuid, last)
+              .catch((): Observation => ({ status: "moving", progress: last }));
             last = now.progress;
             return now.status === "moving" || now.status === "idle"
               ? { done: false }
@@ -170,7 +185,6 @@ export async function runLifecycle(
       if (!carriedOn) break;
     }
   }
-  return ctx.step("finish", () => workflow.finish());
 }
 
 class LifecycleWorkflow {
@@ -357,6 +371,15 @@ class LifecycleWorkflow {
           ? await this.end(operation, (current) => cancelled(current, this.now()))
           : await this.fail(operation, LIFECYCLE_FAILURES.stepFailed, "a step did not finish")
         : await this.end(operation, (current) => succeeded(current));
+    }
+    return { operation_id: operation.id, state: operation.state, outcome: operation.outcome };
+  }
+
+  /** Fails the operation (if it has not ended) after an error no step could get past. */
+  async failOnError(detail: string): Promise<LifecycleResult> {
+    let operation = await this.load();
+    if (!isFinalState(operation.state)) {
+      operation = await this.fail(operation, LIFECYCLE_FAILURES.ironicError, eventMessage(detail));
     }
     return { operation_id: operation.id, state: operation.state, outcome: operation.outcome };
   }

@@ -48,6 +48,8 @@ describe("the durable lifecycle workflow against a real Ironic with cleaning", (
   const verbs = new Map<string, string[]>();
   /** Ironic nodes whose next read after `provide` fails, once (a fault inside the step, after its side effect). */
   const failReadAfterProvide = new Set<string>();
+  /** Ironic nodes no read of which succeeds (Ironic unreachable for them). */
+  const unreachable = new Set<string>();
 
   function deps(): LifecycleDeps {
     return {
@@ -55,6 +57,7 @@ describe("the durable lifecycle workflow against a real Ironic with cleaning", (
       ironicNodeOf: async (nodeUuid) => ironicNodes.get(nodeUuid),
       ironic: {
         getNode: (async (ident: string) => {
+          if (unreachable.has(ident)) throw new Error("injected: Ironic unreachable");
           if (failReadAfterProvide.has(ident) && verbs.get(ident)?.includes("provide")) {
             failReadAfterProvide.delete(ident);
             throw new Error("injected: the invocation died after provide was sent");
@@ -71,7 +74,14 @@ describe("the durable lifecycle workflow against a real Ironic with cleaning", (
   }
 
   const handler = withDurableExecution<LifecycleInput, LifecycleResult>(async (event, context) =>
-    runLifecycle(event, durableWorkflowContext(context), deps()),
+    runLifecycle(
+      event,
+      // Short retries: a step that keeps failing gives up within seconds here.
+      durableWorkflowContext(context, {
+        retryStrategy: (_error, attempt) => ({ shouldRetry: attempt < 3, delay: { seconds: 1 } }),
+      }),
+      deps(),
+    ),
   );
 
   beforeAll(async () => {
@@ -106,7 +116,7 @@ describe("the durable lifecycle workflow against a real Ironic with cleaning", (
       verifyCa: true,
       addressPolicy: LOCAL_ADDRESS_POLICY,
     });
-    const system = await client.compose({ name, totalCores: 8 });
+    const system = await client.compose({ name, totalCores: 2 });
     await client.close();
     const node = await driver.createNode({
       name,
@@ -244,5 +254,33 @@ describe("the durable lifecycle workflow against a real Ironic with cleaning", (
     // The SDK ran the step again after the fault.
     const send = execution.getOperations().find((each) => each.getName() === "provide: send");
     expect(send?.getStepDetails()?.attempt ?? 0).toBeGreaterThan(1);
+  }, 120_000);
+
+  it("fails the operation, leaving the node as it is, when Ironic stays unreachable past the step's retries", async () => {
+    // No composed system needed: Ironic is never reached for this node.
+    const node = await driver.createNode({ name: "lifecycle-unreachable", driver: "redfish" });
+    const ironicNode = node.uuid;
+    const valenceNode = randomUUID();
+    ironicNodes.set(valenceNode, ironicNode);
+    const operation = await operations.create({
+      id: randomUUID(),
+      node_uuid: valenceNode,
+      node_name: "lifecycle-unreachable",
+      kind: "manage",
+      steps: ["manage"],
+      request_id: "req-lifecycle-unreachable",
+      principal: "arn:aws:iam::123456789012:user/ops",
+    });
+    unreachable.add(ironicNode);
+
+    const execution = await run(operation);
+
+    const stored = await operations.get(operation.id);
+    expect(execution.getStatus()).toBe("SUCCEEDED");
+    expect(stored?.state).toBe("failed");
+    expect(stored?.outcome).toMatchObject({ code: "IronicError" });
+    expect(verbs.get(ironicNode)).toBeUndefined();
+    expect((await driver.getNode(ironicNode)).provision_state).toBe("enroll");
+    expect(finishedEvents(operation)).toHaveLength(1);
   }, 120_000);
 });

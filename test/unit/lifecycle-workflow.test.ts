@@ -267,6 +267,46 @@ describe("the lifecycle workflow", () => {
     expect(ironic.calls).toEqual([{ method: "createNode", args: expect.any(Array) }]);
   });
 
+  it("fails the operation when a step keeps failing past the engine's retries, instead of leaving it running", async () => {
+    const operation = await operationWith(["manage", "provide"]);
+    ironic.getNode = async () => {
+      throw new Error("connect ECONNREFUSED 127.0.0.1:6385");
+    };
+
+    const result = await runLifecycle({ operation_id: operation.id }, ctx, deps);
+
+    expect(result).toMatchObject({
+      state: "failed",
+      outcome: { code: "IronicError", detail: "connect ECONNREFUSED 127.0.0.1:6385" },
+    });
+    expect((await operations.get(operation.id))?.steps.map((step) => step.state)).toEqual([
+      "failed",
+      "skipped",
+    ]);
+    expect(finished()).toHaveLength(1);
+  });
+
+  it("keeps waiting through a failed look at Ironic during a durable wait", async () => {
+    const operation = await operationWith(["manage", "provide"]);
+    const getNode = ironic.getNode.bind(ironic);
+    let failNext = false;
+    ctx.onWait = (check) => {
+      failNext = check === 1;
+      if (check === 3) ironic.finishCleaning(ironicNode);
+    };
+    ironic.getNode = (async (ident: string) => {
+      if (failNext) {
+        failNext = false;
+        throw new Error("Ironic answered 503");
+      }
+      return getNode(ident);
+    }) as typeof ironic.getNode;
+
+    const result = await runLifecycle({ operation_id: operation.id }, ctx, deps);
+
+    expect(result.state).toBe("succeeded");
+  });
+
   it("runs an operation that already ended no further", async () => {
     const operation = await operationWith(["manage"]);
     await runLifecycle({ operation_id: operation.id }, ctx, deps);
