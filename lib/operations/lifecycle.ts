@@ -125,7 +125,12 @@ interface Observation {
   progress: IronicProgress;
 }
 
-type StepStart = { go: true; ironicNodeUuid: string } | { go: false };
+/** The node as the step first saw it, before any verb: checkpointed, so a replayed send can tell. */
+interface Look {
+  provision_updated_at: string | null;
+}
+
+type StepStart = { go: true; ironicNodeUuid: string; look: Look } | { go: false };
 
 /**
  * The durable lifecycle of one operation: for each of its steps, send Ironic's verb (only if the node is not
@@ -158,7 +163,9 @@ async function runSteps(workflow: LifecycleWorkflow, ctx: WorkflowContext): Prom
       const step = await ctx.step(`${name}: start`, () => workflow.startStep(name));
       if (!step.go) break;
       const spec = LIFECYCLE_STEPS[name] as VerbSpec;
-      let seen = await ctx.step(`${name}: send`, () => workflow.send(name, spec, step.ironicNodeUuid));
+      let seen = await ctx.step(`${name}: send`, () =>
+        workflow.send(name, spec, step.ironicNodeUuid, step.look),
+      );
       if (seen.status === "moving" || seen.status === "idle") {
         seen = await ctx.step(`${name}: follow`, () =>
           workflow.follow(name, spec, step.ironicNodeUuid, seen.progress),
@@ -252,17 +259,21 @@ class LifecycleWorkflow {
     // On replay the step may be running already (started before a crash).
     if (step?.state === "pending")
       await this.write(operation, (current) => stepStarted(current, name, this.now()));
-    return { go: true, ironicNodeUuid };
+    const node = await this.deps.ironic.getNode(ironicNodeUuid);
+    return { go: true, ironicNodeUuid, look: { provision_updated_at: node.provision_updated_at ?? null } };
   }
 
   /**
    * Sends the verb unless the node is already in or moving to the target (so a replay after the side effect
    * does not send it twice). Ironic refusing the verb fails the step.
    */
-  async send(name: string, spec: VerbSpec, ironicNodeUuid: string): Promise<Observation> {
+  async send(name: string, spec: VerbSpec, ironicNodeUuid: string, look: Look): Promise<Observation> {
     const before = await this.deps.ironic.getNode(ironicNodeUuid);
-    const status = verbStatus(spec, before, false);
-    if (status !== "idle") return { status, progress: progressOf(before) };
+    // Its provision state changed since the step's look: the verb was taken, and this is a replay (a manage
+    // that failed at once is back in `enroll`, which only this tells from a node never verified).
+    const moved = (before.provision_updated_at ?? null) !== look.provision_updated_at;
+    const status = verbStatus(spec, before, moved);
+    if (status !== "idle" || moved) return { status, progress: progressOf(before) };
     try {
       await this.deps.ironic.setProvisionState(ironicNodeUuid, spec.verb);
     } catch (error) {

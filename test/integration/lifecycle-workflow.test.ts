@@ -180,7 +180,10 @@ describe("the durable lifecycle workflow against a real Ironic with cleaning", (
     ]);
     expect(seen).toContain("clean wait");
     expect(verbs.get(ironicNode)).toEqual(["manage", "provide"]);
-    expect((await driver.getNode(ironicNode)).provision_state).toBe("available");
+    const node = await driver.getNode(ironicNode);
+    expect(node.provision_state).toBe("available");
+    // What a replayed send relies on to tell a verb already taken.
+    expect(node.provision_updated_at).toEqual(expect.any(String));
     // The clean step outlasted in-process polling: the workflow suspended durably.
     expect(execution.getOperations().map((each) => each.getName())).toContain("provide: wait");
     expect(finishedEvents(operation)).toHaveLength(1);

@@ -28,6 +28,7 @@ class CleaningIronic extends MemoryIronic {
       node.provision_state = "clean wait";
       node.target_provision_state = "available";
       node.last_error = null;
+      node.provision_updated_at = new Date().toISOString();
       return;
     }
     if (node && target === "abort" && node.provision_state === "clean wait") {
@@ -35,6 +36,7 @@ class CleaningIronic extends MemoryIronic {
       node.provision_state = "clean failed";
       node.target_provision_state = null;
       node.last_error = "By request, the clean operation was aborted";
+      node.provision_updated_at = new Date().toISOString();
       return;
     }
     return super.setProvisionState(ident, target);
@@ -174,6 +176,24 @@ describe("the lifecycle workflow", () => {
     expect(stored?.steps[0]).toMatchObject({ provision_state: "enroll", last_error: expect.any(String) });
     expect(verbs()).toEqual(["manage"]);
     expect(ironic.nodes.has(ironicNode)).toBe(true);
+  });
+
+  it("does not verify again when a manage that failed at once is replayed (the node back in enroll)", async () => {
+    ironic.failVerification.add(ironicNode);
+    // A failure left by an earlier attempt: the same last_error as the one this manage will end with.
+    ironic.nodes.set(ironicNode, {
+      ...(ironic.nodes.get(ironicNode) as NonNullable<ReturnType<typeof ironic.nodes.get>>),
+      last_error: "Failed to get power state for node: wrong BMC credentials",
+      provision_updated_at: "2026-02-01T00:00:00.000Z",
+    });
+    const operation = await operationWith(["manage", "provide"]);
+    ctx.replay.add("manage: send");
+
+    const result = await runLifecycle({ operation_id: operation.id }, ctx, deps);
+
+    expect(ctx.ran.filter((name) => name === "manage: send")).toHaveLength(2);
+    expect(verbs()).toEqual(["manage"]);
+    expect(result).toMatchObject({ state: "failed", outcome: { code: "IronicStepFailed" } });
   });
 
   it("fails on clean failed with Ironic's last_error and leaves the node clean failed", async () => {
