@@ -410,8 +410,12 @@ class LifecycleWorkflow {
     operation: Operation,
     transition: (current: Operation) => OperationTransition | undefined,
   ): Promise<Operation> {
-    const ended = await this.write(operation, transition);
-    if (ended !== operation && isFinalState(ended.state)) {
+    let wrote = false;
+    const ended = await this.write(operation, transition, () => {
+      wrote = true;
+    });
+    // Only the writer of the end publishes it: not when the operation had ended already (a replay, a race).
+    if (wrote && isFinalState(ended.state)) {
       const running = ended.steps.filter((step) => step.provision_state !== null).at(-1);
       await publishQuietly(this.deps.events, [
         operationFinished({
@@ -435,13 +439,16 @@ class LifecycleWorkflow {
   private async write(
     operation: Operation,
     transition: (current: Operation) => OperationTransition | undefined,
+    onWritten: () => void = () => {},
   ): Promise<Operation> {
     let current = operation;
     for (let attempt = 0; ; attempt++) {
       const changes = transition(current);
       if (!changes) return current;
       try {
-        return await this.deps.operations.update(current.id, { version: current.version }, changes);
+        const written = await this.deps.operations.update(current.id, { version: current.version }, changes);
+        onWritten();
+        return written;
       } catch (error) {
         if (!(error instanceof VersionConflictError) || attempt >= 5) throw error;
         current = await this.load();

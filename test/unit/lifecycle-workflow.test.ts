@@ -12,7 +12,7 @@ import {
   type WorkflowContext,
 } from "../../lib/operations/lifecycle.ts";
 import type { Operation } from "../../lib/operations/model.ts";
-import { cancelRequested } from "../../lib/operations/transitions.ts";
+import { cancelRequested, failed } from "../../lib/operations/transitions.ts";
 import { MemoryIronic } from "../support/memory-ironic.ts";
 import { MemoryOperationRepository } from "../support/memory-operations.ts";
 
@@ -325,6 +325,24 @@ describe("the lifecycle workflow", () => {
     const result = await runLifecycle({ operation_id: operation.id }, ctx, deps);
 
     expect(result.state).toBe("succeeded");
+  });
+
+  it("publishes no end it did not write: another writer ended the operation first", async () => {
+    const operation = await operationWith(["manage"]);
+    const update = operations.update.bind(operations);
+    operations.update = async (id, guard, changes) => {
+      if (changes.state === "succeeded") {
+        // A recovery failed it just before: the workflow's write meets a newer version.
+        const current = (await operations.get(id)) as Operation;
+        await update(id, current, failed(current, { code: "Interrupted", detail: "x" }, new Date(clock)));
+      }
+      return update(id, guard, changes);
+    };
+
+    const result = await runLifecycle({ operation_id: operation.id }, ctx, deps);
+
+    expect(result).toMatchObject({ state: "failed", outcome: { code: "Interrupted" } });
+    expect(finished()).toEqual([]);
   });
 
   it("runs an operation that already ended no further", async () => {
