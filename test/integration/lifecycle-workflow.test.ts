@@ -5,8 +5,10 @@ import { join } from "node:path";
 import { withDurableExecution } from "@aws/durable-execution-sdk-js";
 import { LocalDurableTestRunner } from "@aws/durable-execution-sdk-js-testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfig, useConfig } from "../../lib/config.ts";
 import type { ValenceEvent } from "../../lib/events/schemas.ts";
 import { createIronicDriver, type IronicDriver } from "../../lib/ironic/index.ts";
+import { DynamoNodeRepository } from "../../lib/nodes/dynamo-repository.ts";
 import { durableWorkflowContext } from "../../lib/operations/durable.ts";
 import { DynamoOperationRepository } from "../../lib/operations/dynamo-repository.ts";
 import {
@@ -24,9 +26,13 @@ import {
   cleaningIronicConfig,
   type RamdiskAgents,
 } from "../../local/ramdisk-agent/index.ts";
-import { type RedfishEmulator, startRedfishEmulator } from "../../local/redfish-emulator/index.ts";
+import {
+  defaultInventory,
+  type RedfishEmulator,
+  startRedfishEmulator,
+} from "../../local/redfish-emulator/index.ts";
 import { startTestTable, type TestTable } from "../support/dynamo.ts";
-import { LOCAL_ADDRESS_POLICY } from "../support/fixtures.ts";
+import { LOCAL_ADDRESS_POLICY, newNode } from "../support/fixtures.ts";
 
 /**
  * The lifecycle workflow run by the durable execution SDK's local runner (real-time waits, checkpoints in its
@@ -90,7 +96,12 @@ describe("the durable lifecycle workflow against a real Ironic with cleaning", (
     const port = await freePort("127.0.0.1");
     const ironicUrl = `http://127.0.0.1:${port}`;
     ironic = await startIronic({ dataDir, port, config: await cleaningIronicConfig({ dataDir, ironicUrl }) });
-    emulator = await startRedfishEmulator({ mode: "dmtf" });
+    // Twice the default compute blocks (each with MACs of its own): one composed system per test.
+    const inventory = defaultInventory();
+    inventory.computeBlocks = [1, 2].flatMap((copy) =>
+      inventory.computeBlocks.map((block) => ({ ...block, id: `${block.id}-${copy}` })),
+    );
+    emulator = await startRedfishEmulator({ mode: "dmtf", inventory });
     agents = attachRamdiskAgents(emulator, { ironicUrl, heartbeatMs: 300 });
     driver = createIronicDriver({ url: ironic.url, auth: { type: "none" }, timeoutMs: 10_000 });
     table = await startTestTable();
@@ -107,8 +118,8 @@ describe("the durable lifecycle workflow against a real Ironic with cleaning", (
   });
 
   /** A composed system of the emulator enrolled in Ironic (`enroll`, with its ports), and its operation. */
-  async function enrolledNodeWithOperation(name: string, steps = ["manage", "provide"]) {
-    const client = createPodManagerClient({
+  const podManager = () =>
+    createPodManagerClient({
       url: emulator.url,
       username: "admin",
       password: "admin",
@@ -116,6 +127,9 @@ describe("the durable lifecycle workflow against a real Ironic with cleaning", (
       verifyCa: true,
       addressPolicy: LOCAL_ADDRESS_POLICY,
     });
+
+  async function enrolledNodeWithOperation(name: string, steps = ["manage", "provide"]) {
+    const client = podManager();
     const system = await client.compose({ name, totalCores: 2 });
     await client.close();
     const node = await driver.createNode({
@@ -285,5 +299,38 @@ describe("the durable lifecycle workflow against a real Ironic with cleaning", (
     expect(verbs.get(ironicNode)).toBeUndefined();
     expect((await driver.getNode(ironicNode)).provision_state).toBe("enroll");
     expect(finishedEvents(operation)).toHaveLength(1);
+  }, 120_000);
+
+  it("runs as the deployed handler, its deps built from the configuration: manages a registered node", async () => {
+    agents.cleaning.failWith = undefined;
+    const { ironicNode, operation } = await enrolledNodeWithOperation("lifecycle-handler", ["manage"]);
+    await new DynamoNodeRepository(table.db, table.tableName).create(
+      newNode({ uuid: operation.node_uuid, name: "lifecycle-handler", ironic_node_uuid: ironicNode }),
+    );
+    useConfig(
+      parseConfig({
+        VALENCE_TABLE_NAME: table.tableName,
+        DYNAMODB_ENDPOINT: table.endpoint,
+        IRONIC_URL: ironic.url,
+        IRONIC_AUTH_TYPE: "none",
+      }),
+    );
+    const { handler: deployed } = await import("../../functions/operation-workflow.ts");
+    const runner = new LocalDurableTestRunner<LifecycleResult>({ handlerFunction: deployed });
+
+    const execution = await runner.run({ payload: { operation_id: operation.id } });
+    const malformed = await new LocalDurableTestRunner<LifecycleResult>({ handlerFunction: deployed }).run({
+      payload: { operation: operation.id },
+    });
+
+    expect(execution.getStatus()).toBe("SUCCEEDED");
+    expect(execution.getResult()).toMatchObject({ operation_id: operation.id, state: "succeeded" });
+    expect((await operations.get(operation.id))?.steps[0]).toMatchObject({
+      name: "manage",
+      state: "succeeded",
+      provision_state: "manageable",
+    });
+    expect((await driver.getNode(ironicNode)).provision_state).toBe("manageable");
+    expect(malformed.getStatus()).toBe("FAILED");
   }, 120_000);
 });
