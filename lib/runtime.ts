@@ -14,6 +14,12 @@ export { compositionService, compositionServiceFor } from "./runtime/composition
 export { eventPublisher, eventPublisherFor } from "./runtime/events.ts";
 export { ironicDriver, ironicDriverFor } from "./runtime/ironic.ts";
 export {
+  lifecycleDeps,
+  lifecycleDepsFor,
+  operationRepository,
+  operationRepositoryFor,
+} from "./runtime/operations.ts";
+export {
   podManagerAddressPolicy,
   podManagerAddressPolicyFor,
   podManagerService,
