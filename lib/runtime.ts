@@ -15,6 +15,12 @@ export { eventPublisher, eventPublisherFor } from "./runtime/events.ts";
 export { ironicDriver, ironicDriverFor } from "./runtime/ironic.ts";
 export { nodeIronicView, nodeIronicViewFor } from "./runtime/ironic-view.ts";
 export {
+  lifecycleDeps,
+  lifecycleDepsFor,
+  operationRepository,
+  operationRepositoryFor,
+} from "./runtime/operations.ts";
+export {
   podManagerAddressPolicy,
   podManagerAddressPolicyFor,
   podManagerService,

@@ -40,6 +40,8 @@ export const IronicNodeSchema = z.looseObject({
   network_interface: z.nullable(z.string()),
   created_at: z.string(),
   updated_at: z.nullable(z.string()),
+  /** When `provision_state` last changed: tells whether a verb was taken since a given look. */
+  provision_updated_at: z.optional(z.nullable(z.string())),
 });
 export type IronicNode = z.infer<typeof IronicNodeSchema>;
 /** Fields that may be requested with `fields=` and are typed in the result. */

@@ -236,6 +236,7 @@ export class MemoryIronic implements IronicNodesPort {
         refuse();
       }
       node.target_provision_state = null;
+      node.provision_updated_at = new Date().toISOString();
     });
   }
 

@@ -1,0 +1,503 @@
+import * as z from "zod/mini";
+import { VersionConflictError } from "../errors.ts";
+import { eventMessage, operationFinished, operationStarted } from "../events/build.ts";
+import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
+import type { IronicNode, ProvisionTarget } from "../ironic/index.ts";
+import { DEFAULT_POLL_POLICY, type PollPolicy, pollDelay, sleep } from "../ironic/retry.ts";
+import type { IronicNodesPort } from "../nodes/ironic-port.ts";
+import { type IronicProgress, isFinalState, type Operation, type OperationOutcome } from "./model.ts";
+import type { OperationRepository } from "./repository.ts";
+import {
+  cancelled,
+  failed,
+  isPastDeadline,
+  type OperationTransition,
+  started,
+  stepFinished,
+  stepProgress,
+  stepStarted,
+  succeeded,
+} from "./transitions.ts";
+
+/** One check of a durable wait: done with a value, or not yet. Values are checkpointed, so plain JSON. */
+export type WaitCheck<T> = { done: true; value: T } | { done: false };
+
+export interface WaitOptions {
+  /** Delay before the second check (the first one is immediate). */
+  firstDelayMs: number;
+  /** The delay doubles per check up to this. */
+  maxDelayMs: number;
+}
+
+/**
+ * What the workflow needs of a durable engine: named steps whose results are checkpointed (a step that
+ * completed is not run again on replay; one that failed before its checkpoint is run again, so each must be
+ * safe to repeat), and a wait that suspends between checks instead of blocking. `lib/operations/durable.ts`
+ * adapts the durable execution SDK's context to it; tests use a plain in-process one.
+ */
+export interface WorkflowContext {
+  step<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  waitUntil<T>(name: string, check: () => Promise<WaitCheck<T>>, options: WaitOptions): Promise<T>;
+}
+
+/** What starts a lifecycle workflow: the operation, already created `pending` with its steps. */
+export const LifecycleInputSchema = z.object({ operation_id: z.string().check(z.minLength(1)) });
+export type LifecycleInput = z.infer<typeof LifecycleInputSchema>;
+
+export interface LifecycleResult {
+  operation_id: string;
+  state: Operation["state"];
+  outcome: OperationOutcome | null;
+}
+
+/** Outcome codes of an operation the workflow failed. */
+export const LIFECYCLE_FAILURES = {
+  /** Ironic ended the step in a failed state; the detail is Ironic's `last_error`. */
+  stepFailed: "IronicStepFailed",
+  /** Ironic (or the store) kept failing past the engine's retries of a step. */
+  ironicError: "IronicError",
+  /** The operation's deadline passed while it waited on Ironic. */
+  timeout: "OperationTimeout",
+  /** The node is not registered in Ironic (no Ironic node to act on). */
+  notRegistered: "NodeNotRegistered",
+  /** A step name the workflow does not know. */
+  unknownStep: "UnknownStep",
+} as const;
+
+/** How an Ironic verb runs: the state it rests in when done, and how it fails. */
+interface VerbSpec {
+  verb: ProvisionTarget;
+  target: string;
+  /** Failed states of this verb (besides `enroll` with `last_error` for `manage`). */
+  failedStates: readonly string[];
+}
+
+/** The lifecycle steps, by operation step name, with Ironic's semantics. */
+export const LIFECYCLE_STEPS: Readonly<Record<string, VerbSpec>> = {
+  manage: { verb: "manage", target: "manageable", failedStates: [] },
+  provide: { verb: "provide", target: "available", failedStates: ["clean failed"] },
+  inspect: { verb: "inspect", target: "manageable", failedStates: ["inspect failed"] },
+};
+
+/** Ironic states an `abort` is accepted in. */
+const ABORTABLE = new Set(["clean wait", "inspect wait"]);
+
+/** Where a node stands with respect to one verb. */
+export type VerbStatus = "done" | "moving" | "failed" | "idle";
+
+/**
+ * Pure: `done` when the node rests in the verb's target, `moving` while Ironic works towards it, `failed` in a
+ * failed state of the verb (or, for `manage`, back in `enroll` with `last_error` once the verb was sent), `idle`
+ * when the verb has not taken (yet).
+ */
+export function verbStatus(
+  spec: VerbSpec,
+  node: Pick<IronicNode, "provision_state" | "target_provision_state" | "last_error">,
+  sent: boolean,
+): VerbStatus {
+  if (node.provision_state === spec.target && !node.target_provision_state) return "done";
+  // Before `moving`: Ironic may leave the target set on a failed state.
+  if (spec.failedStates.includes(node.provision_state)) return "failed";
+  if (node.target_provision_state === spec.target) return "moving";
+  if (sent && spec.verb === "manage" && node.provision_state === "enroll" && node.last_error) return "failed";
+  return "idle";
+}
+
+export interface LifecycleDeps {
+  operations: OperationRepository;
+  /** The Ironic node uuid of a Valence node, or undefined when it has none. */
+  ironicNodeOf(nodeUuid: string): Promise<string | null | undefined>;
+  ironic: Pick<IronicNodesPort, "getNode" | "setProvisionState">;
+  events?: EventPublisher | undefined;
+  now?: () => Date;
+  /** In-process polling before a durable wait. @default DEFAULT_POLL_POLICY */
+  pollPolicy?: PollPolicy;
+  /** How long to poll in-process before suspending. @default 2500 */
+  inProcessMs?: number;
+  /** Durable wait once in-process polling gave up. @default 2 s doubling to 60 s */
+  durableWait?: WaitOptions;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** What one look at Ironic concluded, as checkpointed. */
+interface Observation {
+  status: VerbStatus | "cancelled" | "timeout" | "ended";
+  progress: IronicProgress;
+}
+
+/** The node as the step first saw it, before any verb: checkpointed, so a replayed send can tell. */
+interface Look {
+  provision_updated_at: string | null;
+}
+
+type StepStart = { go: true; ironicNodeUuid: string; look: Look } | { go: false };
+
+/**
+ * The durable lifecycle of one operation: for each of its steps, send Ironic's verb (only if the node is not
+ * already in or moving to the target), follow Ironic in-process for the first seconds, then suspend durably
+ * between checks; record Ironic's progress; end the step and the operation. A failed step leaves the Ironic
+ * node as Ironic left it (never deleted); a cancel aborts in `clean wait`/`inspect wait` or waits for the next
+ * step boundary; the operation's deadline fails it. Every step is safe to run again after its side effect.
+ */
+export async function runLifecycle(
+  input: LifecycleInput,
+  ctx: WorkflowContext,
+  deps: LifecycleDeps,
+): Promise<LifecycleResult> {
+  const workflow = new LifecycleWorkflow(input.operation_id, deps);
+  try {
+    await runSteps(workflow, ctx);
+  } catch (error) {
+    // A step that kept failing past the engine's retries (Ironic or the store unreachable): the operation
+    // fails rather than staying `running` with no workflow behind it.
+    const detail = `${(error as Error).message}`;
+    return ctx.step("fail", () => workflow.failOnError(detail));
+  }
+  return ctx.step("finish", () => workflow.finish());
+}
+
+async function runSteps(workflow: LifecycleWorkflow, ctx: WorkflowContext): Promise<void> {
+  const begun = await ctx.step("start", () => workflow.start());
+  if (begun.go) {
+    for (const name of begun.steps) {
+      const step = await ctx.step(`${name}: start`, () => workflow.startStep(name));
+      if (!step.go) break;
+      const spec = LIFECYCLE_STEPS[name] as VerbSpec;
+      let seen = await ctx.step(`${name}: send`, () =>
+        workflow.send(name, spec, step.ironicNodeUuid, step.look),
+      );
+      if (seen.status === "moving" || seen.status === "idle") {
+        seen = await ctx.step(`${name}: follow`, () =>
+          workflow.follow(name, spec, step.ironicNodeUuid, seen.progress),
+        );
+      }
+      if (seen.status === "moving" || seen.status === "idle") {
+        let last = seen.progress;
+        seen = await ctx.waitUntil(
+          `${name}: wait`,
+          async (): Promise<WaitCheck<Observation>> => {
+            // A failed look (an Ironic blip) is one more check to wait for; the deadline bounds the wait.
+            const now = await workflow
+              .observe(name, spec, step.ironicNodeUuid, last)
+              .catch((): Observation => ({ status: "moving", progress: last }));
+            last = now.progress;
+            return now.status === "moving" || now.status === "idle"
+              ? { done: false }
+              : { done: true, value: now };
+          },
+          workflow.durableWait,
+        );
+      }
+      const carriedOn = await ctx.step(`${name}: finish`, () => workflow.finishStep(name, seen));
+      if (!carriedOn) break;
+    }
+  }
+}
+
+class LifecycleWorkflow {
+  private readonly now: () => Date;
+  private readonly policy: PollPolicy;
+  private readonly inProcessMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  readonly durableWait: WaitOptions;
+
+  constructor(
+    private readonly operationId: string,
+    private readonly deps: LifecycleDeps,
+  ) {
+    this.now = deps.now ?? (() => new Date());
+    this.policy = deps.pollPolicy ?? DEFAULT_POLL_POLICY;
+    this.inProcessMs = deps.inProcessMs ?? 2_500;
+    this.sleep = deps.sleep ?? sleep;
+    this.durableWait = deps.durableWait ?? { firstDelayMs: 2_000, maxDelayMs: 60_000 };
+  }
+
+  /** `pending` → `running` (once), publishing Operation Started; the step names to run. */
+  async start(): Promise<{ go: true; steps: string[] } | { go: false }> {
+    let operation = await this.load();
+    if (isFinalState(operation.state)) return { go: false };
+    if (operation.state === "pending") {
+      operation = await this.write(operation, started);
+      await publishQuietly(this.deps.events, [
+        operationStarted({
+          operation: this.eventOperation(operation),
+          actor: operation.principal,
+          requestId: operation.request_id,
+          at: this.now(),
+        }),
+      ]);
+    }
+    return { go: true, steps: operation.steps.map((step) => step.name) };
+  }
+
+  /** Starts step `name`, unless the operation was cancelled, timed out or cannot run it. */
+  async startStep(name: string): Promise<StepStart> {
+    const operation = await this.load();
+    if (isFinalState(operation.state)) return { go: false };
+    if (operation.state === "cancelling") {
+      await this.end(operation, (current) => cancelled(current, this.now()));
+      return { go: false };
+    }
+    if (isPastDeadline(operation, this.now())) {
+      await this.fail(operation, LIFECYCLE_FAILURES.timeout, `deadline ${operation.deadline} passed`);
+      return { go: false };
+    }
+    const step = operation.steps.find((each) => each.name === name);
+    if (!LIFECYCLE_STEPS[name]) {
+      await this.fail(operation, LIFECYCLE_FAILURES.unknownStep, `no lifecycle step ${name}`);
+      return { go: false };
+    }
+    const ironicNodeUuid = await this.deps.ironicNodeOf(operation.node_uuid);
+    if (!ironicNodeUuid) {
+      await this.fail(
+        operation,
+        LIFECYCLE_FAILURES.notRegistered,
+        `node ${operation.node_name} has no Ironic node`,
+      );
+      return { go: false };
+    }
+    // On replay the step may be running already (started before a crash).
+    if (step?.state === "pending")
+      await this.write(operation, (current) => stepStarted(current, name, this.now()));
+    const node = await this.deps.ironic.getNode(ironicNodeUuid);
+    return { go: true, ironicNodeUuid, look: { provision_updated_at: node.provision_updated_at ?? null } };
+  }
+
+  /**
+   * Sends the verb unless the node is already in or moving to the target (so a replay after the side effect
+   * does not send it twice). Ironic refusing the verb fails the step.
+   */
+  async send(name: string, spec: VerbSpec, ironicNodeUuid: string, look: Look): Promise<Observation> {
+    const before = await this.deps.ironic.getNode(ironicNodeUuid);
+    // Its provision state changed since the step's look: the verb was taken, and this is a replay (a manage
+    // that failed at once is back in `enroll`, which only this tells from a node never verified).
+    const moved = (before.provision_updated_at ?? null) !== look.provision_updated_at;
+    const status = verbStatus(spec, before, moved);
+    if (status !== "idle" || moved) return { status, progress: progressOf(before) };
+    try {
+      await this.deps.ironic.setProvisionState(ironicNodeUuid, spec.verb);
+    } catch (error) {
+      const current = await this.deps.ironic.getNode(ironicNodeUuid);
+      // Taken after all (its answer was lost, or a concurrent send won): carry on.
+      if (verbStatus(spec, current, true) !== "idle")
+        return { status: "moving", progress: progressOf(current) };
+      return {
+        status: "failed",
+        progress: { ...progressOf(current), last_error: `${spec.verb}: ${(error as Error).message}` },
+      };
+    }
+    return this.observe(name, spec, ironicNodeUuid, undefined);
+  }
+
+  /** Follows Ironic in-process with the poll backoff for the first seconds: fast transitions end here. */
+  async follow(
+    name: string,
+    spec: VerbSpec,
+    ironicNodeUuid: string,
+    last: IronicProgress,
+  ): Promise<Observation> {
+    let seen: Observation = { status: "moving", progress: last };
+    // Counted in nominal delays (Ironic's answer times come on top): bounded however slow Ironic is to answer.
+    let waited = 0;
+    for (let poll = 0; ; poll++) {
+      const delay = pollDelay(poll, this.policy, Math.random);
+      if (waited + delay > this.inProcessMs) return seen;
+      await this.sleep(delay);
+      waited += delay;
+      seen = await this.observe(name, spec, ironicNodeUuid, seen.progress);
+      if (seen.status !== "moving" && seen.status !== "idle") return seen;
+    }
+  }
+
+  /**
+   * One look: the operation (cancel, deadline) then Ironic; records Ironic's progress when it changed. A cancel
+   * in an abortable state aborts in Ironic and ends the operation `cancelled`.
+   */
+  async observe(
+    name: string,
+    spec: VerbSpec,
+    ironicNodeUuid: string,
+    last: IronicProgress | undefined,
+  ): Promise<Observation> {
+    const operation = await this.load();
+    const node = await this.deps.ironic.getNode(ironicNodeUuid);
+    const progress = progressOf(node);
+    if (isFinalState(operation.state)) return { status: "ended", progress };
+    if (operation.state === "cancelling" && ABORTABLE.has(node.provision_state)) {
+      await this.deps.ironic.setProvisionState(ironicNodeUuid, "abort");
+      const aborted = progressOf(await this.deps.ironic.getNode(ironicNodeUuid));
+      await this.end(operation, (current) => {
+        const withProgress = stepFinishedSafely(current, name, aborted, this.now());
+        return cancelled(withProgress, this.now(), `aborted in Ironic (${node.provision_state})`);
+      });
+      return { status: "cancelled", progress: aborted };
+    }
+    const status = verbStatus(spec, node, true);
+    if ((status === "moving" || status === "idle") && isPastDeadline(operation, this.now())) {
+      await this.fail(
+        operation,
+        LIFECYCLE_FAILURES.timeout,
+        `deadline ${operation.deadline} passed; Ironic is ${node.provision_state}`,
+      );
+      return { status: "timeout", progress };
+    }
+    if (!sameProgress(last, progress)) {
+      await this.write(operation, (current) => stepProgress(current, name, progress));
+    }
+    return { status, progress };
+  }
+
+  /** Ends step `name` as Ironic left it; false when the operation does not carry on. */
+  async finishStep(name: string, seen: Observation): Promise<boolean> {
+    const operation = await this.load();
+    if (isFinalState(operation.state)) return false;
+    const step = operation.steps.find((each) => each.name === name);
+    if (step?.state !== "running") return step?.state === "succeeded";
+    if (seen.status === "done") {
+      await this.write(operation, (current) =>
+        stepFinished(current, name, { state: "succeeded", ironic: seen.progress }, this.now()),
+      );
+      return true;
+    }
+    const detail = seen.progress.last_error ?? `Ironic left the node ${seen.progress.provision_state}`;
+    await this.end(operation, (current) => {
+      const withStep = apply(
+        current,
+        stepFinished(current, name, { state: "failed", detail, ironic: seen.progress }, this.now()),
+      );
+      return failed(withStep, { code: LIFECYCLE_FAILURES.stepFailed, detail }, this.now());
+    });
+    return false;
+  }
+
+  /** Ends the operation `succeeded` if every step did; returns how it ended. */
+  async finish(): Promise<LifecycleResult> {
+    let operation = await this.load();
+    if (!isFinalState(operation.state)) {
+      const unfinished = operation.steps.some(
+        (step) => step.state !== "succeeded" && step.state !== "skipped",
+      );
+      operation = unfinished
+        ? operation.state === "cancelling"
+          ? await this.end(operation, (current) => cancelled(current, this.now()))
+          : await this.fail(operation, LIFECYCLE_FAILURES.stepFailed, "a step did not finish")
+        : await this.end(operation, (current) => succeeded(current));
+    }
+    return { operation_id: operation.id, state: operation.state, outcome: operation.outcome };
+  }
+
+  /** Fails the operation (if it has not ended) after an error no step could get past. */
+  async failOnError(detail: string): Promise<LifecycleResult> {
+    let operation = await this.load();
+    if (!isFinalState(operation.state)) {
+      operation = await this.fail(operation, LIFECYCLE_FAILURES.ironicError, eventMessage(detail));
+    }
+    return { operation_id: operation.id, state: operation.state, outcome: operation.outcome };
+  }
+
+  private async load(): Promise<Operation> {
+    const operation = await this.deps.operations.get(this.operationId);
+    if (!operation) throw new Error(`operation ${this.operationId} not found`);
+    return operation;
+  }
+
+  private fail(operation: Operation, code: string, detail: string): Promise<Operation> {
+    return this.end(operation, (current) => failed(current, { code, detail }, this.now()));
+  }
+
+  /** Writes a transition that ends the operation, and publishes Operation Finished once it is written. */
+  private async end(
+    operation: Operation,
+    transition: (current: Operation) => OperationTransition | undefined,
+  ): Promise<Operation> {
+    let wrote = false;
+    const ended = await this.write(operation, transition, () => {
+      wrote = true;
+    });
+    // Only the writer of the end publishes it: not when the operation had ended already (a replay, a race).
+    if (wrote && isFinalState(ended.state)) {
+      const running = ended.steps.filter((step) => step.provision_state !== null).at(-1);
+      await publishQuietly(this.deps.events, [
+        operationFinished({
+          operation: this.eventOperation(ended),
+          outcome: ended.state as "succeeded" | "failed" | "cancelled",
+          actor: ended.principal,
+          requestId: ended.request_id,
+          at: this.now(),
+          provisionState: running?.provision_state ?? null,
+          lastError: running?.last_error ?? null,
+        }),
+      ]);
+    }
+    return ended;
+  }
+
+  /**
+   * Writes `transition(operation)`, re-reading and trying again when someone else (a cancel) wrote first. A
+   * transition that no longer applies to the operation re-read (it ended meanwhile) is not written.
+   */
+  private async write(
+    operation: Operation,
+    transition: (current: Operation) => OperationTransition | undefined,
+    onWritten: () => void = () => {},
+  ): Promise<Operation> {
+    let current = operation;
+    for (let attempt = 0; ; attempt++) {
+      const changes = transition(current);
+      if (!changes) return current;
+      try {
+        const written = await this.deps.operations.update(current.id, { version: current.version }, changes);
+        onWritten();
+        return written;
+      } catch (error) {
+        if (!(error instanceof VersionConflictError) || attempt >= 5) throw error;
+        current = await this.load();
+        if (isFinalState(current.state)) return current;
+      }
+    }
+  }
+
+  private eventOperation(operation: Operation) {
+    return {
+      id: operation.id,
+      kind: operation.kind,
+      node_uuid: operation.node_uuid,
+      node_name: operation.node_name,
+    };
+  }
+}
+
+/** The operation with `changes` applied, to chain two transitions into one write. */
+function apply(operation: Operation, changes: OperationTransition): Operation {
+  return { ...operation, ...changes };
+}
+
+/** The running step records Ironic's state at the abort (cancelled then marks it cancelled). */
+function stepFinishedSafely(
+  operation: Operation,
+  name: string,
+  ironic: IronicProgress,
+  _at: Date,
+): Operation {
+  const change = operation.steps.some((step) => step.name === name && step.state === "running")
+    ? stepProgress(operation, name, ironic)
+    : undefined;
+  return change ? apply(operation, change) : operation;
+}
+
+function progressOf(node: Pick<IronicNode, "provision_state" | "target_provision_state" | "last_error">) {
+  return {
+    provision_state: node.provision_state,
+    target_provision_state: node.target_provision_state,
+    last_error: node.last_error,
+  };
+}
+
+function sameProgress(a: IronicProgress | undefined, b: IronicProgress): boolean {
+  return (
+    a !== undefined &&
+    a.provision_state === b.provision_state &&
+    a.target_provision_state === b.target_provision_state &&
+    a.last_error === b.last_error
+  );
+}
