@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import type { Context } from "aws-lambda";
 import { type Config, parseConfig, useConfig } from "../lib/config.ts";
 import { logger } from "../lib/log.ts";
-import { startApiServer } from "./api-server.ts";
+import { functionTimeoutsMs, startApiServer } from "./api-server.ts";
 import { seedDemo } from "./demo.ts";
 import { ensureTable, startDynalite } from "./dynalite.ts";
 import { startIronic } from "./ironic.ts";
@@ -58,13 +58,15 @@ export interface LocalStack {
 /** Invokes the scheduled `reconcile` function's handler on a timer, one pass at a time. */
 function scheduleReconcile(seconds: number): NodeJS.Timeout {
   let running = false;
+  // The time the deployed function gets, decided as the stack decides it.
+  const timeoutMs = functionTimeoutsMs().get("reconcile") ?? 300_000;
   const timer = setInterval(async () => {
     if (running) return;
     running = true;
     try {
       const { handler } = await import("../functions/reconcile.ts");
       // As much time as the deployed function gets; passes never overlap (see `running`).
-      const deadline = Date.now() + 300_000;
+      const deadline = Date.now() + timeoutMs;
       await handler({ source: "local.schedule" }, {
         awsRequestId: randomUUID(),
         getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),

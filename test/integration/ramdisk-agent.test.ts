@@ -2,7 +2,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createIronicDriver, type IronicDriver, IronicProvisionFailedError } from "../../lib/ironic/index.ts";
+import {
+  createIronicDriver,
+  type IronicDriver,
+  IronicInvalidStateError,
+  IronicNodeNotFoundError,
+  IronicProvisionFailedError,
+} from "../../lib/ironic/index.ts";
+import { deleteIronicNode } from "../../lib/nodes/ironic-node.ts";
 import { createPodManagerClient } from "../../lib/redfish/index.ts";
 import { freePort, type IronicService, startIronic } from "../../local/ironic.ts";
 import {
@@ -144,5 +151,22 @@ describe("automated cleaning by a real Ironic, with the emulated ramdisk agent",
     const aborted = await reaches(node.uuid, "clean failed");
 
     expect(aborted.last_error).toContain("the clean operation was aborted");
+  });
+
+  it("lets Valence delete a node whose cleaning was aborted, though Ironic refuses it outside maintenance", async () => {
+    agents.cleaning.stepMs = 60_000;
+    agents.cleaning.failWith = undefined;
+    const { node } = await manageableNode("clean-abort-delete");
+    await driver.setProvisionState(node.uuid, "provide");
+    await reaches(node.uuid, "clean wait");
+    await driver.setProvisionState(node.uuid, "abort");
+    const aborted = await reaches(node.uuid, "clean failed");
+    const refused = await driver.deleteNode(node.uuid).catch((error: unknown) => error);
+
+    await deleteIronicNode(driver, node.uuid);
+
+    expect(aborted.maintenance).toBe(false);
+    expect(refused).toBeInstanceOf(IronicInvalidStateError);
+    await expect(driver.getNode(node.uuid)).rejects.toBeInstanceOf(IronicNodeNotFoundError);
   });
 });
