@@ -19,7 +19,6 @@ import {
 } from "../../lib/operations/lifecycle.ts";
 import type { Operation } from "../../lib/operations/model.ts";
 import { cancelRequested } from "../../lib/operations/transitions.ts";
-import { createPodManagerClient } from "../../lib/redfish/index.ts";
 import { freePort, type IronicService, startIronic } from "../../local/ironic.ts";
 import {
   attachRamdiskAgents,
@@ -32,7 +31,8 @@ import {
   startRedfishEmulator,
 } from "../../local/redfish-emulator/index.ts";
 import { startTestTable, type TestTable } from "../support/dynamo.ts";
-import { LOCAL_ADDRESS_POLICY, newNode } from "../support/fixtures.ts";
+import { enrollEmulatedSystem } from "../support/emulated-node.ts";
+import { newNode } from "../support/fixtures.ts";
 
 /**
  * The lifecycle workflow run by the durable execution SDK's local runner (real-time waits, checkpoints in its
@@ -118,33 +118,8 @@ describe("the durable lifecycle workflow against a real Ironic with cleaning", (
   });
 
   /** A composed system of the emulator enrolled in Ironic (`enroll`, with its ports), and its operation. */
-  const podManager = () =>
-    createPodManagerClient({
-      url: emulator.url,
-      username: "admin",
-      password: "admin",
-      driver: "redfish",
-      verifyCa: true,
-      addressPolicy: LOCAL_ADDRESS_POLICY,
-    });
-
   async function enrolledNodeWithOperation(name: string, steps = ["manage", "provide"]) {
-    const client = podManager();
-    const system = await client.compose({ name, totalCores: 2 });
-    await client.close();
-    const node = await driver.createNode({
-      name,
-      driver: "redfish",
-      driver_info: {
-        redfish_address: emulator.url,
-        redfish_system_id: system.resourceUri,
-        redfish_username: "admin",
-        redfish_password: "admin",
-      },
-      properties: { cpu_arch: "x86_64" },
-    });
-    for (const nic of system.hardware.nics)
-      await driver.createPort({ node_uuid: node.uuid, address: nic.mac });
+    const { node } = await enrollEmulatedSystem(driver, emulator, name);
     const valenceNode = randomUUID();
     ironicNodes.set(valenceNode, node.uuid);
     const operation = await operations.create({

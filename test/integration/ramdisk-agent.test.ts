@@ -10,7 +10,6 @@ import {
   IronicProvisionFailedError,
 } from "../../lib/ironic/index.ts";
 import { deleteIronicNode } from "../../lib/nodes/ironic-node.ts";
-import { createPodManagerClient } from "../../lib/redfish/index.ts";
 import { freePort, type IronicService, startIronic } from "../../local/ironic.ts";
 import {
   attachRamdiskAgents,
@@ -18,7 +17,7 @@ import {
   type RamdiskAgents,
 } from "../../local/ramdisk-agent/index.ts";
 import { type RedfishEmulator, startRedfishEmulator } from "../../local/redfish-emulator/index.ts";
-import { LOCAL_ADDRESS_POLICY } from "../support/fixtures.ts";
+import { enrollEmulatedSystem } from "../support/emulated-node.ts";
 
 /**
  * A real Ironic configured as production runs it (automated cleaning on) cleans systems of the Redfish emulator:
@@ -67,33 +66,11 @@ describe("automated cleaning by a real Ironic, with the emulated ramdisk agent",
 
   /** A composed system of the emulator, enrolled in Ironic with its ports and verified (`manageable`). */
   async function manageableNode(name: string) {
-    const client = createPodManagerClient({
-      url: emulator.url,
-      username: "admin",
-      password: "admin",
-      driver: "redfish",
-      verifyCa: true,
-      addressPolicy: LOCAL_ADDRESS_POLICY,
-    });
-    const system = await client.compose({ name, totalCores: 8 });
-    await client.close();
-    const node = await driver.createNode({
-      name,
-      driver: "redfish",
-      driver_info: {
-        redfish_address: emulator.url,
-        redfish_system_id: system.resourceUri,
-        redfish_username: "admin",
-        redfish_password: "admin",
-      },
-      properties: { cpu_arch: "x86_64" },
-    });
-    for (const nic of system.hardware.nics)
-      await driver.createPort({ node_uuid: node.uuid, address: nic.mac });
+    const { node, systemUri } = await enrollEmulatedSystem(driver, emulator, name, 8);
     await driver.setProvisionState(node.uuid, "manage");
     await driver.waitForProvisionState(node.uuid, { target: "manageable", timeoutMs: 30_000, pollMs: 200 });
-    const shown = emulator.composedSystems().find((candidate) => candidate.systemUri === system.resourceUri);
-    if (!shown) throw new Error(`the emulator does not show ${system.resourceUri}`);
+    const shown = emulator.composedSystems().find((candidate) => candidate.systemUri === systemUri);
+    if (!shown) throw new Error(`the emulator does not show ${systemUri}`);
     return { node, systemId: shown.systemId };
   }
 
