@@ -8,7 +8,8 @@ import { logger } from "../lib/log.ts";
 import { functionTimeoutsMs, startApiServer } from "./api-server.ts";
 import { seedDemo } from "./demo.ts";
 import { ensureTable, startDynalite } from "./dynalite.ts";
-import { startIronic } from "./ironic.ts";
+import { freePort, startIronic } from "./ironic.ts";
+import { attachRamdiskAgents, cleaningIronicConfig, type RamdiskAgents } from "./ramdisk-agent/index.ts";
 import { type InventorySpec, type RedfishEmulator, startRedfishEmulator } from "./redfish-emulator/index.ts";
 
 export interface LocalStackOptions {
@@ -42,6 +43,13 @@ export interface LocalStackOptions {
   ironic?: "start" | string;
   /** Run the scheduled reconcile function every this many seconds (as EventBridge does in AWS); 0 = never. */
   reconcileSeconds?: number;
+  /**
+   * The started Ironic cleans nodes on provide (`automated_clean`, production's default), the emulator's systems
+   * booting an emulated ramdisk agent for it. Only with `ironic: "start"` and `demo`. @default true
+   */
+  automatedClean?: boolean;
+  /** How long each emulated clean step takes. @default 1000 */
+  cleanStepMs?: number;
 }
 
 export interface LocalStack {
@@ -51,6 +59,8 @@ export interface LocalStack {
   /** The configuration the stack's handlers run with. */
   config: Config;
   emulator?: RedfishEmulator;
+  /** The emulated ramdisk agents on the emulator's systems, when the stack's Ironic cleans. */
+  ramdiskAgents?: RamdiskAgents;
   ironicUrl?: string;
   stop(): Promise<void>;
 }
@@ -121,11 +131,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       IRONIC_URL: base.IRONIC_URL,
       IRONIC_AUTH_TYPE: base.IRONIC_AUTH_TYPE,
     };
+    // Production Ironic cleans every node on provide; so does the local one whenever its own emulator is there to
+    // boot the (emulated) ramdisk agent that cleaning waits for.
+    const cleaning = options.ironic === "start" && Boolean(options.demo) && options.automatedClean !== false;
+    let ironicUrlForAgents: string | undefined;
     if (options.ironic === "start") {
+      const ironicDir = join(localDir, "ironic");
+      const port = await freePort("127.0.0.1");
+      const ownUrl = `http://127.0.0.1:${port}`;
       const started = await startIronic({
-        ...(dataDir ? { dataDir: join(dataDir, "ironic"), cacheDir: join(dataDir, "cache") } : {}),
+        dataDir: ironicDir,
+        port,
+        ...(dataDir ? { cacheDir: join(dataDir, "cache") } : {}),
         powerStateSyncSeconds: 60,
+        ...(cleaning
+          ? { config: await cleaningIronicConfig({ dataDir: ironicDir, ironicUrl: ownUrl }) }
+          : {}),
       });
+      ironicUrlForAgents = started.url;
       stops.push(() => started.stop());
       ironic = { IRONIC_URL: started.url, IRONIC_AUTH_TYPE: "none" };
     } else if (options.ironic) {
@@ -161,6 +184,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stops.push(() => running.close());
       await seedDemo(config, emulator, DEMO_CREDENTIALS);
     }
+    let ramdiskAgents: RamdiskAgents | undefined;
+    if (cleaning && emulator && ironicUrlForAgents) {
+      const agents = attachRamdiskAgents(emulator, { ironicUrl: ironicUrlForAgents, heartbeatMs: 500 });
+      agents.cleaning.stepMs = options.cleanStepMs ?? 1_000;
+      stops.push(() => agents.close());
+      ramdiskAgents = agents;
+    }
 
     const api = await startApiServer({ port: options.apiPort ?? 0 });
     stops.push(() => api.close());
@@ -183,6 +213,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tableName,
       config,
       ...(emulator ? { emulator } : {}),
+      ...(ramdiskAgents ? { ramdiskAgents } : {}),
       ...(config.IRONIC_URL ? { ironicUrl: config.IRONIC_URL } : {}),
       stop: stopAll,
     };

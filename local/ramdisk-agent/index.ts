@@ -26,6 +26,8 @@ export interface RamdiskAgents {
   readonly cleaning: CleaningBehaviour;
   /** The agent running on a system now, by Redfish System id. */
   running(systemId: string): RamdiskAgent | undefined;
+  /** Ironic nodes an agent has run a clean step for, to the end, since the agents were attached. */
+  cleaned(): string[];
   /** Stops every agent and stops listening to the emulator. */
   close(): Promise<void>;
 }
@@ -33,6 +35,13 @@ export interface RamdiskAgents {
 export function attachRamdiskAgents(emulator: RedfishEmulator, options: RamdiskAgentsOptions): RamdiskAgents {
   const cleaning: CleaningBehaviour = { stepMs: 1000 };
   const agents = new Map<string, RamdiskAgent>();
+  const cleanedNodes = new Set<string>();
+  const remember = (agent: RamdiskAgent) => {
+    const done = agent.commands.some(
+      (command) => command.command_name === "execute_clean_step" && command.command_status === "SUCCEEDED",
+    );
+    if (done && agent.node) cleanedNodes.add(agent.node);
+  };
   let chain = Promise.resolve();
 
   const unsubscribe = emulator.onReset((system) => {
@@ -42,6 +51,7 @@ export function attachRamdiskAgents(emulator: RedfishEmulator, options: RamdiskA
       if (previous) {
         agents.delete(system.systemId);
         await previous.stop();
+        remember(previous);
       }
       if (system.powerState !== "On" || !RAMDISK_TARGETS.has(system.boot.target)) return;
       const agent = new RamdiskAgent({
@@ -63,6 +73,10 @@ export function attachRamdiskAgents(emulator: RedfishEmulator, options: RamdiskA
   return {
     cleaning,
     running: (systemId) => agents.get(systemId),
+    cleaned: () => {
+      for (const agent of agents.values()) remember(agent);
+      return [...cleanedNodes];
+    },
     async close() {
       unsubscribe();
       await chain;

@@ -90,6 +90,8 @@ describe("register and unregister (real Ironic, emulator, dynalite)", () => {
     expect(ironicNode.extra).toMatchObject({ valence_node_uuid: before.uuid, valence_podm_id: podmId });
     // Ironic itself verified the BMC through the emulator: it read the power state.
     expect(ironicNode.power_state).toMatch(/^power (on|off)$/);
+    // And cleaned it on provide, as production Ironic does: the emulated ramdisk agent ran its clean step.
+    expect(api.stack.ramdiskAgents?.cleaned()).toContain(ironicNode.uuid);
 
     const ports = await ironic.listPorts({ node_uuid: ironicNode.uuid });
     const enabled = before.hardware.nics.filter((nic) => nic.enabled).map((nic) => nic.mac);
