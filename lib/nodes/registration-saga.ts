@@ -14,7 +14,7 @@ import type { Credentials } from "../secrets/store.ts";
 import { buildIronicNode, deleteIronicNode, portPlan } from "./ironic-node.ts";
 import type { IronicNodesPort } from "./ironic-port.ts";
 import { findIronicNode } from "./ironic-view.ts";
-import type { Node } from "./model.ts";
+import type { Node, NodeOperation } from "./model.ts";
 import { NODE_MARK } from "./ownership.ts";
 import {
   adoptionMarks,
@@ -67,10 +67,17 @@ export interface RegisterState {
   presentPorts?: string[];
   /** The node as recorded by `record`. */
   registered?: Node;
+  /** The operation that carries on with the lifecycle steps once the node is registered. */
+  readonly operation?: NodeOperation | undefined;
 }
 
-export function initialRegisterState(node: Node, options: RegisterNodeInput, marked: Node): RegisterState {
-  return { node, options, marked, createdPorts: [] };
+export function initialRegisterState(
+  node: Node,
+  options: RegisterNodeInput,
+  marked: Node,
+  operation?: NodeOperation,
+): RegisterState {
+  return { node, options, marked, createdPorts: [], ...(operation ? { operation } : {}) };
 }
 
 /** What the register steps work with besides their state. */
@@ -342,6 +349,7 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
               ironicNodeUuid,
               at: env.now(),
               system: { hardware: read.system.hardware, resourceUri: read.system.resourceUri },
+              operation: state.operation ?? null,
             }),
           );
         } catch (error) {
