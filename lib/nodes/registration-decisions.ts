@@ -156,30 +156,6 @@ export function claimExistingPort(
   return port?.node_uuid === ironicNodeUuid ? "ours" : "conflict";
 }
 
-/** `manage` is asked for (or implied by `provide`) and the node is still in `enroll`. */
-export function needsManage(
-  options: Pick<RegisterNodeInput, "manage" | "provide">,
-  provisionState: string,
-): boolean {
-  return (options.manage || options.provide) && provisionState === "enroll";
-}
-
-/** `provide` is asked for and the node rests in `manageable`. */
-export function needsProvide(options: Pick<RegisterNodeInput, "provide">, provisionState: string): boolean {
-  return options.provide && provisionState === "manageable";
-}
-
-/**
- * Ironic refused a transition as invalid for the node's state: the transition already happened, or is under way,
- * when the node is in `target` or moving to it (a request whose answer was lost, or a step run again).
- */
-export function transitionUnderway(
-  node: Pick<IronicNode, "provision_state" | "target_provision_state">,
-  target: string,
-): boolean {
-  return node.provision_state === target || node.target_provision_state === target;
-}
-
 /**
  * The node's record shows this register's final write: the version right after the intent's, managed by Ironic
  * through this Ironic node, nothing in flight. Nothing else writes that version (the intent holds off others).

@@ -1,7 +1,6 @@
 import { VersionConflictError } from "../errors.ts";
 import {
   IronicDuplicateNameError,
-  IronicInvalidStateError,
   IronicMacAlreadyExistsError,
   type IronicNode,
   type IronicPort,
@@ -22,14 +21,11 @@ import {
   decideExisting,
   decideUnregister,
   isOurCreation,
-  needsManage,
-  needsProvide,
   type PortPlan,
   portChanges,
   portOwnersToRead,
   portPlanProblem,
   registrationLanded,
-  transitionUnderway,
 } from "./registration-decisions.ts";
 import type { NodeRepository } from "./repository.ts";
 import type { Compensation, RollbackOutcome, SagaScope, SagaStep } from "./saga.ts";
@@ -92,8 +88,6 @@ export interface RegisterEnv {
   nodes: NodeRepository;
   defaultResourceClass: string;
   now(): Date;
-  /** How long a provision-state wait may take from now. */
-  waitMs(): number;
 }
 
 /** The description a register failure starts with when nothing ran yet. */
@@ -307,34 +301,6 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
       },
     },
     {
-      name: "manage",
-      when: (state) => needsManage(state.options, need(state.ironicNode, "the Ironic node").provision_state),
-      async run(state, scope) {
-        scope.doing("moving the Ironic node to manageable (Ironic verifies the BMC)");
-        state.ironicNode = await transition(
-          await driver(),
-          need(state.ironicNode, "the Ironic node"),
-          "manage",
-          "manageable",
-          env,
-        );
-      },
-    },
-    {
-      name: "provide",
-      when: (state) => needsProvide(state.options, need(state.ironicNode, "the Ironic node").provision_state),
-      async run(state, scope) {
-        scope.doing("moving the Ironic node to available");
-        state.ironicNode = await transition(
-          await driver(),
-          need(state.ironicNode, "the Ironic node"),
-          "provide",
-          "available",
-          env,
-        );
-      },
-    },
-    {
       name: "record",
       async run(state, scope) {
         scope.doing("recording the registration");
@@ -362,27 +328,6 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
       },
     },
   ];
-}
-
-/**
- * Starts a provision-state transition and waits for its end. Ironic refusing the verb for the node's state means
- * the transition already happened or is under way (an answer lost, or a step run again): then only the wait runs.
- */
-async function transition(
-  ironic: IronicNodesPort,
-  node: IronicNode,
-  verb: "manage" | "provide",
-  target: string,
-  env: Pick<RegisterEnv, "waitMs">,
-): Promise<IronicNode> {
-  try {
-    await ironic.setProvisionState(node.uuid, verb);
-  } catch (error) {
-    if (!(error instanceof IronicInvalidStateError)) throw error;
-    const now = await ironic.getNode(node.uuid);
-    if (!transitionUnderway(now, target)) throw error;
-  }
-  return ironic.waitForProvisionState(node.uuid, { target, timeoutMs: env.waitMs() });
 }
 
 /** Whether a register's rollback removed everything, and what the failure detail says about it. */

@@ -73,9 +73,6 @@ export function lifecycleStepsOf(
   return ["manage", ...(options.inspect ? ["inspect"] : []), ...(options.provide ? ["provide"] : [])];
 }
 
-/** Time kept back from a wait so that a rollback still fits before the Lambda is stopped. */
-const ROLLBACK_RESERVE_MS = 15_000;
-
 export type { IronicView } from "./ironic-view.ts";
 
 /**
@@ -171,18 +168,13 @@ export class RegistrationService {
         nodes: this.deps.nodes,
         defaultResourceClass: this.deps.defaultResourceClass,
         now: this.now,
-        waitMs: () =>
-          Math.max(
-            1_000,
-            Math.min((options.wait_timeout ?? 300) * 1000, context.remainingMs() - ROLLBACK_RESERVE_MS),
-          ),
       }),
       REGISTER_FIRST_DESCRIPTION,
     );
     // The lifecycle steps are the operation's: the register itself only creates and records.
     const state = initialRegisterState(
       node,
-      operation ? { ...options, manage: false, provide: false } : options,
+      options,
       marked,
       operation ? { id: operation.id, kind: operation.kind, started_at: operation.created_at } : undefined,
     );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { IronicNodeStateError, IronicResourceTakenError, OperationFailedError } from "../../lib/errors.ts";
-import { IronicUnavailableError } from "../../lib/ironic/index.ts";
+import { rollBackEnrollment } from "../../lib/nodes/enrollment-rollback.ts";
 import type { Node } from "../../lib/nodes/model.ts";
 import { DEPLOYMENT_MARK, NODE_MARK } from "../../lib/nodes/ownership.ts";
 import {
@@ -14,10 +14,13 @@ import {
 import { RegistrationService } from "../../lib/nodes/registration-service.ts";
 import { Saga, type SagaScope } from "../../lib/nodes/saga.ts";
 import { RegisterNodeBody, type RegisterNodeInput, UnregisterNodeBody } from "../../lib/nodes/schemas.ts";
-import { withIntent } from "../../lib/nodes/transitions.ts";
+import { withIntent, withOperation } from "../../lib/nodes/transitions.ts";
+import { runLifecycle } from "../../lib/operations/lifecycle.ts";
+import { OperationService } from "../../lib/operations/service.ts";
 import type { ComposedSystem } from "../../lib/redfish/index.ts";
 import { newNode } from "../support/fixtures.ts";
 import { MemoryIronic } from "../support/memory-ironic.ts";
+import { MemoryOperationRepository } from "../support/memory-operations.ts";
 import {
   finderOf,
   MEMORY_PODM,
@@ -25,6 +28,7 @@ import {
   MemoryNodeRepository,
   memorySessions,
 } from "../support/memory-registration.ts";
+import { FakeWorkflowContext } from "../support/workflow.ts";
 
 const DEPLOYMENT = "deployment-ours";
 const BMC_PASSWORD = "bmc-Secret-93";
@@ -60,6 +64,29 @@ async function setup() {
     hardware: node.hardware,
   };
   const { sessions, counters } = memorySessions(() => system);
+  const operationRepository = new MemoryOperationRepository(() => new Date());
+  const workflows: FakeWorkflowContext[] = [];
+  const operations: OperationService = new OperationService({
+    operations: operationRepository,
+    nodes,
+    finder: finderOf(nodes),
+    // The workflow runs to its end within the start, in process: the register answers after it.
+    starter: {
+      start: async (operationId) => {
+        const ctx = new FakeWorkflowContext();
+        workflows.push(ctx);
+        await runLifecycle({ operation_id: operationId }, ctx, {
+          operations: operationRepository,
+          ironicNodeOf: async (uuid) => (await nodes.get(uuid))?.ironic_node_uuid,
+          ironic,
+          release: (operation) => operations.release(operation.node_uuid, operation.id),
+          rollBackRegistration: (operation, reason) =>
+            rollBackEnrollment(operation, reason, { nodes, ironic, history }),
+          sleep: async () => {},
+        });
+      },
+    },
+  });
   const service = new RegistrationService({
     nodes,
     finder: finderOf(nodes),
@@ -68,9 +95,11 @@ async function setup() {
     defaultResourceClass: "baremetal",
     deployment: { id: async () => DEPLOYMENT },
     history,
+    operations,
   });
   const stored = async () => (await nodes.get(node.uuid)) as Node;
-  return { ironic, nodes, history, node, system, service, counters, stored };
+  const operation = async (id: string | undefined) => operationRepository.get(id as string);
+  return { ironic, nodes, history, node, system, service, counters, stored, operation, workflows };
 }
 
 type Setup = Awaited<ReturnType<typeof setup>>;
@@ -95,7 +124,7 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe("register saga over the in-memory Ironic", () => {
-  it("creates the node and one port per NIC, manages and provides it, and records it", async () => {
+  it("creates the node and one port per NIC and records it, its operation then manages and provides it", async () => {
     const s = await setup();
     const result = await s.service.register("node-a", options({ manage: true, provide: true }), CONTEXT);
 
@@ -110,17 +139,29 @@ describe("register saga over the in-memory Ironic", () => {
     expect(ports.map((port) => [port.address, port.pxe_enabled, port.node_uuid])).toEqual(
       MACS.map((mac, i) => [mac, i === 0, ironicNode?.uuid]),
     );
-    expect(result.ironic.provision_state).toBe("available");
+    // The register answered with the node as it recorded it, `enroll`, and the operation that carries on.
+    expect(result.ironic.provision_state).toBe("enroll");
+    expect(result.operation).toMatchObject({ kind: "register", node_uuid: s.node.uuid, state: "pending" });
+    expect(result.node.operation).toMatchObject({ id: result.operation?.id, kind: "register" });
+    expect(await s.operation(result.operation?.id)).toMatchObject({
+      state: "succeeded",
+      steps: [
+        { name: "manage", state: "succeeded", provision_state: "manageable" },
+        { name: "provide", state: "succeeded", provision_state: "available" },
+      ],
+    });
+    // The ended operation freed the node.
     expect(await s.stored()).toMatchObject({
       managed_by: "ironic",
       ironic_node_uuid: ironicNode?.uuid,
       intent: null,
+      operation: null,
     });
     expect(s.history.events).toEqual([
       expect.objectContaining({
         action: "register",
         outcome: "succeeded",
-        detail: "provision state available, 3 port(s) created",
+        detail: "provision state enroll, 3 port(s) created",
       }),
     ]);
     expect(
@@ -131,11 +172,91 @@ describe("register saga over the in-memory Ironic", () => {
       "createPort",
       "createPort",
       "setProvisionState",
-      "waitForProvisionState",
       "setProvisionState",
-      "waitForProvisionState",
     ]);
+    expect(s.ironic.callsOf("setProvisionState").map((args) => args[1])).toEqual(["manage", "provide"]);
     expect(s.counters).toEqual({ reads: 1, closed: 1 });
+  });
+
+  it("without lifecycle steps registers `enroll` and starts no operation", async () => {
+    const s = await setup();
+    const result = await s.service.register("node-a", options(), CONTEXT);
+    expect(result.operation).toBeUndefined();
+    expect(result.ironic.provision_state).toBe("enroll");
+    expect(s.workflows).toEqual([]);
+    expect(s.ironic.callsOf("setProvisionState")).toEqual([]);
+    expect(await s.stored()).toMatchObject({ managed_by: "ironic", operation: null });
+  });
+
+  it("rolls the registration back when its operation's manage fails verification", async () => {
+    const s = await setup();
+    const create = s.ironic.createNode.bind(s.ironic);
+    s.ironic.createNode = async (body) => {
+      const node = await create(body);
+      s.ironic.failVerification.add(node.uuid);
+      return node;
+    };
+    const result = await s.service.register("node-a", options({ manage: true, provide: true }), CONTEXT);
+    const ironicUuid = result.node.ironic_node_uuid;
+
+    expect(await s.operation(result.operation?.id)).toMatchObject({
+      state: "failed",
+      outcome: {
+        code: "VerificationFailed",
+        detail: expect.stringContaining(`rolled back: deleted Ironic node ${ironicUuid}`),
+      },
+      steps: [
+        { name: "manage", state: "failed" },
+        { name: "provide", state: "skipped" },
+      ],
+    });
+    expect(s.ironic.nodes.size).toBe(0);
+    expect(s.ironic.ports.size).toBe(0);
+    expect(await s.stored()).toMatchObject({
+      managed_by: "valence",
+      ironic_node_uuid: null,
+      intent: null,
+      operation: null,
+    });
+    expect(s.history.events.map((event) => [event.action, event.outcome])).toEqual([
+      ["register", "succeeded"],
+      ["register", "failed"],
+    ]);
+  });
+
+  it("leaves the node registered, as Ironic left it, when a step after verification fails", async () => {
+    const s = await setup();
+    s.ironic.fail({
+      method: "setProvisionState",
+      when: (_uuid, verb) => verb === "provide",
+      at: "before",
+      error: new Error("no provide"),
+    });
+    const result = await s.service.register("node-a", options({ provide: true }), CONTEXT);
+
+    expect(await s.operation(result.operation?.id)).toMatchObject({
+      state: "failed",
+      outcome: { code: "IronicStepFailed", detail: "provide: no provide" },
+    });
+    expect([...s.ironic.nodes.values()].map((node) => node.provision_state)).toEqual(["manageable"]);
+    expect(await s.stored()).toMatchObject({ managed_by: "ironic", operation: null });
+  });
+
+  it("refuses a second register or operation while the first one's operation runs, naming it", async () => {
+    const s = await setup();
+    const result = await s.service.register("node-a", options(), CONTEXT);
+    const held = await s.nodes.update(
+      s.node.uuid,
+      { version: result.node.version },
+      withOperation({
+        id: "op-first",
+        kind: "provide",
+        started_at: new Date().toISOString(),
+      }),
+    );
+    expect(held.operation?.id).toBe("op-first");
+    const error = await failure(s.service.unregister("node-a", UnregisterNodeBody.parse({}), CONTEXT));
+    expect(error).toMatchObject({ code: "OperationInProgress", operationId: "op-first" });
   });
 
   it("adopts the Ironic node a crashed register left, marking it and adding only the missing ports", async () => {
@@ -233,48 +354,6 @@ describe("register saga over the in-memory Ironic", () => {
           `rolled back: deleted Ironic node ${uuid} and its ports`,
       })),
     ),
-    {
-      name: "manage, refused",
-      body: { manage: true },
-      arrange: (s) =>
-        s.ironic.fail({
-          method: "setProvisionState",
-          at: "before",
-          error: new IronicUnavailableError("Ironic is down", "unavailable"),
-        }),
-      doing: "moving the Ironic node to manageable (Ironic verifies the BMC)",
-      reason: "Ironic is down",
-      summary: (_s, uuid) => `rolled back: deleted Ironic node ${uuid} and its ports`,
-    },
-    {
-      name: "manage, the BMC verification failing",
-      body: { manage: true },
-      arrange: (s) => {
-        const create = s.ironic.createNode.bind(s.ironic);
-        s.ironic.createNode = async (body) => {
-          const node = await create(body);
-          s.ironic.failVerification.add(node.uuid);
-          return node;
-        };
-      },
-      doing: "moving the Ironic node to manageable (Ironic verifies the BMC)",
-      reason: "is enroll, not manageable",
-      summary: (_s, uuid) => `rolled back: deleted Ironic node ${uuid} and its ports`,
-    },
-    {
-      name: "provide",
-      body: { provide: true },
-      arrange: (s) =>
-        s.ironic.fail({
-          method: "setProvisionState",
-          when: (_uuid, verb) => verb === "provide",
-          at: "before",
-          error: new Error("no provide"),
-        }),
-      doing: "moving the Ironic node to available",
-      reason: "no provide",
-      summary: (_s, uuid) => `rolled back: deleted Ironic node ${uuid} and its ports`,
-    },
     {
       name: "the final write",
       arrange: (s) => {
@@ -390,7 +469,6 @@ async function registerEnv(s: Setup): Promise<RegisterEnv> {
       tick += 1_000;
       return new Date(tick);
     },
-    waitMs: () => 10_000,
   };
 }
 
@@ -432,25 +510,16 @@ async function runReplaying(s: Setup, body: Record<string, unknown>, replayed: s
 }
 
 describe("register steps run again after their side effect", () => {
-  const everyStep = [
-    "connect",
-    "read-system",
-    "find-existing",
-    "create-node",
-    "create-ports",
-    "manage",
-    "provide",
-    "record",
-  ];
+  const everyStep = ["connect", "read-system", "find-existing", "create-node", "create-ports", "record"];
   for (const replayed of everyStep) {
-    it(`${replayed}: ends with one Ironic node, one port per MAC, available and recorded`, async () => {
+    it(`${replayed}: ends with one Ironic node, one port per MAC, recorded`, async () => {
       const s = await setup();
-      const { state, ran } = await runReplaying(s, { manage: true, provide: true }, replayed);
+      const { state, ran } = await runReplaying(s, {}, replayed);
 
       expect(ran).toBe(1);
       expect(s.ironic.nodes.size).toBe(1);
       const [ironicNode] = s.ironic.nodes.values();
-      expect(ironicNode?.provision_state).toBe("available");
+      expect(ironicNode?.provision_state).toBe("enroll");
       expect([...s.ironic.ports.values()].map((port) => port.address).sort()).toEqual(MACS);
       expect(state.createdNode).toBe(ironicNode?.uuid);
       expect(new Set(state.createdPorts).size).toBe(MACS.length);
@@ -506,13 +575,6 @@ describe("register steps run again after their side effect", () => {
     await compensations[0]?.undo();
     expect(s.ironic.nodes.size).toBe(0);
     expect(s.ironic.ports.size).toBe(0);
-  });
-
-  it("manage run again while the node is already manageable only waits", async () => {
-    const s = await setup();
-    await runReplaying(s, { manage: true }, "manage");
-    expect(s.ironic.callsOf("setProvisionState")).toHaveLength(2);
-    expect([...s.ironic.nodes.values()][0]?.provision_state).toBe("manageable");
   });
 
   it("a port create refused for a MAC another node holds still fails", async () => {
