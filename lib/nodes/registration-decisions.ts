@@ -8,7 +8,6 @@ import type { IronicNode, IronicPort, JsonPatchOperation } from "../ironic/index
 import { drivesSameSystem, type portPlan } from "./ironic-node.ts";
 import type { Node } from "./model.ts";
 import { DEPLOYMENT_MARK, NODE_MARK, ownershipOf } from "./ownership.ts";
-import type { RegisterNodeInput } from "./schemas.ts";
 
 /**
  * The decisions of the register and unregister sagas, without I/O: each takes what was read (the node, the
