@@ -257,8 +257,9 @@ export const FUNCTION_TIMEOUT_SECONDS = {
 export const INTEGRATION_TIMEOUT_SECONDS = 29;
 
 /**
- * A function's Lambda timeout: Ironic functions get the deployment's `ironicTimeoutSeconds` (register waits for
- * manage and provide), every other function the API timeout.
+ * A function's Lambda timeout: Ironic functions get the deployment's `ironicTimeoutSeconds` (a register's rollback
+ * may outlast API Gateway's answer; the long waits on Ironic are the operation workflow's), every other function
+ * the API timeout.
  */
 export function functionTimeoutSeconds(
   fn: { readonly ironic?: boolean },

@@ -102,7 +102,7 @@ export class RegistrationService {
   ): Promise<{ node: Node; ironic: IronicView; operation?: Operation }> {
     const node = await this.deps.finder.find(id);
     if (node.managed_by === "ironic") throw new NodeAlreadyRegisteredError(node.name, node.ironic_node_uuid);
-    assertIdle(node);
+    await this.ensureIdle(node);
     validateIronicName(node.name);
     const lifecycle = lifecycleStepsOf(options);
     const operations = this.deps.operations;
@@ -261,7 +261,7 @@ export class RegistrationService {
   async unregister(id: string, options: UnregisterNodeInput, context: OperationContext) {
     const node = await this.deps.finder.find(id);
     if (node.managed_by !== "ironic" || !node.ironic_node_uuid) throw new NodeNotRegisteredError(node.name);
-    assertIdle(node);
+    await this.ensureIdle(node);
     const ironicNodeUuid = node.ironic_node_uuid;
     const marked = await this.markIntent(node, "unregistering", context, ironicNodeUuid);
 
@@ -386,6 +386,12 @@ export class RegistrationService {
   /** The node with Ironic's live state when it is registered. */
   show(id: string, context: OperationContext): Promise<{ node: Node; ironic?: IronicView | null }> {
     return new NodeIronicView({ finder: this.deps.finder, ironic: this.deps.ironic }).show(id, context);
+  }
+
+  /** 409 while something else runs on the node (an operation that ended no longer counts). */
+  private async ensureIdle(node: Node): Promise<void> {
+    if (this.deps.operations) await this.deps.operations.ensureIdle(node);
+    else assertIdle(node);
   }
 
   private driver(context: OperationContext): Promise<IronicNodesPort> {

@@ -74,7 +74,7 @@ interface VerbSpec {
   failedStates: readonly string[];
   /** The verb starts from its target (`manageable` → inspecting/cleaning → `manageable`). */
   returns?: boolean;
-  /** States a register counts the step done in without sending it (an adopted node may be past it). */
+  /** States the step counts as done in, unsent, when it only prepares for another step (an adopted node, say). */
   pastIt?: readonly string[];
 }
 
@@ -85,6 +85,9 @@ export const LIFECYCLE_STEPS: Readonly<Record<string, VerbSpec>> = {
   inspect: { verb: "inspect", target: "manageable", failedStates: ["inspect failed"], returns: true },
   clean: { verb: "clean", target: "manageable", failedStates: ["clean failed"], returns: true },
 };
+
+/** The fault Ironic records when it puts a node in maintenance after a failed clean step. */
+const CLEAN_FAILURE_FAULT = "clean failure";
 
 /** Ironic states an `abort` is accepted in. */
 const ABORTABLE = new Set(["clean wait", "inspect wait"]);
@@ -112,6 +115,8 @@ export function verbStatus(
   if (node.provision_state === spec.target && !node.target_provision_state) return "done";
   // Before `moving`: Ironic may leave the target set on a failed state.
   if (spec.failedStates.includes(node.provision_state)) return "failed";
+  // Another verb's failed state (`inspect failed`, `clean failed`) with its target still set: nothing moves.
+  if (node.provision_state.endsWith(" failed")) return "idle";
   if (node.target_provision_state === spec.target) return "moving";
   if (sent && spec.verb === "manage" && node.provision_state === "enroll" && node.last_error) return "failed";
   return "idle";
@@ -121,7 +126,7 @@ export interface LifecycleDeps {
   operations: OperationRepository;
   /** The Ironic node uuid of a Valence node, or undefined when it has none. */
   ironicNodeOf(nodeUuid: string): Promise<string | null | undefined>;
-  ironic: Pick<IronicNodesPort, "getNode" | "setProvisionState">;
+  ironic: Pick<IronicNodesPort, "getNode" | "setProvisionState" | "clearMaintenance">;
   events?: EventPublisher | undefined;
   now?: () => Date;
   /** In-process polling before a durable wait. @default DEFAULT_POLL_POLICY */
@@ -302,7 +307,9 @@ class LifecycleWorkflow {
       ironicNodeUuid,
       look: { provision_updated_at: node.provision_updated_at ?? null },
       ...(name === "clean" && cleanSteps ? { extra: { clean_steps: cleanSteps } } : {}),
-      ...(operation.kind === "register" && LIFECYCLE_STEPS[name]?.pastIt?.includes(node.provision_state)
+      // A step that prepares for the operation's own verb (`manage` before a register's or a `provide`'s
+      // provide) is done when the node is past it already.
+      ...(name !== operation.kind && LIFECYCLE_STEPS[name]?.pastIt?.includes(node.provision_state)
         ? { look: { provision_updated_at: node.provision_updated_at ?? null, pastIt: true } }
         : {}),
     };
@@ -327,6 +334,20 @@ class LifecycleWorkflow {
     const moved = (before.provision_updated_at ?? null) !== look.provision_updated_at;
     const status = verbStatus(spec, before, moved);
     if (status !== "idle" || moved) return { status, progress: progressOf(before) };
+    if (before.maintenance) {
+      // Ironic put the node in maintenance itself when a clean step failed; retrying is what clears it (as an
+      // operator would by hand). Maintenance an operator set stays: Ironic would not act on the node.
+      if (before.fault !== CLEAN_FAILURE_FAULT) {
+        return {
+          status: "failed",
+          progress: {
+            ...progressOf(before),
+            last_error: `the node is in maintenance (${before.maintenance_reason ?? "no reason given"}); unset it first`,
+          },
+        };
+      }
+      await this.deps.ironic.clearMaintenance(ironicNodeUuid);
+    }
     try {
       await this.deps.ironic.setProvisionState(ironicNodeUuid, spec.verb, extra);
     } catch (error) {

@@ -125,11 +125,13 @@ export class OperationService {
       throw new ValidationError(`body.clean_steps: only clean takes steps, not ${action}`);
     const node = await this.deps.finder.find(nodeId);
     if (node.managed_by !== "ironic" || !node.ironic_node_uuid) throw new NodeNotRegisteredError(node.name);
-    assertIdle(node);
+    await this.ensureIdle(node);
     const id = this.newId();
     const plan: OperationPlan = {
       kind: action,
-      steps: [action],
+      // `provide` leaves any state Ironic provides from only through `manage` (`enroll`, `clean failed` after a
+      // failed cleaning): it manages first where needed, so retrying provide is all an operator does.
+      steps: action === "provide" ? ["manage", "provide"] : [action],
       arguments: options.clean_steps ? { clean_steps: options.clean_steps } : undefined,
       deadlineSeconds: options.wait_timeout,
     };
@@ -151,6 +153,19 @@ export class OperationService {
       throw error;
     }
     return this.launch(operation);
+  }
+
+  /**
+   * 409 while the node runs an operation or a register/unregister. The node's `operation` is cleared just after
+   * the operation ends: one that ended already no longer holds the node (the next write replaces it).
+   */
+  async ensureIdle(node: Node): Promise<void> {
+    if (node.operation) {
+      const running = await this.deps.operations.get(node.operation.id);
+      if (running && !isFinalState(running.state))
+        throw new OperationInProgressError(node.name, running.id, running.kind);
+    }
+    assertIdle({ ...node, operation: null });
   }
 
   /** Stores an operation for `node` (whose `operation` already names `id`), `pending`. */

@@ -15,6 +15,7 @@ import {
 } from "../../lib/runtime.ts";
 import { poolInventory } from "../../local/pool.ts";
 import { startTestApi, type TestApi } from "../support/local-api.ts";
+import { registerAndSettle } from "../support/operations.ts";
 
 interface NodeBody extends Node {
   uuid: string;
@@ -182,10 +183,8 @@ describe("reconcile (real Ironic, emulator, dynalite)", () => {
 
     // 5. A registered node whose Ironic state the store should cache.
     const cached = await compose("case-cached");
-    const cachedRegistration = await api.call<NodeBody>("POST", `/v1/nodes/${cached.uuid}/register`, {
-      manage: true,
-    });
-    expect(cachedRegistration.status).toBe(200);
+    const cachedRegistration = await registerAndSettle(api.call, cached.uuid, { manage: true });
+    expect(cachedRegistration.operation?.state).toBe("succeeded");
 
     // 6. A composed system decomposed behind Valence's back.
     const vanished = await compose("case-vanished");

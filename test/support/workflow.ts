@@ -1,5 +1,12 @@
 import type { ProvisionTarget } from "../../lib/ironic/index.ts";
-import type { WaitCheck, WorkflowContext } from "../../lib/operations/lifecycle.ts";
+import { rollBackEnrollment } from "../../lib/nodes/enrollment-rollback.ts";
+import type { NodeHistory } from "../../lib/nodes/history.ts";
+import type { IronicNodesPort } from "../../lib/nodes/ironic-port.ts";
+import type { NodeRepository } from "../../lib/nodes/repository.ts";
+import type { NodeService } from "../../lib/nodes/service.ts";
+import { runLifecycle, type WaitCheck, type WorkflowContext } from "../../lib/operations/lifecycle.ts";
+import type { OperationRepository } from "../../lib/operations/repository.ts";
+import { OperationService } from "../../lib/operations/service.ts";
 import { MemoryIronic } from "./memory-ironic.ts";
 
 /**
@@ -7,7 +14,11 @@ import { MemoryIronic } from "./memory-ironic.ts";
  * finishes or fails cleaning; `abort` from `clean wait` ends in `clean failed`, as Ironic does.
  */
 export class CleaningIronic extends MemoryIronic {
-  override async setProvisionState(ident: string, target: ProvisionTarget): Promise<void> {
+  override async setProvisionState(
+    ident: string,
+    target: ProvisionTarget,
+    extra?: Record<string, unknown>,
+  ): Promise<void> {
     const node = this.nodes.get(ident);
     if (node && target === "provide" && node.provision_state === "manageable") {
       this.calls.push({ method: "setProvisionState", args: [ident, target] });
@@ -25,7 +36,7 @@ export class CleaningIronic extends MemoryIronic {
       node.provision_updated_at = new Date().toISOString();
       return;
     }
-    return super.setProvisionState(ident, target);
+    return super.setProvisionState(ident, target, extra);
   }
 
   finishCleaning(uuid: string, error?: string): void {
@@ -71,4 +82,73 @@ export class FakeWorkflowContext implements WorkflowContext {
     }
     throw new Error(`${name} never ended`);
   }
+}
+
+/**
+ * An in-process workflow engine in real time, for tests that run the lifecycle against the real Ironic without
+ * the durable SDK: a step that throws is tried again (up to 3 times, as the SDK retries), a wait sleeps between
+ * checks with the workflow's own growing delays, capped at `maxDelayMs`.
+ */
+export class RealTimeWorkflowContext implements WorkflowContext {
+  constructor(private readonly maxDelayMs = 1_000) {}
+
+  async step<T>(_name: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return structuredClone(await fn());
+      } catch (error) {
+        if (attempt >= 3) throw error;
+      }
+    }
+  }
+
+  async waitUntil<T>(
+    _name: string,
+    check: () => Promise<WaitCheck<T>>,
+    options: { firstDelayMs: number; maxDelayMs: number },
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const result = await check();
+      if (result.done) return structuredClone(result.value);
+      const delay = Math.min(this.maxDelayMs, options.firstDelayMs * 2 ** (attempt - 1));
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+export interface InProcessOperationsDeps {
+  operations: OperationRepository;
+  nodes: NodeRepository;
+  finder: NodeService;
+  ironic: IronicNodesPort;
+  history?: NodeHistory;
+}
+
+/**
+ * Operations whose workflow runs in this process to its end before `start` returns: a service-level register
+ * with lifecycle steps then answers once its operation ended. For tests that build the services by hand.
+ */
+export function inProcessOperations(deps: InProcessOperationsDeps): OperationService {
+  const service: OperationService = new OperationService({
+    operations: deps.operations,
+    nodes: deps.nodes,
+    finder: deps.finder,
+    starter: {
+      start: async (operationId) => {
+        await runLifecycle({ operation_id: operationId }, new RealTimeWorkflowContext(), {
+          operations: deps.operations,
+          ironicNodeOf: async (uuid) => (await deps.nodes.get(uuid))?.ironic_node_uuid,
+          ironic: deps.ironic,
+          release: (operation) => service.release(operation.node_uuid, operation.id),
+          rollBackRegistration: (operation, reason) =>
+            rollBackEnrollment(operation, reason, {
+              nodes: deps.nodes,
+              ironic: deps.ironic,
+              ...(deps.history ? { history: deps.history } : {}),
+            }),
+        });
+      },
+    },
+  });
+  return service;
 }

@@ -271,6 +271,130 @@ describe("the lifecycle workflow", () => {
     expect(finished()).toEqual([]);
   });
 
+  it("clears the maintenance Ironic set after a failed clean step before sending the verb", async () => {
+    const node = ironic.nodes.get(ironicNode) as NonNullable<ReturnType<typeof ironic.nodes.get>>;
+    Object.assign(node, {
+      provision_state: "clean failed",
+      maintenance: true,
+      maintenance_reason: "Clean step failed",
+      fault: "clean failure",
+      last_error: "disk would not wipe",
+    });
+    const operation = await operationWith(["manage"]);
+
+    const result = await runLifecycle({ operation_id: operation.id }, ctx, deps);
+
+    expect(result.state).toBe("succeeded");
+    const acts = ironic.calls.map((call) => call.method);
+    expect(acts.filter((m) => m === "clearMaintenance" || m === "setProvisionState")).toEqual([
+      "clearMaintenance",
+      "setProvisionState",
+    ]);
+    expect(ironic.nodes.get(ironicNode)).toMatchObject({ maintenance: false, provision_state: "manageable" });
+  });
+
+  it("fails the step, sending nothing, on a node an operator put in maintenance", async () => {
+    Object.assign(ironic.nodes.get(ironicNode) as object, {
+      maintenance: true,
+      maintenance_reason: "replacing a DIMM",
+      fault: null,
+    });
+    const operation = await operationWith(["manage"]);
+
+    const result = await runLifecycle({ operation_id: operation.id }, ctx, deps);
+
+    expect(result).toMatchObject({
+      state: "failed",
+      outcome: {
+        code: "IronicStepFailed",
+        detail: "the node is in maintenance (replacing a DIMM); unset it first",
+      },
+    });
+    expect(ironic.callsOf("setProvisionState")).toEqual([]);
+    expect(ironic.callsOf("clearMaintenance")).toEqual([]);
+  });
+
+  it("sends manage from another verb's failed state even with its target still set", async () => {
+    Object.assign(ironic.nodes.get(ironicNode) as object, {
+      provision_state: "inspect failed",
+      target_provision_state: "manageable",
+      last_error: "inspection timed out",
+    });
+    const operation = await operationWith(["manage"]);
+
+    const result = await runLifecycle({ operation_id: operation.id }, ctx, deps);
+
+    expect(result.state).toBe("succeeded");
+    expect(verbs()).toEqual(["manage"]);
+  });
+
+  it("runs inspect and clean from manageable back to manageable, cleaning with the operation's steps", async () => {
+    Object.assign(ironic.nodes.get(ironicNode) as object, { provision_state: "manageable" });
+    const cleanSteps = [{ interface: "deploy" as const, step: "erase_devices_metadata" }];
+    const inspect = await operationWith(["inspect"]);
+    expect((await runLifecycle({ operation_id: inspect.id }, ctx, deps)).state).toBe("succeeded");
+    const clean = await operations.create({
+      id: randomUUID(),
+      node_uuid: valenceNode,
+      node_name: "test-node",
+      kind: "clean",
+      steps: ["clean"],
+      request_id: "req-2",
+      principal: "ops",
+      arguments: { clean_steps: cleanSteps },
+    });
+
+    const result = await runLifecycle({ operation_id: clean.id }, new FakeWorkflowContext(), deps);
+
+    expect(result.state).toBe("succeeded");
+    expect(ironic.callsOf("setProvisionState")).toEqual([
+      [ironicNode, "inspect"],
+      [ironicNode, "clean", { clean_steps: cleanSteps }],
+    ]);
+  });
+
+  it("counts a provide's preparing manage done on a node past it, and provide done on an available one", async () => {
+    Object.assign(ironic.nodes.get(ironicNode) as object, { provision_state: "available" });
+    const operation = await operations.create({
+      id: randomUUID(),
+      node_uuid: valenceNode,
+      node_name: "test-node",
+      kind: "provide",
+      steps: ["manage", "provide"],
+      request_id: "req-3",
+      principal: "ops",
+    });
+
+    const result = await runLifecycle({ operation_id: operation.id }, ctx, deps);
+
+    expect(result.state).toBe("succeeded");
+    expect(verbs()).toEqual([]);
+  });
+
+  it("resumed from the start after its engine lost everything, skips the steps that ended", async () => {
+    const operation = await operationWith(["manage", "provide"]);
+    ctx.onWait = (check) => {
+      if (check === 1) ironic.finishCleaning(ironicNode);
+    };
+    await runLifecycle({ operation_id: operation.id }, ctx, deps);
+    const stored = (await operations.get(operation.id)) as Operation;
+    // As if the engine died after manage ended: provide still running, its checkpoints gone.
+    await operations.update(operation.id, { version: stored.version }, {
+      state: "running",
+      outcome: null,
+      steps: stored.steps.map((step) =>
+        step.name === "provide" ? { ...step, state: "running", finished_at: null } : step,
+      ),
+    } as never);
+    const sent = verbs().length;
+
+    const resumed = await runLifecycle({ operation_id: operation.id }, new FakeWorkflowContext(), deps);
+
+    expect(resumed.state).toBe("succeeded");
+    // manage was not sent again (the node is available, which manage would have moved back to manageable).
+    expect(verbs().length).toBe(sent);
+  });
+
   it("runs an operation that already ended no further", async () => {
     const operation = await operationWith(["manage"]);
     await runLifecycle({ operation_id: operation.id }, ctx, deps);
@@ -341,6 +465,13 @@ describe("verbStatus", () => {
     // A stale last_error before the verb is sent is no failure of this step.
     expect(verbStatus(manage, node("enroll", null, "old"), false)).toBe("idle");
     expect(verbStatus(manage, node("enroll", null, "bad password"), true)).toBe("failed");
+    expect(verbStatus(manage, node("inspect failed", "manageable", "x"), false)).toBe("idle");
+    const inspect = LIFECYCLE_STEPS.inspect as Parameters<typeof verbStatus>[0];
+    // A verb that starts from its target: resting there is its end only once it was taken.
+    expect(verbStatus(inspect, node("manageable", null, null), false)).toBe("idle");
+    expect(verbStatus(inspect, node("manageable", null, null), true)).toBe("done");
+    expect(verbStatus(inspect, node("inspect wait", "manageable", null), false)).toBe("moving");
+    expect(verbStatus(inspect, node("inspect failed", "manageable", "x"), true)).toBe("failed");
   });
 });
 

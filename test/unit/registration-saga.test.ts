@@ -99,7 +99,19 @@ async function setup() {
   });
   const stored = async () => (await nodes.get(node.uuid)) as Node;
   const operation = async (id: string | undefined) => operationRepository.get(id as string);
-  return { ironic, nodes, history, node, system, service, counters, stored, operation, workflows };
+  return {
+    ironic,
+    nodes,
+    history,
+    node,
+    system,
+    service,
+    counters,
+    stored,
+    operation,
+    workflows,
+    operationRepository,
+  };
 }
 
 type Setup = Awaited<ReturnType<typeof setup>>;
@@ -242,21 +254,35 @@ describe("register saga over the in-memory Ironic", () => {
     expect(await s.stored()).toMatchObject({ managed_by: "ironic", operation: null });
   });
 
-  it("refuses a second register or operation while the first one's operation runs, naming it", async () => {
+  it("refuses an unregister while an operation runs on the node, naming it, and not once it ended", async () => {
     const s = await setup();
     const result = await s.service.register("node-a", options(), CONTEXT);
-    const held = await s.nodes.update(
+    const running = await s.operationRepository.create({
+      id: "0d6c7d0e-1f0a-4b7e-9c57-3a1e6a2b9f10",
+      node_uuid: s.node.uuid,
+      node_name: "node-a",
+      kind: "provide",
+      steps: ["provide"],
+      request_id: "req-first",
+      principal: "ops",
+    });
+    await s.nodes.update(
       s.node.uuid,
       { version: result.node.version },
-      withOperation({
-        id: "op-first",
-        kind: "provide",
-        started_at: new Date().toISOString(),
-      }),
+      withOperation({ id: running.id, kind: "provide", started_at: running.created_at }),
     );
-    expect(held.operation?.id).toBe("op-first");
+
     const error = await failure(s.service.unregister("node-a", UnregisterNodeBody.parse({}), CONTEXT));
-    expect(error).toMatchObject({ code: "OperationInProgress", operationId: "op-first" });
+    expect(error).toMatchObject({ code: "OperationInProgress", operationId: running.id });
+    expect(error.message).toContain(running.id);
+
+    // Ended, but not yet cleared from the node: it no longer holds the node.
+    await s.operationRepository.update(running.id, { version: running.version }, {
+      state: "failed",
+      outcome: { code: "IronicStepFailed", detail: "x" },
+    } as never);
+    const unregistered = await s.service.unregister("node-a", UnregisterNodeBody.parse({}), CONTEXT);
+    expect(unregistered).toMatchObject({ managed_by: "valence", operation: null });
   });
 
   it("adopts the Ironic node a crashed register left, marking it and adding only the missing ports", async () => {
