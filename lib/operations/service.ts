@@ -200,7 +200,7 @@ export class OperationService {
       logger.error("operation not started", { operation_id: operation.id, error: (error as Error).message });
       await this.failUnstarted(operation, "OperationNotStarted", detail);
       throw new OperationNotStartedError(
-        `operation ${operation.id}: ${detail}; nothing was changed in Ironic`,
+        `operation ${operation.id}: ${detail}; it was failed and the node freed`,
       );
     }
   }
