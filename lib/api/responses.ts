@@ -193,8 +193,8 @@ export const RESPONSE_FIELDS: Readonly<Record<string, Readonly<Record<string, st
     request_id: "The request that started it (its `X-Request-Id`).",
     principal: "The caller's IAM principal that started it (`anonymous` locally).",
     deadline:
-      "After this time (ISO 8601) the operation is failed (`OperationTimeout`) rather than waited on: its start " +
-      "plus `wait_timeout`, or the deployment's default (`VALENCE_OPERATION_DEADLINE_SECONDS`, 2 h).",
+      "After this time (ISO 8601) the operation is failed (`OperationTimeout`) rather than waited on: its " +
+      "`created_at` plus `wait_timeout`, or the deployment's default (`VALENCE_OPERATION_DEADLINE_SECONDS`, 2 h).",
     cancel_requested_at: "When a cancel was asked for; `null` if none was.",
     created_at: "When it was recorded.",
     updated_at: "When it last changed (a step, Ironic's progress, its end).",

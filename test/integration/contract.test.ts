@@ -140,6 +140,7 @@ describe("the API answers as its OpenAPI document says (local stack, real Ironic
 
   interface OperationBody {
     id: string;
+    node_uuid: string;
     kind: string;
     state: string;
     steps: { name: string; state: string; provision_state: string | null }[];
@@ -147,15 +148,24 @@ describe("the API answers as its OpenAPI document says (local stack, real Ironic
   }
 
   /**
-   * Follows an operation, as a client would, until it ends; every look is checked against the document. Bounded,
-   * not timed: it fails when Ironic has not finished after a generous number of looks.
+   * Follows an operation, as a client would, until it ends and its node is free for the next one (the workflow
+   * frees the node just after it writes the end); every look is checked against the document. Bounded, not
+   * timed: it fails when Ironic has not finished after a generous number of looks.
    */
   async function ended(id: string): Promise<OperationBody> {
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 200));
     for (let look = 0; look < 600; look++) {
-      const { body } = await call("getOperation", 200, { params: { id } });
-      const operation = body as unknown as OperationBody;
-      if (["succeeded", "failed", "cancelled"].includes(operation.state)) return operation;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      const operation = (await call("getOperation", 200, { params: { id } }))
+        .body as unknown as OperationBody;
+      if (["succeeded", "failed", "cancelled"].includes(operation.state)) {
+        for (let again = 0; again < 100; again++) {
+          const node = await call("getNode", 200, { params: { id: operation.node_uuid } });
+          if ((node.body.operation as { id: string } | null | undefined)?.id !== id) return operation;
+          await pause();
+        }
+        throw new Error(`operation ${id} ended but its node still names it`);
+      }
+      await pause();
     }
     throw new Error(`operation ${id} did not end`);
   }
