@@ -337,11 +337,14 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
       "Starts Ironic's lifecycle action on a registered node as an operation, run durably however long Ironic " +
       "takes, and answers **202** at once with it; follow it at `Location` (`GET /v1/operations/{id}`). With " +
       "Ironic's semantics: `manage` moves the node to `manageable` (from `enroll`, verifying the BMC; from " +
-      "`available`; out of `clean failed` after a failed `provide`); `provide` moves a `manageable` node to " +
-      "`available`, Ironic cleaning it first when automated cleaning is on; `inspect` inspects a `manageable` " +
+      "`available`; out of `clean failed` after a failed `provide`); `provide` moves the node to `available`, " +
+      "Ironic cleaning it first when automated cleaning is on, running `manage` first where Ironic needs it " +
+      "(from `enroll` or `clean failed`, so retrying a failed `provide` is one call); `inspect` inspects a `manageable` " +
       "(or `inspect failed`) node; `clean` runs Ironic's manual cleaning with the `clean_steps` given, from " +
       "`manageable` and back. The " +
-      "action is not sent when the node already rests in, or moves to, its target. A verb Ironic refuses in the " +
+      "action is not sent when the node already rests in, or moves to, its target. Maintenance Ironic set after " +
+      "a failed clean step (`fault: clean failure`) is cleared before the verb; maintenance an operator set " +
+      "fails the step at once. A verb Ironic refuses in the " +
       "node's state, or a step that ends in a failed state, fails the operation with Ironic's `last_error` and " +
       "leaves the Ironic node as Ironic left it; the node stays registered.",
     params: NodeIdParams,
