@@ -41,7 +41,8 @@ describe("parseBulkFile", () => {
       "- node: a",
       "  manage: yes",
       "- node: b",
-      "  wait_timeout: 5000",
+      "  wait_timeout: 604801",
+      "  inspect: 1",
       "- node: c",
       "  colour: red",
       "- {manage: true}",
@@ -53,7 +54,8 @@ describe("parseBulkFile", () => {
     expect(() => parseBulkFile(text, "nodes.yaml")).toThrowError(
       [
         "nodes.yaml: item 1 (a): manage: expected boolean, received string",
-        "nodes.yaml: item 2 (b): wait_timeout: must be <= 900",
+        "nodes.yaml: item 2 (b): inspect: expected boolean, received number",
+        "nodes.yaml: item 2 (b): wait_timeout: must be <= 604800",
         "nodes.yaml: item 3 (c): body: unknown field(s) colour",
         'nodes.yaml: item 4: "node" (a node name or uuid) is required',
         "nodes.yaml: item 5: expected a node name or uuid, or {node: ..., manage: ..., ...}",
