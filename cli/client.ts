@@ -40,6 +40,13 @@ export function retryAfterMs(header: string | null, now: Date = new Date()): num
   return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime());
 }
 
+/** The `ApiError` an error answer stands for: Valence's `title: detail`, or a readable line from anything else. */
+export function apiErrorOf(response: Pick<ApiResponse, "status" | "body">): ApiError {
+  const text = typeof response.body === "string" ? response.body : JSON.stringify(response.body ?? "");
+  const { code, message } = describeErrorBody(response.status, response.body, text);
+  return new ApiError(response.status, response.body, code, message);
+}
+
 function parseBaseUrl(text: string): URL {
   let url: URL;
   try {
@@ -166,8 +173,6 @@ export class ValenceClient {
 
   private checked<T>(response: ApiResponse<T>): ApiResponse<T> {
     if (response.status < 400) return response;
-    const text = typeof response.body === "string" ? response.body : JSON.stringify(response.body ?? "");
-    const { code, message } = describeErrorBody(response.status, response.body, text);
-    throw new ApiError(response.status, response.body, code, message);
+    throw apiErrorOf(response);
   }
 }

@@ -1,6 +1,6 @@
 import type { OperationView } from "../lib/operations/model.ts";
-import { type ApiResponse, retryAfterMs, type ValenceClient } from "./client.ts";
-import { ApiError, describeErrorBody, UnreachableError } from "./errors.ts";
+import { type ApiResponse, apiErrorOf, retryAfterMs, type ValenceClient } from "./client.ts";
+import { UnreachableError } from "./errors.ts";
 import { type Column, formatDetail, formatList } from "./output.ts";
 
 export type { OperationView };
@@ -128,12 +128,6 @@ const INTERRUPTED: unique symbol = Symbol("interrupted");
 /** An error status worth another look: the service's failure, or throttling. */
 const transientStatus = (status: number) => status >= 500 || status === 429;
 
-function apiError(response: { status: number; body: unknown }): ApiError {
-  const text = typeof response.body === "string" ? response.body : JSON.stringify(response.body ?? "");
-  const { code, message } = describeErrorBody(response.status, response.body, text);
-  return new ApiError(response.status, response.body, code, message);
-}
-
 /**
  * Follows an operation until it ends: reads it again and again (see `followDelayMs`), reporting each change.
  * A look that fails transiently (5xx, 429, no answer) is tried again — a 429/503 after its `Retry-After` — up
@@ -165,7 +159,7 @@ export async function followOperation(options: FollowOptions): Promise<FollowRes
     if (answered === INTERRUPTED) return { ended: false, operation };
     if (answered.status >= 400) {
       if (!transientStatus(answered.status) || ++failures >= FOLLOW_POLICY.maxFailures)
-        throw apiError(answered);
+        throw apiErrorOf(answered);
       const asked = retryAfterMs(answered.headers.get("retry-after"));
       backoff = Math.min(asked ?? 1_000 * failures, FOLLOW_POLICY.maxBackoffMs);
       continue;

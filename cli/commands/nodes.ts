@@ -180,9 +180,9 @@ export function addNodeCommands(program: Command, deps: CliDependencies): void {
     .description(
       "Two commands in one, told apart by their arguments:\n\n" +
         "  node-manage <podm> <index> [--name <name>]\n" +
-        "    bring a system the pod manager composed outside Valence under management as a node\n" +
+        "    manage, as a node, a system the pod manager composed outside Valence\n" +
         "  node-manage <node> [--no-wait] [--wait-timeout <seconds>]\n" +
-        "    Ironic's manage on a registered node (to manageable; Ironic verifies the BMC), as an operation",
+        "    Ironic's manage on a registered node (Ironic verifies the BMC): an operation",
     )
     .argument("<podm|node>", "pod manager (name or uuid) with <index>; alone, a registered node")
     .argument("[index]", "the system's id at the pod manager (Redfish Id)")

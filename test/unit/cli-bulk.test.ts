@@ -64,6 +64,19 @@ describe("parseBulkFile", () => {
     );
   });
 
+  it("takes the register body's lifecycle fields: inspect, and a wait_timeout (the operation's deadline) up to 7 days", () => {
+    const items = parseBulkFile(
+      ["- node: a", "  manage: true", "  inspect: true", "  provide: true", "  wait_timeout: 604800"].join(
+        "\n",
+      ),
+      "nodes.yaml",
+    );
+
+    expect(items).toEqual([
+      { node: "a", options: { manage: true, inspect: true, provide: true, wait_timeout: 604_800 } },
+    ]);
+  });
+
   it.each([
     ["{a: [", "neither YAML nor JSON"],
     ["node: a", "expected a list of nodes"],

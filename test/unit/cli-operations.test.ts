@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { retryAfterMs } from "../../cli/client.ts";
 import { readCliConfig } from "../../cli/config.ts";
 import { main } from "../../cli/main.ts";
 import { memoryIo } from "../../cli/memory-io.ts";
@@ -205,6 +206,18 @@ describe("followDelayMs", () => {
     expect(followDelayMs(5, 1_000)).toBe(1_000);
     expect(followDelayMs(5, 0)).toBe(FOLLOW_POLICY.firstDelayMs);
     expect(followDelayMs(40, undefined)).toBe(FOLLOW_POLICY.maxDelayMs);
+  });
+});
+
+describe("retryAfterMs", () => {
+  it("reads delay-seconds and HTTP dates, and nothing else", () => {
+    const now = new Date("2026-01-01T00:00:00Z");
+
+    expect(retryAfterMs("5", now)).toBe(5_000);
+    expect(retryAfterMs("Thu, 01 Jan 2026 00:00:07 GMT", now)).toBe(7_000);
+    expect(retryAfterMs("Wed, 31 Dec 2025 23:59:00 GMT", now)).toBe(0);
+    expect(retryAfterMs("soon", now)).toBeUndefined();
+    expect(retryAfterMs(null, now)).toBeUndefined();
   });
 });
 
