@@ -5,7 +5,7 @@ import { collect, integerIn, nodePath, resolvePodManager } from "../args.ts";
 import { type CliDependencies, session } from "../context.ts";
 import { ApiError, UsageError } from "../errors.ts";
 import { formatDetail, formatList, HISTORY_COLUMNS, NODE_COLUMNS } from "../output.ts";
-import { addWaitOptions, type LifecycleOptions, runLifecycle, WAIT_HELP_TEXT } from "./operations.ts";
+import { addWaitOptions, type LifecycleOptions, runLifecycleCommand, WAIT_HELP_TEXT } from "./operations.ts";
 
 type Json = Record<string, unknown>;
 
@@ -199,7 +199,7 @@ export function addNodeCommands(program: Command, deps: CliDependencies): void {
         if (index === undefined) {
           if (options.name !== undefined)
             throw new UsageError("node-manage: --name goes with <podm> <index> (managing a composed system)");
-          return runLifecycle(deps, command, target, "manage", options);
+          return runLifecycleCommand(deps, command, target, "manage", options);
         }
         if (!options.wait || options.waitTimeout !== undefined)
           throw new UsageError(

@@ -143,7 +143,7 @@ export async function lifecycleBody(
 }
 
 /** `node-manage <node>`, `node-provide`, `node-inspect`, `node-clean`: start Ironic's verb, then wait unless told. */
-export async function runLifecycle(
+export async function runLifecycleCommand(
   deps: CliDependencies,
   command: Command,
   node: string,
@@ -212,7 +212,7 @@ export function addOperationCommands(program: Command, deps: CliDependencies): v
     addWaitOptions(command)
       .addHelpText("after", WAIT_HELP_TEXT)
       .action((node: string, options: LifecycleOptions, cmd: Command) =>
-        runLifecycle(deps, cmd, node, action, options),
+        runLifecycleCommand(deps, cmd, node, action, options),
       );
   }
 
