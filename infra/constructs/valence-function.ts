@@ -64,6 +64,12 @@ export interface ValenceFunctionProps {
   readonly network?: FunctionNetwork;
   /** @default - the repository root */
   readonly projectRoot?: string;
+  /**
+   * Makes it a Lambda durable function (its executions checkpoint and replay). Its role is ours, so the
+   * checkpoint permissions are granted by the stack (`grantDurableExecution`), not by a managed policy.
+   * @default - not durable
+   */
+  readonly durable?: lambda.DurableConfig;
 }
 
 /**
@@ -123,6 +129,13 @@ export class ValenceFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
+      ...(props.durable
+        ? {
+            durableConfig: props.durable,
+            // An execution stays on the version it started on: a deployment must not delete that version.
+            currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
+          }
+        : {}),
       ...(props.network
         ? {
             vpc: props.network.vpc,
