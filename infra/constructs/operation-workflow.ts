@@ -30,11 +30,7 @@ export interface OperationWorkflowProps {
   readonly logRetention?: logs.RetentionDays;
   /** @default - no VPC */
   readonly network?: FunctionNetwork;
-  /**
-   * Lambda's retries of a start whose invocation failed (0–2). A retry carries the same execution name, so it
-   * resumes the execution rather than starting a second one.
-   * @default 2
-   */
+  /** Lambda's retries of an asynchronous invocation that failed (0–2). @default 2 */
   readonly retryAttempts?: number;
   /**
    * How long a start may wait in Lambda's asynchronous queue (throttled by the reserved concurrency) before it
@@ -49,7 +45,7 @@ export interface OperationWorkflowProps {
 /**
  * The operation workflow: a Lambda durable function (`functions/operation-workflow.ts`) that runs one
  * operation's Ironic lifecycle per execution, the version and alias it is invoked through, and an encrypted
- * dead-letter queue that receives every start that did not end normally. A new deployment moves the alias to a
+ * dead-letter queue for the starts that did not end normally. A new deployment moves the alias to a
  * new version; executions already running keep the version they started on (Lambda pins them), and versions
  * are retained so that they can.
  */
@@ -57,9 +53,10 @@ export class OperationWorkflow extends Construct {
   readonly fn: ValenceFunction;
   readonly alias: lambda.Alias;
   /**
-   * Where Lambda sends the record of a start that failed: its invocation failed past its retries, it waited in
-   * the asynchronous queue past `maxEventAge`, or its execution ended FAILED, STOPPED or TIMED_OUT. The record
-   * holds the request payload, `{"operation_id": ...}`: the operation to look at.
+   * Both the function's dead-letter queue and the alias's on-failure destination: what Lambda sends for a start
+   * that failed for good (an invocation failed past its retries, an event older than `maxEventAge`, an execution
+   * that did not end normally) lands here. Either message names the operation: the dead-letter queue receives the
+   * event itself, `{"operation_id": ...}`, the destination an invocation record whose `requestPayload` is it.
    */
   readonly deadLetterQueue: sqs.Queue;
 
@@ -72,6 +69,17 @@ export class OperationWorkflow extends Construct {
       );
     }
 
+    this.deadLetterQueue = new sqs.Queue(this, "DeadLetters", {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: props.deadLetterRetention ?? Duration.days(14),
+    });
+    acknowledgeNag(
+      this.deadLetterQueue,
+      "SQS3",
+      "This queue is itself the dead-letter destination of the operation workflow's failed starts; a DLQ of a DLQ would only move the problem.",
+    );
+
     this.fn = new ValenceFunction(this, "Function", {
       handler: props.handler,
       description: props.description,
@@ -83,20 +91,11 @@ export class OperationWorkflow extends Construct {
         : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       ...(props.network ? { network: props.network } : {}),
+      // Lambda's durable-function guidance: a DLQ on the function captures executions that failed for good.
+      deadLetterQueue: this.deadLetterQueue,
       durable: { executionTimeout: props.executionTimeout, retentionPeriod: props.executionRetention },
     });
     const checkpoints = grantDurableExecution(this.fn);
-
-    this.deadLetterQueue = new sqs.Queue(this, "DeadLetters", {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: props.deadLetterRetention ?? Duration.days(14),
-    });
-    acknowledgeNag(
-      this.deadLetterQueue,
-      "SQS3",
-      "This queue is itself the dead-letter destination of the operation workflow's failed starts; a DLQ of a DLQ would only move the problem.",
-    );
 
     this.alias = new lambda.Alias(this, "Alias", {
       aliasName: props.aliasName,

@@ -5,6 +5,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { type BundlingOptions, NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { acknowledgeNag } from "../nag.ts";
 
@@ -70,6 +71,8 @@ export interface ValenceFunctionProps {
    * @default - not durable
    */
   readonly durable?: lambda.DurableConfig;
+  /** Where Lambda sends the events of asynchronous invocations that failed. @default - none */
+  readonly deadLetterQueue?: sqs.IQueue;
 }
 
 /**
@@ -129,6 +132,7 @@ export class ValenceFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
+      ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       ...(props.durable
         ? {
             durableConfig: props.durable,
