@@ -151,8 +151,11 @@ describe("ValenceStack from the route table", () => {
   });
 
   describe("functions", () => {
-    it("deploys one function per handler and nothing else", () => {
-      expect(resourcesOfType(synth, "AWS::Lambda::Function")).toHaveLength(needs.size);
+    it("deploys one function per handler, the operation workflow, and nothing else", () => {
+      const workflow = synth.stack.workflow?.fn.function.node.defaultChild as CfnResource;
+      const functions = resourcesOfType(synth, "AWS::Lambda::Function").map(([id]) => id);
+      expect(functions).toHaveLength(needs.size + 1);
+      expect(functions).toContain(logicalIdOf(synth.stack, workflow));
     });
 
     it.each([...needs.values()])("$handler: Node.js 22 on arm64, traced, with its own log group", (need) => {
