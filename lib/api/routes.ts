@@ -128,10 +128,11 @@ export const ROUTES: readonly RouteDefinition[] = [
     method: "POST",
     path: "/v1/nodes/{id}/unregister",
     handler: "unregister-node",
-    summary: "Remove a node from Ironic",
+    summary: "Remove a node from Ironic (202 and an operation while Ironic still moves it)",
     table: "write",
     ironic: true,
     publishesEvents: true,
+    startsOperations: true,
   },
   {
     method: "GET",

@@ -22,9 +22,10 @@ import { assertIdle, type OperationService } from "../operations/service.ts";
 import type { PodManagerSessions } from "../podmanagers/sessions.ts";
 import type { NewHistoryEvent, NodeHistory } from "./history.ts";
 import type { IronicNodesPort } from "./ironic-port.ts";
-import { type IronicView, ironicFor, ironicViewOf, NodeIronicView } from "./ironic-view.ts";
+import { findIronicNode, type IronicView, ironicFor, ironicViewOf, NodeIronicView } from "./ironic-view.ts";
 import type { Intent, Node } from "./model.ts";
 import type { DeploymentIdentity } from "./ownership.ts";
+import { isTransitional } from "./registration-decisions.ts";
 import {
   initialRegisterState,
   REGISTER_FIRST_DESCRIPTION,
@@ -258,11 +259,32 @@ export class RegistrationService {
     return { node: registered, ironic: ironicViewOf(ironicNode) };
   }
 
-  async unregister(id: string, options: UnregisterNodeInput, context: OperationContext) {
+  /**
+   * Takes the node out of Ironic. While Ironic still moves the node (cleaning, inspecting, verifying), the answer
+   * is an operation that waits for Ironic to settle, then unregisters.
+   */
+  async unregister(
+    id: string,
+    options: UnregisterNodeInput,
+    context: OperationContext,
+  ): Promise<{ node: Node; operation?: Operation }> {
     const node = await this.deps.finder.find(id);
     if (node.managed_by !== "ironic" || !node.ironic_node_uuid) throw new NodeNotRegisteredError(node.name);
     await this.ensureIdle(node);
     const ironicNodeUuid = node.ironic_node_uuid;
+    // Ironic is still moving the node (cleaning, inspecting, verifying): an operation waits for it to settle
+    // (aborting a wait Ironic can abort), then unregisters.
+    if (this.deps.operations) {
+      const current = await findIronicNode(await this.driver(context), ironicNodeUuid);
+      if (current && isTransitional(current.provision_state)) {
+        const operation = await this.deps.operations.begin(
+          node,
+          { kind: "unregister", steps: ["settle", "unregister"], arguments: { force: options.force } },
+          context,
+        );
+        return { node: (await this.deps.nodes.get(node.uuid)) ?? node, operation };
+      }
+    }
     const marked = await this.markIntent(node, "unregistering", context, ironicNodeUuid);
 
     // From here on, every failure clears the intent: the Ironic node is only ever deleted as the last Ironic
@@ -309,7 +331,7 @@ export class RegistrationService {
       already_gone: !current,
       principal: context.principal,
     });
-    return unregistered;
+    return { node: unregistered };
   }
 
   /** History is the audit trail, not the state: a failure to append is logged and does not undo the work. */

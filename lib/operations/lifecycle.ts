@@ -5,6 +5,7 @@ import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
 import type { IronicNode, ProvisionTarget } from "../ironic/index.ts";
 import { DEFAULT_POLL_POLICY, type PollPolicy, pollDelay, sleep } from "../ironic/retry.ts";
 import type { IronicNodesPort } from "../nodes/ironic-port.ts";
+import { isTransitional } from "../nodes/registration-decisions.ts";
 import { type IronicProgress, isFinalState, type Operation, type OperationOutcome } from "./model.ts";
 import type { OperationRepository } from "./repository.ts";
 import {
@@ -76,6 +77,8 @@ interface VerbSpec {
   returns?: boolean;
   /** States the step counts as done in, unsent, when it only prepares for another step (an adopted node, say). */
   pastIt?: readonly string[];
+  /** Where the node stands, for a step that is no plain verb (`settle`); `verbStatus` otherwise. */
+  status?(node: Pick<IronicNode, "provision_state" | "target_provision_state">): VerbStatus;
 }
 
 /** The lifecycle steps, by operation step name, with Ironic's semantics. */
@@ -84,13 +87,32 @@ export const LIFECYCLE_STEPS: Readonly<Record<string, VerbSpec>> = {
   provide: { verb: "provide", target: "available", failedStates: ["clean failed"] },
   inspect: { verb: "inspect", target: "manageable", failedStates: ["inspect failed"], returns: true },
   clean: { verb: "clean", target: "manageable", failedStates: ["clean failed"], returns: true },
+  /**
+   * Waits until Ironic no longer moves the node (before an unregister): `abort` where Ironic allows it (`clean
+   * wait`, `inspect wait`), else the transition runs to its end. Any state Ironic rests in is settled.
+   */
+  settle: {
+    verb: "abort",
+    target: "",
+    failedStates: [],
+    status: (node) =>
+      !isTransitional(node.provision_state) && !node.target_provision_state
+        ? "done"
+        : ABORTABLE_STATES.has(node.provision_state)
+          ? "idle"
+          : "moving",
+  },
 };
+
+/** Steps that are no Ironic verb: the workflow runs them through `LifecycleDeps`. */
+const OWN_STEPS = new Set(["unregister"]);
 
 /** The fault Ironic records when it puts a node in maintenance after a failed clean step. */
 const CLEAN_FAILURE_FAULT = "clean failure";
 
 /** Ironic states an `abort` is accepted in. */
-const ABORTABLE = new Set(["clean wait", "inspect wait"]);
+const ABORTABLE_STATES: ReadonlySet<string> = new Set(["clean wait", "inspect wait"]);
+const ABORTABLE = ABORTABLE_STATES;
 
 /** Where a node stands with respect to one verb. */
 export type VerbStatus = "done" | "moving" | "failed" | "idle";
@@ -137,6 +159,13 @@ export interface LifecycleDeps {
   durableWait?: WaitOptions;
   /** Frees the operation's node once the operation ended (called again on replay: must be idempotent). */
   release?(operation: Operation): Promise<void>;
+  /**
+   * Unregisters the operation's node (the unregister saga, `force` from the operation's arguments) once Ironic
+   * settled: the outcome, or why it was refused. Must be safe to run again (an unregister that already landed).
+   */
+  unregisterNode?(
+    operation: Operation,
+  ): Promise<{ ok: true; detail: string } | { ok: false; detail: string }>;
   /**
    * Undoes a register whose `manage` failed (Ironic could not verify the BMC): deletes the Ironic node it made,
    * makes the node Valence's again, and answers what it did. Must be safe to run again.
@@ -198,6 +227,10 @@ async function runSteps(workflow: LifecycleWorkflow, ctx: WorkflowContext): Prom
       const step = await ctx.step(`${name}: start`, () => workflow.startStep(name));
       if (step.go === "skip") continue;
       if (!step.go) break;
+      if (OWN_STEPS.has(name)) {
+        if (!(await ctx.step(`${name}: run`, () => workflow.runOwnStep(name)))) break;
+        continue;
+      }
       const spec = LIFECYCLE_STEPS[name] as VerbSpec;
       let seen = await ctx.step(`${name}: send`, () =>
         workflow.send(name, spec, step.ironicNodeUuid, step.look, step.extra),
@@ -284,6 +317,12 @@ class LifecycleWorkflow {
     }
     const step = operation.steps.find((each) => each.name === name);
     if (step && step.state !== "pending" && step.state !== "running") return { go: "skip" };
+    if (OWN_STEPS.has(name)) {
+      // Its own step finds what it needs (an unregister run again finds the node unregistered already).
+      if (step?.state === "pending")
+        await this.write(operation, (current) => stepStarted(current, name, this.now()));
+      return { go: true, ironicNodeUuid: "", look: { provision_updated_at: null } };
+    }
     if (!LIFECYCLE_STEPS[name]) {
       await this.fail(operation, LIFECYCLE_FAILURES.unknownStep, `no lifecycle step ${name}`);
       return { go: false };
@@ -329,6 +368,13 @@ class LifecycleWorkflow {
     const before = await this.deps.ironic.getNode(ironicNodeUuid);
     if (look.pastIt && spec.pastIt?.includes(before.provision_state))
       return { status: "done", progress: progressOf(before) };
+    if (spec.status) {
+      // Not a verb of its own: at most an abort, sent once (an aborted wait is no longer abortable).
+      const status = spec.status(before);
+      if (status !== "idle") return { status, progress: progressOf(before) };
+      await this.deps.ironic.setProvisionState(ironicNodeUuid, spec.verb);
+      return this.observe(name, spec, ironicNodeUuid, undefined);
+    }
     // Its provision state changed since the step's look: the verb was taken, and this is a replay (a manage
     // that failed at once is back in `enroll`, which only this tells from a node never verified).
     const moved = (before.provision_updated_at ?? null) !== look.provision_updated_at;
@@ -406,7 +452,7 @@ class LifecycleWorkflow {
       });
       return { status: "cancelled", progress: aborted };
     }
-    const status = verbStatus(spec, node, true);
+    const status = spec.status ? spec.status(node) : verbStatus(spec, node, true);
     if ((status === "moving" || status === "idle") && isPastDeadline(operation, this.now())) {
       await this.fail(
         operation,
@@ -451,6 +497,33 @@ class LifecycleWorkflow {
       return failed(withStep, { code: LIFECYCLE_FAILURES.stepFailed, detail }, this.now());
     });
     return "stop";
+  }
+
+  /** Runs a step that is no Ironic verb (`unregister`) and ends it; false when the operation does not carry on. */
+  async runOwnStep(name: string): Promise<boolean> {
+    const operation = await this.load();
+    if (isFinalState(operation.state)) return false;
+    const step = operation.steps.find((each) => each.name === name);
+    if (step?.state === "succeeded") return true;
+    const run = this.deps.unregisterNode;
+    const result = run
+      ? await run(operation)
+      : { ok: false as const, detail: `this workflow cannot run ${name}` };
+    const ironic = { provision_state: null, target_provision_state: null, last_error: null };
+    if (result.ok) {
+      await this.write(await this.load(), (current) =>
+        stepFinished(current, name, { state: "succeeded", detail: result.detail, ironic }, this.now()),
+      );
+      return true;
+    }
+    await this.end(await this.load(), (current) => {
+      const withStep = apply(
+        current,
+        stepFinished(current, name, { state: "failed", detail: result.detail, ironic }, this.now()),
+      );
+      return failed(withStep, { code: LIFECYCLE_FAILURES.stepFailed, detail: result.detail }, this.now());
+    });
+    return false;
   }
 
   /** Rolls back a register whose `manage` failed, then fails the operation saying so. */

@@ -80,6 +80,8 @@ export type CleanStep = z.infer<typeof CleanStepSchema>;
 /** What the operation's Ironic verbs take besides the node (only manual cleaning takes anything). */
 export const OperationArgumentsSchema = z.object({
   clean_steps: z.optional(z.array(CleanStepSchema)),
+  /** An unregister's `force`: an `active` node, or one with an instance, is put in maintenance and deleted. */
+  force: z.optional(z.boolean()),
 });
 export type OperationArguments = z.infer<typeof OperationArgumentsSchema>;
 

@@ -126,20 +126,31 @@ export class OperationService {
     const node = await this.deps.finder.find(nodeId);
     if (node.managed_by !== "ironic" || !node.ironic_node_uuid) throw new NodeNotRegisteredError(node.name);
     await this.ensureIdle(node);
+    return this.begin(
+      node,
+      {
+        kind: action,
+        // `provide` leaves any state Ironic provides from only through `manage` (`enroll`, `clean failed` after a
+        // failed cleaning): it manages first where needed, so retrying provide is all an operator does.
+        steps: action === "provide" ? ["manage", "provide"] : [action],
+        arguments: options.clean_steps ? { clean_steps: options.clean_steps } : undefined,
+        deadlineSeconds: options.wait_timeout,
+      },
+      caller,
+    );
+  }
+
+  /**
+   * Starts an operation on a registered node found idle: takes the node (a conditional write: of concurrent
+   * callers one wins, the others get 409 naming what runs), stores the operation, starts its workflow.
+   */
+  async begin(node: Node, plan: OperationPlan, caller: OperationCaller): Promise<Operation> {
     const id = this.newId();
-    const plan: OperationPlan = {
-      kind: action,
-      // `provide` leaves any state Ironic provides from only through `manage` (`enroll`, `clean failed` after a
-      // failed cleaning): it manages first where needed, so retrying provide is all an operator does.
-      steps: action === "provide" ? ["manage", "provide"] : [action],
-      arguments: options.clean_steps ? { clean_steps: options.clean_steps } : undefined,
-      deadlineSeconds: options.wait_timeout,
-    };
     try {
       await this.deps.nodes.update(
         node.uuid,
         { version: node.version, managed_by: "ironic", noIntent: true },
-        withOperation({ id, kind: action, started_at: this.now().toISOString() }),
+        withOperation({ id, kind: plan.kind, started_at: this.now().toISOString() }),
       );
     } catch (error) {
       if (error instanceof VersionConflictError) throw await this.busy(node.uuid, node.name);

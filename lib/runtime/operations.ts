@@ -1,7 +1,7 @@
 import { lambdaOperationStarter } from "../aws/lambda-starter.ts";
 import { config } from "../config.ts";
 import { ConfigurationError } from "../errors.ts";
-import { rollBackEnrollment } from "../nodes/enrollment-rollback.ts";
+import { rollBackEnrollment, unregisterForOperation } from "../nodes/operation-steps.ts";
 import { DynamoOperationRepository } from "../operations/dynamo-repository.ts";
 import type { LifecycleDeps } from "../operations/lifecycle.ts";
 import { OperationService, type OperationStarter } from "../operations/service.ts";
@@ -65,6 +65,8 @@ export const lifecycleDepsFor = /* @__PURE__ */ once(async (settings): Promise<L
     release: (operation) => operationServiceFor(settings).release(operation.node_uuid, operation.id),
     rollBackRegistration: (operation, reason) =>
       rollBackEnrollment(operation, reason, { nodes, ironic, history: nodeHistoryFor(settings), events }),
+    unregisterNode: (operation) =>
+      unregisterForOperation(operation, { nodes, ironic, history: nodeHistoryFor(settings), events }),
   };
 });
 

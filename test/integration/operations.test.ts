@@ -244,6 +244,42 @@ describe("operations: Ironic's long lifecycle behind 202 (real Ironic cleaning, 
     expectErrorBody(again, 409);
   }, 150_000);
 
+  it("unregisters a node Ironic is cleaning through an operation: abort in clean wait, then delete", async () => {
+    const uuid = await compose("leaving-clean");
+    agents.cleaning.stepMs = 120_000;
+    const registered = await api.call("POST", "/v1/nodes/leaving-clean/register");
+    expect(registered.status).toBe(200);
+    const ironicUuid = registered.body.ironic_node_uuid as string;
+    // An operator cleans it with Ironic directly: Valence has no operation on it.
+    await ironic.setProvisionState(ironicUuid, "manage");
+    await ironic.waitForProvisionState(ironicUuid, { target: "manageable", timeoutMs: 30_000 });
+    await ironic.setProvisionState(ironicUuid, "provide");
+    for (let waited = 0; (await ironic.getNode(ironicUuid)).provision_state !== "clean wait"; waited += 250) {
+      if (waited > 60_000) throw new Error("Ironic never reached clean wait");
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+
+    const response = await api.call("POST", "/v1/nodes/leaving-clean/unregister");
+
+    expect(response.status).toBe(202);
+    expect(response.headers.get("location")).toContain(`/v1/operations/${response.body.operation.id}`);
+    expect(response.body.operation).toMatchObject({ kind: "unregister", node_uuid: uuid });
+    const ended = await follow(response.body.operation.id);
+    expect(ended).toMatchObject({
+      state: "succeeded",
+      steps: [
+        { name: "settle", state: "succeeded", provision_state: "clean failed" },
+        { name: "unregister", state: "succeeded" },
+      ],
+    });
+    expect((await ironic.findNodes()).some((node) => node.uuid === ironicUuid)).toBe(false);
+    expect((await api.call("GET", `/v1/nodes/${uuid}`)).body).toMatchObject({
+      managed_by: "valence",
+      ironic_node_uuid: null,
+      operation: null,
+    });
+  }, 150_000);
+
   it("starts exactly one operation for 20 concurrent registers of one node; the others get 409 naming it", async () => {
     await compose("crowded");
     const answers = await Promise.all(

@@ -1,7 +1,7 @@
 import type { ProvisionTarget } from "../../lib/ironic/index.ts";
-import { rollBackEnrollment } from "../../lib/nodes/enrollment-rollback.ts";
 import type { NodeHistory } from "../../lib/nodes/history.ts";
 import type { IronicNodesPort } from "../../lib/nodes/ironic-port.ts";
+import { rollBackEnrollment, unregisterForOperation } from "../../lib/nodes/operation-steps.ts";
 import type { NodeRepository } from "../../lib/nodes/repository.ts";
 import type { NodeService } from "../../lib/nodes/service.ts";
 import { runLifecycle, type WaitCheck, type WorkflowContext } from "../../lib/operations/lifecycle.ts";
@@ -142,6 +142,12 @@ export function inProcessOperations(deps: InProcessOperationsDeps): OperationSer
           release: (operation) => service.release(operation.node_uuid, operation.id),
           rollBackRegistration: (operation, reason) =>
             rollBackEnrollment(operation, reason, {
+              nodes: deps.nodes,
+              ironic: deps.ironic,
+              ...(deps.history ? { history: deps.history } : {}),
+            }),
+          unregisterNode: (operation) =>
+            unregisterForOperation(operation, {
               nodes: deps.nodes,
               ironic: deps.ironic,
               ...(deps.history ? { history: deps.history } : {}),

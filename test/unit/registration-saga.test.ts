@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { IronicNodeStateError, IronicResourceTakenError, OperationFailedError } from "../../lib/errors.ts";
-import { rollBackEnrollment } from "../../lib/nodes/enrollment-rollback.ts";
 import type { Node } from "../../lib/nodes/model.ts";
+import { rollBackEnrollment, unregisterForOperation } from "../../lib/nodes/operation-steps.ts";
 import { DEPLOYMENT_MARK, NODE_MARK } from "../../lib/nodes/ownership.ts";
 import {
   initialRegisterState,
@@ -82,6 +82,7 @@ async function setup() {
           release: (operation) => operations.release(operation.node_uuid, operation.id),
           rollBackRegistration: (operation, reason) =>
             rollBackEnrollment(operation, reason, { nodes, ironic, history }),
+          unregisterNode: (operation) => unregisterForOperation(operation, { nodes, ironic, history }),
           sleep: async () => {},
         });
       },
@@ -254,6 +255,47 @@ describe("register saga over the in-memory Ironic", () => {
     expect(await s.stored()).toMatchObject({ managed_by: "ironic", operation: null });
   });
 
+  it("unregisters a node Ironic still moves through an operation that waits for it to settle", async () => {
+    const s = await setup();
+    const { node } = await s.service.register("node-a", options(), CONTEXT);
+    const ironicUuid = node.ironic_node_uuid as string;
+    Object.assign(s.ironic.nodes.get(ironicUuid) as object, {
+      provision_state: "verifying",
+      target_provision_state: "manageable",
+    });
+    // Ironic ends its verification a few looks later.
+    let looks = 0;
+    const getNode = s.ironic.getNode.bind(s.ironic);
+    s.ironic.getNode = (async (ident: string) => {
+      if (ident === ironicUuid && ++looks === 4)
+        Object.assign(s.ironic.nodes.get(ironicUuid) as object, {
+          provision_state: "manageable",
+          target_provision_state: null,
+        });
+      return getNode(ident);
+    }) as typeof s.ironic.getNode;
+
+    const result = await s.service.unregister("node-a", UnregisterNodeBody.parse({}), CONTEXT);
+
+    expect(result.operation).toMatchObject({ kind: "unregister" });
+    expect(await s.operation(result.operation?.id)).toMatchObject({
+      state: "succeeded",
+      steps: [
+        { name: "settle", state: "succeeded", provision_state: "manageable" },
+        { name: "unregister", state: "succeeded", detail: `deleted Ironic node ${ironicUuid}` },
+      ],
+    });
+    // Nothing to abort in `verifying`: Ironic was waited for.
+    expect(s.ironic.callsOf("setProvisionState")).toEqual([]);
+    expect(s.ironic.nodes.size).toBe(0);
+    expect(await s.stored()).toMatchObject({
+      managed_by: "valence",
+      ironic_node_uuid: null,
+      operation: null,
+    });
+    expect(s.history.events.at(-1)).toMatchObject({ action: "unregister", outcome: "succeeded" });
+  });
+
   it("refuses an unregister while an operation runs on the node, naming it, and not once it ended", async () => {
     const s = await setup();
     const result = await s.service.register("node-a", options(), CONTEXT);
@@ -281,7 +323,11 @@ describe("register saga over the in-memory Ironic", () => {
       state: "failed",
       outcome: { code: "IronicStepFailed", detail: "x" },
     } as never);
-    const unregistered = await s.service.unregister("node-a", UnregisterNodeBody.parse({}), CONTEXT);
+    const { node: unregistered } = await s.service.unregister(
+      "node-a",
+      UnregisterNodeBody.parse({}),
+      CONTEXT,
+    );
     expect(unregistered).toMatchObject({ managed_by: "valence", operation: null });
   });
 
@@ -627,7 +673,7 @@ describe("unregister saga over the in-memory Ironic", () => {
 
   it("deletes the Ironic node with its ports and frees the node", async () => {
     const s = await registered();
-    const node = await s.service.unregister("node-a", unregisterOptions(), CONTEXT);
+    const { node } = await s.service.unregister("node-a", unregisterOptions(), CONTEXT);
     expect(node).toMatchObject({ managed_by: "valence", ironic_node_uuid: null, intent: null });
     expect(s.ironic.nodes.size).toBe(0);
     expect(s.ironic.ports.size).toBe(0);
