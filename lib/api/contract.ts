@@ -39,6 +39,7 @@ import {
   RegisteredNodeView,
   RootDocumentSchema,
   ShownNodeView,
+  UnregisterAcceptedView,
   V1DocumentSchema,
 } from "./responses.ts";
 
@@ -438,17 +439,29 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
     tag: "nodes",
     description:
       "Deletes the node (and its ports) from Ironic; the node goes back to `managed_by: valence`. An `active` " +
-      "node or one with an instance is refused unless `force`.",
+      "node or one with an instance is refused unless `force`. While Ironic still moves the node (`cleaning`, " +
+      "`clean wait`, `inspecting`, `verifying`, ...) the answer is **202** with an operation (`unregister`: " +
+      "steps `settle`, then `unregister`) that aborts a `clean wait` or `inspect wait` in Ironic, or else waits " +
+      "for Ironic to finish, and then unregisters; follow it at `Location`.",
     params: NodeIdParams,
     body: UnregisterNodeBody,
     fields: {
       ...NODE_ID,
       force: "Also unregister an `active` node or one with an instance: maintenance on, then delete.",
     },
-    responses: { 200: { description: "The node, no longer registered.", schema: NodeView } },
+    responses: {
+      200: { description: "The node, no longer registered.", schema: NodeView },
+      202: {
+        description:
+          "Ironic still moves the node: the node, still registered, and the operation (`pending`) that settles " +
+          "it and unregisters.",
+        schema: UnregisterAcceptedView,
+        headers: OPERATION_HEADERS,
+      },
+    },
     errors: {
       404: NOT_FOUND_NODE,
-      409: "The node is not registered, is busy, or is in use in Ironic (retry with `force`).",
+      409: `The node is not registered, is busy, ${OPERATION_IN_PROGRESS}, or is in use in Ironic (retry with \`force\`).`,
       502: "Ironic failed.",
       503: "Ironic could not be reached.",
     },

@@ -43,6 +43,12 @@ export const OperationList = z.array(OperationView);
  */
 export const RegisterAcceptedView = z.extend(RegisteredNodeView, { operation: OperationView });
 
+/**
+ * `POST /v1/nodes/{id}/unregister` while Ironic still moves the node (202): the node, still registered, and the
+ * operation that settles it and unregisters.
+ */
+export const UnregisterAcceptedView = z.extend(NodeView, { operation: OperationView });
+
 /** `toPodManagerView`: credentials masked, in Valence's `authentication` shape. */
 export const PodManagerView = z.extend(
   z.omit(PodManagerSchema, { version: true, credentials_ref: true, username: true }),
@@ -124,6 +130,7 @@ export const RESPONSE_COMPONENTS = {
   ShownNode: ShownNodeView,
   RegisteredNode: RegisteredNodeView,
   RegisterAccepted: RegisterAcceptedView,
+  UnregisterAccepted: UnregisterAcceptedView,
   IronicLiveState,
   Operation: OperationView,
   HistoryEvent: HistoryEventSchema,
@@ -161,11 +168,15 @@ export const RESPONSE_FIELDS: Readonly<Record<string, Readonly<Record<string, st
       "The Ironic node as the register left it, before the operation's steps: `enroll` for a node it created.",
     operation: "The operation that runs the lifecycle steps; also the `Location` header.",
   },
+  UnregisterAccepted: {
+    operation:
+      "The operation that waits for Ironic to settle and then unregisters; also the `Location` header.",
+  },
   Operation: {
     id: "The operation's uuid: `GET /v1/operations/{id}`.",
     node_uuid: "The node it works on.",
     node_name: "The node's name.",
-    kind: "`register`: a register's lifecycle steps; `manage`, `provide`, `inspect`, `clean`: that lifecycle action.",
+    kind: "`register`: a register's lifecycle steps; `manage`, `provide`, `inspect`, `clean`: that lifecycle action; `unregister`: an unregister that waits for Ironic to settle.",
     state:
       "`pending` (recorded, its workflow not running yet), `running`, `cancelling` (a cancel was asked for), then " +
       "`succeeded`, `failed` or `cancelled`, which it never leaves.",
