@@ -216,7 +216,10 @@ export class OperationService {
     }
   }
 
-  /** Fails an operation that never ran (its start failed, or the register before it did) and frees its node. */
+  /**
+   * Fails an operation no workflow carries on (its start failed, the register before it did, or it was abandoned)
+   * and frees its node.
+   */
   async failUnstarted(operation: Operation, code: string, detail: string): Promise<void> {
     try {
       const current = (await this.deps.operations.get(operation.id)) ?? operation;
@@ -234,6 +237,37 @@ export class OperationService {
       });
     }
     await this.release(operation.node_uuid, operation.id);
+  }
+
+  /**
+   * Fails every operation still in flight well past its deadline, and frees its node: no workflow runs it any
+   * more (a workflow fails its operation at the deadline itself, at its next look at Ironic), e.g. a start that
+   * never ran or an execution that failed outright on AWS. Answers how many it failed.
+   */
+  async failAbandoned(graceMs: number): Promise<number> {
+    const now = this.now().getTime();
+    let failedCount = 0;
+    let marker: string | undefined;
+    do {
+      const page = await this.deps.operations.listActive({ limit: 100, ...(marker ? { marker } : {}) });
+      for (const operation of page.items) {
+        if (Date.parse(operation.deadline) + graceMs > now) continue;
+        logger.warn("operation abandoned: failed past its deadline", {
+          operation_id: operation.id,
+          node_uuid: operation.node_uuid,
+          state: operation.state,
+          deadline: operation.deadline,
+        });
+        await this.failUnstarted(
+          operation,
+          "OperationAbandoned",
+          `no workflow ran it past its deadline ${operation.deadline}; Ironic was left as it was`,
+        );
+        failedCount++;
+      }
+      marker = page.next;
+    } while (marker);
+    return failedCount;
   }
 
   /** Clears the node's operation if it still is `operationId` (an operation ended). Never fails the caller. */

@@ -177,3 +177,45 @@ describe("OperationService", () => {
     );
   });
 });
+
+describe("OperationService.failAbandoned", () => {
+  it("fails operations still in flight past their deadline and its grace, frees their nodes, leaves the rest", async () => {
+    let clock = Date.parse("2026-03-01T00:00:00.000Z");
+    const now = () => new Date(clock);
+    const nodes = new MemoryNodeRepository();
+    const operations = new MemoryOperationRepository(now);
+    const service = new OperationService({
+      operations,
+      nodes,
+      finder: finderOf(nodes),
+      starter: { start: async () => {} },
+      now,
+    });
+    const held: string[] = [];
+    for (const name of ["old", "young"]) {
+      const created = await nodes.create(newNode({ name }));
+      await nodes.update(created.uuid, { version: created.version }, {
+        managed_by: "ironic",
+        ironic_node_uuid: `ironic-${name}`,
+      } as never);
+      const operation = await service.act(
+        name,
+        "manage",
+        { wait_timeout: name === "old" ? 60 : 3600 },
+        CALLER,
+      );
+      held.push(operation.id);
+    }
+    clock += 60_000 + 16 * 60_000;
+
+    expect(await service.failAbandoned(15 * 60_000)).toBe(1);
+
+    expect(await operations.get(held[0] as string)).toMatchObject({
+      state: "failed",
+      outcome: { code: "OperationAbandoned" },
+    });
+    expect((await operations.get(held[1] as string))?.state).toBe("pending");
+    expect((await nodes.get((await service.get(held[0] as string)).node_uuid))?.operation).toBeNull();
+    expect(await service.failAbandoned(15 * 60_000)).toBe(0);
+  });
+});
