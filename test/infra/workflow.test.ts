@@ -81,7 +81,7 @@ describe("functionNeeds: starting operations", () => {
     const needs = functionNeeds(deployedRoutes(ROUTES));
     const starters = [...needs.values()].filter((need) => need.startsOperations).map((need) => need.handler);
     expect(starters.sort()).toEqual(STARTERS);
-    expect(STARTERS).toEqual(["register-node", "start-node-operation"]);
+    expect(STARTERS).toEqual(["register-node", "start-node-operation", "unregister-node"]);
   });
 
   it("gives a handler serving several routes the union: one route that starts operations is enough", () => {

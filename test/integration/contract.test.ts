@@ -336,7 +336,7 @@ describe("the API answers as its OpenAPI document says (local stack, real Ironic
     try {
       const provide = await call("startNodeOperationProvide", 202, { params: { id: "test-node" } });
       const providing = provide.body as unknown as OperationBody;
-      expect(providing).toMatchObject({ kind: "provide", steps: [{ name: "provide" }] });
+      expect(providing).toMatchObject({ kind: "provide", steps: [{ name: "manage" }, { name: "provide" }] });
       await expectAccepted(provide, providing);
       const busy = await call("startNodeOperationManage", 409, { params: { id: "test-node" } });
       expect(busy.body).toMatchObject({ code: "OperationInProgress" });

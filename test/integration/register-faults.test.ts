@@ -224,7 +224,7 @@ describe("register faults", () => {
       result.operation?.id as string,
     );
     expect(operation).toMatchObject({ state: "failed", outcome: { code: "IronicError" } });
-    expect(operation?.outcome?.detail).toMatch(/not found/i);
+    expect(operation?.outcome?.detail).toMatch(/could not be found/i);
     expect((await ironic.findNodes()).filter((each) => each.name === "vanishes-midway")).toEqual([]);
     // The node is free for the operator (or the reconciler) to settle.
     expect(await nodes.get(node.uuid)).toMatchObject({ operation: null, intent: null });
@@ -380,7 +380,7 @@ describe("register faults", () => {
     expect(error).toBeInstanceOf(IronicConfigError);
     expect(await nodes.get(node.uuid)).toMatchObject({ managed_by: "ironic", intent: null });
     expect((await ironic.getNode(ironicNodeUuid)).uuid).toBe(ironicNodeUuid);
-    const unregistered = await unregistration.unregister(node.uuid, { force: false }, context());
+    const { node: unregistered } = await unregistration.unregister(node.uuid, { force: false }, context());
     expect(unregistered).toMatchObject({ managed_by: "valence", ironic_node_uuid: null, intent: null });
     await expectNothingLeft(node);
   });
