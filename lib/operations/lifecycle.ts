@@ -341,16 +341,15 @@ class LifecycleWorkflow {
       await this.write(operation, (current) => stepStarted(current, name, this.now()));
     const node = await this.deps.ironic.getNode(ironicNodeUuid);
     const cleanSteps = operation.arguments?.clean_steps;
+    // A step that prepares for the operation's own verb (`manage` before a register's or a `provide`'s provide)
+    // is done when the node is past it already.
+    const pastIt =
+      name !== operation.kind && Boolean(LIFECYCLE_STEPS[name]?.pastIt?.includes(node.provision_state));
     return {
       go: true,
       ironicNodeUuid,
-      look: { provision_updated_at: node.provision_updated_at ?? null },
+      look: { provision_updated_at: node.provision_updated_at ?? null, ...(pastIt ? { pastIt } : {}) },
       ...(name === "clean" && cleanSteps ? { extra: { clean_steps: cleanSteps } } : {}),
-      // A step that prepares for the operation's own verb (`manage` before a register's or a `provide`'s
-      // provide) is done when the node is past it already.
-      ...(name !== operation.kind && LIFECYCLE_STEPS[name]?.pastIt?.includes(node.provision_state)
-        ? { look: { provision_updated_at: node.provision_updated_at ?? null, pastIt: true } }
-        : {}),
     };
   }
 
