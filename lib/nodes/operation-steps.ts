@@ -3,7 +3,7 @@ import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
 import { NODE_REGISTRATION_FAILED, NODE_UNREGISTERED } from "../events/schemas.ts";
 import { logger } from "../log.ts";
 import type { Operation } from "../operations/model.ts";
-import type { NodeHistory } from "./history.ts";
+import type { NewHistoryEvent, NodeHistory } from "./history.ts";
 import { deleteIronicNode } from "./ironic-node.ts";
 import type { IronicNodesPort } from "./ironic-port.ts";
 import { type UnregisterState, unregisterSteps } from "./registration-saga.ts";
@@ -42,21 +42,12 @@ export async function rollBackEnrollment(
   const summary = `rolled back: deleted Ironic node ${ironicNodeUuid ?? "(none)"}`;
   const detail = `verification failed: ${reason}; ${summary}`;
   const at = (deps.now ?? (() => new Date()))();
-  try {
-    await deps.history?.append(node.uuid, {
-      action: "register",
-      outcome: "failed",
-      ironic_node_uuid: ironicNodeUuid,
-      detail,
-      actor: operation.principal,
-      request_id: operation.request_id,
-    });
-  } catch (error) {
-    logger.error("could not append to the node's history", {
-      node_uuid: node.uuid,
-      error: (error as Error).message,
-    });
-  }
+  await appendQuietly(deps.history, node.uuid, operation, {
+    action: "register",
+    outcome: "failed",
+    ironic_node_uuid: ironicNodeUuid,
+    detail,
+  });
   await publishQuietly(deps.events, [
     nodeEvent(NODE_REGISTRATION_FAILED, {
       node,
@@ -109,21 +100,12 @@ export async function unregisterForOperation(
       ? `deleted Ironic node ${state.ironicNodeUuid}`
       : "the Ironic node was already gone"
     : `${(outcome.error as Error).message}`;
-  try {
-    await deps.history?.append(node.uuid, {
-      action,
-      outcome: outcome.ok ? "succeeded" : "failed",
-      ironic_node_uuid: state.ironicNodeUuid,
-      detail,
-      actor: operation.principal,
-      request_id: operation.request_id,
-    });
-  } catch (error) {
-    logger.error("could not append to the node's history", {
-      node_uuid: node.uuid,
-      error: (error as Error).message,
-    });
-  }
+  await appendQuietly(deps.history, node.uuid, operation, {
+    action,
+    outcome: outcome.ok ? "succeeded" : "failed",
+    ironic_node_uuid: state.ironicNodeUuid,
+    detail,
+  });
   if (!outcome.ok) return { ok: false, detail };
   await publishQuietly(deps.events, [
     nodeEvent(NODE_UNREGISTERED, {
@@ -138,4 +120,25 @@ export async function unregisterForOperation(
     }),
   ]);
   return { ok: true, detail };
+}
+
+/** History is the audit trail, not the state: an append that fails is logged and never fails the operation. */
+async function appendQuietly(
+  history: NodeHistory | undefined,
+  nodeUuid: string,
+  operation: Pick<Operation, "principal" | "request_id">,
+  event: Omit<NewHistoryEvent, "actor" | "request_id">,
+): Promise<void> {
+  try {
+    await history?.append(nodeUuid, {
+      ...event,
+      actor: operation.principal,
+      request_id: operation.request_id,
+    });
+  } catch (error) {
+    logger.error("could not append to the node's history", {
+      node_uuid: nodeUuid,
+      error: (error as Error).message,
+    });
+  }
 }

@@ -7,18 +7,16 @@ import { podManagerSecretActions } from "../../infra/permissions.ts";
 import { ROUTES, type RouteDefinition, routeKey } from "../../lib/api/routes.ts";
 import { TABLE } from "../../lib/db/table.ts";
 import {
+  actionsOf,
   logicalIdOf,
   nagViolations,
+  type Statement,
   type Synthesized,
   synthesize,
   TEST_CONTEXT,
   type TemplateResource,
 } from "./support.ts";
 
-type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
-
-const actionsOf = (statement: Statement) =>
-  Array.isArray(statement.Action) ? statement.Action : [statement.Action];
 const resourcesOf = (statement: Statement) =>
   Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
 

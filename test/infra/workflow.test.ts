@@ -6,19 +6,16 @@ import { parseValenceConfig } from "../../infra/config.ts";
 import { functionEnvironment } from "../../infra/environment.ts";
 import { ROUTES, type RouteDefinition, WORKFLOW_FUNCTION } from "../../lib/api/routes.ts";
 import {
+  actionsOf,
   type Json,
   logicalIdOf,
   nagViolations,
+  type Statement,
   type Synthesized,
   synthesize,
   TEST_CONTEXT,
   type TemplateResource,
 } from "./support.ts";
-
-type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
-
-const actionsOf = (statement: Statement) =>
-  Array.isArray(statement.Action) ? statement.Action : [statement.Action];
 
 /** The handlers whose routes start operations, read from the route table itself. */
 const STARTERS = [

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIronicDriver, type IronicDriver } from "../../lib/ironic/index.ts";
 import { poolInventory } from "../../local/pool.ts";
-import { startTestApi, type TestApi } from "../support/local-api.ts";
+import { composeNode, startTestApi, type TestApi } from "../support/local-api.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -209,13 +209,7 @@ describe("the valence CLI as a subprocess (local stack, real Ironic)", () => {
   /** A node composed on the demo pod manager for one test, managed by Valence. */
   async function composed(name: string): Promise<NodeBody> {
     const podmId = (await api.call("GET", "/v1/pod_managers")).body[0].uuid as string;
-    const response = await api.call<NodeBody>("POST", "/v1/nodes", {
-      name,
-      podm_id: podmId,
-      properties: { processor: { total_cores: 1 } },
-    });
-    expect(response.status).toBe(201);
-    return response.body;
+    return composeNode<NodeBody>(api, podmId, name);
   }
 
   it("node-register --manage --provide waits, printing each step as it goes, and exits 0 with the node available and cleaned", async () => {

@@ -6,7 +6,7 @@ import type { OperationView } from "../../lib/operations/model.ts";
 import { operationRepositoryFor, useLocalOperationStarter } from "../../lib/runtime/operations.ts";
 import { poolInventory } from "../../local/pool.ts";
 import type { RamdiskAgents } from "../../local/ramdisk-agent/index.ts";
-import { expectErrorBody, startTestApi, type TestApi } from "../support/local-api.ts";
+import { composeNode, expectErrorBody, startTestApi, type TestApi } from "../support/local-api.ts";
 import { followOperation } from "../support/operations.ts";
 import { runWorkflowChild } from "../support/register-child-process.ts";
 
@@ -39,15 +39,7 @@ describe("operations: Ironic's long lifecycle behind 202 (real Ironic cleaning, 
     return (await composed(name)).uuid;
   }
 
-  async function composed(name: string): Promise<{ uuid: string; index: string }> {
-    const response = await api.call("POST", "/v1/nodes", {
-      name,
-      podm_id: podmId,
-      properties: { processor: { total_cores: 1 } },
-    });
-    expect(response.status).toBe(201);
-    return response.body;
-  }
+  const composed = (name: string) => composeNode<{ uuid: string; index: string }>(api, podmId, name);
 
   async function operation(id: string): Promise<OperationView> {
     const response = await api.call<OperationView>("GET", `/v1/operations/${id}`);

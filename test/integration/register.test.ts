@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIronicDriver, type IronicDriver, type IronicNode } from "../../lib/ironic/index.ts";
 import { poolInventory } from "../../local/pool.ts";
 import { DEMO_CREDENTIALS } from "../../local/stack.ts";
-import { expectErrorBody, startTestApi, type TestApi } from "../support/local-api.ts";
+import { composeNode, expectErrorBody, startTestApi, type TestApi } from "../support/local-api.ts";
 import { followOperation, registerAndSettle } from "../support/operations.ts";
 
 interface NodeBody {
@@ -39,15 +39,7 @@ describe("register and unregister (real Ironic, emulator, dynalite)", () => {
   });
   afterAll(() => api?.stop());
 
-  async function compose(name: string): Promise<NodeBody> {
-    const response = await api.call<NodeBody>("POST", "/v1/nodes", {
-      name,
-      podm_id: podmId,
-      properties: { processor: { total_cores: 1 } },
-    });
-    expect(response.status).toBe(201);
-    return response.body;
-  }
+  const compose = (name: string) => composeNode<NodeBody>(api, podmId, name);
 
   async function ironicNodes(): Promise<IronicNode[]> {
     return ironic.findNodes();
