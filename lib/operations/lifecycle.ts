@@ -95,8 +95,10 @@ export const LIFECYCLE_STEPS: Readonly<Record<string, VerbSpec>> = {
     verb: "abort",
     target: "",
     failedStates: [],
+    // Ironic leaves the target set on a failed state (`clean failed` after an abort): it rests there all the same.
     status: (node) =>
-      !isTransitional(node.provision_state) && !node.target_provision_state
+      !isTransitional(node.provision_state) &&
+      (!node.target_provision_state || node.provision_state.endsWith(" failed"))
         ? "done"
         : ABORTABLE_STATES.has(node.provision_state)
           ? "idle"

@@ -473,6 +473,16 @@ describe("verbStatus", () => {
     expect(verbStatus(inspect, node("inspect wait", "manageable", null), false)).toBe("moving");
     expect(verbStatus(inspect, node("inspect failed", "manageable", "x"), true)).toBe("failed");
   });
+
+  it("settles once Ironic rests, a failed state with its target still set included; aborts only a wait", () => {
+    const settle = LIFECYCLE_STEPS.settle as Required<Pick<Parameters<typeof verbStatus>[0], "status">>;
+    expect(settle.status(node("clean wait", "available", null))).toBe("idle");
+    expect(settle.status(node("inspect wait", "manageable", null))).toBe("idle");
+    expect(settle.status(node("cleaning", "available", null))).toBe("moving");
+    expect(settle.status(node("verifying", "manageable", null))).toBe("moving");
+    expect(settle.status(node("clean failed", "available", "aborted"))).toBe("done");
+    expect(settle.status(node("manageable", null, null))).toBe("done");
+  });
 });
 
 describe("durableWaitDelayMs", () => {
