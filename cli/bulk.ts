@@ -3,6 +3,7 @@ import { parse as parseYaml } from "yaml";
 import { RegisterNodeBody } from "../lib/nodes/schemas.ts";
 import { formatIssue } from "../lib/validation.ts";
 import { EXIT, type ExitCode, UsageError } from "./errors.ts";
+import type { OperationView } from "./operations.ts";
 import { type Column, formatList, type Writer } from "./output.ts";
 
 /** One node of a bulk register, with the register body fields it sets for itself. */
@@ -18,9 +19,16 @@ export interface BulkResult {
   status?: number;
   /** The API's JSON as it came: the registered node, or the error body. */
   response?: unknown;
-  /** `title: detail`, or why the API could not be reached. */
+  /** `title: detail`, why the API could not be reached, or how the node's operation ended. */
   error?: string;
   exitCode: ExitCode;
+  /**
+   * The operation a register with lifecycle steps started (202), as last seen: at its end when it was followed.
+   * One that ended `failed` or `cancelled` makes the result a failure (exit 5).
+   */
+  operation?: OperationView;
+  /** The 202's headers (`Location`, `Retry-After`), to follow the operation. */
+  headers?: Headers;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -106,13 +114,22 @@ export async function runWithConcurrency<T, R>(
   return results;
 }
 
-/** 0 when every node succeeded; else 4 if any failure was the service's or the network's, else 3. */
+/**
+ * 0 when every node succeeded; else 4 if any failure was the service's or the network's, else 3 if the API
+ * refused any register, else 5 (every register was accepted, but an operation failed or was cancelled).
+ */
 export function bulkExitCode(results: readonly BulkResult[]): ExitCode {
   const failures = results.filter((result) => !result.ok);
   if (failures.length === 0) return EXIT.ok;
-  return failures.some((result) => result.exitCode === EXIT.serverError)
-    ? EXIT.serverError
-    : EXIT.clientError;
+  if (failures.some((result) => result.exitCode === EXIT.serverError)) return EXIT.serverError;
+  if (failures.some((result) => result.exitCode === EXIT.clientError)) return EXIT.clientError;
+  return EXIT.operationFailed;
+}
+
+/** `registered`, `registered, operation succeeded`, or `failed: ...`: a node's result in a few words. */
+export function describeResult(result: BulkResult): string {
+  if (!result.ok) return `failed: ${result.error ?? "unknown error"}`;
+  return result.operation ? `registered, operation ${result.operation.state}` : "registered";
 }
 
 export interface ProgressReporter {
@@ -147,9 +164,7 @@ export function createProgress(
   return {
     settled(result) {
       done++;
-      stream.write(
-        `[${done}/${total}] ${result.node}: ${result.ok ? "registered" : `failed: ${result.error ?? "unknown error"}`}\n`,
-      );
+      stream.write(`[${done}/${total}] ${result.node}: ${describeResult(result)}\n`);
     },
     stop: () => undefined,
   };
@@ -163,19 +178,38 @@ const RESULT_COLUMNS: readonly Column[] = [
   { header: "Error", path: "error" },
 ];
 
-/** The per-node result table that ends a bulk register. */
+/** Ironic's provision state as the operation last saw it (its latest step that looked at Ironic). */
+function lastProvisionState(operation: OperationView | undefined): string | undefined {
+  return operation?.steps.findLast((step) => step.provision_state)?.provision_state ?? undefined;
+}
+
+/**
+ * The per-node result table that ends a bulk register; with an Operation column (its state) when any register
+ * started one.
+ */
 export function formatBulkResults(results: readonly BulkResult[]): string {
+  const withOperations = results.some((result) => result.operation);
   const rows = results.map((result) => {
-    const node = (result.ok ? result.response : undefined) as
+    // A failed operation is a failure of the node, but its register was accepted.
+    const registered = result.ok || result.operation !== undefined;
+    const node = (registered ? result.response : undefined) as
       | { ironic_node_uuid?: string | null; ironic?: { provision_state?: string } }
       | undefined;
     return {
       node: result.node,
-      result: result.ok ? "registered" : "failed",
+      result: registered ? "registered" : "failed",
       ironic_node_uuid: node?.ironic_node_uuid ?? "",
-      provision_state: node?.ironic?.provision_state ?? "",
+      provision_state: lastProvisionState(result.operation) ?? node?.ironic?.provision_state ?? "",
+      operation: result.operation?.state ?? "",
       error: result.error ?? "",
     };
   });
-  return formatList(rows, RESULT_COLUMNS);
+  const columns = withOperations
+    ? [
+        ...RESULT_COLUMNS.slice(0, -1),
+        { header: "Operation", path: "operation" },
+        ...RESULT_COLUMNS.slice(-1),
+      ]
+    : RESULT_COLUMNS;
+  return formatList(rows, columns);
 }

@@ -28,6 +28,25 @@ export function nextPageUrl(link: string | null): string | undefined {
   return undefined;
 }
 
+/**
+ * `Retry-After` in milliseconds: delay-seconds or an HTTP date (RFC 9110 §10.2.3); undefined when absent or
+ * unreadable.
+ */
+export function retryAfterMs(header: string | null, now: Date = new Date()): number | undefined {
+  if (header === null) return undefined;
+  const text = header.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime());
+}
+
+/** The `ApiError` an error answer stands for: Valence's `title: detail`, or a readable line from anything else. */
+export function apiErrorOf(response: Pick<ApiResponse, "status" | "body">): ApiError {
+  const text = typeof response.body === "string" ? response.body : JSON.stringify(response.body ?? "");
+  const { code, message } = describeErrorBody(response.status, response.body, text);
+  return new ApiError(response.status, response.body, code, message);
+}
+
 function parseBaseUrl(text: string): URL {
   let url: URL;
   try {
@@ -130,9 +149,22 @@ export class ValenceClient {
       if (max !== undefined && items.length >= max)
         return { items: items.slice(0, max), more: next !== undefined || items.length > max };
       // The next page on our own origin: the API builds the link from the Host it saw, which a proxy may change.
-      url = next ? this.onOurOrigin(new URL(next, this.baseUrl)) : undefined;
+      url = next ? this.linked(next) : undefined;
     }
     return { items, more: false };
+  }
+
+  /**
+   * A URL the API answered (`Location`, `Link`) as one to send to: on our own origin, since the API builds links
+   * from the Host it saw, which a proxy may change.
+   */
+  linked(link: string): URL {
+    return this.onOurOrigin(new URL(link, this.baseUrl));
+  }
+
+  /** A GET of a URL the API gave (see `linked`); an error status becomes an `ApiError` as in `call`. */
+  async get<T = unknown>(url: URL): Promise<ApiResponse<T>> {
+    return this.checked(await this.send<T>("GET", url));
   }
 
   private onOurOrigin(url: URL): URL {
@@ -141,8 +173,6 @@ export class ValenceClient {
 
   private checked<T>(response: ApiResponse<T>): ApiResponse<T> {
     if (response.status < 400) return response;
-    const text = typeof response.body === "string" ? response.body : JSON.stringify(response.body ?? "");
-    const { code, message } = describeErrorBody(response.status, response.body, text);
-    throw new ApiError(response.status, response.body, code, message);
+    throw apiErrorOf(response);
   }
 }

@@ -12,6 +12,11 @@ export interface CliIo {
   /** Asks for a secret on the terminal (only called when `stdinIsTTY`). */
   prompt(question: string): Promise<string>;
   readFile(path: string): Promise<string>;
+  /**
+   * Calls `listener` on Ctrl-C (SIGINT) until the returned function is called; while one is registered, Ctrl-C
+   * does not end the process by itself. Absent: Ctrl-C cannot be caught (nothing to register).
+   */
+  onInterrupt?(listener: () => void): () => void;
 }
 
 /** What commands need from outside: configuration, I/O, and the network and credentials (tests replace them). */
@@ -21,6 +26,8 @@ export interface CliDependencies {
   fetch?: typeof fetch;
   /** AWS credentials for SigV4. @default the standard provider chain */
   credentials: () => Promise<SigningCredentials>;
+  /** Waits between looks at an operation. @default a timer */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface GlobalOptions {

@@ -1,6 +1,6 @@
 /**
  * Exit codes are part of the CLI's contract: scripts tell a mistake in the command (2) from a refusal by the API
- * (3) and from a failure of the service or the network (4).
+ * (3), from a failure of the service or the network (4), and from an operation that ran but did not succeed (5).
  */
 export const EXIT = {
   ok: 0,
@@ -10,6 +10,13 @@ export const EXIT = {
   clientError: 3,
   /** The API answered 5xx, or could not be reached. */
   serverError: 4,
+  /**
+   * An operation the command waited for ended `failed` or `cancelled` (for `operation-cancel`: ended otherwise
+   * than `cancelled`). The request itself was accepted.
+   */
+  operationFailed: 5,
+  /** Ctrl-C while the command waited for an operation: the operation goes on (128 + SIGINT, as shells report). */
+  interrupted: 130,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

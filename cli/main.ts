@@ -14,6 +14,10 @@ function processIo(): CliIo {
     stdinIsTTY: Boolean(process.stdin.isTTY),
     prompt: (question) => promptHidden(question),
     readFile: (path) => readFile(path, "utf8"),
+    onInterrupt(listener) {
+      process.on("SIGINT", listener);
+      return () => process.off("SIGINT", listener);
+    },
   };
 }
 
@@ -30,6 +34,7 @@ export async function main(
     io: overrides.io ?? processIo(),
     credentials: overrides.credentials ?? defaultCredentials,
     ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+    ...(overrides.sleep ? { sleep: overrides.sleep } : {}),
   };
   try {
     await buildProgram(deps).parseAsync([...argv], { from: "user" });

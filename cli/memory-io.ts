@@ -4,6 +4,8 @@ export interface MemoryIo extends CliIo {
   /** Everything written to stdout / stderr so far. */
   out(): string;
   err(): string;
+  /** As if Ctrl-C was pressed: calls the listeners registered through `onInterrupt`. */
+  interrupt(): void;
 }
 
 /**
@@ -16,6 +18,7 @@ export function memoryIo(
   let stdout = "";
   let stderr = "";
   const answers = [...(options.answers ?? [])];
+  const interruptListeners = new Set<() => void>();
   return {
     stdout: { write: (text: string) => (stdout += text), isTTY: false },
     stderr: { write: (text: string) => (stderr += text), isTTY: false },
@@ -29,7 +32,14 @@ export function memoryIo(
       if (text === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: "ENOENT" });
       return text;
     },
+    onInterrupt(listener) {
+      interruptListeners.add(listener);
+      return () => interruptListeners.delete(listener);
+    },
     out: () => stdout,
     err: () => stderr,
+    interrupt: () => {
+      for (const listener of [...interruptListeners]) listener();
+    },
   };
 }

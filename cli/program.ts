@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import packageJson from "../package.json" with { type: "json" };
 import { addNodeCommands } from "./commands/nodes.ts";
+import { addOperationCommands } from "./commands/operations.ts";
 import { addPodManagerCommands } from "./commands/pod-managers.ts";
 import { addRegisterCommand } from "./commands/register.ts";
 import { DEFAULT_URL } from "./config.ts";
@@ -41,6 +42,12 @@ Register a node in Ironic and take it back (the Valence register flow), on the l
   valence node-show test-node
   valence node-unregister test-node
 
+Register it and wait while Ironic verifies, cleans and makes it available, each step shown as it goes
+(--no-wait returns at once with the operation to follow):
+  valence node-register test-node --manage --provide
+  valence operation-list test-node
+  valence operation-show <id> --wait
+
 Environment:
   VALENCE_URL             the Valence API (default ${DEFAULT_URL})
   VALENCE_PODM_PASSWORD   pod-manager password for podmanager-create/-update (safer than
@@ -53,6 +60,9 @@ Exit codes:
   2  usage error (bad arguments, unreadable bulk file)
   3  the API refused the request (4xx)
   4  the API failed (5xx), or could not be reached
+  5  an operation the command waited for failed or was cancelled
+     (operation-cancel: the operation ended otherwise than cancelled)
+  130  Ctrl-C while waiting for an operation (the operation goes on)
 
 Run "valence <command> --help" for a command's options.`;
 
@@ -78,6 +88,7 @@ export function buildProgram(deps: CliDependencies): Command {
 
   addRegisterCommand(program, deps);
   addNodeCommands(program, deps);
+  addOperationCommands(program, deps);
   addPodManagerCommands(program, deps);
   for (const command of program.commands) {
     addConnectionOptions(command);

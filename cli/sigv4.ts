@@ -1,68 +1,15 @@
-import { Sha256 } from "@aws-crypto/sha256-js";
-import { HttpRequest } from "@smithy/protocol-http";
-import { SignatureV4 } from "@smithy/signature-v4";
+import type { SigningCredentials } from "../lib/aws/sigv4.ts";
 
-export type SigningCredentials = ConstructorParameters<typeof SignatureV4>[0]["credentials"];
+export {
+  type RequestToSign,
+  type SigningCredentials,
+  type SigningOptions,
+  signRequest,
+} from "../lib/aws/sigv4.ts";
 
 /** `https://abc123.execute-api.eu-west-1.amazonaws.com` → `eu-west-1`; `undefined` for any other host. */
 export function apiGatewayRegion(url: URL): string | undefined {
   return /^[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/i.exec(url.hostname)?.[1];
-}
-
-export interface RequestToSign {
-  method: string;
-  url: URL;
-  /** Headers that will be sent as they are (lower-case names). */
-  headers: Record<string, string>;
-  body?: string;
-}
-
-export interface SigningOptions {
-  region: string;
-  credentials: SigningCredentials;
-  /** @default "execute-api" (API Gateway) */
-  service?: string;
-  /** For reproducible signatures in tests. @default now */
-  signingDate?: Date;
-}
-
-/**
- * Signs a request with AWS Signature Version 4 and answers the headers to send: the given ones plus `host`,
- * `x-amz-date`, `authorization` (and `x-amz-security-token` for temporary credentials). The deployed API is behind
- * API Gateway's IAM authorization, which recomputes this signature.
- */
-export async function signRequest(
-  request: RequestToSign,
-  options: SigningOptions,
-): Promise<Record<string, string>> {
-  const signer = new SignatureV4({
-    service: options.service ?? "execute-api",
-    region: options.region,
-    credentials: options.credentials,
-    sha256: Sha256,
-    // No x-amz-content-sha256 header (an S3 convention): the payload hash is in the canonical request either way,
-    // and signatures then match AWS's published SigV4 test suite.
-    applyChecksum: false,
-  });
-  const query: Record<string, string | string[]> = {};
-  for (const [name, value] of request.url.searchParams) {
-    const seen = query[name];
-    query[name] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
-  }
-  const signed = await signer.sign(
-    new HttpRequest({
-      method: request.method,
-      protocol: request.url.protocol,
-      hostname: request.url.hostname,
-      ...(request.url.port ? { port: Number(request.url.port) } : {}),
-      path: request.url.pathname,
-      query,
-      headers: { ...request.headers, host: request.url.host },
-      ...(request.body === undefined ? {} : { body: request.body }),
-    }),
-    options.signingDate ? { signingDate: options.signingDate } : {},
-  );
-  return signed.headers;
 }
 
 /** The standard AWS credential chain (environment, shared config and SSO, web identity, container, instance). */

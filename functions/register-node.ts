@@ -1,13 +1,22 @@
 import { NodeIdParams } from "../lib/api/common.ts";
-import { httpRoute, json } from "../lib/http/route.ts";
+import { accepted, httpRoute, json } from "../lib/http/route.ts";
 import { toNodeView } from "../lib/nodes/model.ts";
 import { RegisterNodeBody } from "../lib/nodes/schemas.ts";
+import { toOperationView } from "../lib/operations/model.ts";
+import { OPERATION_RETRY_AFTER_SECONDS } from "../lib/operations/schemas.ts";
 import { registrationService } from "../lib/runtime/registration.ts";
 
 export const handler = httpRoute(
   { params: NodeIdParams, body: RegisterNodeBody },
-  async ({ params, body, ...context }) => {
-    const { node, ironic } = await registrationService().register(params.id, body, context);
-    return json(200, { ...toNodeView(node), ironic });
+  async ({ params, body, baseUrl, ...context }) => {
+    const { node, ironic, operation } = await registrationService().register(params.id, body, context);
+    const view = { ...toNodeView(node), ironic };
+    if (!operation) return json(200, view);
+    return accepted(
+      { ...view, operation: toOperationView(operation) },
+      operation,
+      baseUrl,
+      OPERATION_RETRY_AFTER_SECONDS,
+    );
   },
 );

@@ -1,11 +1,21 @@
 import { NodeIdParams } from "../lib/api/common.ts";
-import { httpRoute, json } from "../lib/http/route.ts";
+import { accepted, httpRoute, json } from "../lib/http/route.ts";
 import { toNodeView } from "../lib/nodes/model.ts";
 import { UnregisterNodeBody } from "../lib/nodes/schemas.ts";
+import { toOperationView } from "../lib/operations/model.ts";
+import { OPERATION_RETRY_AFTER_SECONDS } from "../lib/operations/schemas.ts";
 import { registrationService } from "../lib/runtime/registration.ts";
 
 export const handler = httpRoute(
   { params: NodeIdParams, body: UnregisterNodeBody },
-  async ({ params, body, ...context }) =>
-    json(200, toNodeView(await registrationService().unregister(params.id, body, context))),
+  async ({ params, body, baseUrl, ...context }) => {
+    const { node, operation } = await registrationService().unregister(params.id, body, context);
+    if (!operation) return json(200, toNodeView(node));
+    return accepted(
+      { ...toNodeView(node), operation: toOperationView(operation) },
+      operation,
+      baseUrl,
+      OPERATION_RETRY_AFTER_SECONDS,
+    );
+  },
 );

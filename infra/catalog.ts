@@ -4,6 +4,7 @@ import {
   SCHEDULED_FUNCTIONS,
   type ScheduledFunction,
   type TableAccess,
+  WORKFLOW_FUNCTION,
 } from "../lib/api/routes.ts";
 
 /** A function run on a schedule rather than by a route (e.g. `reconcile`). */
@@ -19,6 +20,11 @@ export interface FunctionNeeds {
   readonly ironic: boolean;
   /** Publishes events: the event bus's name in its environment, `events:PutEvents` on that bus. */
   readonly publishesEvents: boolean;
+  /**
+   * Starts operations: the workflow alias's ARN in its environment (`VALENCE_WORKFLOW_FUNCTION`),
+   * `lambda:InvokeFunction` on that alias alone.
+   */
+  readonly startsOperations: boolean;
 }
 
 /** The routes the stack deploys: every route of the route table except the local-only ones. */
@@ -54,7 +60,19 @@ export function functionNeeds(
       writesSecrets: Boolean(seen?.writesSecrets || source.writesSecrets),
       ironic: Boolean(seen?.ironic || source.ironic),
       publishesEvents: Boolean(seen?.publishesEvents || source.publishesEvents),
+      startsOperations: Boolean(
+        seen?.startsOperations || ("startsOperations" in source && source.startsOperations),
+      ),
     });
   }
   return byHandler;
+}
+
+/**
+ * What the operation workflow (`WORKFLOW_FUNCTION`) may touch, decided by the same rules as every other function:
+ * it is invoked by no route, only by the functions that start operations.
+ */
+export function workflowNeeds(): FunctionNeeds {
+  const { handler, summary, table, ironic, publishesEvents } = WORKFLOW_FUNCTION;
+  return functionNeeds([{ handler, summary, table, ironic, publishesEvents }]).get(handler) as FunctionNeeds;
 }

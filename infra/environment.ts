@@ -8,9 +8,17 @@ import type { ValenceConfig } from "./config.ts";
  */
 export function functionEnvironment(
   config: ValenceConfig,
-  stack: { readonly tableName: string; readonly secretPrefix: string },
-  needs: Pick<FunctionNeeds, "ironic"> & Partial<Pick<FunctionNeeds, "publishesEvents">>,
+  stack: {
+    readonly tableName: string;
+    readonly secretPrefix: string;
+    /** Qualified ARN of the operation workflow's alias, when the stack deploys it. */
+    readonly workflowFunctionArn?: string;
+  },
+  needs: Pick<FunctionNeeds, "ironic"> & Partial<Pick<FunctionNeeds, "publishesEvents" | "startsOperations">>,
 ): Record<string, string> {
+  if (needs.startsOperations && !stack.workflowFunctionArn) {
+    throw new Error("a function that starts operations needs the workflow alias's ARN (workflowFunctionArn)");
+  }
   return {
     VALENCE_TABLE_NAME: stack.tableName,
     VALENCE_SECRET_STORE: "secretsmanager",
@@ -29,6 +37,10 @@ export function functionEnvironment(
       : {}),
     // Only the functions allowed to put events on the bus are told its name.
     ...(needs.publishesEvents ? { VALENCE_EVENT_BUS_NAME: config.eventBusName } : {}),
+    // Only the functions allowed to invoke the workflow are told its alias: the only ARN they may invoke.
+    ...(needs.startsOperations && stack.workflowFunctionArn
+      ? { VALENCE_WORKFLOW_FUNCTION: stack.workflowFunctionArn }
+      : {}),
     POWERTOOLS_SERVICE_NAME: "valence",
     // Stack traces point into the TypeScript sources (the bundles ship with source maps).
     NODE_OPTIONS: "--enable-source-maps",

@@ -2,6 +2,7 @@ import { ArnFormat, Stack } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import type * as events from "aws-cdk-lib/aws-events";
 import * as iam from "aws-cdk-lib/aws-iam";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type { FunctionNeeds } from "./catalog.ts";
 import type { ValenceFunction } from "./constructs/valence-function.ts";
@@ -15,6 +16,8 @@ export interface AccessTargets {
   readonly ironicSecret?: secretsmanager.ISecret;
   /** The bus events are published to; only functions that publish may put events on it, and on no other. */
   readonly eventBus?: events.IEventBus;
+  /** The operation workflow's alias; only functions that start operations may invoke it, and nothing else. */
+  readonly workflowAlias?: lambda.IFunction;
 }
 
 /**
@@ -108,4 +111,53 @@ export function grantFunctionAccess(fn: ValenceFunction, needs: FunctionNeeds, t
 
   if (needs.ironic && targets.ironicSecret) targets.ironicSecret.grantRead(grantee);
   if (needs.publishesEvents && targets.eventBus) targets.eventBus.grantPutEventsTo(grantee);
+
+  if (needs.startsOperations) {
+    if (!targets.workflowAlias) {
+      throw new Error(
+        `${needs.handler} starts operations: the stack must deploy the workflow and pass its alias`,
+      );
+    }
+    // The alias's ARN alone (not `grantInvoke`, whose grant may cover the unqualified function and its
+    // versions): starters invoke exactly the qualified ARN they are given (lib/aws/lambda-starter.ts).
+    grantee.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["lambda:InvokeFunction"],
+        resources: [targets.workflowAlias.functionArn],
+      }),
+    );
+  }
+}
+
+/**
+ * What the durable execution SDK calls on Lambda for its own executions: save a checkpoint, read back the
+ * execution's state on replay (docs.aws.amazon.com/lambda/latest/dg/durable-security.html).
+ */
+export const DURABLE_EXECUTION_ACTIONS = [
+  "lambda:CheckpointDurableExecution",
+  "lambda:GetDurableExecutionState",
+] as const;
+
+/**
+ * Lets a durable function checkpoint and replay its own executions and no other function's. Lambda authorizes
+ * these calls against the execution's ARN, `<function ARN>:<version>/durable-execution/<name>/<id>`, whose
+ * version changes with every deployment: hence `<function ARN>:*`, acknowledged here.
+ *
+ * A policy of its own, not the role's default policy: that one must exist before the function is created, and
+ * this one names the function's ARN. Whatever invokes the function should depend on the returned policy.
+ */
+export function grantDurableExecution(fn: ValenceFunction): iam.Policy {
+  const executions = `${fn.function.functionArn}:*`;
+  const policy = new iam.Policy(fn, "DurableExecution", {
+    roles: [fn.role],
+    statements: [
+      new iam.PolicyStatement({ actions: [...DURABLE_EXECUTION_ACTIONS], resources: [executions] }),
+    ],
+  });
+  acknowledgeNag(
+    fn,
+    `IAM5[${nagResource(fn, executions)}]`,
+    "Durable executions are sub-resources of a function version (<function ARN>:<version>/durable-execution/...), and the version changes on every deployment; :* covers only this function's own executions.",
+  );
+  return policy;
 }

@@ -9,6 +9,7 @@ import {
   functionTimeoutSeconds,
   INTEGRATION_TIMEOUT_SECONDS,
   type RouteDefinition,
+  WORKFLOW_FUNCTION,
 } from "../lib/api/routes.ts";
 import {
   defaultScheduledFunctions,
@@ -16,6 +17,7 @@ import {
   type FunctionNeeds,
   functionNeeds,
   type ScheduledFunctionDefinition,
+  workflowNeeds,
 } from "./catalog.ts";
 import {
   configFromContext,
@@ -23,6 +25,7 @@ import {
   ValenceConfigError,
   type ValenceConfigInput,
 } from "./config.ts";
+import { OperationWorkflow } from "./constructs/operation-workflow.ts";
 import { ReconcileSchedule } from "./constructs/reconcile-schedule.ts";
 import { ValenceAlarms } from "./constructs/valence-alarms.ts";
 import { ValenceApi } from "./constructs/valence-api.ts";
@@ -67,6 +70,11 @@ export class ValenceStack extends Stack {
   readonly eventBus: events.IEventBus;
   /** Schedules by handler name. */
   readonly schedules = new Map<string, ReconcileSchedule>();
+  /**
+   * The durable function that runs operations, its alias and dead-letter queue: deployed when a route starts
+   * operations (`startsOperations`), invoked by no route.
+   */
+  readonly workflow?: OperationWorkflow;
 
   constructor(scope: Construct, id: string, props: ValenceStackProps = {}) {
     super(scope, id, props);
@@ -103,13 +111,46 @@ export class ValenceStack extends Stack {
       ? events.EventBus.fromEventBusArn(this, "EventBus", config.eventBusName)
       : events.EventBus.fromEventBusName(this, "EventBus", config.eventBusName);
 
+    const stackNames = { tableName: this.table.table.tableName, secretPrefix: this.secretPrefix };
+    const targets = {
+      table: this.table.table,
+      secretPrefix: this.secretPrefix,
+      ...(ironicSecret ? { ironicSecret } : {}),
+      eventBus: this.eventBus,
+    };
+
+    if ([...needs.values()].some((need) => need.startsOperations)) {
+      const need = workflowNeeds();
+      const workflow = new OperationWorkflow(this, pascal(need.handler), {
+        handler: need.handler,
+        description: `Valence ${need.handler}: ${need.summary}`,
+        environment: functionEnvironment(config, stackNames, need),
+        aliasName: WORKFLOW_FUNCTION.alias,
+        invocationTimeout: Duration.seconds(WORKFLOW_FUNCTION.invocationTimeoutSeconds),
+        executionTimeout: Duration.seconds(WORKFLOW_FUNCTION.executionTimeoutSeconds),
+        executionRetention: Duration.days(WORKFLOW_FUNCTION.retentionDays),
+        memorySize: 1024,
+        // It talks to Ironic as the Ironic functions do, so the same cap on how many run at once.
+        ...(config.ironicReservedConcurrency === "none"
+          ? {}
+          : { reservedConcurrentExecutions: config.ironicReservedConcurrency }),
+        logRetention,
+        ...(network ? { network } : {}),
+      });
+      grantFunctionAccess(workflow.fn, need, targets);
+      this.workflow = workflow;
+    }
+
     for (const need of needs.values()) {
       const fn = new ValenceFunction(this, pascal(need.handler), {
         handler: need.handler,
         description: `Valence ${need.handler}: ${need.summary}`,
         environment: functionEnvironment(
           config,
-          { tableName: this.table.table.tableName, secretPrefix: this.secretPrefix },
+          {
+            ...stackNames,
+            ...(this.workflow ? { workflowFunctionArn: this.workflow.alias.functionArn } : {}),
+          },
           need,
         ),
         ...this.sizing(need, config),
@@ -117,10 +158,8 @@ export class ValenceStack extends Stack {
         ...(network ? { network } : {}),
       });
       grantFunctionAccess(fn, need, {
-        table: this.table.table,
-        secretPrefix: this.secretPrefix,
-        ...(ironicSecret ? { ironicSecret } : {}),
-        eventBus: this.eventBus,
+        ...targets,
+        ...(this.workflow ? { workflowAlias: this.workflow.alias } : {}),
       });
       this.functions.set(need.handler, fn);
     }
@@ -151,16 +190,31 @@ export class ValenceStack extends Stack {
       );
     }
 
+    const workflowWatch = this.workflow
+      ? {
+          name: WORKFLOW_FUNCTION.handler,
+          function: this.workflow.fn.function,
+          timeout: this.workflow.fn.timeout,
+        }
+      : undefined;
     new ValenceAlarms(this, "Alarms", {
-      functions: [...this.functions].map(([name, fn]) => ({
-        name,
-        function: fn.function,
-        timeout: fn.timeout,
-      })),
-      deadLetterQueues: [...this.schedules].map(([name, schedule]) => ({
-        name,
-        queue: schedule.deadLetterQueue,
-      })),
+      functions: [
+        ...[...this.functions].map(([name, fn]) => ({ name, function: fn.function, timeout: fn.timeout })),
+        ...(workflowWatch ? [workflowWatch] : []),
+      ],
+      deadLetterQueues: [
+        ...[...this.schedules].map(([name, schedule]) => ({ name, queue: schedule.deadLetterQueue })),
+        ...(this.workflow
+          ? [
+              {
+                name: WORKFLOW_FUNCTION.handler,
+                queue: this.workflow.deadLetterQueue,
+                meaning: "operations whose workflow failed, timed out or never started",
+              },
+            ]
+          : []),
+      ],
+      ...(workflowWatch ? { durableFunctions: [workflowWatch] } : {}),
       ...(config.alarmTopicArn
         ? { topic: sns.Topic.fromTopicArn(this, "AlarmTopic", config.alarmTopicArn) }
         : {}),
@@ -178,6 +232,17 @@ export class ValenceStack extends Stack {
       value: this.eventBus.eventBusArn,
       description: "EventBridge bus of Valence's events (source valence, see docs/events.md)",
     });
+    if (this.workflow) {
+      new CfnOutput(this, "OperationWorkflowArn", {
+        value: this.workflow.alias.functionArn,
+        description:
+          "Alias of the durable function that runs operations (executions are named operation-<id>)",
+      });
+      new CfnOutput(this, "OperationDeadLetterQueueUrl", {
+        value: this.workflow.deadLetterQueue.queueUrl,
+        description: "Failed operation workflow starts: each message's requestPayload names the operation",
+      });
+    }
     new CfnOutput(this, "SecretPrefix", {
       value: this.secretPrefix,
       description: "Prefix of this stack's pod-manager secrets in Secrets Manager",

@@ -82,6 +82,25 @@ const buildSchema = () => {
           ),
         ),
     ),
+    /**
+     * Qualified ARN (alias) of the operation workflow, the durable function functions starting operations invoke
+     * asynchronously; unset, `npm start` runs operations in-process with the durable SDK's local runner.
+     */
+    VALENCE_WORKFLOW_FUNCTION: z.optional(
+      z
+        .string()
+        .check(
+          z.regex(
+            /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_$-]{1,128}$/,
+            "expected a qualified Lambda function ARN (with its version or alias)",
+          ),
+        ),
+    ),
+    /** How long an operation may run before it is failed (Ironic's cleaning alone can take 30 minutes). */
+    VALENCE_OPERATION_DEADLINE_SECONDS: z._default(
+      z.coerce.number().check(z.int(), z.positive(), z.maximum(7 * 24 * 60 * 60)),
+      2 * 60 * 60,
+    ),
     LOG_LEVEL: z._default(
       z.enum(["DEBUG", "INFO", "WARN", "ERROR", "debug", "info", "warn", "error"]),
       "INFO",

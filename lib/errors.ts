@@ -133,6 +133,18 @@ export class NodeBusyError extends ConflictError {
   }
 }
 
+/** The node has an operation (register's lifecycle, manage, provide, ...) still running: one at a time. */
+export class OperationInProgressError extends ConflictError {
+  readonly code = "OperationInProgress";
+  constructor(
+    id: string,
+    readonly operationId: string,
+    kind: string,
+  ) {
+    super(`node ${id} has operation ${operationId} (${kind}) in progress; see /v1/operations/${operationId}`);
+  }
+}
+
 export class NodeNotRegisteredError extends ConflictError {
   readonly code = "NodeNotRegistered";
   constructor(id: string) {
@@ -180,6 +192,11 @@ export class ConfigurationError extends ValenceError {
  * caller: a conflict met part-way (a MAC another node holds, a node Ironic keeps locked) is `RegistrationConflict`,
  * and a wait that ran out of time (`wait_timeout`) is `RegistrationTimeout`.
  */
+/** An operation was recorded but its workflow could not be started; it is failed, nothing was left running. */
+export class OperationNotStartedError extends ValenceError {
+  readonly code = "OperationNotStarted";
+}
+
 export class OperationFailedError extends ValenceError {
   readonly code: string;
   constructor(code: string, detail: string, cause: unknown) {

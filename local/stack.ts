@@ -5,10 +5,12 @@ import { join, resolve } from "node:path";
 import type { Context } from "aws-lambda";
 import { type Config, parseConfig, useConfig } from "../lib/config.ts";
 import { logger } from "../lib/log.ts";
+import { operationRepositoryFor, useLocalOperationStarter } from "../lib/runtime/operations.ts";
 import { functionTimeoutsMs, startApiServer } from "./api-server.ts";
 import { seedDemo } from "./demo.ts";
 import { ensureTable, startDynalite } from "./dynalite.ts";
 import { freePort, startIronic } from "./ironic.ts";
+import { type LocalOperationRunner, startLocalOperationRunner } from "./operation-runner.ts";
 import { attachRamdiskAgents, cleaningIronicConfig, type RamdiskAgents } from "./ramdisk-agent/index.ts";
 import { type InventorySpec, type RedfishEmulator, startRedfishEmulator } from "./redfish-emulator/index.ts";
 
@@ -61,6 +63,8 @@ export interface LocalStack {
   emulator?: RedfishEmulator;
   /** The emulated ramdisk agents on the emulator's systems, when the stack's Ironic cleans. */
   ramdiskAgents?: RamdiskAgents;
+  /** Where operations run (the durable SDK's local runner). */
+  operations: LocalOperationRunner;
   ironicUrl?: string;
   stop(): Promise<void>;
 }
@@ -192,6 +196,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ramdiskAgents = agents;
     }
 
+    // Operations run in this process, through the durable SDK's local runner; those a killed start left in
+    // flight are started again once everything they talk to is up.
+    const operations = await startLocalOperationRunner();
+    useLocalOperationStarter(operations);
+    stops.push(async () => {
+      useLocalOperationStarter(undefined);
+      await operations.close();
+    });
+    await operations.resume(operationRepositoryFor(config));
+
     const api = await startApiServer({ port: options.apiPort ?? 0 });
     stops.push(() => api.close());
     if (options.reconcileSeconds) {
@@ -214,6 +228,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       config,
       ...(emulator ? { emulator } : {}),
       ...(ramdiskAgents ? { ramdiskAgents } : {}),
+      operations,
       ...(config.IRONIC_URL ? { ironicUrl: config.IRONIC_URL } : {}),
       stop: stopAll,
     };

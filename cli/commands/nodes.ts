@@ -5,6 +5,7 @@ import { collect, integerIn, nodePath, resolvePodManager } from "../args.ts";
 import { type CliDependencies, session } from "../context.ts";
 import { ApiError, UsageError } from "../errors.ts";
 import { formatDetail, formatList, HISTORY_COLUMNS, NODE_COLUMNS } from "../output.ts";
+import { addWaitOptions, type LifecycleOptions, runLifecycleCommand, WAIT_HELP_TEXT } from "./operations.ts";
 
 type Json = Record<string, unknown>;
 
@@ -173,23 +174,47 @@ export function addNodeCommands(program: Command, deps: CliDependencies): void {
       },
     );
 
-  program
+  const manage = program
     .command("node-manage")
-    .summary("Manage a system a pod manager composed already")
-    .description("Bring a system composed outside Valence under management as a node.")
-    .argument("<podm>", "pod manager (name or uuid)")
-    .argument("<index>", "the system's id at the pod manager (Redfish Id)")
-    .option("--name <name>", "node name (default: the system's id)")
-    .action(async (podm: string, index: string, options: { name?: string }, command: Command) => {
-      const s = session(deps, command);
-      const body = {
-        podm_id: await resolvePodManager(s.client, podm),
-        node_index: index,
-        ...(options.name ? { name: options.name } : {}),
-      };
-      const { body: node } = await s.client.call<Json>("POST", "/v1/nodes/manage", { body });
-      s.print(node, () => formatDetail(node));
-    });
+    .summary("Manage a composed system (podm and index), or make a registered node manageable in Ironic")
+    .description(
+      "Two commands in one, told apart by their arguments:\n\n" +
+        "  node-manage <podm> <index> [--name <name>]\n" +
+        "    manage, as a node, a system the pod manager composed outside Valence\n" +
+        "  node-manage <node> [--no-wait] [--wait-timeout <seconds>]\n" +
+        "    Ironic's manage on a registered node (Ironic verifies the BMC): an operation",
+    )
+    .argument("<podm|node>", "pod manager (name or uuid) with <index>; alone, a registered node")
+    .argument("[index]", "the system's id at the pod manager (Redfish Id)")
+    .option("--name <name>", "with <podm> <index>: node name (default: the system's id)");
+  addWaitOptions(manage)
+    .addHelpText("after", `\nnode-manage <node>:${WAIT_HELP_TEXT}`)
+    .action(
+      async (
+        target: string,
+        index: string | undefined,
+        options: { name?: string } & LifecycleOptions,
+        command: Command,
+      ) => {
+        if (index === undefined) {
+          if (options.name !== undefined)
+            throw new UsageError("node-manage: --name goes with <podm> <index> (managing a composed system)");
+          return runLifecycleCommand(deps, command, target, "manage", options);
+        }
+        if (!options.wait || options.waitTimeout !== undefined)
+          throw new UsageError(
+            "node-manage: --no-wait and --wait-timeout go with <node> alone (Ironic's manage), not <podm> <index>",
+          );
+        const s = session(deps, command);
+        const body = {
+          podm_id: await resolvePodManager(s.client, target),
+          node_index: index,
+          ...(options.name ? { name: options.name } : {}),
+        };
+        const { body: node } = await s.client.call<Json>("POST", "/v1/nodes/manage", { body });
+        s.print(node, () => formatDetail(node));
+      },
+    );
 
   program
     .command("node-delete")

@@ -16,12 +16,19 @@ export interface WatchedFunction {
 export interface WatchedQueue {
   readonly name: string;
   readonly queue: sqs.IQueue;
+  /** What a message in it means. @default "scheduled runs failed" */
+  readonly meaning?: string;
 }
 
 export interface ValenceAlarmsProps {
   readonly functions: readonly WatchedFunction[];
-  /** Dead-letter queues of scheduled functions: any message is a failed run. @default - none */
+  /** Dead-letter queues (scheduled functions, the operation workflow): any message is a failure. @default - none */
   readonly deadLetterQueues?: readonly WatchedQueue[];
+  /**
+   * Durable functions, watched per execution as well: an execution that failed or ran past its execution
+   * timeout. @default - none
+   */
+  readonly durableFunctions?: readonly WatchedFunction[];
   /** Where alarms (and their recovery) are sent. @default - alarms without actions */
   readonly topic?: sns.ITopic;
   /** Duration alarm threshold as a share of each function's timeout. @default 0.8 */
@@ -30,8 +37,8 @@ export interface ValenceAlarmsProps {
 
 /**
  * The signals that something is wrong: function errors, throttles (Ironic functions have reserved concurrency,
- * so throttles are expected under bursts and worth seeing), p99 durations close to the timeout, and failed
- * scheduled runs.
+ * so throttles are expected under bursts and worth seeing), p99 durations close to the timeout, messages in
+ * dead-letter queues, and durable executions that failed or timed out.
  */
 export class ValenceAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -92,13 +99,39 @@ export class ValenceAlarms extends Construct {
         watched.queue
           .metricApproximateNumberOfMessagesVisible({ period, statistic: cloudwatch.Stats.MAXIMUM })
           .createAlarm(this, `${watched.name}-failed-runs`, {
-            alarmDescription: `Valence ${watched.name}: scheduled runs failed (messages in the dead-letter queue)`,
+            alarmDescription: `Valence ${watched.name}: ${watched.meaning ?? "scheduled runs failed"} (messages in the dead-letter queue)`,
             threshold: 0,
             evaluationPeriods: 1,
             comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
           }),
       );
+    }
+
+    // Lambda's durable execution metrics (AWS/Lambda, per function). An operation whose Ironic step failed ends
+    // its execution normally with a failed outcome; these count executions that themselves failed or timed out.
+    const durableSignals = [
+      ["DurableExecutionFailed", "failed-executions", "durable executions failed"],
+      [
+        "DurableExecutionTimedOut",
+        "timed-out-executions",
+        "durable executions ran past their execution timeout",
+      ],
+    ] as const;
+    for (const watched of props.durableFunctions ?? []) {
+      for (const [metricName, suffix, meaning] of durableSignals) {
+        add(
+          watched.function
+            .metric(metricName, { period, statistic: cloudwatch.Stats.SUM })
+            .createAlarm(this, `${watched.name}-${suffix}`, {
+              alarmDescription: `Valence ${watched.name}: ${meaning}`,
+              threshold: 1,
+              evaluationPeriods: 1,
+              comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+              treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+            }),
+        );
+      }
     }
   }
 }

@@ -5,6 +5,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { type BundlingOptions, NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { acknowledgeNag } from "../nag.ts";
 
@@ -64,6 +65,14 @@ export interface ValenceFunctionProps {
   readonly network?: FunctionNetwork;
   /** @default - the repository root */
   readonly projectRoot?: string;
+  /**
+   * Makes it a Lambda durable function (its executions checkpoint and replay). Its role is ours, so the
+   * checkpoint permissions are granted by the stack (`grantDurableExecution`), not by a managed policy.
+   * @default - not durable
+   */
+  readonly durable?: lambda.DurableConfig;
+  /** Where Lambda sends the events of asynchronous invocations that failed. @default - none */
+  readonly deadLetterQueue?: sqs.IQueue;
 }
 
 /**
@@ -123,6 +132,14 @@ export class ValenceFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
+      ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
+      ...(props.durable
+        ? {
+            durableConfig: props.durable,
+            // An execution stays on the version it started on: a deployment must not delete that version.
+            currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
+          }
+        : {}),
       ...(props.network
         ? {
             vpc: props.network.vpc,

@@ -18,6 +18,12 @@ import {
   RegisterNodeBody,
   UnregisterNodeBody,
 } from "../nodes/schemas.ts";
+import {
+  LifecycleActionBody,
+  OPERATION_RETRY_AFTER_SECONDS,
+  OperationIdParams,
+  OperationListQuery,
+} from "../operations/schemas.ts";
 import { CreatePodManagerBody, UpdatePodManagerBody } from "../podmanagers/schemas.ts";
 import { NodeIdParams, NoQuery, UuidParams } from "./common.ts";
 import {
@@ -25,15 +31,19 @@ import {
   NodeList,
   NodeView,
   OpenApiDocumentSchema,
+  OperationList,
+  OperationView,
   PodManagerList,
   PodManagerView,
+  RegisterAcceptedView,
   RegisteredNodeView,
   RootDocumentSchema,
   ShownNodeView,
+  UnregisterAcceptedView,
   V1DocumentSchema,
 } from "./responses.ts";
 
-export type ApiTag = "versions" | "pod managers" | "nodes";
+export type ApiTag = "versions" | "pod managers" | "nodes" | "operations";
 
 export interface ResponseContract {
   readonly description: string;
@@ -70,6 +80,11 @@ export interface RouteContract {
    */
   readonly errors: Readonly<Record<number, string>>;
   readonly example: RequestExample;
+  /**
+   * For a handler that serves several routes (`start-node-operation`): the example of a route whose request
+   * differs from `example`, by the route's path.
+   */
+  readonly routeExamples?: Readonly<Record<string, RequestExample>>;
 }
 
 const EXAMPLE_PODM = "6f1a9c2e-4b7d-4e8a-9c3f-2d5e7a1b8c40";
@@ -97,6 +112,27 @@ const NOT_FOUND_NODE = "No node has this uuid or name.";
 const NOT_FOUND_PODM = "No pod manager has this uuid.";
 const PODM_UPSTREAM =
   "The pod manager could not be reached, refused Valence's credentials, failed or answered something unusable.";
+
+/** The headers of a 202 that started an operation (`accepted` of `lib/http/route.ts`). */
+const OPERATION_HEADERS = {
+  Location: "The operation's URL, `<base>/v1/operations/{id}`: poll it for the steps and the outcome.",
+  "Retry-After": `Seconds to wait before looking at the operation again (${OPERATION_RETRY_AFTER_SECONDS}).`,
+};
+
+const OPERATION_IN_PROGRESS =
+  "`OperationInProgress`: the node runs another operation, named in `detail` (one operation per node at a time)";
+
+const OPERATION_NOT_STARTED =
+  "`OperationNotStarted`: the operation was recorded but its workflow could not be started; the operation is " +
+  "failed and the node free again. Retry.";
+
+const DEADLINE =
+  `Seconds the operation may take in all, its deadline, 1–${MAX_WAIT_SECONDS} (7 days); default the ` +
+  "deployment's (`VALENCE_OPERATION_DEADLINE_SECONDS`, 2 h). A wait that runs long is not a failure: past the " +
+  "deadline the operation fails (`OperationTimeout`) and the Ironic node is left as Ironic has it.";
+
+const EXAMPLE_OPERATION = "3c9e1f4a-7b2d-4e6f-8a1c-5d0b9e2f7a63";
+const OPERATION_ID = { id: "The operation's uuid (the `Location` of the 202 that started it)." };
 
 /** One entry per handler of `ROUTES` (`lib/api/routes.ts`). */
 export const CONTRACT: Readonly<Record<string, RouteContract>> = {
@@ -232,8 +268,14 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
     tag: "nodes",
     description:
       "Creates the Ironic node for a composed node (redfish driver, the pod manager's credentials) and one " +
-      "port per enabled NIC; optionally moves it to `manageable` (`manage`) and `available` (`provide`), " +
-      "waiting for Ironic. On failure, what was created is rolled back and `detail` says at which step.",
+      "port per enabled NIC, atomically: on failure, what was created is rolled back and `detail` says at which " +
+      "step. Without lifecycle steps it answers **200** at once, the Ironic node in `enroll`. With any of " +
+      "`manage`, `inspect`, `provide` it answers **202** as soon as the node is registered, with an operation " +
+      "that runs the steps durably (`manage`, then `inspect`, then `provide`, Ironic's cleaning included) however " +
+      "long Ironic takes: follow it at `Location` (`GET /v1/operations/{id}`). If verification fails (`manage` " +
+      "ends back in `enroll` with `last_error`, e.g. a wrong BMC password), the registration is rolled back. A " +
+      "later failure (inspection, cleaning) leaves the node registered and the Ironic node in its failed state " +
+      "with Ironic's `last_error`, which the failed operation shows.",
     params: NodeIdParams,
     body: RegisterNodeBody,
     fields: {
@@ -252,39 +294,174 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
       "driver_info.redfish_auth_type": "How Ironic authenticates to the BMC.",
       ports: "`all`: a port per enabled NIC; `boot`: only the boot NIC's.",
       boot_mac: "The NIC to PXE boot from; default: the first enabled NIC.",
-      manage: "Move the node to `manageable` (Ironic verifies the BMC).",
-      provide: "Move the node on to `available` (after `manage`).",
-      wait_timeout: `Seconds to wait for each provision state, 1–${MAX_WAIT_SECONDS}.`,
+      manage:
+        "Move the node to `manageable` (Ironic verifies the BMC), in an operation (202). Implied by `inspect` " +
+        "and `provide`.",
+      inspect: "Also inspect the node in `manageable` (Ironic's hardware inspection), in the operation.",
+      provide:
+        "Also move the node on to `available`, in the operation; Ironic cleans it on the way when automated " +
+        "cleaning is on (its default).",
+      wait_timeout: `${DEADLINE} Without lifecycle steps there is nothing to wait for and it is not used.`,
     },
     responses: {
-      200: { description: "The registered node and Ironic's state of it.", schema: RegisteredNodeView },
+      200: {
+        description: "Registered, without lifecycle steps: the node and the Ironic node's state (`enroll`).",
+        schema: RegisteredNodeView,
+      },
+      202: {
+        description:
+          "Registered, with lifecycle steps: the node, the Ironic node's state before the steps, and the " +
+          "operation (`pending`) that runs them.",
+        schema: RegisterAcceptedView,
+        headers: OPERATION_HEADERS,
+      },
     },
     errors: {
       404: NOT_FOUND_NODE,
       409:
-        "The node is already registered or busy, Ironic holds its name or a MAC for other hardware, or Ironic " +
-        "refused a state change.",
-      502: "Ironic or the pod manager failed; what was created was rolled back.",
-      503: "Ironic or the pod manager could not be reached.",
-      504: "Ironic did not reach the requested provision state within `wait_timeout`.",
+        `The node is already registered (\`NodeAlreadyRegistered\`), is busy with another register or unregister (\`NodeBusy\`), or ${OPERATION_IN_PROGRESS}; ` +
+        "or Ironic holds its name or a MAC for other hardware, or refused a change (`RegistrationConflict`, " +
+        "what was created rolled back).",
+      502:
+        "Ironic or the pod manager failed, or the pod manager could not be reached; what was created was rolled " +
+        "back (`RegistrationFailed` once something was).",
+      503:
+        "Ironic could not be reached or is not configured. Or `OperationNotStarted`: the node was registered " +
+        "(`enroll`) but the operation's workflow could not be started; the operation is failed, the node stays " +
+        "registered: run the steps with `POST /v1/nodes/{id}/manage` and `provide`.",
     },
     example: { params: { id: "test-node" }, body: { manage: true, provide: true } },
+  },
+  "start-node-operation": {
+    tag: "operations",
+    description:
+      "Starts Ironic's lifecycle action on a registered node as an operation, run durably however long Ironic " +
+      "takes, and answers **202** at once with it; follow it at `Location` (`GET /v1/operations/{id}`). With " +
+      "Ironic's semantics: `manage` moves the node to `manageable` (from `enroll`, verifying the BMC; from " +
+      "`available`; out of `clean failed` after a failed `provide`); `provide` moves the node to `available`, " +
+      "Ironic cleaning it first when automated cleaning is on, running `manage` first where Ironic needs it " +
+      "(from `enroll` or `clean failed`, so retrying a failed `provide` is one call); `inspect` inspects a `manageable` " +
+      "(or `inspect failed`) node; `clean` runs Ironic's manual cleaning with the `clean_steps` given, from " +
+      "`manageable` and back. The " +
+      "action is not sent when the node already rests in, or moves to, its target. Maintenance Ironic set after " +
+      "a failed clean step (`fault: clean failure`) is cleared before the verb; maintenance an operator set " +
+      "fails the step at once. A verb Ironic refuses in the " +
+      "node's state, or a step that ends in a failed state, fails the operation with Ironic's `last_error` and " +
+      "leaves the Ironic node as Ironic left it; the node stays registered.",
+    params: NodeIdParams,
+    body: LifecycleActionBody,
+    fields: {
+      ...NODE_ID,
+      clean_steps:
+        "`clean` only, and required there: the steps of Ironic's manual cleaning, run in this order (400 on " +
+        "another action).",
+      "clean_steps[].interface": "The driver interface the step belongs to.",
+      "clean_steps[].step": "The step's name, e.g. `erase_devices_metadata`.",
+      "clean_steps[].args": "The step's arguments, as Ironic takes them.",
+      wait_timeout: DEADLINE,
+    },
+    responses: {
+      202: {
+        description: "The operation, `pending`: its one step is named after the action.",
+        schema: OperationView,
+        headers: OPERATION_HEADERS,
+      },
+    },
+    errors: {
+      400: "`clean` without `clean_steps`, `clean_steps` on another action, or a body that does not validate.",
+      404: NOT_FOUND_NODE,
+      409:
+        `${OPERATION_IN_PROGRESS}; \`NodeNotRegistered\`: the node is not in Ironic (register it first); ` +
+        "`NodeBusy`: a register or unregister of it is in flight.",
+      503: OPERATION_NOT_STARTED,
+    },
+    example: { params: { id: "test-node" }, body: { wait_timeout: 3600 } },
+    routeExamples: {
+      "/v1/nodes/{id}/clean": {
+        params: { id: "test-node" },
+        body: { clean_steps: [{ interface: "deploy", step: "erase_devices_metadata" }] },
+      },
+    },
+  },
+  "get-operation": {
+    tag: "operations",
+    description:
+      "One operation: its state, each step with Ironic's `provision_state`, `target_provision_state` and " +
+      "`last_error` as the step last saw them, its outcome once it ended, and the request that started it. " +
+      "Operations are kept after they end.",
+    params: OperationIdParams,
+    fields: OPERATION_ID,
+    responses: { 200: { description: "The operation.", schema: OperationView } },
+    errors: { 404: "No operation has this id (`OperationNotFound`)." },
+    example: { params: { id: EXAMPLE_OPERATION } },
+  },
+  "list-node-operations": {
+    tag: "operations",
+    description:
+      "The node's operations, newest first, those that ended included. When more remain, the `Link` header " +
+      "holds the next page's URL.",
+    params: NodeIdParams,
+    query: OperationListQuery,
+    fields: {
+      ...NODE_ID,
+      limit: `Page size, 1–${MAX_PAGE_SIZE}.`,
+      marker: "The `id` of the last operation of the previous page.",
+    },
+    responses: {
+      200: {
+        description: "One page of operations.",
+        schema: OperationList,
+        headers: {
+          Link: 'RFC 8288 link to the next page, `<url>; rel="next"`, when more operations remain.',
+        },
+      },
+    },
+    errors: { 404: NOT_FOUND_NODE },
+    example: { params: { id: "test-node" }, query: { limit: "20" } },
+  },
+  "cancel-operation": {
+    tag: "operations",
+    description:
+      "Asks the operation to stop and answers **202** with it, `cancelling`. Where Ironic allows it (`clean " +
+      "wait`, `inspect wait`) the workflow aborts in Ironic (the node goes to `clean failed` / `inspect " +
+      "failed`); otherwise it stops at the next step boundary, Ironic finishing what it is doing. The operation " +
+      "then ends `cancelled`. Cancelling a `cancelling` operation again is harmless.",
+    params: OperationIdParams,
+    fields: OPERATION_ID,
+    responses: { 202: { description: "The operation, `cancelling`.", schema: OperationView } },
+    errors: {
+      404: "No operation has this id (`OperationNotFound`).",
+      409: "`OperationState`: the operation already ended (`succeeded`, `failed` or `cancelled`).",
+    },
+    example: { params: { id: EXAMPLE_OPERATION } },
   },
   "unregister-node": {
     tag: "nodes",
     description:
       "Deletes the node (and its ports) from Ironic; the node goes back to `managed_by: valence`. An `active` " +
-      "node or one with an instance is refused unless `force`.",
+      "node or one with an instance is refused unless `force`. While Ironic still moves the node (`cleaning`, " +
+      "`clean wait`, `inspecting`, `verifying`, ...) the answer is **202** with an operation (`unregister`: " +
+      "steps `settle`, then `unregister`) that aborts a `clean wait` or `inspect wait` in Ironic, or else waits " +
+      "for Ironic to finish, and then unregisters; follow it at `Location`.",
     params: NodeIdParams,
     body: UnregisterNodeBody,
     fields: {
       ...NODE_ID,
       force: "Also unregister an `active` node or one with an instance: maintenance on, then delete.",
     },
-    responses: { 200: { description: "The node, no longer registered.", schema: NodeView } },
+    responses: {
+      200: { description: "The node, no longer registered.", schema: NodeView },
+      202: {
+        description:
+          "Ironic still moves the node: the node, still registered, and the operation (`pending`) that settles " +
+          "it and unregisters.",
+        schema: UnregisterAcceptedView,
+        headers: OPERATION_HEADERS,
+      },
+    },
     errors: {
       404: NOT_FOUND_NODE,
-      409: "The node is not registered, is busy, or is in use in Ironic (retry with `force`).",
+      409: `The node is not registered, is busy, ${OPERATION_IN_PROGRESS}, or is in use in Ironic (retry with \`force\`).`,
       502: "Ironic failed.",
       503: "Ironic could not be reached.",
     },

@@ -7,7 +7,7 @@
  * the document itself rather than against the zod schemas it came from.
  */
 import * as z from "zod/mini";
-import { CONTRACT, type ResponseContract, type RouteContract } from "./contract.ts";
+import { CONTRACT, type RequestExample, type ResponseContract, type RouteContract } from "./contract.ts";
 import { RESPONSE_COMPONENTS, RESPONSE_FIELDS } from "./responses.ts";
 import { ROUTES, type RouteDefinition } from "./routes.ts";
 import { API_VERSION } from "./versions.ts";
@@ -84,11 +84,27 @@ const TAGS: OpenApiDocument["tags"] = [
   { name: "versions", description: "What this service offers." },
   { name: "pod managers", description: "The Redfish services Valence composes nodes on." },
   { name: "nodes", description: "Composed systems, and their registration into Ironic." },
+  {
+    name: "operations",
+    description:
+      "Ironic's long lifecycle (verification, inspection, cleaning), run durably: a request that starts one " +
+      "answers 202 with the operation, `Location` its URL and `Retry-After` when to look again. One operation " +
+      "per node at a time.",
+  },
 ];
 
-/** `register-node` → `registerNode`. */
-function operationId(handler: string): string {
-  return handler.replace(/-([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase());
+/**
+ * `register-node` → `registerNode`. A handler that serves several routes gets the last segment of each route's
+ * path too (`start-node-operation` of `/v1/nodes/{id}/clean` → `startNodeOperationClean`), so every operation has
+ * its own id.
+ */
+function operationId(route: RouteDefinition, routes: readonly RouteDefinition[]): string {
+  const camel = (text: string) =>
+    text.replace(/-([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase());
+  const shared = routes.filter((other) => other.handler === route.handler && !other.localOnly).length > 1;
+  if (!shared) return camel(route.handler);
+  const last = route.path.slice(route.path.lastIndexOf("/") + 1).replace(/[{}]/g, "");
+  return camel(`${route.handler}-${last}`);
 }
 
 function pathParameterNames(path: string): string[] {
@@ -99,7 +115,7 @@ function contractTemplate(route: RouteDefinition): string {
   const params = pathParameterNames(route.path);
   return [
     `  "${route.handler}": {`,
-    `    tag: "nodes" | "pod managers" | "versions",`,
+    `    tag: "nodes" | "operations" | "pod managers" | "versions",`,
     `    description: "...",`,
     ...(params.length
       ? [
@@ -152,7 +168,13 @@ export function contractProblems(
       if (status < 400 || status > 599) problems.push(`${where}: error status ${status} is not a 4xx or 5xx`);
     }
   }
-  for (const handler of Object.keys(contract)) {
+  for (const [handler, entry] of Object.entries(contract)) {
+    for (const path of Object.keys(entry.routeExamples ?? {})) {
+      if (!routes.some((route) => route.handler === handler && route.path === path))
+        problems.push(
+          `CONTRACT entry "${handler}" has an example for ${path}, which is not one of its routes`,
+        );
+    }
     if (!handlers.has(handler))
       problems.push(`CONTRACT entry "${handler}" matches no route in ROUTES (lib/api/routes.ts): remove it`);
   }
@@ -288,15 +310,22 @@ function errorResponse(description: string): OpenApiResponse {
   };
 }
 
+/** The example request of `route`: its own when the contract has one for its path, else the entry's. */
+export function exampleOf(route: RouteDefinition, entry: RouteContract): RequestExample {
+  return entry.routeExamples?.[route.path] ?? entry.example;
+}
+
 function operationOf(
   route: RouteDefinition,
+  routes: readonly RouteDefinition[],
   entry: RouteContract,
   schemaFor: (schema: z.ZodMiniType) => JsonSchema,
 ): OpenApiOperation {
   const where = `${route.method} ${route.path}`;
+  const example = exampleOf(route, entry);
   const parameters = [
-    ...parametersOf("path", entry.params, entry, entry.example.params),
-    ...parametersOf("query", entry.query, entry, entry.example.query),
+    ...parametersOf("path", entry.params, entry, example.params),
+    ...parametersOf("query", entry.query, entry, example.query),
   ];
   const bodyFields = Object.fromEntries(
     Object.entries(entry.fields ?? {}).filter(
@@ -317,7 +346,7 @@ function operationOf(
   for (const [status, description] of Object.entries({ ...DEFAULT_ERRORS, ...entry.errors }))
     responses[status] = errorResponse(description);
   return {
-    operationId: operationId(route.handler),
+    operationId: operationId(route, routes),
     summary: route.summary,
     description: entry.description,
     tags: [entry.tag],
@@ -330,7 +359,7 @@ function operationOf(
             content: {
               "application/json": {
                 schema: describeFields(toJsonSchema(entry.body, "input"), bodyFields, `${where} body`),
-                ...(entry.example.body === undefined ? {} : { example: entry.example.body }),
+                ...(example.body === undefined ? {} : { example: example.body }),
               },
             },
           },
@@ -358,6 +387,7 @@ export function buildOpenApiDocument(
     paths[route.path] ??= {};
     (paths[route.path] as Record<string, OpenApiOperation>)[route.method.toLowerCase()] = operationOf(
       route,
+      routes,
       entry,
       schemaFor,
     );

@@ -7,6 +7,7 @@
 import * as z from "zod/mini";
 import { HISTORY_ACTIONS } from "../nodes/history.ts";
 import { NodeSchema } from "../nodes/model.ts";
+import { OperationSchema } from "../operations/model.ts";
 import { MASKED, PodManagerSchema } from "../podmanagers/model.ts";
 
 /** `toNodeView`: the stored node without its optimistic-locking counter. */
@@ -30,6 +31,23 @@ export const RegisteredNodeView = z.extend(NodeView, { ironic: IronicLiveState }
 export const ShownNodeView = z.extend(NodeView, { ironic: z.optional(z.nullable(IronicLiveState)) });
 
 export const NodeList = z.array(NodeView);
+
+/** `toOperationView`: the stored operation without its optimistic-locking counter. */
+export const OperationView = z.omit(OperationSchema, { version: true });
+
+export const OperationList = z.array(OperationView);
+
+/**
+ * `POST /v1/nodes/{id}/register` with lifecycle steps (202): the node as registered (Ironic `enroll`), and the
+ * operation that carries the steps on.
+ */
+export const RegisterAcceptedView = z.extend(RegisteredNodeView, { operation: OperationView });
+
+/**
+ * `POST /v1/nodes/{id}/unregister` while Ironic still moves the node (202): the node, still registered, and the
+ * operation that settles it and unregisters.
+ */
+export const UnregisterAcceptedView = z.extend(NodeView, { operation: OperationView });
 
 /** `toPodManagerView`: credentials masked, in Valence's `authentication` shape. */
 export const PodManagerView = z.extend(
@@ -111,7 +129,10 @@ export const RESPONSE_COMPONENTS = {
   Node: NodeView,
   ShownNode: ShownNodeView,
   RegisteredNode: RegisteredNodeView,
+  RegisterAccepted: RegisterAcceptedView,
+  UnregisterAccepted: UnregisterAcceptedView,
   IronicLiveState,
+  Operation: OperationView,
   HistoryEvent: HistoryEventSchema,
   PodManager: PodManagerView,
   Error: ErrorBodySchema,
@@ -138,6 +159,56 @@ export const RESPONSE_FIELDS: Readonly<Record<string, Readonly<Record<string, st
     registered_at: "When the node was last registered.",
     status: "`missing`: the pod manager no longer has the composed system.",
     ironic_state: "Ironic's view of the node as the reconciler last saw it.",
+    operation:
+      "The operation running on the node now (`null` or absent when none): one at a time, another one is a 409 " +
+      "`OperationInProgress` naming it.",
+  },
+  RegisterAccepted: {
+    ironic:
+      "The Ironic node as the register left it, before the operation's steps: `enroll` for a node it created.",
+    operation: "The operation that runs the lifecycle steps; also the `Location` header.",
+  },
+  UnregisterAccepted: {
+    operation:
+      "The operation that waits for Ironic to settle and then unregisters; also the `Location` header.",
+  },
+  Operation: {
+    id: "The operation's uuid: `GET /v1/operations/{id}`.",
+    node_uuid: "The node it works on.",
+    node_name: "The node's name.",
+    kind: "`register`: a register's lifecycle steps; `manage`, `provide`, `inspect`, `clean`: that lifecycle action; `unregister`: an unregister that waits for Ironic to settle.",
+    state:
+      "`pending` (recorded, its workflow not running yet), `running`, `cancelling` (a cancel was asked for), then " +
+      "`succeeded`, `failed` or `cancelled`, which it never leaves.",
+    steps:
+      "In the order they run: a register's `manage`, then `inspect` and `provide` when asked for; an action's one " +
+      "step, named after it.",
+    "steps[].name": "`manage`, `inspect`, `provide` or `clean`: the Ironic verb the step sends.",
+    "steps[].state":
+      "`pending`, `running`, then `succeeded`, `failed`, `skipped` (never ran: the operation ended before it) or " +
+      "`cancelled`.",
+    "steps[].started_at": "When the step started (ISO 8601); `null` before.",
+    "steps[].finished_at": "When it ended; `null` before.",
+    "steps[].provision_state": "Ironic's `provision_state` as the step last saw it; `null` before it looked.",
+    "steps[].target_provision_state": "Ironic's `target_provision_state` as the step last saw it.",
+    "steps[].last_error":
+      "Ironic's `last_error` as the step last saw it (or why Ironic refused the step's verb).",
+    "steps[].detail": "Why the step failed.",
+    arguments: "What the action was given: `clean_steps` for `clean`.",
+    outcome:
+      "How it ended; `null` while in flight. `code`: `Succeeded`, `Cancelled`, or why it failed — " +
+      "`IronicStepFailed` (Ironic ended the step in a failed state; `detail` is its `last_error`), " +
+      "`VerificationFailed` (a register's `manage` failed and the registration was rolled back), `OperationTimeout` " +
+      "(the deadline passed), `IronicError` (Ironic kept failing), `NodeNotRegistered`, `RegistrationFailed` (the " +
+      "register before it failed), `OperationNotStarted` (its workflow could not be started).",
+    request_id: "The request that started it (its `X-Request-Id`).",
+    principal: "The caller's IAM principal that started it (`anonymous` locally).",
+    deadline:
+      "After this time (ISO 8601) the operation is failed (`OperationTimeout`) rather than waited on: its " +
+      "`created_at` plus `wait_timeout`, or the deployment's default (`VALENCE_OPERATION_DEADLINE_SECONDS`, 2 h).",
+    cancel_requested_at: "When a cancel was asked for; `null` if none was.",
+    created_at: "When it was recorded.",
+    updated_at: "When it last changed (a step, Ironic's progress, its end).",
   },
   HistoryEvent: {
     id: "Sortable (time, then a random suffix); the `marker` of the next page.",

@@ -23,6 +23,11 @@ export interface RouteDefinition {
   readonly localOnly?: boolean;
   /** Publishes events (docs/events.md): gets the event bus's name and `events:PutEvents` on that bus only. */
   readonly publishesEvents?: boolean;
+  /**
+   * Starts operations: gets the qualified ARN of the operation workflow (`VALENCE_WORKFLOW_FUNCTION`) and
+   * `lambda:InvokeFunction` on that alias only.
+   */
+  readonly startsOperations?: boolean;
 }
 
 export const ROUTES: readonly RouteDefinition[] = [
@@ -80,20 +85,54 @@ export const ROUTES: readonly RouteDefinition[] = [
     method: "POST",
     path: "/v1/nodes/{id}/register",
     handler: "register-node",
-    summary: "Register a node in Ironic",
+    summary: "Register a node in Ironic (202 and an operation when it includes manage, inspect or provide)",
     table: "write",
     readsSecrets: true,
     ironic: true,
     publishesEvents: true,
+    startsOperations: true,
+  },
+  ...(["manage", "provide", "inspect", "clean"] as const).map(
+    (action): RouteDefinition => ({
+      method: "POST",
+      path: `/v1/nodes/{id}/${action}`,
+      handler: "start-node-operation",
+      summary: `Start Ironic's ${action} on a registered node: 202 and an operation`,
+      table: "write",
+      ironic: true,
+      startsOperations: true,
+    }),
+  ),
+  {
+    method: "GET",
+    path: "/v1/nodes/{id}/operations",
+    handler: "list-node-operations",
+    summary: "A node's operations, newest first",
+    table: "read",
+  },
+  {
+    method: "GET",
+    path: "/v1/operations/{id}",
+    handler: "get-operation",
+    summary: "Show an operation: its steps, Ironic's progress, its outcome",
+    table: "read",
+  },
+  {
+    method: "POST",
+    path: "/v1/operations/{id}/cancel",
+    handler: "cancel-operation",
+    summary: "Cancel an operation (Ironic aborts in clean wait or inspect wait)",
+    table: "write",
   },
   {
     method: "POST",
     path: "/v1/nodes/{id}/unregister",
     handler: "unregister-node",
-    summary: "Remove a node from Ironic",
+    summary: "Remove a node from Ironic (202 and an operation while Ironic still moves it)",
     table: "write",
     ironic: true,
     publishesEvents: true,
+    startsOperations: true,
   },
   {
     method: "GET",
@@ -182,6 +221,26 @@ export const SCHEDULED_FUNCTIONS: readonly ScheduledFunction[] = [
 ];
 
 /**
+ * The durable function that runs operations (`functions/operation-workflow.ts`): invoked asynchronously by the
+ * functions whose routes start operations, through its alias, never by a route.
+ */
+export const WORKFLOW_FUNCTION = {
+  handler: "operation-workflow",
+  summary: "Run one operation's Ironic lifecycle durably (manage, inspect, provide, clean)",
+  table: "write",
+  ironic: true,
+  publishesEvents: true,
+  /** Alias the starters invoke (a durable function is invoked through a qualified ARN). */
+  alias: "live",
+  /** Each invocation's timeout; waits between invocations cost nothing. */
+  invocationTimeoutSeconds: 900,
+  /** How long one durable execution may run in all: above the longest operation deadline. */
+  executionTimeoutSeconds: 7 * 24 * 60 * 60,
+  /** Days Lambda keeps a finished execution's history. */
+  retentionDays: 14,
+} as const;
+
+/**
  * Lambda timeouts, in seconds: the CDK stack gives them to each function and the local server enforces them,
  * both through `functionTimeoutSeconds`, so the two cannot drift.
  */
@@ -199,8 +258,9 @@ export const FUNCTION_TIMEOUT_SECONDS = {
 export const INTEGRATION_TIMEOUT_SECONDS = 29;
 
 /**
- * A function's Lambda timeout: Ironic functions get the deployment's `ironicTimeoutSeconds` (register waits for
- * manage and provide), every other function the API timeout.
+ * A function's Lambda timeout: Ironic functions get the deployment's `ironicTimeoutSeconds` (a register's rollback
+ * may outlast API Gateway's answer; the long waits on Ironic are the operation workflow's), every other function
+ * the API timeout.
  */
 export function functionTimeoutSeconds(
   fn: { readonly ironic?: boolean },

@@ -175,3 +175,19 @@ export function httpRoute<
     })
     .handler(inner);
 }
+
+/**
+ * 202 Accepted for work an operation carries on: `Location` is the operation, `Retry-After` when to look at it
+ * again.
+ */
+export function accepted(
+  body: unknown,
+  operation: { id: string },
+  baseUrl: string,
+  retryAfterSeconds: number,
+): HttpResult {
+  return json(202, body, {
+    location: `${baseUrl}/v1/operations/${operation.id}`,
+    "retry-after": String(retryAfterSeconds),
+  });
+}

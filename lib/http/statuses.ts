@@ -43,6 +43,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, StatusEntry>> = {
   NodeAlreadyManaged: CONFLICT,
   NodeManagedByIronic: CONFLICT,
   NodeBusy: CONFLICT,
+  /** The node has an operation running (the detail names it): one operation per node at a time. */
+  OperationInProgress: CONFLICT,
   /** A move the operation's state does not allow (e.g. cancelling an operation that already ended). */
   OperationState: CONFLICT,
   NodeNotRegistered: CONFLICT,
@@ -67,6 +69,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, StatusEntry>> = {
   // An upstream (Ironic, a pod manager) failed or answered something unusable. Its own status is never ours: an
   // Ironic 404 for a node we looked up is a failure of the gateway, not a missing resource of this API.
   UpstreamError: BAD_GATEWAY,
+  /** The operation was recorded but its workflow could not be started (it is failed): retry. */
+  OperationNotStarted: UNAVAILABLE,
   /** A register failed part-way (the detail says where and what was rolled back). */
   RegistrationFailed: BAD_GATEWAY,
   PodManagerUnreachable: BAD_GATEWAY,

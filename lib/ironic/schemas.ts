@@ -29,6 +29,8 @@ export const IronicNodeSchema = z.looseObject({
   target_power_state: z.nullable(z.string()),
   maintenance: z.boolean(),
   maintenance_reason: z.nullable(ScrubbedText),
+  /** Why Ironic itself put the node in maintenance (`clean failure`, `power failure`, ...); null when it did not. */
+  fault: z.optional(z.nullable(z.string())),
   /** Ironic quotes driver_info (BMC passwords included) in some `last_error`s: scrubbed on the way in. */
   last_error: z.nullable(ScrubbedText),
   /** Ironic masks secrets on read (`******`), so never diff `driver_info` passwords. */

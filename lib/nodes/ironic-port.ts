@@ -19,6 +19,7 @@ export interface IronicNodesPort
     | "deletePort"
     | "setProvisionState"
     | "setMaintenance"
+    | "clearMaintenance"
     | "waitForProvisionState"
   > {
   /** A view that sends `context.requestId` and honours `context.deadline`. */

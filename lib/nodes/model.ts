@@ -29,8 +29,18 @@ export const IntentSchema = z.object({
   started_at: z.string(),
   /** The Ironic node this operation created or works on, once known. */
   ironic_node_uuid: z.optional(z.nullable(z.string())),
+  /** A register with lifecycle steps: the operation that carries them on once the node is registered. */
+  operation_id: z.optional(z.nullable(z.string())),
 });
 export type Intent = z.infer<typeof IntentSchema>;
+
+/** The operation running on the node (one at a time), set when it starts and cleared when it ends. */
+export const NodeOperationSchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  started_at: z.string(),
+});
+export type NodeOperation = z.infer<typeof NodeOperationSchema>;
 
 /** Ironic's view of the node as the reconciler last saw it: `GET` answers from here without calling Ironic. */
 export const IronicStateSchema = z.object({
@@ -58,6 +68,7 @@ export const NodeSchema = z.object({
   ironic_node_uuid: z.nullable(z.string()),
   hardware: HardwareSchema,
   intent: z.optional(z.nullable(IntentSchema)),
+  operation: z.optional(z.nullable(NodeOperationSchema)),
   registered_at: z.optional(z.nullable(z.string())),
   /** `missing`: the pod manager no longer has the composed system (the reconciler saw it gone). */
   status: z.optional(z.enum(NODE_STATUSES)),
@@ -69,7 +80,10 @@ export const NodeSchema = z.object({
 });
 export type Node = z.infer<typeof NodeSchema>;
 
-export type NewNode = Omit<Node, "created_at" | "updated_at" | "version" | "intent" | "registered_at">;
+export type NewNode = Omit<
+  Node,
+  "created_at" | "updated_at" | "version" | "intent" | "operation" | "registered_at"
+>;
 
 /** Fields an update may change; identity (`uuid`, `name`, `podm_id`) never changes. */
 export type NodeChanges = Partial<
@@ -80,6 +94,7 @@ export type NodeChanges = Partial<
     | "ironic_node_uuid"
     | "hardware"
     | "intent"
+    | "operation"
     | "status"
     | "ironic_state"
     | "registered_at"

@@ -5,6 +5,7 @@ import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
 import type { ValenceEvent } from "../events/schemas.ts";
 import type { IronicNode } from "../ironic/index.ts";
 import { logger } from "../log.ts";
+import type { OperationService } from "../operations/service.ts";
 import type { PodManager } from "../podmanagers/model.ts";
 import type { PodManagerRepository } from "../podmanagers/repository.ts";
 import type { PodManagerSessions } from "../podmanagers/sessions.ts";
@@ -51,6 +52,8 @@ export interface ReconcileSummary {
   orphans: number;
   /** Pod managers that did not answer: their status is set to `offline` (and back to `online` when they do). */
   podms_offline: number;
+  /** Operations still in flight well past their deadline, which no workflow ran any more: failed, nodes freed. */
+  abandoned: number;
   errors: number;
   /** True when the pass stopped early to stay within its time; the next pass goes on from where it stopped. */
   partial: boolean;
@@ -73,6 +76,8 @@ export interface ReconcilerDeps {
   concurrency?: number;
   /** An intent older than this belongs to a register/unregister that died. */
   staleIntentMs: number;
+  /** Fails operations no workflow runs any more (past their deadline) and frees their nodes. @default none */
+  operations?: Pick<OperationService, "failAbandoned">;
   now?: () => Date;
 }
 
@@ -87,6 +92,8 @@ const SAFETY_MS = 10_000;
 const PAGE = 1000;
 /** Nodes settled at once. */
 const CONCURRENCY = 16;
+/** How long past its deadline an operation still in flight is left to its workflow (which fails it itself). */
+const ABANDONED_GRACE_MS = 15 * 60_000;
 const IRONIC_FIELDS = [
   "uuid",
   "name",
@@ -129,6 +136,7 @@ export class Reconciler {
       synced: 0,
       orphans: 0,
       podms_offline: 0,
+      abandoned: 0,
       errors: 0,
       partial: false,
       duration_ms: 0,
@@ -204,8 +212,19 @@ export class Reconciler {
       }
     }
 
+    summary.abandoned = await this.failAbandonedSafely(summary);
     summary.duration_ms = Date.now() - started;
     return summary;
+  }
+
+  private async failAbandonedSafely(summary: ReconcileSummary): Promise<number> {
+    try {
+      return (await this.deps.operations?.failAbandoned(ABANDONED_GRACE_MS)) ?? 0;
+    } catch (error) {
+      summary.errors++;
+      logger.error("reconcile: could not fail abandoned operations", { error: (error as Error).message });
+      return 0;
+    }
   }
 
   /**

@@ -8,7 +8,6 @@ import type { IronicNode, IronicPort, JsonPatchOperation } from "../ironic/index
 import { drivesSameSystem, type portPlan } from "./ironic-node.ts";
 import type { Node } from "./model.ts";
 import { DEPLOYMENT_MARK, NODE_MARK, ownershipOf } from "./ownership.ts";
-import type { RegisterNodeInput } from "./schemas.ts";
 
 /**
  * The decisions of the register and unregister sagas, without I/O: each takes what was read (the node, the
@@ -154,30 +153,6 @@ export function claimExistingPort(
   ironicNodeUuid: string,
 ): "ours" | "conflict" {
   return port?.node_uuid === ironicNodeUuid ? "ours" : "conflict";
-}
-
-/** `manage` is asked for (or implied by `provide`) and the node is still in `enroll`. */
-export function needsManage(
-  options: Pick<RegisterNodeInput, "manage" | "provide">,
-  provisionState: string,
-): boolean {
-  return (options.manage || options.provide) && provisionState === "enroll";
-}
-
-/** `provide` is asked for and the node rests in `manageable`. */
-export function needsProvide(options: Pick<RegisterNodeInput, "provide">, provisionState: string): boolean {
-  return options.provide && provisionState === "manageable";
-}
-
-/**
- * Ironic refused a transition as invalid for the node's state: the transition already happened, or is under way,
- * when the node is in `target` or moving to it (a request whose answer was lost, or a step run again).
- */
-export function transitionUnderway(
-  node: Pick<IronicNode, "provision_state" | "target_provision_state">,
-  target: string,
-): boolean {
-  return node.provision_state === target || node.target_provision_state === target;
 }
 
 /**

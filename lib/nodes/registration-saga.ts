@@ -1,7 +1,6 @@
 import { VersionConflictError } from "../errors.ts";
 import {
   IronicDuplicateNameError,
-  IronicInvalidStateError,
   IronicMacAlreadyExistsError,
   type IronicNode,
   type IronicPort,
@@ -14,7 +13,7 @@ import type { Credentials } from "../secrets/store.ts";
 import { buildIronicNode, deleteIronicNode, portPlan } from "./ironic-node.ts";
 import type { IronicNodesPort } from "./ironic-port.ts";
 import { findIronicNode } from "./ironic-view.ts";
-import type { Node } from "./model.ts";
+import type { Node, NodeOperation } from "./model.ts";
 import { NODE_MARK } from "./ownership.ts";
 import {
   adoptionMarks,
@@ -22,14 +21,11 @@ import {
   decideExisting,
   decideUnregister,
   isOurCreation,
-  needsManage,
-  needsProvide,
   type PortPlan,
   portChanges,
   portOwnersToRead,
   portPlanProblem,
   registrationLanded,
-  transitionUnderway,
 } from "./registration-decisions.ts";
 import type { NodeRepository } from "./repository.ts";
 import type { Compensation, RollbackOutcome, SagaScope, SagaStep } from "./saga.ts";
@@ -67,10 +63,17 @@ export interface RegisterState {
   presentPorts?: string[];
   /** The node as recorded by `record`. */
   registered?: Node;
+  /** The operation that carries on with the lifecycle steps once the node is registered. */
+  readonly operation?: NodeOperation | undefined;
 }
 
-export function initialRegisterState(node: Node, options: RegisterNodeInput, marked: Node): RegisterState {
-  return { node, options, marked, createdPorts: [] };
+export function initialRegisterState(
+  node: Node,
+  options: RegisterNodeInput,
+  marked: Node,
+  operation?: NodeOperation,
+): RegisterState {
+  return { node, options, marked, createdPorts: [], ...(operation ? { operation } : {}) };
 }
 
 /** What the register steps work with besides their state. */
@@ -85,8 +88,6 @@ export interface RegisterEnv {
   nodes: NodeRepository;
   defaultResourceClass: string;
   now(): Date;
-  /** How long a provision-state wait may take from now. */
-  waitMs(): number;
 }
 
 /** The description a register failure starts with when nothing ran yet. */
@@ -300,34 +301,6 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
       },
     },
     {
-      name: "manage",
-      when: (state) => needsManage(state.options, need(state.ironicNode, "the Ironic node").provision_state),
-      async run(state, scope) {
-        scope.doing("moving the Ironic node to manageable (Ironic verifies the BMC)");
-        state.ironicNode = await transition(
-          await driver(),
-          need(state.ironicNode, "the Ironic node"),
-          "manage",
-          "manageable",
-          env,
-        );
-      },
-    },
-    {
-      name: "provide",
-      when: (state) => needsProvide(state.options, need(state.ironicNode, "the Ironic node").provision_state),
-      async run(state, scope) {
-        scope.doing("moving the Ironic node to available");
-        state.ironicNode = await transition(
-          await driver(),
-          need(state.ironicNode, "the Ironic node"),
-          "provide",
-          "available",
-          env,
-        );
-      },
-    },
-    {
       name: "record",
       async run(state, scope) {
         scope.doing("recording the registration");
@@ -342,6 +315,7 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
               ironicNodeUuid,
               at: env.now(),
               system: { hardware: read.system.hardware, resourceUri: read.system.resourceUri },
+              operation: state.operation ?? null,
             }),
           );
         } catch (error) {
@@ -354,27 +328,6 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
       },
     },
   ];
-}
-
-/**
- * Starts a provision-state transition and waits for its end. Ironic refusing the verb for the node's state means
- * the transition already happened or is under way (an answer lost, or a step run again): then only the wait runs.
- */
-async function transition(
-  ironic: IronicNodesPort,
-  node: IronicNode,
-  verb: "manage" | "provide",
-  target: string,
-  env: Pick<RegisterEnv, "waitMs">,
-): Promise<IronicNode> {
-  try {
-    await ironic.setProvisionState(node.uuid, verb);
-  } catch (error) {
-    if (!(error instanceof IronicInvalidStateError)) throw error;
-    const now = await ironic.getNode(node.uuid);
-    if (!transitionUnderway(now, target)) throw error;
-  }
-  return ironic.waitForProvisionState(node.uuid, { target, timeoutMs: env.waitMs() });
 }
 
 /** Whether a register's rollback removed everything, and what the failure detail says about it. */

@@ -3,6 +3,7 @@ import {
   NodeBusyError,
   NodeNotRegisteredError,
   OperationFailedError,
+  OperationInProgressError,
   ValenceError,
   VersionConflictError,
 } from "../errors.ts";
@@ -16,12 +17,15 @@ import {
 } from "../events/schemas.ts";
 import { type IronicNode, validateIronicName } from "../ironic/index.ts";
 import { logger } from "../log.ts";
+import type { Operation } from "../operations/model.ts";
+import { assertIdle, type OperationService } from "../operations/service.ts";
 import type { PodManagerSessions } from "../podmanagers/sessions.ts";
 import type { NewHistoryEvent, NodeHistory } from "./history.ts";
 import type { IronicNodesPort } from "./ironic-port.ts";
-import { type IronicView, ironicFor, ironicViewOf, NodeIronicView } from "./ironic-view.ts";
+import { findIronicNode, type IronicView, ironicFor, ironicViewOf, NodeIronicView } from "./ironic-view.ts";
 import type { Intent, Node } from "./model.ts";
 import type { DeploymentIdentity } from "./ownership.ts";
+import { isTransitional } from "./registration-decisions.ts";
 import {
   initialRegisterState,
   REGISTER_FIRST_DESCRIPTION,
@@ -56,11 +60,19 @@ export interface RegistrationDeps {
   history?: NodeHistory;
   /** Where register/unregister outcomes are announced. @default no events */
   events?: EventPublisher;
+  /** Runs a register's lifecycle steps (manage, inspect, provide) as an operation. @default none: refused */
+  operations?: OperationService;
   now?: () => Date;
+  newId?: () => string;
 }
 
-/** Time kept back from a wait so that a rollback still fits before the Lambda is stopped. */
-const ROLLBACK_RESERVE_MS = 15_000;
+/** The lifecycle steps a register asks for, in Ironic's order; `inspect` and `provide` need `manage` first. */
+export function lifecycleStepsOf(
+  options: Pick<RegisterNodeInput, "manage" | "inspect" | "provide">,
+): string[] {
+  if (!options.manage && !options.inspect && !options.provide) return [];
+  return ["manage", ...(options.inspect ? ["inspect"] : []), ...(options.provide ? ["provide"] : [])];
+}
 
 export type { IronicView } from "./ironic-view.ts";
 
@@ -79,11 +91,25 @@ export class RegistrationService {
     this.now = deps.now ?? (() => new Date());
   }
 
-  async register(id: string, options: RegisterNodeInput, context: OperationContext) {
+  /**
+   * Registers the node in Ironic (its node and ports, atomically: rolled back on failure). With lifecycle steps
+   * (`manage`, `inspect`, `provide`), the registration is recorded `enroll` together with an operation that
+   * runs them durably, and the answer carries that operation.
+   */
+  async register(
+    id: string,
+    options: RegisterNodeInput,
+    context: OperationContext,
+  ): Promise<{ node: Node; ironic: IronicView; operation?: Operation }> {
     const node = await this.deps.finder.find(id);
     if (node.managed_by === "ironic") throw new NodeAlreadyRegisteredError(node.name, node.ironic_node_uuid);
-    if (node.intent) throw new NodeBusyError(node.name, node.intent.op);
+    await this.ensureIdle(node);
     validateIronicName(node.name);
+    const lifecycle = lifecycleStepsOf(options);
+    const operations = this.deps.operations;
+    if (lifecycle.length > 0 && !operations)
+      throw new Error("register: lifecycle steps need the operations service");
+    const operationId = lifecycle.length > 0 ? (this.deps.newId ?? (() => crypto.randomUUID()))() : null;
     // The fresh read from the pod manager only reads, so it runs while the intent is written; its session's
     // logout runs in the background and is awaited before this call answers.
     const read = this.readSystem(node, context.requestId);
@@ -94,11 +120,26 @@ export class RegistrationService {
       () => undefined,
     );
     let marked: Node;
+    let operation: Operation | undefined;
     try {
-      marked = await this.markIntent(node, "registering", context);
+      marked = await this.markIntent(node, "registering", context, undefined, operationId);
     } catch (error) {
       await closed;
       throw error;
+    }
+    if (operations && operationId) {
+      try {
+        operation = await operations.record(
+          operationId,
+          node,
+          { kind: "register", steps: lifecycle, deadlineSeconds: options.wait_timeout },
+          context,
+        );
+      } catch (error) {
+        await this.clearIntent(node.uuid, marked.version);
+        await closed;
+        throw error;
+      }
     }
 
     // From here on, every failure ends in the rollback below: it removes what this call created in Ironic and
@@ -128,16 +169,28 @@ export class RegistrationService {
         nodes: this.deps.nodes,
         defaultResourceClass: this.deps.defaultResourceClass,
         now: this.now,
-        waitMs: () =>
-          Math.max(1_000, Math.min(options.wait_timeout * 1000, context.remainingMs() - ROLLBACK_RESERVE_MS)),
       }),
       REGISTER_FIRST_DESCRIPTION,
     );
-    const state = initialRegisterState(node, options, marked);
+    // The lifecycle steps are the operation's: the register itself only creates and records.
+    const state = initialRegisterState(
+      node,
+      options,
+      marked,
+      operation ? { id: operation.id, kind: operation.kind, started_at: operation.created_at } : undefined,
+    );
     const outcome = await saga.run(state);
 
     if (!outcome.ok) {
       await closed;
+      if (operation && operations) {
+        const reason = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+        await operations.failUnstarted(
+          operation,
+          "RegistrationFailed",
+          `failed while ${outcome.doing}: ${reason}`,
+        );
+      }
       const undone = rollbackSummary(await saga.rollback(), saga.compensations);
       if (undone.complete) await this.clearIntent(node.uuid, marked.version);
       const nothingCreated = saga.compensations.length === 0;
@@ -195,14 +248,43 @@ export class RegistrationService {
       principal: context.principal,
     });
     await closed;
-    return { node: state.registered as Node, ironic: ironicViewOf(ironicNode) };
+    const registered = state.registered as Node;
+    if (operation && operations) {
+      return {
+        node: registered,
+        ironic: ironicViewOf(ironicNode),
+        operation: await operations.launch(operation),
+      };
+    }
+    return { node: registered, ironic: ironicViewOf(ironicNode) };
   }
 
-  async unregister(id: string, options: UnregisterNodeInput, context: OperationContext) {
+  /**
+   * Takes the node out of Ironic. While Ironic still moves the node (cleaning, inspecting, verifying), the answer
+   * is an operation that waits for Ironic to settle, then unregisters.
+   */
+  async unregister(
+    id: string,
+    options: UnregisterNodeInput,
+    context: OperationContext,
+  ): Promise<{ node: Node; operation?: Operation }> {
     const node = await this.deps.finder.find(id);
     if (node.managed_by !== "ironic" || !node.ironic_node_uuid) throw new NodeNotRegisteredError(node.name);
-    if (node.intent) throw new NodeBusyError(node.name, node.intent.op);
+    await this.ensureIdle(node);
     const ironicNodeUuid = node.ironic_node_uuid;
+    // Ironic is still moving the node (cleaning, inspecting, verifying): an operation waits for it to settle
+    // (aborting a wait Ironic can abort), then unregisters.
+    if (this.deps.operations) {
+      const current = await findIronicNode(await this.driver(context), ironicNodeUuid);
+      if (current && isTransitional(current.provision_state)) {
+        const operation = await this.deps.operations.begin(
+          node,
+          { kind: "unregister", steps: ["settle", "unregister"], arguments: { force: options.force } },
+          context,
+        );
+        return { node: (await this.deps.nodes.get(node.uuid)) ?? node, operation };
+      }
+    }
     const marked = await this.markIntent(node, "unregistering", context, ironicNodeUuid);
 
     // From here on, every failure clears the intent: the Ironic node is only ever deleted as the last Ironic
@@ -249,7 +331,7 @@ export class RegistrationService {
       already_gone: !current,
       principal: context.principal,
     });
-    return unregistered;
+    return { node: unregistered };
   }
 
   /** History is the audit trail, not the state: a failure to append is logged and does not undo the work. */
@@ -328,20 +410,38 @@ export class RegistrationService {
     return new NodeIronicView({ finder: this.deps.finder, ironic: this.deps.ironic }).show(id, context);
   }
 
+  /** 409 while something else runs on the node (an operation that ended no longer counts). */
+  private async ensureIdle(node: Node): Promise<void> {
+    if (this.deps.operations) await this.deps.operations.ensureIdle(node);
+    else assertIdle(node);
+  }
+
   private driver(context: OperationContext): Promise<IronicNodesPort> {
     return ironicFor(this.deps.ironic, context);
   }
 
-  private async markIntent(node: Node, op: Intent["op"], context: OperationContext, ironicNodeUuid?: string) {
+  private async markIntent(
+    node: Node,
+    op: Intent["op"],
+    context: OperationContext,
+    ironicNodeUuid?: string,
+    operationId: string | null = null,
+  ) {
     try {
       return await this.deps.nodes.update(
         node.uuid,
         { version: node.version, managed_by: node.managed_by, noIntent: true },
-        withIntent(op, context.requestId, this.now(), ironicNodeUuid ?? null),
+        withIntent(op, context.requestId, this.now(), ironicNodeUuid ?? null, operationId),
       );
     } catch (error) {
-      if (error instanceof VersionConflictError) throw new NodeBusyError(node.name, "another request");
-      throw error;
+      if (!(error instanceof VersionConflictError)) throw error;
+      // Another request got there first: name what it runs.
+      const current = await this.deps.nodes.get(node.uuid).catch(() => undefined);
+      if (current?.operation)
+        throw new OperationInProgressError(node.name, current.operation.id, current.operation.kind);
+      if (current?.intent?.operation_id)
+        throw new OperationInProgressError(node.name, current.intent.operation_id, "register");
+      throw new NodeBusyError(node.name, current?.intent?.op ?? "another request");
     }
   }
 

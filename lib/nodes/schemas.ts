@@ -104,8 +104,8 @@ const MAC = z.string().check(
   }),
 );
 
-/** Seconds a register with `manage`/`provide` may wait for Ironic. */
-export const MAX_WAIT_SECONDS = 900;
+/** Longest deadline an operation may be given, in seconds (7 days). */
+export const MAX_WAIT_SECONDS = 7 * 24 * 60 * 60;
 
 /** `POST /v1/nodes/{id}/register`: everything optional. */
 export const RegisterNodeBody = z.strictObject({
@@ -136,9 +136,12 @@ export const RegisterNodeBody = z.strictObject({
   ),
   ports: z._default(z.enum(["all", "boot"]), "all"),
   boot_mac: z.optional(MAC),
+  /** Lifecycle steps: any of them makes the register answer 202 with an operation that runs them. */
   manage: z._default(z.boolean(), false),
+  inspect: z._default(z.boolean(), false),
   provide: z._default(z.boolean(), false),
-  wait_timeout: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(MAX_WAIT_SECONDS)), 300),
+  /** Seconds the lifecycle steps may take in all (the operation's deadline); default the deployment's (2 h). */
+  wait_timeout: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(MAX_WAIT_SECONDS))),
 });
 export type RegisterNodeInput = z.infer<typeof RegisterNodeBody>;
 

@@ -1,4 +1,4 @@
-import type { Hardware, Intent, IronicState, NodeChanges } from "./model.ts";
+import type { Hardware, Intent, IronicState, NodeChanges, NodeOperation } from "./model.ts";
 
 declare const transition: unique symbol;
 
@@ -17,10 +17,27 @@ export function withIntent(
   requestId: string,
   at: Date,
   ironicNodeUuid: string | null = null,
+  operationId: string | null = null,
 ): Transition {
   return make({
-    intent: { op, request_id: requestId, started_at: at.toISOString(), ironic_node_uuid: ironicNodeUuid },
+    intent: {
+      op,
+      request_id: requestId,
+      started_at: at.toISOString(),
+      ironic_node_uuid: ironicNodeUuid,
+      ...(operationId ? { operation_id: operationId } : {}),
+    },
   });
+}
+
+/** An operation starts on the node: the node's one operation until it ends. */
+export function withOperation(operation: NodeOperation): Transition {
+  return make({ operation });
+}
+
+/** The node's operation ended. */
+export function withoutOperation(): Transition {
+  return make({ operation: null });
 }
 
 /** The operation in flight ended without changing who manages the node (failed, or rolled back). */
@@ -35,6 +52,8 @@ export interface Registration {
   ironicState?: IronicState | null;
   /** The system as its pod manager described it during the register, when read. */
   system?: { hardware: Hardware; resourceUri: string };
+  /** The operation that carries the register's lifecycle steps on (manage, inspect, provide). */
+  operation?: NodeOperation | null;
 }
 
 /** Ironic manages the node now: nothing in flight, and no state cached from an earlier registration. */
@@ -44,6 +63,7 @@ export function toRegistered(registration: Registration): Transition {
     ironic_node_uuid: registration.ironicNodeUuid,
     registered_at: registration.at.toISOString(),
     intent: null,
+    operation: registration.operation ?? null,
     ironic_state: registration.ironicState ?? null,
     ...(registration.system
       ? { hardware: registration.system.hardware, resource_uri: registration.system.resourceUri }
@@ -58,6 +78,7 @@ export function toUnregistered(): Transition {
     ironic_node_uuid: null,
     registered_at: null,
     intent: null,
+    operation: null,
     ironic_state: null,
   });
 }

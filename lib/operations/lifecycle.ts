@@ -5,6 +5,7 @@ import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
 import type { IronicNode, ProvisionTarget } from "../ironic/index.ts";
 import { DEFAULT_POLL_POLICY, type PollPolicy, pollDelay, sleep } from "../ironic/retry.ts";
 import type { IronicNodesPort } from "../nodes/ironic-port.ts";
+import { isTransitional } from "../nodes/registration-decisions.ts";
 import { type IronicProgress, isFinalState, type Operation, type OperationOutcome } from "./model.ts";
 import type { OperationRepository } from "./repository.ts";
 import {
@@ -62,6 +63,8 @@ export const LIFECYCLE_FAILURES = {
   notRegistered: "NodeNotRegistered",
   /** A step name the workflow does not know. */
   unknownStep: "UnknownStep",
+  /** A register's `manage` failed (Ironic could not verify the BMC): the registration was rolled back. */
+  verificationFailed: "VerificationFailed",
 } as const;
 
 /** How an Ironic verb runs: the state it rests in when done, and how it fails. */
@@ -70,17 +73,48 @@ interface VerbSpec {
   target: string;
   /** Failed states of this verb (besides `enroll` with `last_error` for `manage`). */
   failedStates: readonly string[];
+  /** The verb starts from its target (`manageable` → inspecting/cleaning → `manageable`). */
+  returns?: boolean;
+  /** States the step counts as done in, unsent, when it only prepares for another step (an adopted node, say). */
+  pastIt?: readonly string[];
+  /** Where the node stands, for a step that is no plain verb (`settle`); `verbStatus` otherwise. */
+  status?(node: Pick<IronicNode, "provision_state" | "target_provision_state">): VerbStatus;
 }
 
 /** The lifecycle steps, by operation step name, with Ironic's semantics. */
 export const LIFECYCLE_STEPS: Readonly<Record<string, VerbSpec>> = {
-  manage: { verb: "manage", target: "manageable", failedStates: [] },
+  manage: { verb: "manage", target: "manageable", failedStates: [], pastIt: ["available"] },
   provide: { verb: "provide", target: "available", failedStates: ["clean failed"] },
-  inspect: { verb: "inspect", target: "manageable", failedStates: ["inspect failed"] },
+  inspect: { verb: "inspect", target: "manageable", failedStates: ["inspect failed"], returns: true },
+  clean: { verb: "clean", target: "manageable", failedStates: ["clean failed"], returns: true },
+  /**
+   * Waits until Ironic no longer moves the node (before an unregister): `abort` where Ironic allows it (`clean
+   * wait`, `inspect wait`), else the transition runs to its end. Any state Ironic rests in is settled.
+   */
+  settle: {
+    verb: "abort",
+    target: "",
+    failedStates: [],
+    // Ironic leaves the target set on a failed state (`clean failed` after an abort): it rests there all the same.
+    status: (node) =>
+      !isTransitional(node.provision_state) &&
+      (!node.target_provision_state || node.provision_state.endsWith(" failed"))
+        ? "done"
+        : ABORTABLE_STATES.has(node.provision_state)
+          ? "idle"
+          : "moving",
+  },
 };
 
+/** Steps that are no Ironic verb: the workflow runs them through `LifecycleDeps`. */
+const OWN_STEPS = new Set(["unregister"]);
+
+/** The fault Ironic records when it puts a node in maintenance after a failed clean step. */
+const CLEAN_FAILURE_FAULT = "clean failure";
+
 /** Ironic states an `abort` is accepted in. */
-const ABORTABLE = new Set(["clean wait", "inspect wait"]);
+const ABORTABLE_STATES: ReadonlySet<string> = new Set(["clean wait", "inspect wait"]);
+const ABORTABLE = ABORTABLE_STATES;
 
 /** Where a node stands with respect to one verb. */
 export type VerbStatus = "done" | "moving" | "failed" | "idle";
@@ -95,9 +129,18 @@ export function verbStatus(
   node: Pick<IronicNode, "provision_state" | "target_provision_state" | "last_error">,
   sent: boolean,
 ): VerbStatus {
+  // Resting in the target is only the end of a verb that starts there once the verb was taken.
+  if (spec.returns && !sent) {
+    if (spec.failedStates.includes(node.provision_state)) return "idle";
+    return node.target_provision_state === spec.target && node.provision_state !== spec.target
+      ? "moving"
+      : "idle";
+  }
   if (node.provision_state === spec.target && !node.target_provision_state) return "done";
   // Before `moving`: Ironic may leave the target set on a failed state.
   if (spec.failedStates.includes(node.provision_state)) return "failed";
+  // Another verb's failed state (`inspect failed`, `clean failed`) with its target still set: nothing moves.
+  if (node.provision_state.endsWith(" failed")) return "idle";
   if (node.target_provision_state === spec.target) return "moving";
   if (sent && spec.verb === "manage" && node.provision_state === "enroll" && node.last_error) return "failed";
   return "idle";
@@ -107,7 +150,7 @@ export interface LifecycleDeps {
   operations: OperationRepository;
   /** The Ironic node uuid of a Valence node, or undefined when it has none. */
   ironicNodeOf(nodeUuid: string): Promise<string | null | undefined>;
-  ironic: Pick<IronicNodesPort, "getNode" | "setProvisionState">;
+  ironic: Pick<IronicNodesPort, "getNode" | "setProvisionState" | "clearMaintenance">;
   events?: EventPublisher | undefined;
   now?: () => Date;
   /** In-process polling before a durable wait. @default DEFAULT_POLL_POLICY */
@@ -116,6 +159,20 @@ export interface LifecycleDeps {
   inProcessMs?: number;
   /** Durable wait once in-process polling gave up. @default 2 s doubling to 60 s */
   durableWait?: WaitOptions;
+  /** Frees the operation's node once the operation ended (called again on replay: must be idempotent). */
+  release?(operation: Operation): Promise<void>;
+  /**
+   * Unregisters the operation's node (the unregister saga, `force` from the operation's arguments) once Ironic
+   * settled: the outcome, or why it was refused. Must be safe to run again (an unregister that already landed).
+   */
+  unregisterNode?(
+    operation: Operation,
+  ): Promise<{ ok: true; detail: string } | { ok: false; detail: string }>;
+  /**
+   * Undoes a register whose `manage` failed (Ironic could not verify the BMC): deletes the Ironic node it made,
+   * makes the node Valence's again, and answers what it did. Must be safe to run again.
+   */
+  rollBackRegistration?(operation: Operation, reason: string): Promise<string>;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -128,9 +185,18 @@ interface Observation {
 /** The node as the step first saw it, before any verb: checkpointed, so a replayed send can tell. */
 interface Look {
   provision_updated_at: string | null;
+  /** A register met the node already past this step (an adopted node): nothing to send. */
+  pastIt?: boolean;
 }
 
-type StepStart = { go: true; ironicNodeUuid: string; look: Look } | { go: false };
+type StepStart =
+  | { go: true; ironicNodeUuid: string; look: Look; extra?: Record<string, unknown> }
+  | { go: false }
+  /** The step ended before (a resumed operation): on to the next. */
+  | { go: "skip" };
+
+/** How a step ended: carry on, stop (the operation ended), or roll a register back before failing it. */
+type StepEnd = "next" | "stop" | "roll back";
 
 /**
  * The durable lifecycle of one operation: for each of its steps, send Ironic's verb (only if the node is not
@@ -161,10 +227,15 @@ async function runSteps(workflow: LifecycleWorkflow, ctx: WorkflowContext): Prom
   if (begun.go) {
     for (const name of begun.steps) {
       const step = await ctx.step(`${name}: start`, () => workflow.startStep(name));
+      if (step.go === "skip") continue;
       if (!step.go) break;
+      if (OWN_STEPS.has(name)) {
+        if (!(await ctx.step(`${name}: run`, () => workflow.runOwnStep(name)))) break;
+        continue;
+      }
       const spec = LIFECYCLE_STEPS[name] as VerbSpec;
       let seen = await ctx.step(`${name}: send`, () =>
-        workflow.send(name, spec, step.ironicNodeUuid, step.look),
+        workflow.send(name, spec, step.ironicNodeUuid, step.look, step.extra),
       );
       if (seen.status === "moving" || seen.status === "idle") {
         seen = await ctx.step(`${name}: follow`, () =>
@@ -188,8 +259,12 @@ async function runSteps(workflow: LifecycleWorkflow, ctx: WorkflowContext): Prom
           workflow.durableWait,
         );
       }
-      const carriedOn = await ctx.step(`${name}: finish`, () => workflow.finishStep(name, seen));
-      if (!carriedOn) break;
+      const ended = await ctx.step(`${name}: finish`, () => workflow.finishStep(name, seen));
+      if (ended === "roll back") {
+        await ctx.step(`${name}: roll back`, () => workflow.rollBack(name, seen));
+        break;
+      }
+      if (ended === "stop") break;
     }
   }
 }
@@ -243,6 +318,13 @@ class LifecycleWorkflow {
       return { go: false };
     }
     const step = operation.steps.find((each) => each.name === name);
+    if (step && step.state !== "pending" && step.state !== "running") return { go: "skip" };
+    if (OWN_STEPS.has(name)) {
+      // Its own step finds what it needs (an unregister run again finds the node unregistered already).
+      if (step?.state === "pending")
+        await this.write(operation, (current) => stepStarted(current, name, this.now()));
+      return { go: true, ironicNodeUuid: "", look: { provision_updated_at: null } };
+    }
     if (!LIFECYCLE_STEPS[name]) {
       await this.fail(operation, LIFECYCLE_FAILURES.unknownStep, `no lifecycle step ${name}`);
       return { go: false };
@@ -260,22 +342,61 @@ class LifecycleWorkflow {
     if (step?.state === "pending")
       await this.write(operation, (current) => stepStarted(current, name, this.now()));
     const node = await this.deps.ironic.getNode(ironicNodeUuid);
-    return { go: true, ironicNodeUuid, look: { provision_updated_at: node.provision_updated_at ?? null } };
+    const cleanSteps = operation.arguments?.clean_steps;
+    // A step that prepares for the operation's own verb (`manage` before a register's or a `provide`'s provide)
+    // is done when the node is past it already.
+    const pastIt =
+      name !== operation.kind && Boolean(LIFECYCLE_STEPS[name]?.pastIt?.includes(node.provision_state));
+    return {
+      go: true,
+      ironicNodeUuid,
+      look: { provision_updated_at: node.provision_updated_at ?? null, ...(pastIt ? { pastIt } : {}) },
+      ...(name === "clean" && cleanSteps ? { extra: { clean_steps: cleanSteps } } : {}),
+    };
   }
 
   /**
    * Sends the verb unless the node is already in or moving to the target (so a replay after the side effect
    * does not send it twice). Ironic refusing the verb fails the step.
    */
-  async send(name: string, spec: VerbSpec, ironicNodeUuid: string, look: Look): Promise<Observation> {
+  async send(
+    name: string,
+    spec: VerbSpec,
+    ironicNodeUuid: string,
+    look: Look,
+    extra?: Record<string, unknown>,
+  ): Promise<Observation> {
     const before = await this.deps.ironic.getNode(ironicNodeUuid);
+    if (look.pastIt && spec.pastIt?.includes(before.provision_state))
+      return { status: "done", progress: progressOf(before) };
+    if (spec.status) {
+      // Not a verb of its own: at most an abort, sent once (an aborted wait is no longer abortable).
+      const status = spec.status(before);
+      if (status !== "idle") return { status, progress: progressOf(before) };
+      await this.deps.ironic.setProvisionState(ironicNodeUuid, spec.verb);
+      return this.observe(name, spec, ironicNodeUuid, undefined);
+    }
     // Its provision state changed since the step's look: the verb was taken, and this is a replay (a manage
     // that failed at once is back in `enroll`, which only this tells from a node never verified).
     const moved = (before.provision_updated_at ?? null) !== look.provision_updated_at;
     const status = verbStatus(spec, before, moved);
     if (status !== "idle" || moved) return { status, progress: progressOf(before) };
+    if (before.maintenance) {
+      // Ironic put the node in maintenance itself when a clean step failed; retrying is what clears it (as an
+      // operator would by hand). Maintenance an operator set stays: Ironic would not act on the node.
+      if (before.fault !== CLEAN_FAILURE_FAULT) {
+        return {
+          status: "failed",
+          progress: {
+            ...progressOf(before),
+            last_error: `the node is in maintenance (${before.maintenance_reason ?? "no reason given"}); unset it first`,
+          },
+        };
+      }
+      await this.deps.ironic.clearMaintenance(ironicNodeUuid);
+    }
     try {
-      await this.deps.ironic.setProvisionState(ironicNodeUuid, spec.verb);
+      await this.deps.ironic.setProvisionState(ironicNodeUuid, spec.verb, extra);
     } catch (error) {
       const current = await this.deps.ironic.getNode(ironicNodeUuid);
       // Taken after all (its answer was lost, or a concurrent send won): carry on.
@@ -332,7 +453,7 @@ class LifecycleWorkflow {
       });
       return { status: "cancelled", progress: aborted };
     }
-    const status = verbStatus(spec, node, true);
+    const status = spec.status ? spec.status(node) : verbStatus(spec, node, true);
     if ((status === "moving" || status === "idle") && isPastDeadline(operation, this.now())) {
       await this.fail(
         operation,
@@ -347,19 +468,28 @@ class LifecycleWorkflow {
     return { status, progress };
   }
 
-  /** Ends step `name` as Ironic left it; false when the operation does not carry on. */
-  async finishStep(name: string, seen: Observation): Promise<boolean> {
+  /** Ends step `name` as Ironic left it: whether the operation carries on, stops, or rolls a register back. */
+  async finishStep(name: string, seen: Observation): Promise<StepEnd> {
     const operation = await this.load();
-    if (isFinalState(operation.state)) return false;
+    if (isFinalState(operation.state)) return "stop";
     const step = operation.steps.find((each) => each.name === name);
-    if (step?.state !== "running") return step?.state === "succeeded";
+    if (step?.state !== "running") return step?.state === "succeeded" ? "next" : "stop";
     if (seen.status === "done") {
       await this.write(operation, (current) =>
         stepFinished(current, name, { state: "succeeded", ironic: seen.progress }, this.now()),
       );
-      return true;
+      return "next";
     }
     const detail = seen.progress.last_error ?? `Ironic left the node ${seen.progress.provision_state}`;
+    // A register whose verification failed is undone, as a synchronous register that failed would be; any
+    // later failure (inspection, cleaning) leaves the node registered, as Ironic left it.
+    if (
+      operation.kind === "register" &&
+      name === "manage" &&
+      seen.status === "failed" &&
+      this.deps.rollBackRegistration
+    )
+      return "roll back";
     await this.end(operation, (current) => {
       const withStep = apply(
         current,
@@ -367,7 +497,59 @@ class LifecycleWorkflow {
       );
       return failed(withStep, { code: LIFECYCLE_FAILURES.stepFailed, detail }, this.now());
     });
+    return "stop";
+  }
+
+  /** Runs a step that is no Ironic verb (`unregister`) and ends it; false when the operation does not carry on. */
+  async runOwnStep(name: string): Promise<boolean> {
+    const operation = await this.load();
+    if (isFinalState(operation.state)) return false;
+    const step = operation.steps.find((each) => each.name === name);
+    if (step?.state === "succeeded") return true;
+    const run = this.deps.unregisterNode;
+    const result = run
+      ? await run(operation)
+      : { ok: false as const, detail: `this workflow cannot run ${name}` };
+    const ironic = { provision_state: null, target_provision_state: null, last_error: null };
+    if (result.ok) {
+      await this.write(await this.load(), (current) =>
+        stepFinished(current, name, { state: "succeeded", detail: result.detail, ironic }, this.now()),
+      );
+      return true;
+    }
+    await this.end(await this.load(), (current) => {
+      const withStep = apply(
+        current,
+        stepFinished(current, name, { state: "failed", detail: result.detail, ironic }, this.now()),
+      );
+      return failed(withStep, { code: LIFECYCLE_FAILURES.stepFailed, detail: result.detail }, this.now());
+    });
     return false;
+  }
+
+  /** Rolls back a register whose `manage` failed, then fails the operation saying so. */
+  async rollBack(name: string, seen: Observation): Promise<void> {
+    const operation = await this.load();
+    if (isFinalState(operation.state)) return;
+    const reason = seen.progress.last_error ?? `Ironic left the node ${seen.progress.provision_state}`;
+    const summary = await (
+      this.deps.rollBackRegistration as NonNullable<LifecycleDeps["rollBackRegistration"]>
+    )(operation, reason);
+    const detail = `${reason}; ${summary}`;
+    await this.end(operation, (current) => {
+      const withStep = current.steps.some((step) => step.name === name && step.state === "running")
+        ? apply(
+            current,
+            stepFinished(
+              current,
+              name,
+              { state: "failed", detail: reason, ironic: seen.progress },
+              this.now(),
+            ),
+          )
+        : current;
+      return failed(withStep, { code: LIFECYCLE_FAILURES.verificationFailed, detail }, this.now());
+    });
   }
 
   /** Ends the operation `succeeded` if every step did; returns how it ended. */
@@ -383,6 +565,7 @@ class LifecycleWorkflow {
           : await this.fail(operation, LIFECYCLE_FAILURES.stepFailed, "a step did not finish")
         : await this.end(operation, (current) => succeeded(current));
     }
+    await this.deps.release?.(operation);
     return { operation_id: operation.id, state: operation.state, outcome: operation.outcome };
   }
 
@@ -392,6 +575,7 @@ class LifecycleWorkflow {
     if (!isFinalState(operation.state)) {
       operation = await this.fail(operation, LIFECYCLE_FAILURES.ironicError, eventMessage(detail));
     }
+    await this.deps.release?.(operation);
     return { operation_id: operation.id, state: operation.state, outcome: operation.outcome };
   }
 

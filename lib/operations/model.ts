@@ -69,6 +69,22 @@ export const OperationOutcomeSchema = z.object({
 });
 export type OperationOutcome = z.infer<typeof OperationOutcomeSchema>;
 
+/** One step of Ironic's manual cleaning, as Ironic takes it (`{"interface": "deploy", "step": "erase_devices_metadata"}`). */
+export const CleanStepSchema = z.strictObject({
+  interface: z.enum(["deploy", "power", "management", "bios", "raid", "firmware"]),
+  step: z.string().check(z.minLength(1), z.maxLength(255), z.regex(/^[A-Za-z0-9_]+$/, "must be a step name")),
+  args: z.optional(z.record(z.string(), z.unknown())),
+});
+export type CleanStep = z.infer<typeof CleanStepSchema>;
+
+/** What the operation's Ironic verbs take besides the node (only manual cleaning takes anything). */
+export const OperationArgumentsSchema = z.object({
+  clean_steps: z.optional(z.array(CleanStepSchema)),
+  /** An unregister's `force`: an `active` node, or one with an instance, is put in maintenance and deleted. */
+  force: z.optional(z.boolean()),
+});
+export type OperationArguments = z.infer<typeof OperationArgumentsSchema>;
+
 export const OperationSchema = z.object({
   /** uuid. */
   id: z.string(),
@@ -77,6 +93,7 @@ export const OperationSchema = z.object({
   kind: z.enum(OPERATION_KINDS),
   state: z.enum(OPERATION_STATES),
   steps: z.array(OperationStepSchema),
+  arguments: z.optional(OperationArgumentsSchema),
   /** Set when the operation ends, null before. */
   outcome: z.nullable(OperationOutcomeSchema),
   /** The request that started the operation. */
@@ -105,6 +122,7 @@ export interface NewOperation {
   principal: string;
   /** ISO time; absent: the store's default deadline after creation (2 h unless configured). */
   deadline?: string | undefined;
+  arguments?: OperationArguments | undefined;
 }
 
 /** Fields a transition may change; identity, who started it and when, never change. */
@@ -145,6 +163,7 @@ export function initialOperation(input: NewOperation, at: Date, defaultDeadlineM
       target_provision_state: null,
       last_error: null,
     })),
+    ...(input.arguments ? { arguments: input.arguments } : {}),
     outcome: null,
     request_id: input.request_id,
     principal: input.principal,

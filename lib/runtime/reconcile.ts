@@ -3,6 +3,7 @@ import { DynamoReconcileCursor } from "../nodes/reconcile-cursor.ts";
 import { Reconciler } from "../nodes/reconciler.ts";
 import { eventPublisherFor } from "./events.ts";
 import { ironicDriverFor } from "./ironic.ts";
+import { operationServiceFor } from "./operations.ts";
 import { podManagerSessionsFor } from "./pod-managers.ts";
 import {
   deploymentIdentityFor,
@@ -26,6 +27,7 @@ export const reconcilerFor = /* @__PURE__ */ once(
       events: eventPublisherFor(settings),
       cursor: new DynamoReconcileCursor(documentClientFor(settings), settings.VALENCE_TABLE_NAME),
       staleIntentMs: settings.VALENCE_INTENT_STALE_SECONDS * 1000,
+      operations: operationServiceFor(settings),
     }),
 );
 

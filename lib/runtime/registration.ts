@@ -2,6 +2,7 @@ import { config } from "../config.ts";
 import { RegistrationService } from "../nodes/registration-service.ts";
 import { eventPublisherFor } from "./events.ts";
 import { ironicDriverFor } from "./ironic.ts";
+import { operationServiceFor } from "./operations.ts";
 import { podManagerSessionsFor } from "./pod-managers.ts";
 import { deploymentIdentityFor, nodeHistoryFor, nodeRepositoryFor, nodeServiceFor, once } from "./store.ts";
 
@@ -17,6 +18,7 @@ export const registrationServiceFor = /* @__PURE__ */ once(
       deployment: deploymentIdentityFor(settings),
       history: nodeHistoryFor(settings),
       events: eventPublisherFor(settings),
+      operations: operationServiceFor(settings),
     }),
 );
 

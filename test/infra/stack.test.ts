@@ -7,18 +7,16 @@ import { podManagerSecretActions } from "../../infra/permissions.ts";
 import { ROUTES, type RouteDefinition, routeKey } from "../../lib/api/routes.ts";
 import { TABLE } from "../../lib/db/table.ts";
 import {
+  actionsOf,
   logicalIdOf,
   nagViolations,
+  type Statement,
   type Synthesized,
   synthesize,
   TEST_CONTEXT,
   type TemplateResource,
 } from "./support.ts";
 
-type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
-
-const actionsOf = (statement: Statement) =>
-  Array.isArray(statement.Action) ? statement.Action : [statement.Action];
 const resourcesOf = (statement: Statement) =>
   Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
 
@@ -151,8 +149,11 @@ describe("ValenceStack from the route table", () => {
   });
 
   describe("functions", () => {
-    it("deploys one function per handler and nothing else", () => {
-      expect(resourcesOfType(synth, "AWS::Lambda::Function")).toHaveLength(needs.size);
+    it("deploys one function per handler, the operation workflow, and nothing else", () => {
+      const workflow = synth.stack.workflow?.fn.function.node.defaultChild as CfnResource;
+      const functions = resourcesOfType(synth, "AWS::Lambda::Function").map(([id]) => id);
+      expect(functions).toHaveLength(needs.size + 1);
+      expect(functions).toContain(logicalIdOf(synth.stack, workflow));
     });
 
     it.each([...needs.values()])("$handler: Node.js 22 on arm64, traced, with its own log group", (need) => {

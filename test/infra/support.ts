@@ -84,3 +84,9 @@ export function nagViolations(assembly: CloudAssembly): { ruleName: string; desc
 export function logicalIdOf(stack: ValenceStack, resource: CfnResource): string {
   return stack.resolve(stack.getLogicalId(resource)) as string;
 }
+
+/** One IAM policy statement as synthesized. */
+export type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+
+export const actionsOf = (statement: Statement): string[] =>
+  Array.isArray(statement.Action) ? statement.Action : [statement.Action];

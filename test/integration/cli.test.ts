@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIronicDriver, type IronicDriver } from "../../lib/ironic/index.ts";
 import { poolInventory } from "../../local/pool.ts";
-import { startTestApi, type TestApi } from "../support/local-api.ts";
+import { composeNode, startTestApi, type TestApi } from "../support/local-api.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -52,6 +52,37 @@ function valence(args: string[], env: Record<string, string> = {}): Promise<Run>
   });
 }
 
+/** `valence ...` started in its own process, its stderr read as it comes, to be interrupted like a person would. */
+function startValence(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, [join(root, "bin/valence"), ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  const exited = new Promise<Run>((resolvePromise) =>
+    child.on("close", (code) => resolvePromise({ code: code ?? -1, stdout, stderr })),
+  );
+  return {
+    child,
+    exited,
+    /** Resolves once stderr matches `pattern`; rejects if the command ends first. */
+    async stderrMatches(pattern: RegExp): Promise<void> {
+      for (;;) {
+        if (pattern.test(stderr)) return;
+        const ended = await Promise.race([
+          exited.then(() => true),
+          new Promise<false>((resolvePromise) => setTimeout(() => resolvePromise(false), 100)),
+        ]);
+        if (ended && !pattern.test(stderr))
+          throw new Error(`valence ${args.join(" ")} ended before printing ${pattern}: ${stderr}`);
+      }
+    },
+  };
+}
+
 describe("the valence CLI as a subprocess (local stack, real Ironic)", () => {
   let api: TestApi;
   let ironic: IronicDriver;
@@ -59,7 +90,13 @@ describe("the valence CLI as a subprocess (local stack, real Ironic)", () => {
   let workDir: string;
 
   beforeAll(async () => {
-    api = await startTestApi({ demo: true, ironic: "start", emulatorInventory: poolInventory(16) });
+    api = await startTestApi({
+      demo: true,
+      ironic: "start",
+      emulatorInventory: poolInventory(16),
+      // Ironic cleans on provide (automated cleaning, as in production), the emulated agent's clean step this long.
+      cleanStepMs: 3_000,
+    });
     ironic = createIronicDriver({ url: api.stack.ironicUrl as string, auth: { type: "none" } });
     env = { VALENCE_URL: api.stack.apiUrl };
     workDir = mkdtempSync(join(tmpdir(), "valence-cli-"));
@@ -168,5 +205,84 @@ describe("the valence CLI as a subprocess (local stack, real Ironic)", () => {
     expect(unreachable.stderr).toBe(`cannot reach Valence at http://127.0.0.1:${port}: ECONNREFUSED\n`);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain("--all needs --podm");
+  });
+  /** A node composed on the demo pod manager for one test, managed by Valence. */
+  async function composed(name: string): Promise<NodeBody> {
+    const podmId = (await api.call("GET", "/v1/pod_managers")).body[0].uuid as string;
+    return composeNode<NodeBody>(api, podmId, name);
+  }
+
+  it("node-register --manage --provide waits, printing each step as it goes, and exits 0 with the node available and cleaned", async () => {
+    await composed("op-wait");
+
+    const run = await valence(["node-register", "op-wait", "--manage", "--provide"], env);
+
+    expect(run.code, run.stderr).toBe(0);
+    const id = /operation ([0-9a-f-]{36}) runs manage, provide/.exec(run.stderr)?.[1] as string;
+    expect(id).toBeDefined();
+    // One line per change, in order: verified, then Ironic cleaning (the ramdisk agent's step), then available.
+    const lines = run.stderr.split("\n");
+    const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
+    const managed = at(/^op-wait: manage: succeeded \(Ironic: manageable\)$/);
+    const cleanWait = at(/^op-wait: provide: running \(Ironic: clean wait → available\)$/);
+    const available = at(/^op-wait: provide: succeeded \(Ironic: available\)$/);
+    expect(managed, run.stderr).toBeGreaterThanOrEqual(0);
+    expect(cleanWait, run.stderr).toBeGreaterThan(managed);
+    expect(available, run.stderr).toBeGreaterThan(cleanWait);
+    expect(run.stderr).toContain(`Operation ${id} succeeded: `);
+    // The result: the node as it is now, then the operation.
+    expect(run.stdout).toMatch(/│ managed_by\s+│ ironic\s+│/);
+    expect(run.stdout).toMatch(/│ ironic\.provision_state\s+│ available\s+│/);
+    expect(run.stdout).toMatch(/│ provide\s+│ succeeded\s+│ available/);
+    const ironicUuid = /│ ironic_node_uuid\s+│ ([0-9a-f-]{36})\s+│/.exec(run.stdout)?.[1] as string;
+    expect((await ironic.getNode(ironicUuid)).provision_state).toBe("available");
+    expect(api.stack.ramdiskAgents?.cleaned()).toContain(ironicUuid);
+
+    const listed = await valence(["operation-list", "op-wait", "-f", "json"], env);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout)).toMatchObject([{ id, kind: "register", state: "succeeded" }]);
+  });
+
+  it("--no-wait exits 0 at once; operation-show --wait follows until Ctrl-C, which leaves it running; operation-cancel ends it cancelled", async () => {
+    await composed("op-cancel");
+    const agents = api.stack.ramdiskAgents as NonNullable<typeof api.stack.ramdiskAgents>;
+    // Cleaning that outlasts the test: only the cancel ends it.
+    agents.cleaning.stepMs = 300_000;
+    try {
+      const started = await valence(
+        ["node-register", "op-cancel", "--manage", "--provide", "--no-wait", "-f", "json"],
+        env,
+      );
+      expect(started.code, started.stderr).toBe(0);
+      const body = JSON.parse(started.stdout) as {
+        ironic_node_uuid: string;
+        operation: { id: string; state: string };
+      };
+      const id = body.operation.id;
+      expect(["pending", "running"]).toContain(body.operation.state);
+      expect(started.stderr).toContain(`valence operation-show ${id} --wait`);
+
+      const follower = startValence(["operation-show", id, "--wait"], env);
+      await follower.stderrMatches(/^op-cancel: provide: running \(Ironic: clean wait → available\)$/m);
+      follower.child.kill("SIGINT");
+      const interrupted = await follower.exited;
+      expect(interrupted.code, interrupted.stderr).toBe(130);
+      expect(interrupted.stderr).toContain(`Interrupted. Operation ${id} goes on.`);
+      expect(interrupted.stderr).toContain(`valence operation-show ${id} --wait`);
+      expect((await api.call("GET", `/v1/operations/${id}`)).body.state).toBe("running");
+
+      const cancelled = await valence(["operation-cancel", id], env);
+
+      expect(cancelled.code, cancelled.stderr).toBe(0);
+      expect(cancelled.stderr).toMatch(/^op-cancel: cancelling: /m);
+      expect(cancelled.stderr).toContain(`Operation ${id} cancelled: `);
+      expect(cancelled.stdout).toMatch(/│ state\s+│ cancelled\s+│/);
+      const operation = (await api.call("GET", `/v1/operations/${id}`)).body;
+      expect(operation).toMatchObject({ state: "cancelled" });
+      // Aborted in Ironic's clean wait: Ironic says so, and keeps the node (the operator retries or unregisters).
+      expect((await ironic.getNode(body.ironic_node_uuid)).provision_state).toBe("clean failed");
+    } finally {
+      agents.cleaning.stepMs = 3_000;
+    }
   });
 });

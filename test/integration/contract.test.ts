@@ -138,6 +138,51 @@ describe("the API answers as its OpenAPI document says (local stack, real Ironic
 
   const NO_BODY_HERE = '{"unexpected": true}';
 
+  interface OperationBody {
+    id: string;
+    node_uuid: string;
+    kind: string;
+    state: string;
+    steps: { name: string; state: string; provision_state: string | null }[];
+    outcome: { code: string; detail: string } | null;
+  }
+
+  /**
+   * Follows an operation, as a client would, until it ends and its node is free for the next one (the workflow
+   * frees the node just after it writes the end); every look is checked against the document. Bounded, not
+   * timed: it fails when Ironic has not finished after a generous number of looks.
+   */
+  async function ended(id: string): Promise<OperationBody> {
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 200));
+    for (let look = 0; look < 600; look++) {
+      const operation = (await call("getOperation", 200, { params: { id } }))
+        .body as unknown as OperationBody;
+      if (["succeeded", "failed", "cancelled"].includes(operation.state)) {
+        for (let again = 0; again < 100; again++) {
+          const node = await call("getNode", 200, { params: { id: operation.node_uuid } });
+          if ((node.body.operation as { id: string } | null | undefined)?.id !== id) return operation;
+          await pause();
+        }
+        throw new Error(`operation ${id} ended but its node still names it`);
+      }
+      await pause();
+    }
+    throw new Error(`operation ${id} did not end`);
+  }
+
+  /** A 202 that started an operation: `Location` names it and answers it, `Retry-After` is set. */
+  async function expectAccepted(
+    accepted: { headers: Record<string, string | string[] | undefined> },
+    operation: OperationBody,
+  ) {
+    const location = String(accepted.headers.location);
+    expect(location).toBe(`${api.stack.apiUrl}/v1/operations/${operation.id}`);
+    expect(accepted.headers["retry-after"]).toBe("5");
+    const shown = await send("GET", location);
+    expect(shown.status).toBe(200);
+    expect(JSON.parse(shown.text).id).toBe(operation.id);
+  }
+
   it("serves the document generated from the zod schemas, naming the host it was called on", () => {
     const { servers, ...served } = document;
     const { servers: _localServer, ...generated } = JSON.parse(
@@ -269,6 +314,89 @@ describe("the API answers as its OpenAPI document says (local stack, real Ironic
     await call("deleteNode", 400, { params: { id: "contract-2" }, rawBody: NO_BODY_HERE });
   });
 
+  it("operations: register with lifecycle steps, lifecycle actions, show, list, cancel (and their refusals)", async () => {
+    const cleaning = api.stack.ramdiskAgents?.cleaning;
+    if (!cleaning) throw new Error("the stack's Ironic does not clean");
+
+    // A register with a lifecycle step answers 202 with the node and the operation that runs the step.
+    const registered = await call("registerNode", 202, {
+      params: { id: "test-node" },
+      body: { manage: true },
+    });
+    const registering = registered.body.operation as OperationBody;
+    expect(registered.body.managed_by).toBe("ironic");
+    expect(registering).toMatchObject({ kind: "register", steps: [{ name: "manage" }] });
+    await expectAccepted(registered, registering);
+    const managed = await ended(registering.id);
+    expect(managed.state, JSON.stringify(managed.outcome)).toBe("succeeded");
+    expect(managed.steps[0]).toMatchObject({ state: "succeeded", provision_state: "manageable" });
+
+    // A provide whose cleaning outlasts the calls below: one operation per node, then a cancel.
+    cleaning.stepMs = 120_000;
+    try {
+      const provide = await call("startNodeOperationProvide", 202, { params: { id: "test-node" } });
+      const providing = provide.body as unknown as OperationBody;
+      expect(providing).toMatchObject({ kind: "provide", steps: [{ name: "manage" }, { name: "provide" }] });
+      await expectAccepted(provide, providing);
+      const busy = await call("startNodeOperationManage", 409, { params: { id: "test-node" } });
+      expect(busy.body).toMatchObject({ code: "OperationInProgress" });
+      expect(busy.body.detail).toContain(providing.id);
+      await call("unregisterNode", 409, { params: { id: "test-node" } });
+
+      const cancelling = await call("cancelOperation", 202, { params: { id: providing.id } });
+      expect(cancelling.body.state).toBe("cancelling");
+      const cancelled = await ended(providing.id);
+      expect(cancelled.state).toBe("cancelled");
+    } finally {
+      cleaning.stepMs = 1_000;
+    }
+    const notCancellable = await call("cancelOperation", 409, { params: { id: registering.id } });
+    expect(notCancellable.body).toMatchObject({ code: "OperationState" });
+    await call("cancelOperation", 404, { params: { id: randomUUID() } });
+    await call("cancelOperation", 400, { params: { id: "not-a-uuid" } });
+
+    await call("getOperation", 404, { params: { id: randomUUID() } });
+    await call("getOperation", 400, { params: { id: "not-a-uuid" } });
+
+    // Newest first, paginated like the history.
+    const all = await call("listNodeOperations", 200, { params: { id: "test-node" } });
+    expect((all.body as unknown as OperationBody[]).map((operation) => operation.kind)).toEqual([
+      "provide",
+      "register",
+    ]);
+    const page = await call("listNodeOperations", 200, {
+      params: { id: "test-node" },
+      query: { limit: "1" },
+    });
+    expect(String(page.headers.link)).toContain('rel="next"');
+    await call("listNodeOperations", 404, { params: { id: "no-such-node" } });
+    await call("listNodeOperations", 400, { params: { id: "test-node" }, query: { limit: "0" } });
+
+    // Each lifecycle action on a node registered without steps (Ironic `enroll`), one after the other.
+    await call("registerNode", 200, { params: { id: "test-node-2" }, body: { ports: "boot" } });
+    const manage = await call("startNodeOperationManage", 202, { params: { id: "test-node-2" } });
+    expect((await ended(manage.body.id as string)).state).toBe("succeeded");
+    await call("startNodeOperationClean", 400, { params: { id: "test-node-2" } });
+    const clean = await call("startNodeOperationClean", 202, {
+      params: { id: "test-node-2" },
+      body: { clean_steps: [{ interface: "deploy", step: "erase_devices_metadata" }] },
+    });
+    await ended(clean.body.id as string);
+    const inspect = await call("startNodeOperationInspect", 202, { params: { id: "test-node-2" } });
+    await ended(inspect.body.id as string);
+
+    // Refused on a node that is not registered, or unknown.
+    for (const action of ["Manage", "Provide", "Inspect"]) {
+      const refused = await call(`startNodeOperation${action}`, 409, { params: { id: "contract-2" } });
+      expect(refused.body).toMatchObject({ code: "NodeNotRegistered" });
+      await call(`startNodeOperation${action}`, 404, { params: { id: "no-such-node" } });
+    }
+    await call("startNodeOperationClean", 409, {
+      params: { id: "contract-2" },
+      body: { clean_steps: [{ interface: "deploy", step: "erase_devices_metadata" }] },
+    });
+  }, 300_000);
+
   it("pod managers: delete (refused while nodes remain)", async () => {
     const list = JSON.parse((await send("GET", `${api.stack.apiUrl}/v1/pod_managers`)).text) as {
       uuid: string;
@@ -288,7 +416,7 @@ describe("the API answers as its OpenAPI document says (local stack, real Ironic
       return !statuses.some((s) => s < 300) || !statuses.some((s) => s >= 400 && s < 500);
     });
 
-    expect(operations.size).toBeGreaterThanOrEqual(17);
+    expect(operations.size).toBeGreaterThanOrEqual(24);
     expect(missing, "operations without a good and a bad call: add them to this test").toEqual([]);
   });
 });

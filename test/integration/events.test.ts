@@ -5,6 +5,7 @@ import { createIronicDriver, type IronicDriver } from "../../lib/ironic/index.ts
 import type { ReconcileSummary } from "../../lib/nodes/reconciler.ts";
 import { DEMO_CREDENTIALS } from "../../local/stack.ts";
 import { startTestApi, type TestApi } from "../support/local-api.ts";
+import { followOperation } from "../support/operations.ts";
 
 interface DeliveredEvent {
   version: string;
@@ -40,19 +41,30 @@ describe("events (local stack: JSON-lines file, real Ironic, emulator, dynalite)
     }
   };
 
-  it("appends Node Registered and Node Unregistered for a register and an unregister through the API", async () => {
+  it("appends Node Registered, Operation Started/Finished and Node Unregistered for a register with manage and an unregister", async () => {
     const before = events().length;
     const node = (await api.call("GET", "/v1/nodes/test-node")).body;
 
     const registered = await api.call("POST", "/v1/nodes/test-node/register", { manage: true });
-    expect(registered.status).toBe(200);
+    expect(registered.status).toBe(202);
+    const operation = await followOperation(api.call, registered.body.operation.id);
+    expect(operation.state).toBe("succeeded");
     const ironicNodeUuid = registered.body.ironic_node_uuid as string;
     const unregistered = await api.call("POST", "/v1/nodes/test-node/unregister");
     expect(unregistered.status).toBe(200);
 
     const appended = events().slice(before);
-    expect(appended.map((event) => event["detail-type"])).toEqual(["Node Registered", "Node Unregistered"]);
-    const [register, unregister] = appended;
+    expect(appended.map((event) => event["detail-type"])).toEqual([
+      "Node Registered",
+      "Operation Started",
+      "Operation Finished",
+      "Node Unregistered",
+    ]);
+    const [register, started, finished, unregister] = appended;
+    expect(started).toMatchObject({
+      detail: { operation: { id: operation.id, kind: "register", node_uuid: node.uuid } },
+    });
+    expect(finished).toMatchObject({ detail: { operation: { id: operation.id }, outcome: "succeeded" } });
     expect(register).toMatchObject({
       version: "0",
       source: "valence",
@@ -61,7 +73,7 @@ describe("events (local stack: JSON-lines file, real Ironic, emulator, dynalite)
         node: { uuid: node.uuid, name: "test-node", podm_id: node.podm_id, ironic_node_uuid: ironicNodeUuid },
         action: "register",
         outcome: "succeeded",
-        provision_state: "manageable",
+        provision_state: "enroll",
         request_id: registered.headers.get("x-request-id"),
       },
     });

@@ -9,6 +9,8 @@ import { type NodeBody, type ReliabilityStack, startReliabilityStack } from "../
  * Every step of register and unregister, failed every way a real Ironic, pod manager, DynamoDB or network
  * fails, then one reconcile pass: whatever happened, Ironic and the store agree again and the node registers
  * again. Trials run in waves of independent nodes (each fault is scoped to its node), one reconcile per wave.
+ * A register's lifecycle steps are its operation's, faulted at each of the workflow's steps in
+ * test/unit/lifecycle-workflow.test.ts and test/integration/lifecycle-workflow.test.ts.
  */
 
 /** Valence's per-request timeouts in this test; the `timeout` fault holds a request past them. */
@@ -34,7 +36,7 @@ interface Step {
   name: string;
   operation: Operation;
   target: Target;
-  /** The register body (the steps after the ports need manage/provide). */
+  /** The register body. */
   body?: Record<string, unknown>;
   /** Which request of this node's the step is. */
   match(trial: TrialNode): Omit<FaultRule, "fault" | "times" | "label">;
@@ -57,15 +59,6 @@ const dynamoUpdateOf = (uuid: string, managedBy: "ironic" | "valence") => ({
     request.body.includes(`NODE#${uuid}`) &&
     request.body.includes("registered_at") &&
     request.body.includes(`{"S":"${managedBy}"}`),
-});
-
-const provisionOf = (trial: TrialNode, target: "manage" | "provide") => ({
-  method: "PUT",
-  path: /^\/v1\/nodes\/[^/]+\/states\/provision$/,
-  when: (request: { path: string; body: string }) => {
-    const uuid = trial.ironicUuid();
-    return uuid !== undefined && request.path.includes(uuid) && request.body.includes(`"${target}"`);
-  },
 });
 
 const STEPS: Step[] = [
@@ -105,20 +98,6 @@ const STEPS: Step[] = [
       }),
     }),
   ),
-  {
-    name: "manage",
-    operation: "register",
-    target: "ironic",
-    body: { manage: true },
-    match: (trial) => provisionOf(trial, "manage"),
-  },
-  {
-    name: "provide",
-    operation: "register",
-    target: "ironic",
-    body: { manage: true, provide: true },
-    match: (trial) => provisionOf(trial, "provide"),
-  },
   {
     name: "final DynamoDB update (register)",
     operation: "register",
@@ -182,8 +161,7 @@ interface Trial {
 function estimate({ step, kind }: Trial): number {
   const retried = kind.times > 1 && step.target === "ironic" && kind.name !== "500" ? 6 : 0;
   const late = kind.name.startsWith("timeout") ? 3.5 : 0;
-  const provision = step.name === "provide" ? 3 : step.name === "manage" ? 1.5 : 0;
-  return retried + late + provision;
+  return retried + late;
 }
 
 interface TrialResult {

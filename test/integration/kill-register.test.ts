@@ -12,7 +12,8 @@ import { type NodeBody, type ReliabilityStack, startReliabilityStack } from "../
  * next request is held by the fault proxy, either before that request reached its upstream (dropped) or right
  * after it did its work there (forwarded once the process is dead). One reconcile pass must then settle every
  * node the way the saga promises: an incomplete register rolled back, a complete one finished, an unregister
- * finished.
+ * finished. A register's lifecycle steps (manage, provide) are its operation's, killed at its own boundaries in
+ * test/unit/lifecycle-workflow.test.ts and test/integration/operations.test.ts.
  */
 
 const NICS = 3;
@@ -31,13 +32,6 @@ interface Boundary {
 
 const fromChild = (requestId: string) => (request: { headers: Record<string, unknown> }) =>
   request.headers["x-openstack-request-id"] === `req-${requestId}`;
-
-const provision = (target: string) => (trial: Parameters<Boundary["rule"]>[0]) => ({
-  method: "PUT",
-  path: /\/states\/provision$/,
-  when: (request: { headers: Record<string, unknown>; body: string }) =>
-    fromChild(trial.requestId)(request) && request.body.includes(`"${target}"`),
-});
 
 const finalWrite = (managedBy: "ironic" | "valence") => (trial: Parameters<Boundary["rule"]>[0]) => ({
   method: "POST",
@@ -97,24 +91,6 @@ const BOUNDARIES: Boundary[] = [
       settlesAs: last ? "ironic" : "valence",
     };
   }),
-  {
-    name: "after manage",
-    operation: "register",
-    body: { manage: true, provide: true },
-    target: "ironic",
-    forward: true,
-    rule: provision("manage"),
-    settlesAs: "ironic",
-  },
-  {
-    name: "after provide",
-    operation: "register",
-    body: { manage: true, provide: true },
-    target: "ironic",
-    forward: true,
-    rule: provision("provide"),
-    settlesAs: "ironic",
-  },
   {
     name: "before the final write (register)",
     operation: "register",

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Node } from "../../lib/nodes/model.ts";
 import { faults, ironicErrorBody, type ProxiedRequest } from "../support/fault-proxy.ts";
+import { followOperation } from "../support/operations.ts";
 import { runRegisterChild } from "../support/register-child-process.ts";
 import { type ReliabilityStack, startReliabilityStack } from "../support/reliability-stack.ts";
 import { findLeaks, type Secret, secretForms } from "../support/secret-scan.ts";
@@ -93,9 +94,14 @@ describe("secrets never leak: responses, logs, DynamoDB items, error messages", 
     ];
 
     // The happy path, with Ironic verifying the BMC (Ironic stores, and masks, the password).
-    expect((await call("POST", `/v1/nodes/${a.uuid}/register`, { manage: true, provide: true })).status).toBe(
-      200,
+    const registered = record(
+      await call("POST", `/v1/nodes/${a.uuid}/register`, { manage: true, provide: true }),
     );
+    expect(registered.status).toBe(202);
+    expect(
+      (await followOperation(call, (registered.body as { operation: { id: string } }).operation.id)).state,
+    ).toBe("succeeded");
+    expect((await call("GET", `/v1/nodes/${a.uuid}/operations`)).status).toBe(200);
     expect((await call("GET", `/v1/nodes/${a.uuid}?refresh=true`)).status).toBe(200);
     expect((await call("GET", "/v1/nodes")).status).toBe(200);
 

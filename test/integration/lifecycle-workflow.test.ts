@@ -70,6 +70,7 @@ describe("the durable lifecycle workflow against a real Ironic with cleaning", (
           }
           return driver.getNode(ident);
         }) as IronicDriver["getNode"],
+        clearMaintenance: (ident) => driver.clearMaintenance(ident),
         setProvisionState: async (ident, target, extra) => {
           verbs.set(ident, [...(verbs.get(ident) ?? []), target]);
           return driver.setProvisionState(ident, target, extra);
@@ -98,7 +99,7 @@ describe("the durable lifecycle workflow against a real Ironic with cleaning", (
     ironic = await startIronic({ dataDir, port, config: await cleaningIronicConfig({ dataDir, ironicUrl }) });
     // Twice the default compute blocks (each with MACs of its own): one composed system per test.
     const inventory = defaultInventory();
-    inventory.computeBlocks = [1, 2].flatMap((copy) =>
+    inventory.computeBlocks = [1, 2, 3, 4].flatMap((copy) =>
       inventory.computeBlocks.map((block) => ({ ...block, id: `${block.id}-${copy}` })),
     );
     emulator = await startRedfishEmulator({ mode: "dmtf", inventory });
@@ -247,6 +248,63 @@ describe("the durable lifecycle workflow against a real Ironic with cleaning", (
     const send = execution.getOperations().find((each) => each.getName() === "provide: send");
     expect(send?.getStepDetails()?.attempt ?? 0).toBeGreaterThan(1);
   }, 120_000);
+
+  describe("an invocation dying at every step boundary, after the step's side effect and before its checkpoint", () => {
+    /** Steps of a manage + provide, each a boundary a Lambda may die at. */
+    const BOUNDARIES = [
+      "start",
+      "manage: start",
+      "manage: send",
+      "manage: finish",
+      "provide: start",
+      "provide: send",
+      "provide: follow",
+      "provide: finish",
+      "finish",
+    ];
+    for (const boundary of BOUNDARIES) {
+      it(`${boundary}: the operation ends once, succeeded, every verb sent once`, async () => {
+        agents.cleaning.stepMs = 1_000;
+        agents.cleaning.failWith = undefined;
+        const { ironicNode, operation } = await enrolledNodeWithOperation(
+          `boundary-${BOUNDARIES.indexOf(boundary)}`,
+        );
+        let died = 0;
+        // The real SDK and local runner; the step's work is done, then the invocation "dies" before the checkpoint
+        // (the step throws, so the SDK runs it again).
+        const dying = withDurableExecution<LifecycleInput, LifecycleResult>(async (event, context) => {
+          const ctx = durableWorkflowContext(context, {
+            retryStrategy: (_error, attempt) => ({ shouldRetry: attempt < 3, delay: { seconds: 1 } }),
+          });
+          return runLifecycle(
+            event,
+            {
+              ...ctx,
+              step: (name, fn) =>
+                ctx.step(name, async () => {
+                  const result = await fn();
+                  if (name === boundary && died++ === 0) throw new Error(`died after ${name}`);
+                  return result;
+                }),
+            },
+            deps(),
+          );
+        });
+
+        const execution = await new LocalDurableTestRunner<LifecycleResult>({ handlerFunction: dying }).run({
+          payload: { operation_id: operation.id },
+        });
+
+        expect(died).toBeGreaterThan(0);
+        expect(execution.getStatus()).toBe("SUCCEEDED");
+        expect((await operations.get(operation.id))?.state).toBe("succeeded");
+        expect(verbs.get(ironicNode)).toEqual(["manage", "provide"]);
+        expect((await driver.getNode(ironicNode)).provision_state).toBe("available");
+        expect((await driver.findNodes()).filter((node) => node.uuid === ironicNode)).toHaveLength(1);
+        expect(finishedEvents(operation)).toHaveLength(1);
+      }, 120_000);
+    }
+  });
 
   it("fails the operation, leaving the node as it is, when Ironic stays unreachable past the step's retries", async () => {
     // No composed system needed: Ironic is never reached for this node.

@@ -9,6 +9,18 @@ import { callApi, type NpmStart, startNpmStart } from "../support/npm-start.ts";
 import { freePort } from "../support/processes.ts";
 
 const PASSWORD = "Restart-Pw-5b1d0c3a";
+
+/** Polls an operation until it ends; its final state. */
+async function operationEnd(base: string, id: string, timeoutMs = 180_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const shown = await callApi(base, "GET", `/v1/operations/${id}`);
+    const state = shown.body.state as string;
+    if (["succeeded", "failed", "cancelled"].includes(state)) return state;
+    if (Date.now() > deadline) throw new Error(`operation ${id} still ${shown.text}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
 const mode = async (path: string) => (await stat(path)).mode & 0o777;
 
 /**
@@ -28,7 +40,7 @@ describe("npm start (the local stack as a process), across a restart", () => {
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  const start = async () => {
+  const start = async (options: { group?: boolean } = {}) => {
     const stack = await startNpmStart({
       dataDir,
       apiPort,
@@ -37,7 +49,10 @@ describe("npm start (the local stack as a process), across a restart", () => {
         POWERTOOLS_LOG_LEVEL: "DEBUG",
         VALENCE_TABLE_NAME: "valence-custom",
         VALENCE_SECRETS_FILE: secretsFile,
+        // An operation a crash left stuck in Ironic ends by this deadline at worst.
+        VALENCE_OPERATION_DEADLINE_SECONDS: "90",
       },
+      ...options,
     });
     running.push(stack);
     return stack;
@@ -92,7 +107,9 @@ describe("npm start (the local stack as a process), across a restart", () => {
       manage: true,
       provide: true,
     });
-    expect(registered.status, registered.text).toBe(200);
+    expect(registered.status, registered.text).toBe(202);
+    const operation = registered.body.operation as { id: string };
+    expect(await operationEnd(stack.base, operation.id)).toBe("succeeded");
 
     const ironicDir = join(dataDir, "ironic");
     expect(await mode(join(ironicDir, "ironic.sqlite"))).toBe(0o600);
@@ -120,6 +137,28 @@ describe("npm start (the local stack as a process), across a restart", () => {
       expect(node.body.status, name).not.toBe("missing");
     }
     expect((await callApi(stack.base, "GET", "/v1/nodes/test-node")).body.managed_by).toBe("ironic");
+    expect(await stack.stop("SIGTERM")).toBe(0);
+  });
+
+  it("a start killed mid-operation (with its Ironic): the next start takes the operation up and ends it", async () => {
+    const doomed = await start({ group: true });
+    const registered = await callApi(doomed.base, "POST", "/v1/nodes/test-node-2/register", {
+      manage: true,
+      provide: true,
+    });
+    expect(registered.status, registered.text).toBe(202);
+    const id = (registered.body.operation as { id: string }).id;
+    await doomed.process.crash();
+    running.splice(running.indexOf(doomed), 1);
+
+    const stack = await start();
+    const ended = await operationEnd(stack.base, id);
+    // Resumed: it ran to an end (Ironic restarted under it may have failed the step it was in), never left running.
+    expect(["succeeded", "failed"]).toContain(ended);
+    const node = await callApi(stack.base, "GET", "/v1/nodes/test-node-2");
+    expect(node.body.operation ?? null).toBeNull();
+    expect(node.body.intent ?? null).toBeNull();
+    expect(stack.output()).toContain("operations resumed");
     expect(await stack.stop("SIGTERM")).toBe(0);
 
     const output = running.map((run) => run.output()).join("\n");

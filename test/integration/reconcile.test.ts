@@ -14,7 +14,8 @@ import {
   podManagerSessions,
 } from "../../lib/runtime.ts";
 import { poolInventory } from "../../local/pool.ts";
-import { startTestApi, type TestApi } from "../support/local-api.ts";
+import { composeNode, startTestApi, type TestApi } from "../support/local-api.ts";
+import { registerAndSettle } from "../support/operations.ts";
 
 interface NodeBody extends Node {
   uuid: string;
@@ -80,15 +81,7 @@ describe("reconcile (real Ironic, emulator, dynalite)", () => {
   });
   afterAll(() => api?.stop());
 
-  async function compose(name: string): Promise<NodeBody> {
-    const response = await api.call<NodeBody>("POST", "/v1/nodes", {
-      name,
-      podm_id: podmId,
-      properties: { processor: { total_cores: 1 } },
-    });
-    expect(response.status).toBe(201);
-    return response.body;
-  }
+  const compose = (name: string) => composeNode<NodeBody>(api, podmId, name);
   const reconcile = async () => {
     const response = await api.call<ReconcileSummary>("POST", "/v1/reconcile");
     expect(response.status).toBe(200);
@@ -182,10 +175,8 @@ describe("reconcile (real Ironic, emulator, dynalite)", () => {
 
     // 5. A registered node whose Ironic state the store should cache.
     const cached = await compose("case-cached");
-    const cachedRegistration = await api.call<NodeBody>("POST", `/v1/nodes/${cached.uuid}/register`, {
-      manage: true,
-    });
-    expect(cachedRegistration.status).toBe(200);
+    const cachedRegistration = await registerAndSettle(api.call, cached.uuid, { manage: true });
+    expect(cachedRegistration.operation?.state).toBe("succeeded");
 
     // 6. A composed system decomposed behind Valence's back.
     const vanished = await compose("case-vanished");

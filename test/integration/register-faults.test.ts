@@ -4,17 +4,13 @@ import { DynamoDeploymentIdentity } from "../../lib/db/deployment.ts";
 import { NodeBusyError, OperationFailedError } from "../../lib/errors.ts";
 import { toErrorBody } from "../../lib/http/errors.ts";
 import { IronicConfigError } from "../../lib/ironic/errors.ts";
-import {
-  createIronicDriver,
-  type IronicDriver,
-  IronicNodeNotFoundError,
-  IronicProvisionTimeoutError,
-} from "../../lib/ironic/index.ts";
+import { createIronicDriver, type IronicDriver } from "../../lib/ironic/index.ts";
 import { DynamoNodeRepository } from "../../lib/nodes/dynamo-repository.ts";
 import type { Node } from "../../lib/nodes/model.ts";
 import { type OperationContext, RegistrationService } from "../../lib/nodes/registration-service.ts";
 import { RegisterNodeBody } from "../../lib/nodes/schemas.ts";
 import { NodeService } from "../../lib/nodes/service.ts";
+import { DynamoOperationRepository } from "../../lib/operations/dynamo-repository.ts";
 import { DynamoPodManagerRepository } from "../../lib/podmanagers/dynamo-repository.ts";
 import { PodManagerSessions } from "../../lib/podmanagers/sessions.ts";
 import { createPodManagerClient, type PodManagerConnection } from "../../lib/redfish/index.ts";
@@ -25,6 +21,7 @@ import { type RedfishEmulator, startRedfishEmulator } from "../../local/redfish-
 import { startTestTable, type TestTable } from "../support/dynamo.ts";
 import { LOCAL_ADDRESS_POLICY } from "../support/fixtures.ts";
 import { freePort } from "../support/processes.ts";
+import { inProcessOperations } from "../support/workflow.ts";
 
 const localClient = (connection: PodManagerConnection) =>
   createPodManagerClient({ ...connection, addressPolicy: LOCAL_ADDRESS_POLICY });
@@ -63,10 +60,15 @@ describe("register faults", () => {
   const options = (body: Record<string, unknown> = {}) => RegisterNodeBody.parse(body);
 
   function service(driver: IronicDriver, overrideSessions?: PodManagerSessions) {
-    return serviceWith(async () => driver, overrideSessions);
+    return serviceWith(async () => driver, overrideSessions, driver);
   }
 
-  function serviceWith(factory: () => Promise<IronicDriver>, overrideSessions?: PodManagerSessions) {
+  /** The register service; with `workflowIronic`, a register's operation runs in process to its end. */
+  function serviceWith(
+    factory: () => Promise<IronicDriver>,
+    overrideSessions?: PodManagerSessions,
+    workflowIronic?: IronicDriver,
+  ) {
     return new RegistrationService({
       nodes,
       finder: new NodeService(nodes),
@@ -74,6 +76,16 @@ describe("register faults", () => {
       ironic: factory,
       defaultResourceClass: "baremetal",
       deployment: new DynamoDeploymentIdentity(table.db, table.tableName),
+      ...(workflowIronic
+        ? {
+            operations: inProcessOperations({
+              operations: new DynamoOperationRepository(table.db, table.tableName),
+              nodes,
+              finder: new NodeService(nodes),
+              ironic: workflowIronic,
+            }),
+          }
+        : {}),
     });
   }
 
@@ -190,7 +202,7 @@ describe("register faults", () => {
     await expectNothingLeft(node);
   });
 
-  it("answers 502, not Ironic's 404, when the Ironic node vanishes part-way", async () => {
+  it("fails the operation, never the node's record, when the Ironic node vanishes before manage", async () => {
     const node = await composedNode("vanishes-midway");
     // Someone deletes the new Ironic node just before Valence asks Ironic to manage it: Ironic answers 404.
     const vanishing: IronicDriver = new Proxy(ironic, {
@@ -206,17 +218,19 @@ describe("register faults", () => {
       },
     });
 
-    const error = await service(vanishing)
-      .register(node.uuid, options({ manage: true, wait_timeout: 60 }), context())
-      .catch((e: unknown) => e);
+    const result = await service(vanishing).register(node.uuid, options({ manage: true }), context());
 
-    expect(error).toBeInstanceOf(OperationFailedError);
-    expect((error as Error).cause).toBeInstanceOf(IronicNodeNotFoundError);
-    expect(toErrorBody(error, "req-vanished")).toMatchObject({ code: "RegistrationFailed", status: 502 });
-    await expectNothingLeft(node);
+    const operation = await new DynamoOperationRepository(table.db, table.tableName).get(
+      result.operation?.id as string,
+    );
+    expect(operation).toMatchObject({ state: "failed", outcome: { code: "IronicError" } });
+    expect(operation?.outcome?.detail).toMatch(/could not be found/i);
+    expect((await ironic.findNodes()).filter((each) => each.name === "vanishes-midway")).toEqual([]);
+    // The node is free for the operator (or the reconciler) to settle.
+    expect(await nodes.get(node.uuid)).toMatchObject({ operation: null, intent: null });
   });
 
-  it("answers 504 when wait_timeout runs out before Ironic reaches manageable, rolling back", async () => {
+  it("fails the operation OperationTimeout when its deadline passes before Ironic reaches manageable", async () => {
     const node = await composedNode("wait-runs-out");
     // Ironic never starts the transition, so the real wait on the real Ironic runs out.
     const stuck: IronicDriver = new Proxy(ironic, {
@@ -227,14 +241,22 @@ describe("register faults", () => {
       },
     });
 
-    const error = await service(stuck)
-      .register(node.uuid, options({ manage: true, wait_timeout: 1 }), context())
-      .catch((e: unknown) => e);
+    const result = await service(stuck).register(
+      node.uuid,
+      options({ manage: true, wait_timeout: 1 }),
+      context(),
+    );
 
-    expect(error).toBeInstanceOf(OperationFailedError);
-    expect((error as Error).cause).toBeInstanceOf(IronicProvisionTimeoutError);
-    expect(toErrorBody(error, "req-timeout")).toMatchObject({ code: "RegistrationTimeout", status: 504 });
-    await expectNothingLeft(node);
+    const operation = await new DynamoOperationRepository(table.db, table.tableName).get(
+      result.operation?.id as string,
+    );
+    expect(operation).toMatchObject({ state: "failed", outcome: { code: "OperationTimeout" } });
+    expect(operation?.steps[0]).toMatchObject({ name: "manage", state: "failed" });
+    // A wait that ran out is no failed verification: the registration stands, as Ironic left it.
+    const ironicNode = await ironic.getNode(result.node.ironic_node_uuid as string);
+    expect(ironicNode.provision_state).toBe("enroll");
+    expect(await nodes.get(node.uuid)).toMatchObject({ managed_by: "ironic", operation: null });
+    await ironic.deleteNode(ironicNode.uuid);
   });
 
   it("rolls back when Ironic cannot verify the BMC on manage (wrong password), reporting Ironic's reason", async () => {
@@ -256,14 +278,20 @@ describe("register faults", () => {
       localClient,
     );
 
-    const error = await service(ironic, wrongForIronic)
-      .register(node.uuid, options({ manage: true, wait_timeout: 60 }), context())
-      .catch((e: unknown) => e);
+    const result = await service(ironic, wrongForIronic).register(
+      node.uuid,
+      options({ manage: true, wait_timeout: 60 }),
+      context(),
+    );
 
-    expect(error).toBeInstanceOf(OperationFailedError);
-    expect((error as Error).message).toContain("manageable");
-    expect((error as Error).message).toContain("rolled back");
-    expect((error as Error).message).not.toContain("not-the-password");
+    const operation = await new DynamoOperationRepository(table.db, table.tableName).get(
+      result.operation?.id as string,
+    );
+    expect(operation).toMatchObject({ state: "failed", outcome: { code: "VerificationFailed" } });
+    // Ironic's own reason, and what was undone.
+    expect(operation?.outcome?.detail).toContain("rolled back: deleted Ironic node");
+    expect(operation?.steps[0]?.last_error).toBeTruthy();
+    expect(JSON.stringify(operation)).not.toContain("not-the-password");
     await expectNothingLeft(node);
   });
 
@@ -352,7 +380,7 @@ describe("register faults", () => {
     expect(error).toBeInstanceOf(IronicConfigError);
     expect(await nodes.get(node.uuid)).toMatchObject({ managed_by: "ironic", intent: null });
     expect((await ironic.getNode(ironicNodeUuid)).uuid).toBe(ironicNodeUuid);
-    const unregistered = await unregistration.unregister(node.uuid, { force: false }, context());
+    const { node: unregistered } = await unregistration.unregister(node.uuid, { force: false }, context());
     expect(unregistered).toMatchObject({ managed_by: "valence", ironic_node_uuid: null, intent: null });
     await expectNothingLeft(node);
   });

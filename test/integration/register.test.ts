@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIronicDriver, type IronicDriver, type IronicNode } from "../../lib/ironic/index.ts";
 import { poolInventory } from "../../local/pool.ts";
 import { DEMO_CREDENTIALS } from "../../local/stack.ts";
-import { expectErrorBody, startTestApi, type TestApi } from "../support/local-api.ts";
+import { composeNode, expectErrorBody, startTestApi, type TestApi } from "../support/local-api.ts";
+import { followOperation, registerAndSettle } from "../support/operations.ts";
 
 interface NodeBody {
   uuid: string;
@@ -38,15 +39,7 @@ describe("register and unregister (real Ironic, emulator, dynalite)", () => {
   });
   afterAll(() => api?.stop());
 
-  async function compose(name: string): Promise<NodeBody> {
-    const response = await api.call<NodeBody>("POST", "/v1/nodes", {
-      name,
-      podm_id: podmId,
-      properties: { processor: { total_cores: 1 } },
-    });
-    expect(response.status).toBe(201);
-    return response.body;
-  }
+  const compose = (name: string) => composeNode<NodeBody>(api, podmId, name);
 
   async function ironicNodes(): Promise<IronicNode[]> {
     return ironic.findNodes();
@@ -60,14 +53,15 @@ describe("register and unregister (real Ironic, emulator, dynalite)", () => {
     const before = (await api.call<NodeBody>("GET", "/v1/nodes/test-node")).body;
     expect(before.managed_by).toBe("valence");
 
-    const response = await api.call<NodeBody>("POST", "/v1/nodes/test-node/register", {
+    const { response, operation } = await registerAndSettle(api.call, "test-node", {
       manage: true,
       provide: true,
     });
 
-    expect(response.status).toBe(200);
+    expect(response.status).toBe(202);
     expect(response.body.managed_by).toBe("ironic");
-    expect(response.body.ironic?.provision_state).toBe("available");
+    expect(response.body.ironic?.provision_state).toBe("enroll");
+    expect(operation).toMatchObject({ state: "succeeded", kind: "register" });
     const ironicNode = await ironic.getNode(response.body.ironic_node_uuid as string);
     expect(ironicNode.name).toBe("test-node");
     expect(ironicNode.driver).toBe("redfish");
@@ -158,11 +152,9 @@ describe("register and unregister (real Ironic, emulator, dynalite)", () => {
 
   it("refuses to unregister a node with an instance unless forced, then deletes it", async () => {
     const node = await compose("busy-node");
-    const registered = await api.call<NodeBody>("POST", `/v1/nodes/${node.uuid}/register`, {
-      manage: true,
-      provide: true,
-    });
-    const uuid = registered.body.ironic_node_uuid as string;
+    const registered = await registerAndSettle(api.call, node.uuid, { manage: true, provide: true });
+    expect(registered.operation?.state).toBe("succeeded");
+    const uuid = registered.node.ironic_node_uuid as string;
     await ironic.updateNode(uuid, [
       { op: "add", path: "/instance_uuid", value: "5f1d6b8e-0c4e-4a4b-9f3e-1d2c3b4a5e6f" },
     ]);
@@ -297,13 +289,17 @@ describe("register and unregister (real Ironic, emulator, dynalite)", () => {
   });
 
   it("keeps the BMC password out of every response, log line and DynamoDB item", async () => {
+    const register = await api.call("POST", "/v1/nodes/test-node-2/register", { manage: true });
+    const operation = await followOperation(api.call, register.body.operation.id);
     const responses = [
-      await api.call("POST", "/v1/nodes/test-node-2/register", { manage: true }),
+      register,
+      await api.call("GET", `/v1/operations/${operation.id}`),
+      await api.call("GET", "/v1/nodes/test-node-2/operations"),
       await api.call("GET", "/v1/nodes/test-node-2?refresh=true"),
       await api.call("POST", "/v1/nodes/test-node-2/unregister"),
       await api.call("GET", "/v1/pod_managers"),
     ];
-    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect(responses.map((r) => r.status)).toEqual([202, 200, 200, 200, 200, 200]);
     const items = await api.scan();
     const encoded = Buffer.from(DEMO_CREDENTIALS.password).toString("base64");
     for (const text of [
@@ -317,7 +313,9 @@ describe("register and unregister (real Ironic, emulator, dynalite)", () => {
   });
   it("unregister clears the Ironic state the reconciler cached on the node", async () => {
     const node = await compose("cached-state");
-    expect((await api.call(`POST`, `/v1/nodes/${node.uuid}/register`, { manage: true })).status).toBe(200);
+    expect((await registerAndSettle(api.call, node.uuid, { manage: true })).operation?.state).toBe(
+      "succeeded",
+    );
     expect((await api.call("POST", "/v1/reconcile")).status).toBe(200);
     const cached = await api.call<NodeBody & { ironic_state: unknown }>("GET", `/v1/nodes/${node.uuid}`);
     expect(cached.body.ironic_state).toMatchObject({ provision_state: "manageable" });

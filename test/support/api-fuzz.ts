@@ -31,6 +31,11 @@ export interface FuzzTarget {
   secrets(): Promise<Record<string, unknown>>;
   /** Puts the fixtures back after a case that changed them (a 2xx register, unregister, delete, update). */
   restore(): Promise<void>;
+  /**
+   * Ends the operations a case started (a 202): cancelled, and their workflows run to their end, so that their
+   * writes land before the next case is judged by what it wrote.
+   */
+  settled(): Promise<void>;
 }
 
 export interface FuzzCase {
@@ -807,6 +812,7 @@ export async function fuzzRoute(
         }
       } else if (wrote > 0) {
         changed = true;
+        await target.settled();
         await target.restore();
         state = await snapshot();
       }

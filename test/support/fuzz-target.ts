@@ -67,5 +67,20 @@ export async function fuzzTargetOf(
       }
     },
     restore,
+    async settled() {
+      for (const uuid of [valence.uuid, ironic.uuid]) {
+        const listed = await stack.call<Array<{ id: string; state: string }>>(
+          "GET",
+          `/v1/nodes/${uuid}/operations`,
+        );
+        // A case may have deleted the node: then it runs nothing.
+        if (listed.status !== 200) continue;
+        for (const operation of listed.body) {
+          if (!["succeeded", "failed", "cancelled"].includes(operation.state))
+            await stack.call("POST", `/v1/operations/${operation.id}/cancel`);
+        }
+      }
+      await stack.stack.operations.settled();
+    },
   };
 }

@@ -119,3 +119,19 @@ export function expectErrorBody(response: ApiResponse, status: number): Record<s
     throw new Error("x-request-id differs from body");
   return body;
 }
+
+/** A node composed through the API on pod manager `podmId` (one core), managed by Valence: its body. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read loosely typed JSON bodies
+export async function composeNode<T = any>(
+  api: Pick<TestApi, "call">,
+  podmId: string,
+  name: string,
+): Promise<T> {
+  const response = await api.call<T>("POST", "/v1/nodes", {
+    name,
+    podm_id: podmId,
+    properties: { processor: { total_cores: 1 } },
+  });
+  if (response.status !== 201) throw new Error(`composing ${name}: ${response.status} ${response.text}`);
+  return response.body;
+}

@@ -210,8 +210,12 @@ export class MemoryIronic implements IronicNodesPort {
   }
 
   /** Transitions complete at once: `manage` verifies the BMC, `provide` has no cleaning here. */
-  async setProvisionState(ident: string, target: ProvisionTarget): Promise<void> {
-    return this.call("setProvisionState", [ident, target], () => {
+  async setProvisionState(
+    ident: string,
+    target: ProvisionTarget,
+    extra?: Record<string, unknown>,
+  ): Promise<void> {
+    return this.call("setProvisionState", extra ? [ident, target, extra] : [ident, target], () => {
       const node = this.find(ident);
       const from = node.provision_state;
       const refuse = () => {
@@ -221,7 +225,7 @@ export class MemoryIronic implements IronicNodesPort {
         );
       };
       if (target === "manage") {
-        if (from !== "enroll" && !from.endsWith("failed")) refuse();
+        if (from !== "enroll" && from !== "available" && !from.endsWith("failed")) refuse();
         if (this.failVerification.has(node.uuid)) {
           node.provision_state = "enroll";
           node.last_error = "Failed to get power state for node: wrong BMC credentials";
@@ -232,6 +236,9 @@ export class MemoryIronic implements IronicNodesPort {
       } else if (target === "provide") {
         if (from !== "manageable") refuse();
         node.provision_state = "available";
+      } else if (target === "inspect" || target === "clean") {
+        // Both start and end in manageable; here they are done at once.
+        if (from !== "manageable") refuse();
       } else {
         refuse();
       }
@@ -245,6 +252,15 @@ export class MemoryIronic implements IronicNodesPort {
       const node = this.find(ident);
       node.maintenance = true;
       node.maintenance_reason = reason ?? null;
+    });
+  }
+
+  async clearMaintenance(ident: string): Promise<void> {
+    return this.call("clearMaintenance", [ident], () => {
+      const node = this.find(ident);
+      node.maintenance = false;
+      node.maintenance_reason = null;
+      node.fault = null;
     });
   }
 

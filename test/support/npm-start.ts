@@ -35,6 +35,8 @@ export async function startNpmStart(options: {
   env?: Record<string, string>;
   apiPort?: number;
   emulatorPort?: number;
+  /** In a process group of its own, so that `process.crash()` kills it with its Ironic. */
+  group?: boolean;
 }): Promise<NpmStart> {
   const apiPort = options.apiPort ?? (await freePort());
   const emulatorPort = options.emulatorPort ?? (await freePort());
@@ -47,6 +49,7 @@ export async function startNpmStart(options: {
     }),
     ready: /listening on http:\/\/127\.0\.0\.1:\d+/,
     timeoutMs: 120_000,
+    ...(options.group ? { group: true } : {}),
   });
   const output = running.output();
   watchChildApi(`npm start on port ${apiPort}`, () => running.output());

@@ -19,18 +19,31 @@ export interface RunningProcess {
   output: () => string;
   /** Sends `signal` and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /**
+   * SIGKILL to the whole process group (only for a process spawned with `group`): it and every process it started
+   * die at once, as in a crash. Resolves once the leader is gone.
+   */
+  crash(): Promise<void>;
 }
 
 /** Spawns a command and waits until its output matches `ready`. */
 export async function spawnUntil(
   command: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; ready: RegExp; timeoutMs?: number },
+  options: {
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    ready: RegExp;
+    timeoutMs?: number;
+    /** In a process group of its own, so that `crash` can kill all it started. */
+    group?: boolean;
+  },
 ): Promise<RunningProcess> {
   const child = spawn(command, args, {
     env: options.env,
     cwd: options.cwd,
     stdio: ["ignore", "pipe", "pipe"],
+    detached: options.group ?? false,
   });
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
@@ -59,6 +72,12 @@ export async function spawnUntil(
     stop: async (signal = "SIGINT") => {
       child.kill(signal);
       return exited;
+    },
+    crash: async () => {
+      if (!options.group || child.pid === undefined)
+        throw new Error("crash needs a process spawned with group");
+      process.kill(-child.pid, "SIGKILL");
+      await exited;
     },
   };
 }

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 
 const CHILD = "test/support/register-child.ts";
+const WORKFLOW_CHILD = "test/support/workflow-child.ts";
 
 export interface ChildRun {
   child: ReturnType<typeof spawn>;
@@ -20,11 +21,19 @@ export function runRegisterChild(
   requestId: string,
   body: Record<string, unknown> = {},
 ): ChildRun {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", CHILD, operation, node, requestId, JSON.stringify(body)],
-    { env: { ...process.env, ...env, POWERTOOLS_LOG_LEVEL: "DEBUG" }, stdio: ["ignore", "pipe", "pipe"] },
-  );
+  return runChild(env, [CHILD, operation, node, requestId, JSON.stringify(body)]);
+}
+
+/** Runs `workflow-child.ts`: one operation's durable workflow in a process of its own, to be killed. */
+export function runWorkflowChild(env: Record<string, string>, operationId: string): ChildRun {
+  return runChild(env, [WORKFLOW_CHILD, operationId]);
+}
+
+function runChild(env: Record<string, string>, args: string[]): ChildRun {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+    env: { ...process.env, ...env, POWERTOOLS_LOG_LEVEL: "DEBUG" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   const keep = (chunk: Buffer) => {
     output += chunk.toString();

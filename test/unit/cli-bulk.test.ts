@@ -41,7 +41,8 @@ describe("parseBulkFile", () => {
       "- node: a",
       "  manage: yes",
       "- node: b",
-      "  wait_timeout: 5000",
+      "  wait_timeout: 604801",
+      "  inspect: 1",
       "- node: c",
       "  colour: red",
       "- {manage: true}",
@@ -53,13 +54,27 @@ describe("parseBulkFile", () => {
     expect(() => parseBulkFile(text, "nodes.yaml")).toThrowError(
       [
         "nodes.yaml: item 1 (a): manage: expected boolean, received string",
-        "nodes.yaml: item 2 (b): wait_timeout: must be <= 900",
+        "nodes.yaml: item 2 (b): inspect: expected boolean, received number",
+        "nodes.yaml: item 2 (b): wait_timeout: must be <= 604800",
         "nodes.yaml: item 3 (c): body: unknown field(s) colour",
         'nodes.yaml: item 4: "node" (a node name or uuid) is required',
         "nodes.yaml: item 5: expected a node name or uuid, or {node: ..., manage: ..., ...}",
         "nodes.yaml: item 7: d is listed twice",
       ].join("\n"),
     );
+  });
+
+  it("takes the register body's lifecycle fields: inspect, and a wait_timeout (the operation's deadline) up to 7 days", () => {
+    const items = parseBulkFile(
+      ["- node: a", "  manage: true", "  inspect: true", "  provide: true", "  wait_timeout: 604800"].join(
+        "\n",
+      ),
+      "nodes.yaml",
+    );
+
+    expect(items).toEqual([
+      { node: "a", options: { manage: true, inspect: true, provide: true, wait_timeout: 604_800 } },
+    ]);
   });
 
   it.each([

@@ -5,6 +5,7 @@ import {
   ApiError,
   describeErrorBody,
   EXIT,
+  ExitWith,
   exitCodeOf,
   UnreachableError,
   UsageError,
@@ -86,13 +87,15 @@ describe("output formatting", () => {
 });
 
 describe("errors and exit codes", () => {
-  it("maps usage errors to 2, 4xx to 3, 5xx and unreachable to 4", () => {
+  it("maps usage errors to 2, 4xx to 3, 5xx and unreachable to 4; every exit code is distinct", () => {
     expect(exitCodeOf(new UsageError("x"))).toBe(EXIT.usage);
     expect(exitCodeOf(new ApiError(404, {}, "NodeNotFound", "x"))).toBe(EXIT.clientError);
     expect(exitCodeOf(new ApiError(409, {}, "Conflict", "x"))).toBe(EXIT.clientError);
     expect(exitCodeOf(new ApiError(502, {}, "UpstreamError", "x"))).toBe(EXIT.serverError);
     expect(exitCodeOf(new UnreachableError("x"))).toBe(EXIT.serverError);
-    expect(new Set(Object.values(EXIT)).size).toBe(4);
+    expect(exitCodeOf(new ExitWith(EXIT.operationFailed))).toBe(5);
+    expect(exitCodeOf(new ExitWith(EXIT.interrupted))).toBe(130);
+    expect(new Set(Object.values(EXIT)).size).toBe(Object.keys(EXIT).length);
   });
 
   it("says title: detail for Valence's body, and something readable for anything else", () => {

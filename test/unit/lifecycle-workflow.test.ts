@@ -1,91 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ValenceEvent } from "../../lib/events/schemas.ts";
-import type { ProvisionTarget } from "../../lib/ironic/index.ts";
 import { durableWaitDelayMs } from "../../lib/operations/durable.ts";
 import {
   LIFECYCLE_STEPS,
   type LifecycleDeps,
   runLifecycle,
   verbStatus,
-  type WaitCheck,
-  type WorkflowContext,
 } from "../../lib/operations/lifecycle.ts";
 import type { Operation } from "../../lib/operations/model.ts";
 import { cancelRequested, failed } from "../../lib/operations/transitions.ts";
-import { MemoryIronic } from "../support/memory-ironic.ts";
 import { MemoryOperationRepository } from "../support/memory-operations.ts";
-
-/**
- * An in-memory Ironic whose `provide` cleans: the node waits in `clean wait` (target `available`) until the test
- * finishes or fails cleaning; `abort` from `clean wait` ends in `clean failed`, as Ironic does.
- */
-class CleaningIronic extends MemoryIronic {
-  override async setProvisionState(ident: string, target: ProvisionTarget): Promise<void> {
-    const node = this.nodes.get(ident);
-    if (node && target === "provide" && node.provision_state === "manageable") {
-      this.calls.push({ method: "setProvisionState", args: [ident, target] });
-      node.provision_state = "clean wait";
-      node.target_provision_state = "available";
-      node.last_error = null;
-      node.provision_updated_at = new Date().toISOString();
-      return;
-    }
-    if (node && target === "abort" && node.provision_state === "clean wait") {
-      this.calls.push({ method: "setProvisionState", args: [ident, target] });
-      node.provision_state = "clean failed";
-      node.target_provision_state = null;
-      node.last_error = "By request, the clean operation was aborted";
-      node.provision_updated_at = new Date().toISOString();
-      return;
-    }
-    return super.setProvisionState(ident, target);
-  }
-
-  finishCleaning(uuid: string, error?: string): void {
-    const node = this.nodes.get(uuid);
-    if (!node) throw new Error(`no node ${uuid}`);
-    node.provision_state = error ? "clean failed" : "available";
-    node.target_provision_state = null;
-    node.last_error = error ?? null;
-  }
-}
-
-/**
- * An in-process workflow engine: steps run at once, retried when they throw (as the SDK retries a step);
- * `replay` names steps whose first run is thrown away after its side effect, as when a Lambda dies before the
- * checkpoint. `onWait` runs before each check of a durable wait after the first.
- */
-class FakeWorkflowContext implements WorkflowContext {
-  readonly ran: string[] = [];
-  readonly waits: string[] = [];
-  replay = new Set<string>();
-  onWait: (check: number) => void | Promise<void> = () => {};
-
-  async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    this.ran.push(name);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const result = await fn();
-        if (this.replay.delete(name)) throw new Error(`lost the checkpoint of ${name}`);
-        return structuredClone(result);
-      } catch (error) {
-        if (attempt >= 3) throw error;
-        this.ran.push(name);
-      }
-    }
-  }
-
-  async waitUntil<T>(name: string, check: () => Promise<WaitCheck<T>>): Promise<T> {
-    this.waits.push(name);
-    for (let attempt = 0; attempt < 100; attempt++) {
-      if (attempt > 0) await this.onWait(attempt);
-      const result = await check();
-      if (result.done) return structuredClone(result.value);
-    }
-    throw new Error(`${name} never ended`);
-  }
-}
+import { CleaningIronic, FakeWorkflowContext } from "../support/workflow.ts";
 
 describe("the lifecycle workflow", () => {
   let ironic: CleaningIronic;
@@ -345,6 +271,130 @@ describe("the lifecycle workflow", () => {
     expect(finished()).toEqual([]);
   });
 
+  it("clears the maintenance Ironic set after a failed clean step before sending the verb", async () => {
+    const node = ironic.nodes.get(ironicNode) as NonNullable<ReturnType<typeof ironic.nodes.get>>;
+    Object.assign(node, {
+      provision_state: "clean failed",
+      maintenance: true,
+      maintenance_reason: "Clean step failed",
+      fault: "clean failure",
+      last_error: "disk would not wipe",
+    });
+    const operation = await operationWith(["manage"]);
+
+    const result = await runLifecycle({ operation_id: operation.id }, ctx, deps);
+
+    expect(result.state).toBe("succeeded");
+    const acts = ironic.calls.map((call) => call.method);
+    expect(acts.filter((m) => m === "clearMaintenance" || m === "setProvisionState")).toEqual([
+      "clearMaintenance",
+      "setProvisionState",
+    ]);
+    expect(ironic.nodes.get(ironicNode)).toMatchObject({ maintenance: false, provision_state: "manageable" });
+  });
+
+  it("fails the step, sending nothing, on a node an operator put in maintenance", async () => {
+    Object.assign(ironic.nodes.get(ironicNode) as object, {
+      maintenance: true,
+      maintenance_reason: "replacing a DIMM",
+      fault: null,
+    });
+    const operation = await operationWith(["manage"]);
+
+    const result = await runLifecycle({ operation_id: operation.id }, ctx, deps);
+
+    expect(result).toMatchObject({
+      state: "failed",
+      outcome: {
+        code: "IronicStepFailed",
+        detail: "the node is in maintenance (replacing a DIMM); unset it first",
+      },
+    });
+    expect(ironic.callsOf("setProvisionState")).toEqual([]);
+    expect(ironic.callsOf("clearMaintenance")).toEqual([]);
+  });
+
+  it("sends manage from another verb's failed state even with its target still set", async () => {
+    Object.assign(ironic.nodes.get(ironicNode) as object, {
+      provision_state: "inspect failed",
+      target_provision_state: "manageable",
+      last_error: "inspection timed out",
+    });
+    const operation = await operationWith(["manage"]);
+
+    const result = await runLifecycle({ operation_id: operation.id }, ctx, deps);
+
+    expect(result.state).toBe("succeeded");
+    expect(verbs()).toEqual(["manage"]);
+  });
+
+  it("runs inspect and clean from manageable back to manageable, cleaning with the operation's steps", async () => {
+    Object.assign(ironic.nodes.get(ironicNode) as object, { provision_state: "manageable" });
+    const cleanSteps = [{ interface: "deploy" as const, step: "erase_devices_metadata" }];
+    const inspect = await operationWith(["inspect"]);
+    expect((await runLifecycle({ operation_id: inspect.id }, ctx, deps)).state).toBe("succeeded");
+    const clean = await operations.create({
+      id: randomUUID(),
+      node_uuid: valenceNode,
+      node_name: "test-node",
+      kind: "clean",
+      steps: ["clean"],
+      request_id: "req-2",
+      principal: "ops",
+      arguments: { clean_steps: cleanSteps },
+    });
+
+    const result = await runLifecycle({ operation_id: clean.id }, new FakeWorkflowContext(), deps);
+
+    expect(result.state).toBe("succeeded");
+    expect(ironic.callsOf("setProvisionState")).toEqual([
+      [ironicNode, "inspect"],
+      [ironicNode, "clean", { clean_steps: cleanSteps }],
+    ]);
+  });
+
+  it("counts a provide's preparing manage done on a node past it, and provide done on an available one", async () => {
+    Object.assign(ironic.nodes.get(ironicNode) as object, { provision_state: "available" });
+    const operation = await operations.create({
+      id: randomUUID(),
+      node_uuid: valenceNode,
+      node_name: "test-node",
+      kind: "provide",
+      steps: ["manage", "provide"],
+      request_id: "req-3",
+      principal: "ops",
+    });
+
+    const result = await runLifecycle({ operation_id: operation.id }, ctx, deps);
+
+    expect(result.state).toBe("succeeded");
+    expect(verbs()).toEqual([]);
+  });
+
+  it("resumed from the start after its engine lost everything, skips the steps that ended", async () => {
+    const operation = await operationWith(["manage", "provide"]);
+    ctx.onWait = (check) => {
+      if (check === 1) ironic.finishCleaning(ironicNode);
+    };
+    await runLifecycle({ operation_id: operation.id }, ctx, deps);
+    const stored = (await operations.get(operation.id)) as Operation;
+    // As if the engine died after manage ended: provide still running, its checkpoints gone.
+    await operations.update(operation.id, { version: stored.version }, {
+      state: "running",
+      outcome: null,
+      steps: stored.steps.map((step) =>
+        step.name === "provide" ? { ...step, state: "running", finished_at: null } : step,
+      ),
+    } as never);
+    const sent = verbs().length;
+
+    const resumed = await runLifecycle({ operation_id: operation.id }, new FakeWorkflowContext(), deps);
+
+    expect(resumed.state).toBe("succeeded");
+    // manage was not sent again (the node is available, which manage would have moved back to manageable).
+    expect(verbs().length).toBe(sent);
+  });
+
   it("runs an operation that already ended no further", async () => {
     const operation = await operationWith(["manage"]);
     await runLifecycle({ operation_id: operation.id }, ctx, deps);
@@ -415,6 +465,23 @@ describe("verbStatus", () => {
     // A stale last_error before the verb is sent is no failure of this step.
     expect(verbStatus(manage, node("enroll", null, "old"), false)).toBe("idle");
     expect(verbStatus(manage, node("enroll", null, "bad password"), true)).toBe("failed");
+    expect(verbStatus(manage, node("inspect failed", "manageable", "x"), false)).toBe("idle");
+    const inspect = LIFECYCLE_STEPS.inspect as Parameters<typeof verbStatus>[0];
+    // A verb that starts from its target: resting there is its end only once it was taken.
+    expect(verbStatus(inspect, node("manageable", null, null), false)).toBe("idle");
+    expect(verbStatus(inspect, node("manageable", null, null), true)).toBe("done");
+    expect(verbStatus(inspect, node("inspect wait", "manageable", null), false)).toBe("moving");
+    expect(verbStatus(inspect, node("inspect failed", "manageable", "x"), true)).toBe("failed");
+  });
+
+  it("settles once Ironic rests, a failed state with its target still set included; aborts only a wait", () => {
+    const settle = LIFECYCLE_STEPS.settle as Required<Pick<Parameters<typeof verbStatus>[0], "status">>;
+    expect(settle.status(node("clean wait", "available", null))).toBe("idle");
+    expect(settle.status(node("inspect wait", "manageable", null))).toBe("idle");
+    expect(settle.status(node("cleaning", "available", null))).toBe("moving");
+    expect(settle.status(node("verifying", "manageable", null))).toBe("moving");
+    expect(settle.status(node("clean failed", "available", "aborted"))).toBe("done");
+    expect(settle.status(node("manageable", null, null))).toBe("done");
   });
 });
 

@@ -47,7 +47,26 @@ describe("the committed API reference (docs/api-ref)", () => {
       expect(markdown).toContain(`**${route.summary}.**`);
     }
     expect(markdown.match(/^curl /gm)).toHaveLength(ROUTES.filter((route) => !route.localOnly).length);
-    expect(markdown).toContain("| `wait_timeout` | integer, 1–900, default `300` | no |");
+    expect(markdown).toContain(
+      "| `wait_timeout` | integer, 1–604800 | no | Seconds the operation may take in all, its deadline",
+    );
+  });
+
+  it("groups the operation routes under their own heading, each lifecycle action with its own example", () => {
+    const markdown = committed(REFERENCE_MARKDOWN_PATH);
+    const operations = markdown.slice(
+      markdown.indexOf("\n## Operations\n"),
+      markdown.indexOf("\n## Schemas\n"),
+    );
+
+    for (const path of ["/v1/operations/{id}", "/v1/operations/{id}/cancel", "/v1/nodes/{id}/operations"])
+      expect(operations).toContain(`\`${path}\``);
+    expect(operations).toContain(
+      `curl -X POST http://127.0.0.1:8181/v1/nodes/test-node/clean -H 'content-type: application/json' ` +
+        `-d '{"clean_steps":[{"interface":"deploy","step":"erase_devices_metadata"}]}'`,
+    );
+    expect(operations).toContain("Header `Retry-After`");
+    expect(markdown).toContain("### Operation\n");
   });
 
   it("builds curl commands that fill the path, quote the query and send the example body", () => {

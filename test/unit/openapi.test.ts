@@ -7,6 +7,7 @@ import { CONTRACT, type RouteContract } from "../../lib/api/contract.ts";
 import {
   buildOpenApiDocument,
   contractProblems,
+  exampleOf,
   type JsonSchema,
   type OpenApiDocument,
   serializeOpenApiDocument,
@@ -17,6 +18,7 @@ import {
   type HistoryEventSchema,
   type IronicLiveState,
   NodeView,
+  OperationView,
   type PodManagerView,
   type RootDocumentSchema,
   type V1DocumentSchema,
@@ -28,6 +30,12 @@ import { type ErrorBody, toErrorBody } from "../../lib/http/errors.ts";
 import type { HistoryEvent } from "../../lib/nodes/history.ts";
 import { type Node, toNodeView } from "../../lib/nodes/model.ts";
 import type { IronicView } from "../../lib/nodes/registration-service.ts";
+import {
+  DEFAULT_OPERATION_DEADLINE_MS,
+  initialOperation,
+  type Operation,
+  toOperationView,
+} from "../../lib/operations/model.ts";
 import { type PodManager, toPodManagerView } from "../../lib/podmanagers/model.ts";
 import { newNode } from "../support/fixtures.ts";
 
@@ -84,6 +92,39 @@ const sampleNode: Node = {
   version: 3,
 };
 
+/** An operation part-way: its first step done, the second waiting on Ironic's cleaning. */
+const sampleOperation: Operation = (() => {
+  const at = new Date("2025-01-01T00:00:00.000Z");
+  const operation = initialOperation(
+    {
+      id: "3c9e1f4a-7b2d-4e6f-8a1c-5d0b9e2f7a63",
+      node_uuid: sampleNode.uuid,
+      node_name: sampleNode.name,
+      kind: "register",
+      steps: ["manage", "provide"],
+      request_id: "req-1",
+      principal: "anonymous",
+    },
+    at,
+    DEFAULT_OPERATION_DEADLINE_MS,
+  );
+  const [manage, provide] = operation.steps as [Operation["steps"][0], Operation["steps"][0]];
+  return {
+    ...operation,
+    state: "running",
+    steps: [
+      { ...manage, state: "succeeded", started_at: at.toISOString(), finished_at: at.toISOString() },
+      {
+        ...provide,
+        state: "running",
+        started_at: at.toISOString(),
+        provision_state: "clean wait",
+        target_provision_state: "available",
+      },
+    ],
+  };
+})();
+
 const samplePodManager: PodManager = {
   uuid: "6f1a9c2e-4b7d-4e8a-9c3f-2d5e7a1b8c40",
   name: "podm1",
@@ -138,6 +179,18 @@ describe("the API contract", () => {
     );
   });
 
+  it("flags a route example for a path that is not one of the handler's routes", () => {
+    const getNode = CONTRACT["get-node"] as RouteContract;
+    const contract = {
+      ...CONTRACT,
+      "get-node": { ...getNode, routeExamples: { "/v1/nodes/{id}/clean": getNode.example } },
+    };
+
+    expect(contractProblems(ROUTES, contract)).toEqual([
+      'CONTRACT entry "get-node" has an example for /v1/nodes/{id}/clean, which is not one of its routes',
+    ]);
+  });
+
   it.each(documented)("$handler: holds the very schemas its handler validates with", async (route) => {
     const entry = CONTRACT[route.handler] as RouteContract;
     const schemas = await handlerSchemas(route.handler);
@@ -151,17 +204,18 @@ describe("the API contract", () => {
     "$handler: its example request validates with the handler's schemas and the document",
     (route) => {
       const entry = CONTRACT[route.handler] as RouteContract;
+      const example = exampleOf(route, entry);
       const op = operation(route);
       const parse = (schema: z.ZodMiniType | undefined, value: unknown) =>
         schema ? schema.safeParse(value ?? {}).success : value === undefined;
 
-      expect(parse(entry.params, entry.example.params)).toBe(true);
-      expect(parse(entry.query, entry.example.query)).toBe(true);
+      expect(parse(entry.params, example.params)).toBe(true);
+      expect(parse(entry.query, example.query)).toBe(true);
       if (entry.body) {
-        expect(entry.body.safeParse(entry.example.body ?? {}).success).toBe(true);
+        expect(entry.body.safeParse(example.body ?? {}).success).toBe(true);
         const schema = op.requestBody?.content["application/json"].schema as JsonSchema;
-        expect(validateJson(document, schema, entry.example.body ?? {})).toEqual([]);
-      } else expect(entry.example.body).toBeUndefined();
+        expect(validateJson(document, schema, example.body ?? {})).toEqual([]);
+      } else expect(example.body).toBeUndefined();
     },
   );
 });
@@ -221,14 +275,99 @@ describe("the OpenAPI document", () => {
     expect(register.requestBody?.required).toBe(false);
     const registerSchema = register.requestBody?.content["application/json"].schema as JsonSchema;
     expect(registerSchema.additionalProperties).toBe(false);
-    expect((registerSchema.properties as Record<string, JsonSchema>).wait_timeout).toMatchObject({
+    // The operation's deadline: up to 7 days, and no default of its own (the deployment's applies).
+    const waitTimeout = (registerSchema.properties as Record<string, JsonSchema>).wait_timeout as JsonSchema;
+    expect(waitTimeout).toMatchObject({
       type: "integer",
-      maximum: 900,
-      default: 300,
-      description: expect.stringContaining("Seconds"),
+      minimum: 1,
+      maximum: 7 * 24 * 60 * 60,
+      description: expect.stringContaining("deadline"),
     });
+    expect(waitTimeout.default).toBeUndefined();
+    expect(registerSchema.required).toBeUndefined();
+    expect(Object.keys(registerSchema.properties as object)).toEqual(
+      expect.arrayContaining(["manage", "inspect", "provide"]),
+    );
     expect(action.requestBody?.required).toBe(true);
     expect(action.requestBody?.content["application/json"].schema.anyOf).toHaveLength(2);
+  });
+
+  it("documents a register's 200 without lifecycle steps and its 202 with an operation, Location and Retry-After", () => {
+    const register = operation(ROUTES.find((r) => r.handler === "register-node") as RouteDefinition);
+
+    expect(register.responses["200"]?.content?.["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/RegisteredNode",
+    });
+    expect(register.responses["202"]?.content?.["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/RegisterAccepted",
+    });
+    expect(Object.keys(register.responses["202"]?.headers ?? {}).sort()).toEqual([
+      "Location",
+      "Retry-After",
+      "X-Request-Id",
+    ]);
+    expect(register.responses["504"]).toBeUndefined();
+    expect(register.responses["409"]?.description).toContain("OperationInProgress");
+    expect(register.responses["503"]?.description).toContain("OperationNotStarted");
+    expect(componentSchema("RegisterAccepted").properties).toMatchObject({
+      operation: { $ref: "#/components/schemas/Operation" },
+    });
+  });
+
+  it("gives each lifecycle action its own operation id and example, all answering 202 with the operation", () => {
+    const actions = ROUTES.filter((route) => route.handler === "start-node-operation");
+    const ops = actions.map(operation);
+
+    expect(actions.map((route) => route.path)).toEqual([
+      "/v1/nodes/{id}/manage",
+      "/v1/nodes/{id}/provide",
+      "/v1/nodes/{id}/inspect",
+      "/v1/nodes/{id}/clean",
+    ]);
+    expect(ops.map((op) => op.operationId)).toEqual([
+      "startNodeOperationManage",
+      "startNodeOperationProvide",
+      "startNodeOperationInspect",
+      "startNodeOperationClean",
+    ]);
+    for (const op of ops) {
+      expect(op.tags).toEqual(["operations"]);
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["202", "404", "409", "503"]));
+      expect(op.responses["202"]?.content?.["application/json"].schema).toEqual({
+        $ref: "#/components/schemas/Operation",
+      });
+      expect(Object.keys(op.responses["202"]?.headers ?? {})).toEqual(
+        expect.arrayContaining(["Location", "Retry-After"]),
+      );
+    }
+    expect(ops[3]?.requestBody?.content["application/json"].example).toEqual({
+      clean_steps: [{ interface: "deploy", step: "erase_devices_metadata" }],
+    });
+    expect(ops[1]?.requestBody?.content["application/json"].example).toEqual({ wait_timeout: 3600 });
+  });
+
+  it("documents showing, listing and cancelling operations", () => {
+    const byHandler = (handler: string) =>
+      operation(ROUTES.find((r) => r.handler === handler) as RouteDefinition);
+    const show = byHandler("get-operation");
+    const list = byHandler("list-node-operations");
+    const cancel = byHandler("cancel-operation");
+
+    expect(show.parameters?.[0]).toMatchObject({ name: "id", in: "path", schema: { format: "uuid" } });
+    expect(show.responses["200"]?.content?.["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/Operation",
+    });
+    expect(list.responses["200"]?.content?.["application/json"].schema).toEqual({
+      type: "array",
+      items: { $ref: "#/components/schemas/Operation" },
+    });
+    expect(Object.keys(list.responses["200"]?.headers ?? {})).toContain("Link");
+    expect(list.parameters?.map((p) => p.name)).toEqual(["id", "limit", "marker"]);
+    expect(cancel.responses["202"]?.content?.["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/Operation",
+    });
+    expect(cancel.responses["409"]?.description).toContain("OperationState");
+    expect(cancel.responses["404"]?.description).toContain("OperationNotFound");
   });
 
   it("resolves every $ref", () => {
@@ -266,6 +405,25 @@ describe("the OpenAPI document", () => {
     expect(validateJson(document, componentSchema("Node"), { ...node, version: 3 })).toEqual([
       "$.version: field not in the schema",
     ]);
+    const op = toOperationView(sampleOperation);
+    const ironic = { provision_state: "enroll", power_state: null, maintenance: false, last_error: null };
+    expect(validateJson(document, componentSchema("Operation"), op)).toEqual([]);
+    expect(
+      validateJson(document, componentSchema("Operation"), {
+        ...op,
+        arguments: { clean_steps: [{ interface: "deploy", step: "erase_devices_metadata", args: {} }] },
+      }),
+    ).toEqual([]);
+    expect(
+      validateJson(document, componentSchema("RegisterAccepted"), { ...node, ironic, operation: op }),
+    ).toEqual([]);
+    expect(validateJson(document, componentSchema("Operation"), { ...op, version: 1 })).toEqual([
+      "$.version: field not in the schema",
+    ]);
+    expect(validateJson(document, componentSchema("Operation"), { ...op, state: "done" })).toHaveLength(1);
+    expect(
+      validateJson(document, componentSchema("RegisterAccepted"), { ...node, ironic, operation: null }),
+    ).not.toEqual([]);
     expect(validateJson(document, componentSchema("PodManager"), { ...podm, credentials_ref: "x" })).toEqual([
       "$.credentials_ref: field not in the schema",
     ]);
@@ -281,10 +439,14 @@ describe("the OpenAPI document", () => {
     expectTypeOf<z.infer<typeof ErrorBodySchema>>().toEqualTypeOf<ErrorBody>();
     expectTypeOf<z.infer<typeof IronicLiveState>>().toEqualTypeOf<IronicView>();
     expectTypeOf<z.infer<typeof HistoryEventSchema>>().toEqualTypeOf<HistoryEvent>();
+    expectTypeOf<z.infer<typeof OperationView>>().toEqualTypeOf<ReturnType<typeof toOperationView>>();
     expectTypeOf<ReturnType<typeof rootDocument>>().toExtend<z.infer<typeof RootDocumentSchema>>();
     expectTypeOf<ReturnType<typeof v1Document>>().toExtend<z.infer<typeof V1DocumentSchema>>();
     // The runtime half of the same check: a view never carries fields the schema does not list.
     expect(Object.keys(toNodeView(sampleNode)).every((key) => key in NodeView.shape)).toBe(true);
+    expect(Object.keys(toOperationView(sampleOperation)).every((key) => key in OperationView.shape)).toBe(
+      true,
+    );
   });
 });
 

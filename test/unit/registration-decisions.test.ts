@@ -15,14 +15,12 @@ import {
   decideUnregister,
   type ExistingResources,
   isOurCreation,
-  needsManage,
-  needsProvide,
   portChanges,
   portOwnersToRead,
   portPlanProblem,
   registrationLanded,
-  transitionUnderway,
 } from "../../lib/nodes/registration-decisions.ts";
+import { lifecycleStepsOf } from "../../lib/nodes/registration-service.ts";
 
 const NODE = { uuid: "7d3c0e52-52f4-4c0a-9a57-1c2b3d4e5f60", name: "node-a", podm_id: "podm-1" };
 const PODM_URL = "https://podm.example:8443";
@@ -219,29 +217,15 @@ describe("the other register decisions", () => {
     expect(claimExistingPort(undefined, "ours")).toBe("conflict");
   });
 
-  it("manages from enroll when manage or provide is asked, provides from manageable", () => {
-    expect(needsManage({ manage: true, provide: false }, "enroll")).toBe(true);
-    expect(needsManage({ manage: false, provide: true }, "enroll")).toBe(true);
-    expect(needsManage({ manage: false, provide: false }, "enroll")).toBe(false);
-    expect(needsManage({ manage: true, provide: false }, "manageable")).toBe(false);
-    expect(needsProvide({ provide: true }, "manageable")).toBe(true);
-    expect(needsProvide({ provide: true }, "available")).toBe(false);
-    expect(needsProvide({ provide: false }, "manageable")).toBe(false);
-  });
-
-  it("takes a refused transition as under way when the node is in or moving to the target", () => {
-    expect(
-      transitionUnderway({ provision_state: "manageable", target_provision_state: null }, "manageable"),
-    ).toBe(true);
-    expect(
-      transitionUnderway(
-        { provision_state: "verifying", target_provision_state: "manageable" },
-        "manageable",
-      ),
-    ).toBe(true);
-    expect(
-      transitionUnderway({ provision_state: "enroll", target_provision_state: null }, "manageable"),
-    ).toBe(false);
+  it("runs a register's lifecycle steps in Ironic's order, manage first", () => {
+    expect(lifecycleStepsOf({ manage: false, inspect: false, provide: false })).toEqual([]);
+    expect(lifecycleStepsOf({ manage: true, inspect: false, provide: false })).toEqual(["manage"]);
+    expect(lifecycleStepsOf({ manage: false, inspect: false, provide: true })).toEqual(["manage", "provide"]);
+    expect(lifecycleStepsOf({ manage: false, inspect: true, provide: true })).toEqual([
+      "manage",
+      "inspect",
+      "provide",
+    ]);
   });
 
   it("takes the final write as landed only at the next version, registered to our Ironic node", () => {

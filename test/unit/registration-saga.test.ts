@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { IronicNodeStateError, IronicResourceTakenError, OperationFailedError } from "../../lib/errors.ts";
-import { IronicUnavailableError } from "../../lib/ironic/index.ts";
 import type { Node } from "../../lib/nodes/model.ts";
+import { rollBackEnrollment, unregisterForOperation } from "../../lib/nodes/operation-steps.ts";
 import { DEPLOYMENT_MARK, NODE_MARK } from "../../lib/nodes/ownership.ts";
 import {
   initialRegisterState,
@@ -14,10 +14,13 @@ import {
 import { RegistrationService } from "../../lib/nodes/registration-service.ts";
 import { Saga, type SagaScope } from "../../lib/nodes/saga.ts";
 import { RegisterNodeBody, type RegisterNodeInput, UnregisterNodeBody } from "../../lib/nodes/schemas.ts";
-import { withIntent } from "../../lib/nodes/transitions.ts";
+import { withIntent, withOperation } from "../../lib/nodes/transitions.ts";
+import { runLifecycle } from "../../lib/operations/lifecycle.ts";
+import { OperationService } from "../../lib/operations/service.ts";
 import type { ComposedSystem } from "../../lib/redfish/index.ts";
 import { newNode } from "../support/fixtures.ts";
 import { MemoryIronic } from "../support/memory-ironic.ts";
+import { MemoryOperationRepository } from "../support/memory-operations.ts";
 import {
   finderOf,
   MEMORY_PODM,
@@ -25,6 +28,7 @@ import {
   MemoryNodeRepository,
   memorySessions,
 } from "../support/memory-registration.ts";
+import { FakeWorkflowContext } from "../support/workflow.ts";
 
 const DEPLOYMENT = "deployment-ours";
 const BMC_PASSWORD = "bmc-Secret-93";
@@ -60,6 +64,30 @@ async function setup() {
     hardware: node.hardware,
   };
   const { sessions, counters } = memorySessions(() => system);
+  const operationRepository = new MemoryOperationRepository(() => new Date());
+  const workflows: FakeWorkflowContext[] = [];
+  const operations: OperationService = new OperationService({
+    operations: operationRepository,
+    nodes,
+    finder: finderOf(nodes),
+    // The workflow runs to its end within the start, in process: the register answers after it.
+    starter: {
+      start: async (operationId) => {
+        const ctx = new FakeWorkflowContext();
+        workflows.push(ctx);
+        await runLifecycle({ operation_id: operationId }, ctx, {
+          operations: operationRepository,
+          ironicNodeOf: async (uuid) => (await nodes.get(uuid))?.ironic_node_uuid,
+          ironic,
+          release: (operation) => operations.release(operation.node_uuid, operation.id),
+          rollBackRegistration: (operation, reason) =>
+            rollBackEnrollment(operation, reason, { nodes, ironic, history }),
+          unregisterNode: (operation) => unregisterForOperation(operation, { nodes, ironic, history }),
+          sleep: async () => {},
+        });
+      },
+    },
+  });
   const service = new RegistrationService({
     nodes,
     finder: finderOf(nodes),
@@ -68,9 +96,23 @@ async function setup() {
     defaultResourceClass: "baremetal",
     deployment: { id: async () => DEPLOYMENT },
     history,
+    operations,
   });
   const stored = async () => (await nodes.get(node.uuid)) as Node;
-  return { ironic, nodes, history, node, system, service, counters, stored };
+  const operation = async (id: string | undefined) => operationRepository.get(id as string);
+  return {
+    ironic,
+    nodes,
+    history,
+    node,
+    system,
+    service,
+    counters,
+    stored,
+    operation,
+    workflows,
+    operationRepository,
+  };
 }
 
 type Setup = Awaited<ReturnType<typeof setup>>;
@@ -95,7 +137,7 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe("register saga over the in-memory Ironic", () => {
-  it("creates the node and one port per NIC, manages and provides it, and records it", async () => {
+  it("creates the node and one port per NIC and records it, its operation then manages and provides it", async () => {
     const s = await setup();
     const result = await s.service.register("node-a", options({ manage: true, provide: true }), CONTEXT);
 
@@ -110,17 +152,29 @@ describe("register saga over the in-memory Ironic", () => {
     expect(ports.map((port) => [port.address, port.pxe_enabled, port.node_uuid])).toEqual(
       MACS.map((mac, i) => [mac, i === 0, ironicNode?.uuid]),
     );
-    expect(result.ironic.provision_state).toBe("available");
+    // The register answered with the node as it recorded it, `enroll`, and the operation that carries on.
+    expect(result.ironic.provision_state).toBe("enroll");
+    expect(result.operation).toMatchObject({ kind: "register", node_uuid: s.node.uuid, state: "pending" });
+    expect(result.node.operation).toMatchObject({ id: result.operation?.id, kind: "register" });
+    expect(await s.operation(result.operation?.id)).toMatchObject({
+      state: "succeeded",
+      steps: [
+        { name: "manage", state: "succeeded", provision_state: "manageable" },
+        { name: "provide", state: "succeeded", provision_state: "available" },
+      ],
+    });
+    // The ended operation freed the node.
     expect(await s.stored()).toMatchObject({
       managed_by: "ironic",
       ironic_node_uuid: ironicNode?.uuid,
       intent: null,
+      operation: null,
     });
     expect(s.history.events).toEqual([
       expect.objectContaining({
         action: "register",
         outcome: "succeeded",
-        detail: "provision state available, 3 port(s) created",
+        detail: "provision state enroll, 3 port(s) created",
       }),
     ]);
     expect(
@@ -131,11 +185,150 @@ describe("register saga over the in-memory Ironic", () => {
       "createPort",
       "createPort",
       "setProvisionState",
-      "waitForProvisionState",
       "setProvisionState",
-      "waitForProvisionState",
     ]);
+    expect(s.ironic.callsOf("setProvisionState").map((args) => args[1])).toEqual(["manage", "provide"]);
     expect(s.counters).toEqual({ reads: 1, closed: 1 });
+  });
+
+  it("without lifecycle steps registers `enroll` and starts no operation", async () => {
+    const s = await setup();
+    const result = await s.service.register("node-a", options(), CONTEXT);
+    expect(result.operation).toBeUndefined();
+    expect(result.ironic.provision_state).toBe("enroll");
+    expect(s.workflows).toEqual([]);
+    expect(s.ironic.callsOf("setProvisionState")).toEqual([]);
+    expect(await s.stored()).toMatchObject({ managed_by: "ironic", operation: null });
+  });
+
+  it("rolls the registration back when its operation's manage fails verification", async () => {
+    const s = await setup();
+    const create = s.ironic.createNode.bind(s.ironic);
+    s.ironic.createNode = async (body) => {
+      const node = await create(body);
+      s.ironic.failVerification.add(node.uuid);
+      return node;
+    };
+    const result = await s.service.register("node-a", options({ manage: true, provide: true }), CONTEXT);
+    const ironicUuid = result.node.ironic_node_uuid;
+
+    expect(await s.operation(result.operation?.id)).toMatchObject({
+      state: "failed",
+      outcome: {
+        code: "VerificationFailed",
+        detail: expect.stringContaining(`rolled back: deleted Ironic node ${ironicUuid}`),
+      },
+      steps: [
+        { name: "manage", state: "failed" },
+        { name: "provide", state: "skipped" },
+      ],
+    });
+    expect(s.ironic.nodes.size).toBe(0);
+    expect(s.ironic.ports.size).toBe(0);
+    expect(await s.stored()).toMatchObject({
+      managed_by: "valence",
+      ironic_node_uuid: null,
+      intent: null,
+      operation: null,
+    });
+    expect(s.history.events.map((event) => [event.action, event.outcome])).toEqual([
+      ["register", "succeeded"],
+      ["register", "failed"],
+    ]);
+  });
+
+  it("leaves the node registered, as Ironic left it, when a step after verification fails", async () => {
+    const s = await setup();
+    s.ironic.fail({
+      method: "setProvisionState",
+      when: (_uuid, verb) => verb === "provide",
+      at: "before",
+      error: new Error("no provide"),
+    });
+    const result = await s.service.register("node-a", options({ provide: true }), CONTEXT);
+
+    expect(await s.operation(result.operation?.id)).toMatchObject({
+      state: "failed",
+      outcome: { code: "IronicStepFailed", detail: "provide: no provide" },
+    });
+    expect([...s.ironic.nodes.values()].map((node) => node.provision_state)).toEqual(["manageable"]);
+    expect(await s.stored()).toMatchObject({ managed_by: "ironic", operation: null });
+  });
+
+  it("unregisters a node Ironic still moves through an operation that waits for it to settle", async () => {
+    const s = await setup();
+    const { node } = await s.service.register("node-a", options(), CONTEXT);
+    const ironicUuid = node.ironic_node_uuid as string;
+    Object.assign(s.ironic.nodes.get(ironicUuid) as object, {
+      provision_state: "verifying",
+      target_provision_state: "manageable",
+    });
+    // Ironic ends its verification a few looks later.
+    let looks = 0;
+    const getNode = s.ironic.getNode.bind(s.ironic);
+    s.ironic.getNode = (async (ident: string) => {
+      if (ident === ironicUuid && ++looks === 4)
+        Object.assign(s.ironic.nodes.get(ironicUuid) as object, {
+          provision_state: "manageable",
+          target_provision_state: null,
+        });
+      return getNode(ident);
+    }) as typeof s.ironic.getNode;
+
+    const result = await s.service.unregister("node-a", UnregisterNodeBody.parse({}), CONTEXT);
+
+    expect(result.operation).toMatchObject({ kind: "unregister" });
+    expect(await s.operation(result.operation?.id)).toMatchObject({
+      state: "succeeded",
+      steps: [
+        { name: "settle", state: "succeeded", provision_state: "manageable" },
+        { name: "unregister", state: "succeeded", detail: `deleted Ironic node ${ironicUuid}` },
+      ],
+    });
+    // Nothing to abort in `verifying`: Ironic was waited for.
+    expect(s.ironic.callsOf("setProvisionState")).toEqual([]);
+    expect(s.ironic.nodes.size).toBe(0);
+    expect(await s.stored()).toMatchObject({
+      managed_by: "valence",
+      ironic_node_uuid: null,
+      operation: null,
+    });
+    expect(s.history.events.at(-1)).toMatchObject({ action: "unregister", outcome: "succeeded" });
+  });
+
+  it("refuses an unregister while an operation runs on the node, naming it, and not once it ended", async () => {
+    const s = await setup();
+    const result = await s.service.register("node-a", options(), CONTEXT);
+    const running = await s.operationRepository.create({
+      id: "0d6c7d0e-1f0a-4b7e-9c57-3a1e6a2b9f10",
+      node_uuid: s.node.uuid,
+      node_name: "node-a",
+      kind: "provide",
+      steps: ["provide"],
+      request_id: "req-first",
+      principal: "ops",
+    });
+    await s.nodes.update(
+      s.node.uuid,
+      { version: result.node.version },
+      withOperation({ id: running.id, kind: "provide", started_at: running.created_at }),
+    );
+
+    const error = await failure(s.service.unregister("node-a", UnregisterNodeBody.parse({}), CONTEXT));
+    expect(error).toMatchObject({ code: "OperationInProgress", operationId: running.id });
+    expect(error.message).toContain(running.id);
+
+    // Ended, but not yet cleared from the node: it no longer holds the node.
+    await s.operationRepository.update(running.id, { version: running.version }, {
+      state: "failed",
+      outcome: { code: "IronicStepFailed", detail: "x" },
+    } as never);
+    const { node: unregistered } = await s.service.unregister(
+      "node-a",
+      UnregisterNodeBody.parse({}),
+      CONTEXT,
+    );
+    expect(unregistered).toMatchObject({ managed_by: "valence", operation: null });
   });
 
   it("adopts the Ironic node a crashed register left, marking it and adding only the missing ports", async () => {
@@ -233,48 +426,6 @@ describe("register saga over the in-memory Ironic", () => {
           `rolled back: deleted Ironic node ${uuid} and its ports`,
       })),
     ),
-    {
-      name: "manage, refused",
-      body: { manage: true },
-      arrange: (s) =>
-        s.ironic.fail({
-          method: "setProvisionState",
-          at: "before",
-          error: new IronicUnavailableError("Ironic is down", "unavailable"),
-        }),
-      doing: "moving the Ironic node to manageable (Ironic verifies the BMC)",
-      reason: "Ironic is down",
-      summary: (_s, uuid) => `rolled back: deleted Ironic node ${uuid} and its ports`,
-    },
-    {
-      name: "manage, the BMC verification failing",
-      body: { manage: true },
-      arrange: (s) => {
-        const create = s.ironic.createNode.bind(s.ironic);
-        s.ironic.createNode = async (body) => {
-          const node = await create(body);
-          s.ironic.failVerification.add(node.uuid);
-          return node;
-        };
-      },
-      doing: "moving the Ironic node to manageable (Ironic verifies the BMC)",
-      reason: "is enroll, not manageable",
-      summary: (_s, uuid) => `rolled back: deleted Ironic node ${uuid} and its ports`,
-    },
-    {
-      name: "provide",
-      body: { provide: true },
-      arrange: (s) =>
-        s.ironic.fail({
-          method: "setProvisionState",
-          when: (_uuid, verb) => verb === "provide",
-          at: "before",
-          error: new Error("no provide"),
-        }),
-      doing: "moving the Ironic node to available",
-      reason: "no provide",
-      summary: (_s, uuid) => `rolled back: deleted Ironic node ${uuid} and its ports`,
-    },
     {
       name: "the final write",
       arrange: (s) => {
@@ -390,7 +541,6 @@ async function registerEnv(s: Setup): Promise<RegisterEnv> {
       tick += 1_000;
       return new Date(tick);
     },
-    waitMs: () => 10_000,
   };
 }
 
@@ -432,25 +582,16 @@ async function runReplaying(s: Setup, body: Record<string, unknown>, replayed: s
 }
 
 describe("register steps run again after their side effect", () => {
-  const everyStep = [
-    "connect",
-    "read-system",
-    "find-existing",
-    "create-node",
-    "create-ports",
-    "manage",
-    "provide",
-    "record",
-  ];
+  const everyStep = ["connect", "read-system", "find-existing", "create-node", "create-ports", "record"];
   for (const replayed of everyStep) {
-    it(`${replayed}: ends with one Ironic node, one port per MAC, available and recorded`, async () => {
+    it(`${replayed}: ends with one Ironic node, one port per MAC, recorded`, async () => {
       const s = await setup();
-      const { state, ran } = await runReplaying(s, { manage: true, provide: true }, replayed);
+      const { state, ran } = await runReplaying(s, {}, replayed);
 
       expect(ran).toBe(1);
       expect(s.ironic.nodes.size).toBe(1);
       const [ironicNode] = s.ironic.nodes.values();
-      expect(ironicNode?.provision_state).toBe("available");
+      expect(ironicNode?.provision_state).toBe("enroll");
       expect([...s.ironic.ports.values()].map((port) => port.address).sort()).toEqual(MACS);
       expect(state.createdNode).toBe(ironicNode?.uuid);
       expect(new Set(state.createdPorts).size).toBe(MACS.length);
@@ -508,13 +649,6 @@ describe("register steps run again after their side effect", () => {
     expect(s.ironic.ports.size).toBe(0);
   });
 
-  it("manage run again while the node is already manageable only waits", async () => {
-    const s = await setup();
-    await runReplaying(s, { manage: true }, "manage");
-    expect(s.ironic.callsOf("setProvisionState")).toHaveLength(2);
-    expect([...s.ironic.nodes.values()][0]?.provision_state).toBe("manageable");
-  });
-
   it("a port create refused for a MAC another node holds still fails", async () => {
     const s = await setup();
     const steps = registerSteps(await registerEnv(s));
@@ -539,7 +673,7 @@ describe("unregister saga over the in-memory Ironic", () => {
 
   it("deletes the Ironic node with its ports and frees the node", async () => {
     const s = await registered();
-    const node = await s.service.unregister("node-a", unregisterOptions(), CONTEXT);
+    const { node } = await s.service.unregister("node-a", unregisterOptions(), CONTEXT);
     expect(node).toMatchObject({ managed_by: "valence", ironic_node_uuid: null, intent: null });
     expect(s.ironic.nodes.size).toBe(0);
     expect(s.ironic.ports.size).toBe(0);
