@@ -198,6 +198,17 @@ type StepStart =
 /** How a step ended: carry on, stop (the operation ended), or roll a register back before failing it. */
 type StepEnd = "next" | "stop" | "roll back";
 
+type StepStartGo = Extract<StepStart, { go: true }>;
+
+/**
+ * What runs next, as checkpointed at the end of each step (the next step is started in the same checkpoint, one
+ * boundary less per step): a step, already started; nothing more (the operation ended, `result` when this
+ * checkpoint ended it); or a register to roll back.
+ */
+type Next =
+  | { go: true; steps: string[]; index: number; name: string; start: StepStartGo }
+  | { go: false; result?: LifecycleResult; rollBack?: { name: string; seen: Observation } };
+
 /**
  * The durable lifecycle of one operation: for each of its steps, send Ironic's verb (only if the node is not
  * already in or moving to the target), follow Ironic in-process for the first seconds, then suspend durably
@@ -211,62 +222,64 @@ export async function runLifecycle(
   deps: LifecycleDeps,
 ): Promise<LifecycleResult> {
   const workflow = new LifecycleWorkflow(input.operation_id, deps);
+  let ended: LifecycleResult | undefined;
   try {
-    await runSteps(workflow, ctx);
+    ended = await runSteps(workflow, ctx);
   } catch (error) {
     // A step that kept failing past the engine's retries (Ironic or the store unreachable): the operation
     // fails rather than staying `running` with no workflow behind it.
     const detail = `${(error as Error).message}`;
     return ctx.step("fail", () => workflow.failOnError(detail));
   }
-  return ctx.step("finish", () => workflow.finish());
+  return ended ?? ctx.step("finish", () => workflow.finish());
 }
 
-async function runSteps(workflow: LifecycleWorkflow, ctx: WorkflowContext): Promise<void> {
-  const begun = await ctx.step("start", () => workflow.start());
-  if (begun.go) {
-    for (const name of begun.steps) {
-      const step = await ctx.step(`${name}: start`, () => workflow.startStep(name));
-      if (step.go === "skip") continue;
-      if (!step.go) break;
-      if (OWN_STEPS.has(name)) {
-        if (!(await ctx.step(`${name}: run`, () => workflow.runOwnStep(name)))) break;
-        continue;
-      }
-      const spec = LIFECYCLE_STEPS[name] as VerbSpec;
-      let seen = await ctx.step(`${name}: send`, () =>
-        workflow.send(name, spec, step.ironicNodeUuid, step.look, step.extra),
-      );
-      if (seen.status === "moving" || seen.status === "idle") {
-        seen = await ctx.step(`${name}: follow`, () =>
-          workflow.follow(name, spec, step.ironicNodeUuid, seen.progress),
-        );
-      }
-      if (seen.status === "moving" || seen.status === "idle") {
-        let last = seen.progress;
-        seen = await ctx.waitUntil(
-          `${name}: wait`,
-          async (): Promise<WaitCheck<Observation>> => {
-            // A failed look (an Ironic blip) is one more check to wait for; the deadline bounds the wait.
-            const now = await workflow
-              .observe(name, spec, step.ironicNodeUuid, last)
-              .catch((): Observation => ({ status: "moving", progress: last }));
-            last = now.progress;
-            return now.status === "moving" || now.status === "idle"
-              ? { done: false }
-              : { done: true, value: now };
-          },
-          workflow.durableWait,
-        );
-      }
-      const ended = await ctx.step(`${name}: finish`, () => workflow.finishStep(name, seen));
-      if (ended === "roll back") {
-        await ctx.step(`${name}: roll back`, () => workflow.rollBack(name, seen));
-        break;
-      }
-      if (ended === "stop") break;
+/** Runs the steps; the result when the last step's checkpoint ended the operation, else undefined. */
+async function runSteps(
+  workflow: LifecycleWorkflow,
+  ctx: WorkflowContext,
+): Promise<LifecycleResult | undefined> {
+  let next = await ctx.step("start", () => workflow.begin());
+  while (next.go) {
+    const { name, index, steps, start: step } = next;
+    if (OWN_STEPS.has(name)) {
+      next = await ctx.step(`${name}: run`, () => workflow.runOwnStep(name, steps, index));
+      continue;
     }
+    const spec = LIFECYCLE_STEPS[name] as VerbSpec;
+    // Sent, then followed in-process for the first seconds, in one step: run again after the verb was taken,
+    // the step's look tells it not to send twice, and it follows on.
+    let seen = await ctx.step(`${name}: send`, async () => {
+      const sent = await workflow.send(name, spec, step.ironicNodeUuid, step.look, step.extra);
+      if (sent.status !== "moving" && sent.status !== "idle") return sent;
+      return workflow.follow(name, spec, step.ironicNodeUuid, sent.progress);
+    });
+    if (seen.status === "moving" || seen.status === "idle") {
+      let last = seen.progress;
+      seen = await ctx.waitUntil(
+        `${name}: wait`,
+        async (): Promise<WaitCheck<Observation>> => {
+          // A failed look (an Ironic blip) is one more check to wait for; the deadline bounds the wait.
+          const now = await workflow
+            .observe(name, spec, step.ironicNodeUuid, last)
+            .catch((): Observation => ({ status: "moving", progress: last }));
+          last = now.progress;
+          return now.status === "moving" || now.status === "idle"
+            ? { done: false }
+            : { done: true, value: now };
+        },
+        workflow.durableWait,
+      );
+    }
+    const observed = seen;
+    next = await ctx.step(`${name}: finish`, () => workflow.finishAndNext(name, observed, steps, index));
   }
+  if (next.rollBack) {
+    const { name, seen } = next.rollBack;
+    await ctx.step(`${name}: roll back`, () => workflow.rollBack(name, seen));
+    return undefined;
+  }
+  return next.result;
 }
 
 class LifecycleWorkflow {
@@ -274,6 +287,11 @@ class LifecycleWorkflow {
   private readonly policy: PollPolicy;
   private readonly inProcessMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private ironicNodeUuid: string | undefined;
+  /** Ironic's node as this invocation last read it (not across a replay): the next step's first look. */
+  private lastSeen: IronicNode | undefined;
+  /** Each step's first look, when this invocation took it: its send needs no second read. */
+  private readonly looks = new Map<string, IronicNode>();
   readonly durableWait: WaitOptions;
 
   constructor(
@@ -285,6 +303,35 @@ class LifecycleWorkflow {
     this.inProcessMs = deps.inProcessMs ?? 2_500;
     this.sleep = deps.sleep ?? sleep;
     this.durableWait = deps.durableWait ?? { firstDelayMs: 2_000, maxDelayMs: 60_000 };
+  }
+
+  /** Starts the operation and its first step that has not ended. */
+  async begin(): Promise<Next> {
+    const begun = await this.start();
+    return begun.go ? this.startFrom(begun.steps, 0) : { go: false };
+  }
+
+  /**
+   * Starts the first step from `from` on that has not ended (a resumed operation skips those that did); with no
+   * step left, ends the operation.
+   */
+  async startFrom(steps: string[], from: number): Promise<Next> {
+    for (let index = from; index < steps.length; index++) {
+      const name = steps[index] as string;
+      const start = await this.startStep(name);
+      if (start.go === "skip") continue;
+      if (!start.go) return { go: false };
+      return { go: true, steps, index, name, start };
+    }
+    return { go: false, result: await this.finish() };
+  }
+
+  /** Ends step `name` as Ironic left it and starts the next one, in one checkpoint. */
+  async finishAndNext(name: string, seen: Observation, steps: string[], index: number): Promise<Next> {
+    const ended = await this.finishStep(name, seen);
+    if (ended === "roll back") return { go: false, rollBack: { name, seen } };
+    if (ended === "stop") return { go: false };
+    return this.startFrom(steps, index + 1);
   }
 
   /** `pending` → `running` (once), publishing Operation Started; the step names to run. */
@@ -329,7 +376,9 @@ class LifecycleWorkflow {
       await this.fail(operation, LIFECYCLE_FAILURES.unknownStep, `no lifecycle step ${name}`);
       return { go: false };
     }
-    const ironicNodeUuid = await this.deps.ironicNodeOf(operation.node_uuid);
+    // The Valence node's Ironic node does not change during an operation: read once per invocation.
+    this.ironicNodeUuid ??= (await this.deps.ironicNodeOf(operation.node_uuid)) ?? undefined;
+    const ironicNodeUuid = this.ironicNodeUuid;
     if (!ironicNodeUuid) {
       await this.fail(
         operation,
@@ -338,10 +387,18 @@ class LifecycleWorkflow {
       );
       return { go: false };
     }
-    // On replay the step may be running already (started before a crash).
-    if (step?.state === "pending")
-      await this.write(operation, (current) => stepStarted(current, name, this.now()));
-    const node = await this.deps.ironic.getNode(ironicNodeUuid);
+    // On replay the step may be running already (started before a crash). The step's first look at Ironic,
+    // meanwhile.
+    // A node this invocation just saw at rest (the previous step's end) is this step's look as it stands.
+    const seen = this.lastSeen;
+    this.lastSeen = undefined;
+    const [node] = await Promise.all([
+      seen?.uuid === ironicNodeUuid ? seen : this.deps.ironic.getNode(ironicNodeUuid),
+      step?.state === "pending"
+        ? this.write(operation, (current) => stepStarted(current, name, this.now()))
+        : undefined,
+    ]);
+    this.looks.set(name, node);
     const cleanSteps = operation.arguments?.clean_steps;
     // A step that prepares for the operation's own verb (`manage` before a register's or a `provide`'s provide)
     // is done when the node is past it already.
@@ -366,7 +423,9 @@ class LifecycleWorkflow {
     look: Look,
     extra?: Record<string, unknown>,
   ): Promise<Observation> {
-    const before = await this.deps.ironic.getNode(ironicNodeUuid);
+    // Nothing was sent since this invocation's look; a replay reads Ironic afresh.
+    const before = this.looks.get(name) ?? (await this.deps.ironic.getNode(ironicNodeUuid));
+    this.looks.delete(name);
     if (look.pastIt && spec.pastIt?.includes(before.provision_state))
       return { status: "done", progress: progressOf(before) };
     if (spec.status) {
@@ -374,6 +433,7 @@ class LifecycleWorkflow {
       const status = spec.status(before);
       if (status !== "idle") return { status, progress: progressOf(before) };
       await this.deps.ironic.setProvisionState(ironicNodeUuid, spec.verb);
+      this.lastSeen = undefined;
       return this.observe(name, spec, ironicNodeUuid, undefined);
     }
     // Its provision state changed since the step's look: the verb was taken, and this is a replay (a manage
@@ -397,6 +457,7 @@ class LifecycleWorkflow {
     }
     try {
       await this.deps.ironic.setProvisionState(ironicNodeUuid, spec.verb, extra);
+      this.lastSeen = undefined;
     } catch (error) {
       const current = await this.deps.ironic.getNode(ironicNodeUuid);
       // Taken after all (its answer was lost, or a concurrent send won): carry on.
@@ -440,12 +501,14 @@ class LifecycleWorkflow {
     ironicNodeUuid: string,
     last: IronicProgress | undefined,
   ): Promise<Observation> {
-    const operation = await this.load();
-    const node = await this.deps.ironic.getNode(ironicNodeUuid);
+    // The operation (a cancel, the deadline) and Ironic, read at once.
+    const [operation, node] = await Promise.all([this.load(), this.deps.ironic.getNode(ironicNodeUuid)]);
+    this.lastSeen = node;
     const progress = progressOf(node);
     if (isFinalState(operation.state)) return { status: "ended", progress };
     if (operation.state === "cancelling" && ABORTABLE.has(node.provision_state)) {
       await this.deps.ironic.setProvisionState(ironicNodeUuid, "abort");
+      this.lastSeen = undefined;
       const aborted = progressOf(await this.deps.ironic.getNode(ironicNodeUuid));
       await this.end(operation, (current) => {
         const withProgress = stepFinishedSafely(current, name, aborted, this.now());
@@ -500,8 +563,13 @@ class LifecycleWorkflow {
     return "stop";
   }
 
-  /** Runs a step that is no Ironic verb (`unregister`) and ends it; false when the operation does not carry on. */
-  async runOwnStep(name: string): Promise<boolean> {
+  /** Runs a step that is no Ironic verb (`unregister`), ends it, and starts the next one. */
+  async runOwnStep(name: string, steps: string[], index: number): Promise<Next> {
+    return (await this.ownStep(name)) ? this.startFrom(steps, index + 1) : { go: false };
+  }
+
+  /** Runs a step that is no Ironic verb and ends it; false when the operation does not carry on. */
+  private async ownStep(name: string): Promise<boolean> {
     const operation = await this.load();
     if (isFinalState(operation.state)) return false;
     const step = operation.steps.find((each) => each.name === name);
