@@ -20,6 +20,9 @@ const buildSchema = () => {
     VALENCE_TABLE_NAME: z._default(z.string().check(z.minLength(1)), "valence"),
     /** Set for dynalite / DynamoDB Local; unset in AWS. */
     DYNAMODB_ENDPOINT: z.optional(z.url()),
+    /** DynamoDB connection and per-attempt request timeouts; unset, `lib/db/client.ts`'s defaults. */
+    VALENCE_DYNAMODB_CONNECT_TIMEOUT_MS: z.optional(z.coerce.number().check(z.int(), z.positive())),
+    VALENCE_DYNAMODB_TIMEOUT_MS: z.optional(z.coerce.number().check(z.int(), z.positive())),
     AWS_REGION: z._default(z.string(), "us-east-1"),
     /** Where pod-manager credentials live: AWS Secrets Manager, or a 0600 file for the local stack. */
     VALENCE_SECRET_STORE: z._default(z.enum(["secretsmanager", "file"]), "secretsmanager"),

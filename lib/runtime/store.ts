@@ -31,7 +31,12 @@ export function once<T>(build: (settings: Config) => T): (settings: Config) => T
 
 /** The DynamoDB side of the composition root: what every node and pod-manager function needs. */
 export const documentClientFor = /* @__PURE__ */ once((settings) =>
-  createDocumentClient({ region: settings.AWS_REGION, endpoint: settings.DYNAMODB_ENDPOINT }),
+  createDocumentClient({
+    region: settings.AWS_REGION,
+    endpoint: settings.DYNAMODB_ENDPOINT,
+    connectionTimeoutMs: settings.VALENCE_DYNAMODB_CONNECT_TIMEOUT_MS,
+    requestTimeoutMs: settings.VALENCE_DYNAMODB_TIMEOUT_MS,
+  }),
 );
 
 export const nodeRepositoryFor = /* @__PURE__ */ once(

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONTRACT } from "../../lib/api/contract.ts";
-import { buildOpenApiDocument, type JsonSchema, resolveRef } from "../../lib/api/openapi.ts";
+import { buildOpenApiDocument, type JsonSchema } from "../../lib/api/openapi.ts";
 import { ROUTES } from "../../lib/api/routes.ts";
+import { resolveRef } from "../support/json-schema.ts";
 import { expectErrorBody, startTestApi, type TestApi } from "../support/local-api.ts";
 
 /**
