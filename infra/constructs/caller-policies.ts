@@ -45,28 +45,26 @@ export class CallerPolicies extends Construct {
   constructor(scope: Construct, id: string, props: CallerPoliciesProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const arnOf = (route: RouteDefinition) =>
+    const arnOf = (resourcePath: string) =>
       stack.formatArn({
         service: "execute-api",
         resource: props.httpApi.apiId,
-        resourceName: `${props.stageName}/${invokeResourcePath(route)}`,
+        resourceName: `${props.stageName}/${resourcePath}`,
         arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       });
     const policy = (policyId: string, description: string, routes: readonly RouteDefinition[]) => {
       if (routes.length === 0) return undefined;
       // Routes whose ARNs coincide (same method and shape of path) are granted once.
-      const byArn = new Map<string, RouteDefinition>();
-      for (const route of routes) byArn.set(invokeResourcePath(route), route);
-      const keys = [...byArn.keys()].sort();
-      const arns = new Map(keys.map((key) => [key, arnOf(byArn.get(key) as RouteDefinition)]));
+      const paths = [...new Set(routes.map(invokeResourcePath))].sort();
+      const arns = new Map(paths.map((path) => [path, arnOf(path)]));
       const managed = new iam.ManagedPolicy(this, policyId, {
         description,
         statements: [
           new iam.PolicyStatement({ actions: ["execute-api:Invoke"], resources: [...arns.values()] }),
         ],
       });
-      for (const [key, arn] of arns) {
-        if (!key.includes("*")) continue;
+      for (const [path, arn] of arns) {
+        if (!path.includes("*")) continue;
         acknowledgeNag(
           managed,
           `IAM5[${nagResource(managed, arn)}]`,
