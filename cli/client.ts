@@ -1,4 +1,4 @@
-import { ApiError, describeErrorBody, UnreachableError, UsageError } from "./errors.ts";
+import { ApiError, describeErrorBody, type RequestSent, UnreachableError, UsageError } from "./errors.ts";
 import type { RequestToSign } from "./sigv4.ts";
 
 /** Adds authentication headers to a request about to be sent (SigV4 for API Gateway). */
@@ -9,6 +9,8 @@ export interface ApiResponse<T = unknown> {
   headers: Headers;
   /** Parsed JSON; `undefined` for an empty body (204). */
   body: T;
+  /** The request this answers, to name the route in an error. */
+  request?: RequestSent;
 }
 
 export type QueryValues = Record<string, string | number | undefined>;
@@ -41,9 +43,9 @@ export function retryAfterMs(header: string | null, now: Date = new Date()): num
 }
 
 /** The `ApiError` an error answer stands for: Valence's `title: detail`, or a readable line from anything else. */
-export function apiErrorOf(response: Pick<ApiResponse, "status" | "body">): ApiError {
+export function apiErrorOf(response: Pick<ApiResponse, "status" | "body" | "request">): ApiError {
   const text = typeof response.body === "string" ? response.body : JSON.stringify(response.body ?? "");
-  const { code, message } = describeErrorBody(response.status, response.body, text);
+  const { code, message } = describeErrorBody(response.status, response.body, text, response.request);
   return new ApiError(response.status, response.body, code, message);
 }
 
@@ -119,7 +121,14 @@ export class ValenceClient {
         parsed = raw;
       }
     }
-    return { status: response.status, headers: response.headers, body: parsed as T };
+    const basePath = this.baseUrl.pathname.replace(/\/+$/, "");
+    const path = url.pathname.startsWith(`${basePath}/`) ? url.pathname.slice(basePath.length) : url.pathname;
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: parsed as T,
+      request: { method, path, signed: Boolean(this.options.sign) },
+    };
   }
 
   /** One API call; an error status becomes an `ApiError` carrying Valence's `title: detail`. */

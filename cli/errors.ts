@@ -1,3 +1,5 @@
+import { ROUTES, routeKey } from "../lib/api/routes.ts";
+
 /**
  * Exit codes are part of the CLI's contract: scripts tell a mistake in the command (2) from a refusal by the API
  * (3), from a failure of the service or the network (4), and from an operation that ran but did not succeed (5).
@@ -65,11 +67,74 @@ export function exitCodeOf(error: unknown): ExitCode {
   return EXIT.serverError;
 }
 
+/** The request an error answered: to name the route a refusal was about. */
+export interface RequestSent {
+  readonly method: string;
+  /** The path below the API's base URL (`/v1/nodes/n1`), without the query. */
+  readonly path: string;
+  /** Whether it was signed with SigV4. */
+  readonly signed: boolean;
+}
+
+/** The route template (`GET /v1/nodes/{id}`) a request's path falls on, from the route table. */
+export function routeOfRequest(method: string, path: string): string | undefined {
+  const segments = path.split("/");
+  const matches = ROUTES.filter((route) => {
+    const template = route.path.split("/");
+    return (
+      route.method === method &&
+      template.length === segments.length &&
+      template.every((part, index) => /^\{[^}]+\}$/.test(part) || part === segments[index])
+    );
+  });
+  // A literal segment wins over a parameter (`POST /v1/nodes/manage` is not a node called "manage").
+  const params = (template: string) => template.split("{").length;
+  matches.sort((a, b) => params(a.path) - params(b.path));
+  return matches[0] ? routeKey(matches[0]) : undefined;
+}
+
+const IAM_DENIAL =
+  /^User: (\S+) is not authorized to perform: (\S+) on resource: (\S+)( with an explicit deny)?/;
+
+/**
+ * API Gateway's refusal of a caller IAM does not allow on the route: `{"Message": "User: <arn> is not authorized
+ * to perform: execute-api:Invoke on resource: <arn>"}`, or the bare `{"message": "Forbidden"}` an IAM-authorized
+ * HTTP API answers. Names the permission and the route, and the stack's policies that grant it.
+ */
+function describeIamRefusal(body: Record<string, unknown>, request: RequestSent | undefined) {
+  const said = typeof body.Message === "string" ? body.Message : body.message;
+  if (typeof said !== "string") return undefined;
+  const denial = IAM_DENIAL.exec(said.trim());
+  if (!denial && said.trim() !== "Forbidden") return undefined;
+  const [, principal, action = "execute-api:Invoke", resource, explicit] = denial ?? [];
+  const asked = request ? `${request.method} ${request.path}` : undefined;
+  const route = request ? routeOfRequest(request.method, request.path) : undefined;
+  const target = route ? `route ${route}${asked ? ` (${asked})` : ""}` : asked ? `${asked}` : "this route";
+  const who = principal ? principal : "the signing AWS identity";
+  const lines = [`Forbidden: ${who} may not call ${target}: it lacks IAM permission ${action}`];
+  if (resource) lines[0] += ` on ${resource}`;
+  if (explicit) {
+    lines.push(
+      "An explicit Deny in one of its policies refuses it: attaching another policy does not override it.",
+    );
+  } else {
+    lines.push(
+      "Attach the stack's caller policy to that identity (role, user or group): the reader policy (GET routes, " +
+        "output ReaderPolicyArn) or the operator policy (every route, output OperatorPolicyArn); see infra/DEPLOY.md.",
+    );
+  }
+  if (request && !request.signed) {
+    lines.push("The request was not signed: API Gateway needs SigV4 (pass --sigv4 and --region).");
+  }
+  return { code: "Forbidden", message: lines.join("\n") };
+}
+
 /** `Conflict: node n1 is managed by Ironic; ...` from Valence's body; a readable line from anything else. */
 export function describeErrorBody(
   status: number,
   body: unknown,
   text: string,
+  request?: RequestSent,
 ): { code?: string; message: string } {
   if (body && typeof body === "object") {
     const fields = body as Record<string, unknown>;
@@ -78,6 +143,10 @@ export function describeErrorBody(
         ...(typeof fields.code === "string" ? { code: fields.code } : {}),
         message: `${fields.title}: ${fields.detail}`,
       };
+    }
+    if (status === 403) {
+      const refusal = describeIamRefusal(fields, request);
+      if (refusal) return refusal;
     }
     // API Gateway's own refusals (e.g. a bad signature) answer `{"message": "..."}`.
     if (typeof fields.message === "string") return { message: `HTTP ${status}: ${fields.message}` };

@@ -25,6 +25,7 @@ import {
   ValenceConfigError,
   type ValenceConfigInput,
 } from "./config.ts";
+import { CallerPolicies } from "./constructs/caller-policies.ts";
 import { OperationWorkflow } from "./constructs/operation-workflow.ts";
 import { ReconcileSchedule } from "./constructs/reconcile-schedule.ts";
 import { ValenceAlarms } from "./constructs/valence-alarms.ts";
@@ -75,6 +76,8 @@ export class ValenceStack extends Stack {
    * operations (`startsOperations`), invoked by no route.
    */
   readonly workflow?: OperationWorkflow;
+  /** Managed policies for the API's callers: a reader (GET routes) and an operator (every route). */
+  readonly callerPolicies: CallerPolicies;
 
   constructor(scope: Construct, id: string, props: ValenceStackProps = {}) {
     super(scope, id, props);
@@ -173,6 +176,11 @@ export class ValenceStack extends Stack {
       accessLogRetention: logRetention,
       integrationTimeout: INTEGRATION_TIMEOUT,
     });
+    this.callerPolicies = new CallerPolicies(this, "CallerPolicies", {
+      httpApi: this.api.httpApi,
+      stageName: config.stageName,
+      routes,
+    });
 
     const rate = Duration.minutes(config.reconcileSchedule);
     for (const definition of scheduled) {
@@ -241,6 +249,21 @@ export class ValenceStack extends Stack {
       new CfnOutput(this, "OperationDeadLetterQueueUrl", {
         value: this.workflow.deadLetterQueue.queueUrl,
         description: "Failed operation workflow starts: each message's requestPayload names the operation",
+      });
+    }
+    const { reader, operator } = this.callerPolicies;
+    if (reader) {
+      new CfnOutput(this, "ReaderPolicyArn", {
+        value: reader.managedPolicyArn,
+        description: "Managed policy for callers that only read: execute-api:Invoke on the API's GET routes",
+        exportName: `${this.stackName}-ReaderPolicyArn`,
+      });
+    }
+    if (operator) {
+      new CfnOutput(this, "OperatorPolicyArn", {
+        value: operator.managedPolicyArn,
+        description: "Managed policy for callers that operate Valence: execute-api:Invoke on every route",
+        exportName: `${this.stackName}-OperatorPolicyArn`,
       });
     }
     new CfnOutput(this, "SecretPrefix", {

@@ -454,13 +454,99 @@ describe("valence: exit codes and errors", () => {
       4,
       "Service Unavailable: Ironic down",
     ],
-    [{ status: 403, body: { message: "Forbidden" } }, 3, "HTTP 403: Forbidden"],
+    [
+      { status: 403, body: { message: "Missing Authentication Token" } },
+      3,
+      "HTTP 403: Missing Authentication Token",
+    ],
   ])("an API answer of %j exits %i and prints title: detail on stderr", async (answer, exitCode, message) => {
     const { code, out, err } = await valence(["node-show", "n1"], { respond: () => answer });
 
     expect(code).toBe(exitCode);
     expect(err).toBe(`${message}\n`);
     expect(out).toBe("");
+  });
+
+  describe("an IAM refusal by API Gateway", () => {
+    const GATEWAY = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod";
+    const CALLER = "arn:aws:sts::123456789012:assumed-role/viewers/alice";
+    const RESOURCE = "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/POST/v1/nodes/n1/register";
+    const ATTACH =
+      "Attach the stack's caller policy to that identity (role, user or group): the reader policy (GET routes, " +
+      "output ReaderPolicyArn) or the operator policy (every route, output OperatorPolicyArn); see infra/DEPLOY.md.";
+
+    it("names the caller, the missing permission, the route and the policies that grant it; exits 3", async () => {
+      const { code, out, err, requests } = await valence(["node-register", "n1"], {
+        env: { VALENCE_URL: GATEWAY },
+        respond: () => ({
+          status: 403,
+          body: {
+            Message: `User: ${CALLER} is not authorized to perform: execute-api:Invoke on resource: ${RESOURCE}`,
+          },
+        }),
+      });
+
+      expect(requests[0]?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 /);
+      expect(code).toBe(3);
+      expect(out).toBe("");
+      expect(err).toBe(
+        `Forbidden: ${CALLER} may not call route POST /v1/nodes/{id}/register (POST /v1/nodes/n1/register): ` +
+          `it lacks IAM permission execute-api:Invoke on ${RESOURCE}\n${ATTACH}\n`,
+      );
+    });
+
+    it("turns the bare Forbidden of an HTTP API into the same advice, naming the route asked for", async () => {
+      const { code, err } = await valence(["node-show", "n1"], {
+        env: { VALENCE_URL: GATEWAY },
+        respond: () => ({ status: 403, body: { message: "Forbidden" } }),
+      });
+
+      expect(code).toBe(3);
+      expect(err).toBe(
+        "Forbidden: the signing AWS identity may not call route GET /v1/nodes/{id} (GET /v1/nodes/n1): " +
+          `it lacks IAM permission execute-api:Invoke\n${ATTACH}\n`,
+      );
+    });
+
+    it("says when the refused request was not signed at all", async () => {
+      const { code, err } = await valence(["podmanager-list"], {
+        respond: () => ({ status: 403, body: { message: "Forbidden" } }),
+      });
+
+      expect(code).toBe(3);
+      expect(err).toContain("may not call route GET /v1/pod_managers (GET /v1/pod_managers)");
+      expect(err).toContain(
+        "The request was not signed: API Gateway needs SigV4 (pass --sigv4 and --region).",
+      );
+    });
+
+    it("does not suggest attaching a policy against an explicit deny", async () => {
+      const { code, err } = await valence(["node-register", "n1"], {
+        env: { VALENCE_URL: GATEWAY },
+        respond: () => ({
+          status: 403,
+          body: {
+            Message: `User: ${CALLER} is not authorized to perform: execute-api:Invoke on resource: ${RESOURCE} with an explicit deny`,
+          },
+        }),
+      });
+
+      expect(code).toBe(3);
+      expect(err).toContain("it lacks IAM permission execute-api:Invoke on");
+      expect(err).toContain("An explicit Deny in one of its policies refuses it");
+      expect(err).not.toContain("Attach");
+    });
+
+    it("leaves other refusals (a bad signature) as API Gateway said them", async () => {
+      const said = "The request signature we calculated does not match the signature you provided.";
+      const { code, err } = await valence(["node-show", "n1"], {
+        env: { VALENCE_URL: GATEWAY },
+        respond: () => ({ status: 403, body: { message: said } }),
+      });
+
+      expect(code).toBe(3);
+      expect(err).toBe(`HTTP 403: ${said}\n`);
+    });
   });
 
   it("exits 4 when the API cannot be reached", async () => {

@@ -7,6 +7,7 @@ import {
   EXIT,
   ExitWith,
   exitCodeOf,
+  routeOfRequest,
   UnreachableError,
   UsageError,
 } from "../../cli/errors.ts";
@@ -112,6 +113,17 @@ describe("errors and exit codes", () => {
     expect(describeErrorBody(502, "<html>bad gateway</html>", "<html>bad gateway</html>")).toEqual({
       message: "HTTP 502: <html>bad gateway</html>",
     });
+  });
+});
+
+describe("the route a refused request was for", () => {
+  it("matches the route table, a literal segment before a parameter, the method included", () => {
+    expect(routeOfRequest("GET", "/v1/nodes/n1")).toBe("GET /v1/nodes/{id}");
+    expect(routeOfRequest("POST", "/v1/nodes/manage")).toBe("POST /v1/nodes/manage");
+    expect(routeOfRequest("POST", "/v1/operations/op-1/cancel")).toBe("POST /v1/operations/{id}/cancel");
+    expect(routeOfRequest("GET", "/")).toBe("GET /");
+    expect(routeOfRequest("PUT", "/v1/nodes/n1")).toBeUndefined();
+    expect(routeOfRequest("GET", "/v1/nodes/n1/nowhere")).toBeUndefined();
   });
 });
 

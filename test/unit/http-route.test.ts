@@ -43,6 +43,32 @@ describe("httpRoute", () => {
     expect(result.headers?.["x-request-id"]).toBe("req-123");
   });
 
+  describe("the caller's principal", () => {
+    const whoCalls = httpRoute({}, async ({ principal }) => json(200, { principal }));
+    const withIam = (iam: { userArn?: string; userId?: string }) =>
+      event({
+        requestContext: {
+          requestId: "req-123",
+          domainName: "api.example.com",
+          authorizer: { iam },
+        } as HttpEvent["requestContext"],
+      });
+
+    it("is the IAM principal's ARN API Gateway authorized", async () => {
+      const userArn = "arn:aws:sts::123456789012:assumed-role/valence-ops/alice";
+      const result = await whoCalls(withIam({ userArn, userId: "AROAEXAMPLE:alice" }), context);
+
+      expect(parse(result.body)).toEqual({ principal: userArn });
+    });
+
+    it("is the IAM user id when API Gateway gave no ARN, and anonymous without IAM authorization", async () => {
+      expect(parse((await whoCalls(withIam({ userId: "AIDAEXAMPLE" }), context)).body)).toEqual({
+        principal: "AIDAEXAMPLE",
+      });
+      expect(parse((await whoCalls(event(), context)).body)).toEqual({ principal: "anonymous" });
+    });
+  });
+
   it("decodes base64 bodies as API Gateway sends them", async () => {
     const body = Buffer.from('{"count": 5}').toString("base64");
     const result = await handler(

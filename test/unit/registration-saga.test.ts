@@ -137,6 +137,17 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe("register saga over the in-memory Ironic", () => {
+  it("records the caller's IAM principal as the history's actor, with the request", async () => {
+    const s = await setup();
+    const caller = "arn:aws:sts::123456789012:assumed-role/valence-ops/alice";
+
+    await s.service.register("node-a", options(), { ...CONTEXT, principal: caller });
+
+    expect(s.history.events).toEqual([
+      expect.objectContaining({ action: "register", actor: caller, request_id: CONTEXT.requestId }),
+    ]);
+  });
+
   it("creates the node and one port per NIC and records it, its operation then manages and provides it", async () => {
     const s = await setup();
     const result = await s.service.register("node-a", options({ manage: true, provide: true }), CONTEXT);
