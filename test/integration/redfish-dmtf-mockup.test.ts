@@ -88,11 +88,13 @@ describe("DMTF public-composability mockup", () => {
       powerState: "On",
       boot: { enabled: "Once", target: "Pxe", allowedTargets: ["None", "Pxe", "Usb", "Hdd"] },
     });
-    // 2 × 8-core x86-64 CPUs, 4 × 8 GiB DIMMs, two 256 GiB NVMe drives from DriveBlock3 and DriveBlock4.
+    // 2 × 8-core / 16-thread x86 CPUs, 4 × 8 GiB DIMMs (no MemorySummary), two 256 GiB NVMe drives from
+    // DriveBlock3 and DriveBlock4. As Ironic's inspection: 32 logical CPUs (was 16, the cores) and the smaller
+    // drive minus 1 GiB, 255 (was 512, the sum).
     expect(system.hardware).toEqual({
-      cpus: 16,
+      cpus: 32,
       memory_mb: 32768,
-      local_gb: 512,
+      local_gb: 255,
       cpu_arch: "x86_64",
       nics: [{ mac: "aa:bb:cc:dd:ee:fd", enabled: true }],
     });
@@ -157,10 +159,11 @@ describe("DMTF public-constrained-composition mockup", () => {
 
   it("reads storage through the resource blocks' Storage resources", async () => {
     const system = await clientFor(mockup).getSystem("ComposedSystem");
+    // Was cpus 16 (cores) and local_gb 512 (both 256 GiB drives); Ironic: 32 threads, 256 - 1.
     expect(system.hardware).toEqual({
-      cpus: 16,
+      cpus: 32,
       memory_mb: 32768,
-      local_gb: 512,
+      local_gb: 255,
       cpu_arch: "x86_64",
       nics: [{ mac: "aa:bb:cc:dd:ee:fd", enabled: true }],
     });
