@@ -50,31 +50,74 @@ describe("Ironic's inspection of a registered node (real Ironic, emulator, dynal
     }
   }
 
-  it.each([
-    // name, what the emulator composed, what Valence registers (= Ironic's inspection)
-    ["test-node-2", "2 × 8-core/16-thread x86, 64 GiB, 240 GB NVMe (was cpus 16, local_gb 223)"],
-  ])("%s (%s): inspection changes none of cpus, memory_mb, local_gb, cpu_arch", async (node) => {
-    const { before, uuid } = await registerAndManage(node);
-    expect(before.hardware).toMatchObject({ cpus: 32, memory_mb: 65_536, local_gb: 222, cpu_arch: "x86_64" });
+  const BLOCKS = "/redfish/v1/CompositionService/ResourceBlocks";
 
-    const inspected = await inspectWithIronic(uuid);
-    // Ironic 21.4 writes memory_mb and local_gb as strings: they are its own values, not ours left alone.
-    expect(inspected.inspection_finished_at).toEqual(expect.any(String));
-    expect(inspected.properties).toMatchObject({
-      memory_mb: expect.any(String),
-      local_gb: expect.any(String),
-    });
-    const { cpus, memory_mb, local_gb, cpu_arch } = inspected.properties as Record<string, unknown>;
-    expect({
-      cpus: Number(cpus),
-      memory_mb: Number(memory_mb),
-      local_gb: Number(local_gb),
-      cpu_arch,
-    }).toEqual({
-      cpus: before.hardware.cpus,
-      memory_mb: before.hardware.memory_mb,
-      local_gb: before.hardware.local_gb,
-      cpu_arch: before.hardware.cpu_arch,
-    });
-  });
+  interface Case {
+    name: string;
+    /** What the emulator composes; the demo composed test-node-2 already. */
+    blocks?: string[];
+    /** What Valence registers, which is what Ironic's inspection finds. */
+    expected: NodeBody["hardware"];
+    was: string;
+  }
+
+  const cases: Case[] = [
+    {
+      name: "test-node-2",
+      // 2 × Xeon 8 cores / 16 threads, 4 × 16 GiB, one 240 GB NVMe drive.
+      expected: { cpus: 32, memory_mb: 65_536, local_gb: 222, cpu_arch: "x86_64" },
+      was: "cpus 16, local_gb 223",
+    },
+    {
+      name: "big-node",
+      // 2 × Xeon 16 cores / 32 threads, 8 × 32 GiB, a 480 GB drive and DriveBlock3's two 1920 GB drives.
+      blocks: ["ComputeBlock3", "DriveBlock3"],
+      expected: { cpus: 64, memory_mb: 262_144, local_gb: 446, cpu_arch: "x86_64" },
+      was: "cpus 32, local_gb 4023",
+    },
+    {
+      name: "arm-node",
+      // 1 × Ampere Altra, 80 cores / 80 threads, ProcessorArchitecture ARM, 8 × 16 GiB, a 480 GB drive.
+      blocks: ["ComputeBlock4"],
+      expected: { cpus: 80, memory_mb: 131_072, local_gb: 446, cpu_arch: "arm" },
+      was: "local_gb 447, cpu_arch aarch64",
+    },
+  ];
+
+  it.each(cases)(
+    "$name (was $was): inspection changes none of cpus, memory_mb, local_gb, cpu_arch",
+    async ({ name, blocks, expected }) => {
+      if (blocks) {
+        const podmId = (await api.call("GET", "/v1/pod_managers")).body[0].uuid;
+        const composed = await api.call("POST", "/v1/nodes", {
+          name,
+          podm_id: podmId,
+          resource_blocks: blocks.map((block) => `${BLOCKS}/${block}`),
+        });
+        expect(composed.status).toBe(201);
+      }
+      const { before, uuid } = await registerAndManage(name);
+      expect(before.hardware).toMatchObject(expected);
+
+      const inspected = await inspectWithIronic(uuid);
+      // Ironic 21.4 writes memory_mb and local_gb as strings: they are its own values, not ours left alone.
+      expect(inspected.inspection_finished_at).toEqual(expect.any(String));
+      expect(inspected.properties).toMatchObject({
+        memory_mb: expect.any(String),
+        local_gb: expect.any(String),
+      });
+      const { cpus, memory_mb, local_gb, cpu_arch } = inspected.properties as Record<string, unknown>;
+      expect({
+        cpus: Number(cpus),
+        memory_mb: Number(memory_mb),
+        local_gb: Number(local_gb),
+        cpu_arch,
+      }).toEqual({
+        cpus: before.hardware.cpus,
+        memory_mb: before.hardware.memory_mb,
+        local_gb: before.hardware.local_gb,
+        cpu_arch: before.hardware.cpu_arch,
+      });
+    },
+  );
 });
