@@ -19,6 +19,11 @@ import {
 } from "../../lib/redfish/index.ts";
 import { type RedfishEmulator, startRedfishEmulator } from "../../local/redfish-emulator/index.ts";
 import { LOCAL_ADDRESS_POLICY } from "../support/fixtures.ts";
+import {
+  afterIronicInspection,
+  ironicCodeMissing,
+  ironicInspectionFigures,
+} from "../support/ironic-figures.ts";
 
 /** Valence's pod-manager client against the emulator over HTTP, in each Redfish dialect. */
 
@@ -132,6 +137,25 @@ describe.each(dialects)("pod-manager client against the emulator in $mode mode",
     // ProcessorArchitecture ARM: Ironic's inspection writes "arm" (was aarch64, from the instruction set).
     expect(arm.hardware).toMatchObject({ cpus: 80, cpu_arch: "arm" });
   });
+
+  it.skipIf(ironicCodeMissing !== undefined)(
+    "reads what Ironic's inspection code computes from the ComputerSystem Ironic is given",
+    async () => {
+      const client = connect();
+      const requests: ComposeRequest[] = [
+        dialect.request,
+        { name: "db-1", totalCores: 32, memoryMib: 200_000 },
+        { name: "arm-1", processorModel: "Altra" },
+      ];
+      for (const request of requests) {
+        const system = await client.compose(request);
+        const { cpus, memory_mb, local_gb, cpu_arch } = system.hardware;
+        const registered = { cpus, memory_mb, local_gb, cpu_arch };
+        const ironic = await ironicInspectionFigures(emulator.url, "admin", "admin", system.resourceUri);
+        expect(registered).toEqual(afterIronicInspection(registered, ironic));
+      }
+    },
+  );
 
   it("lists what it composed", async () => {
     const client = connect();

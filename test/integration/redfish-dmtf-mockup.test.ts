@@ -1,12 +1,14 @@
-import { execFile, spawnSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CompositionUnsupportedError, createPodManagerClient } from "../../lib/redfish/index.ts";
 import { LOCAL_ADDRESS_POLICY } from "../support/fixtures.ts";
+import {
+  afterIronicInspection,
+  ironicCodeMissing,
+  ironicInspectionFigures,
+} from "../support/ironic-figures.ts";
 
 /**
  * Valence's client against DMTF's own composability mockups, served as static files: proof that it reads a
@@ -187,27 +189,12 @@ describe("DMTF public-constrained-composition mockup", () => {
   });
 });
 
-const PYTHON = "/usr/bin/python3";
-const IRONIC_FIGURES = fileURLToPath(new URL("../support/ironic-inspect-figures.py", import.meta.url));
-const ironicProbe = spawnSync(PYTHON, ["-c", "import ironic.drivers.modules.redfish.inspect"], {
-  encoding: "utf8",
-});
-const ironicMissing = ironicProbe.status === 0 ? undefined : ironicProbe.stderr.trim();
-if (ironicMissing) console.warn(`skipping Ironic's figures of the mockups: ${ironicMissing}`);
-
-interface IronicFigures {
-  cpus: number | null;
-  memory_mb: number | null;
-  local_gb: number;
-  cpu_arch: string | null;
-}
-
 /**
  * Ironic's own inspection code (sushy's processor summary, Ironic's CPU_ARCH_MAP and `_detect_local_gb`), run on
  * each system of the mockups over HTTP, against what Valence registers. A figure Ironic would not write (the
  * mockups have no MemorySummary) is null: Ironic keeps Valence's value then.
  */
-describe.skipIf(ironicMissing !== undefined)("Ironic's inspection figures of the DMTF mockups", () => {
+describe.skipIf(ironicCodeMissing !== undefined)("Ironic's inspection figures of the DMTF mockups", () => {
   let mockup: MockupServer;
   beforeAll(async () => {
     mockup = await serveMockup("public-composability");
@@ -225,19 +212,15 @@ describe.skipIf(ironicMissing !== undefined)("Ironic's inspection figures of the
     ["SystemAfterAddResourceAction", "8 / 8192 / 512 / x86_64", [16, 8192, 255, "x86_64"]],
   ] as const)("%s: was %s, now %j, as Ironic computes it", async (systemId, _was, figures) => {
     const system = await clientFor(mockup).getSystem(systemId);
-    const { stdout } = await promisify(execFile)(
-      PYTHON,
-      [IRONIC_FIGURES, mockup.url, "Administrator", "Password", `/redfish/v1/Systems/${systemId}`],
-      { timeout: 60_000 },
+    const ironic = await ironicInspectionFigures(
+      mockup.url,
+      "Administrator",
+      "Password",
+      `/redfish/v1/Systems/${systemId}`,
     );
-    const ironic = JSON.parse(stdout) as IronicFigures;
     const { cpus, memory_mb, local_gb, cpu_arch } = system.hardware;
     expect([cpus, memory_mb, local_gb, cpu_arch]).toEqual(figures);
-    expect({ cpus, memory_mb, local_gb, cpu_arch }).toEqual({
-      cpus: ironic.cpus ?? cpus,
-      memory_mb: ironic.memory_mb ?? memory_mb,
-      local_gb: ironic.local_gb,
-      cpu_arch: ironic.cpu_arch ?? cpu_arch,
-    });
+    const registered = { cpus, memory_mb, local_gb, cpu_arch };
+    expect(registered).toEqual(afterIronicInspection(registered, ironic));
   });
 });
