@@ -316,6 +316,34 @@ describe("getSystem (DMTF)", () => {
     expect(system.hardware).toMatchObject({ cpus: 128, local_gb: 599, cpu_arch: "arm" });
   });
 
+  it("ignores volumes when one Storage has no Volumes, and counts only Enabled simple-storage devices", async () => {
+    const resources = dmtfResources();
+    resources[S1] = { ...(resources[S1] as object), SimpleStorage: link(`${S1}/SimpleStorage`) };
+    resources[`${S1}/Storage`] = members(`${S1}/Storage/1`, `${S1}/Storage/2`);
+    resources[`${S1}/Storage/1`] = {
+      Drives: [link(`${B2}/Drives/D0`), link(`${B2}/Drives/D1`)],
+      Volumes: link(`${S1}/Storage/1/Volumes`),
+    };
+    resources[`${S1}/Storage/1/Volumes`] = members(`${S1}/Storage/1/Volumes/1`);
+    resources[`${S1}/Storage/1/Volumes/1`] = { CapacityBytes: 20 * 1024 ** 3 };
+    // No Volumes here: sushy fails reading volumes and Ironic falls back to the drives (250 GiB the smallest).
+    resources[`${S1}/Storage/2`] = { Drives: [] };
+    resources[`${S1}/SimpleStorage`] = members(`${S1}/SimpleStorage/1`);
+    resources[`${S1}/SimpleStorage/1`] = {
+      Devices: [
+        { CapacityBytes: 100 * 1024 ** 3, Status: { State: "Disabled" } },
+        { CapacityBytes: 100 * 1024 ** 3 },
+        { CapacityBytes: 300 * 1024 ** 3, Status: { State: "Enabled" } },
+      ],
+    };
+    const system = await connect(fakePodManager(resources)).getSystem("S1");
+    // min(250 GiB drive, 300 GiB enabled device) - 1 (was 1250: every drive and device summed).
+    expect(system.hardware.local_gb).toBe(249);
+    resources[`${S1}/Storage/2`] = { Drives: [], Volumes: link(`${S1}/Storage/1/Volumes`) };
+    const withVolumes = await connect(fakePodManager(resources)).getSystem("S1");
+    expect(withVolumes.hardware.local_gb).toBe(19);
+  });
+
   it("takes memory from MemorySummary and cores from ProcessorSummary when there are no collections", async () => {
     const resources = dmtfResources();
     resources[S1] = {
