@@ -53,6 +53,7 @@ export function createDmtfClient(transport: RedfishTransport): PodManagerClient 
       hardware: toHardware({
         ...inventory,
         processorSummary: {
+          logicalCount: system.ProcessorSummary?.LogicalProcessorCount,
           coreCount: system.ProcessorSummary?.CoreCount,
           count: system.ProcessorSummary?.Count,
         },

@@ -3,14 +3,30 @@ import type { Drive, Memory, Processor } from "./schemas.ts";
 
 /**
  * Turning Redfish inventory into Ironic's `properties`. Pure functions, so the rules are tested without a pod
- * manager. The choices follow what Ironic's own Redfish inspection reports, so a node registered by Valence and
- * later inspected by Ironic keeps the same numbers.
+ * manager. Each figure is computed the way Ironic's own out-of-band inspection (`redfish` inspect interface, over
+ * sushy) computes it from the same system, so that inspecting a node Valence registered changes none of them.
+ * Where Ironic reads nothing (and so keeps what we wrote) Valence falls back to what else the service reports.
  */
 
 const DEFAULT_CPU_ARCH = "x86_64";
 const GIB = 1024 ** 3;
 
-/** Redfish `InstructionSet` is the precise one (x86 vs x86-64); `ProcessorArchitecture` only names the family. */
+/**
+ * Ironic's map from `ProcessorArchitecture` to `cpu_arch`, verbatim, including `ARM` → `arm` (not `aarch64`):
+ * its inspection writes these values, so registering anything else would be overwritten by it.
+ */
+const IRONIC_CPU_ARCH: Record<string, string> = {
+  x86: "x86_64",
+  "IA-64": "ia64",
+  ARM: "arm",
+  MIPS: "mips",
+  OEM: "oem",
+};
+
+/** The `ProcessorArchitecture` values sushy recognizes; Ironic maps the first a processor reports. */
+const SUSHY_ARCHITECTURES = new Set([...Object.keys(IRONIC_CPU_ARCH), "Power"]);
+
+/** Redfish `InstructionSet`: used only where Ironic's map says nothing, so inspection leaves it alone. */
 const INSTRUCTION_SETS: Record<string, string> = {
   "x86-64": "x86_64",
   x86: "i686",
@@ -26,65 +42,106 @@ const INSTRUCTION_SETS: Record<string, string> = {
 
 // A family without an instruction set is, on anything Ironic deploys today, its 64-bit variant.
 const ARCHITECTURES: Record<string, string> = {
-  x86: "x86_64",
-  "IA-64": "ia64",
-  ARM: "aarch64",
-  MIPS: "mips64",
   Power: "ppc64le",
   RISCV: "riscv64",
 };
 
-/** The Linux/Ironic name of a Redfish processor's architecture, or `undefined` when it says nothing usable. */
+/**
+ * The `cpu_arch` of a processor as Ironic's inspection would write it; else (Power, RISC-V, no architecture) the
+ * Linux name of its instruction set or family; `undefined` when it says nothing usable.
+ */
 export function cpuArchOf(
   processor: Pick<Processor, "InstructionSet" | "ProcessorArchitecture">,
 ): string | undefined {
+  const family = processor.ProcessorArchitecture ?? undefined;
+  if (family && IRONIC_CPU_ARCH[family]) return IRONIC_CPU_ARCH[family];
   const fromSet = processor.InstructionSet ? INSTRUCTION_SETS[processor.InstructionSet] : undefined;
-  if (fromSet) return fromSet;
-  return processor.ProcessorArchitecture ? ARCHITECTURES[processor.ProcessorArchitecture] : undefined;
-}
-
-/** GPUs, FPGAs and empty sockets are not CPUs Ironic should schedule on. */
-function isCentralProcessor(processor: Processor): boolean {
-  const type = processor.ProcessorType ?? "CPU";
-  return (type === "CPU" || type === "Core") && processor.Status?.State !== "Absent";
+  return fromSet ?? (family ? ARCHITECTURES[family] : undefined);
 }
 
 /**
- * `cpus` is the total number of physical cores (the sum of `TotalCores`; a processor without it counts as one),
- * because composition requests are written in cores. Without readable processors the summary counts instead.
+ * CPUs only: a `ProcessorType` of `CPU`, or none. sushy also adds GPUs', FPGAs' and accelerators' threads to the
+ * count; a composed GPU node is scheduled by its traits, not by thousands of "cpus".
+ */
+function isCpu(processor: Processor): boolean {
+  return (processor.ProcessorType ?? "CPU") === "CPU";
+}
+
+/**
+ * `cpus` is the number of logical CPUs: the sum of the CPUs' `TotalThreads`, as sushy's processor summary counts
+ * (a processor without it adds nothing). When that is 0 Ironic writes nothing, and Valence falls back to the
+ * system's `LogicalProcessorCount`, the CPUs' `TotalCores`, then the summary's core and processor counts.
+ *
+ * `cpu_arch` comes from the first CPU whose `ProcessorArchitecture` sushy recognizes, mapped as Ironic maps it;
+ * when Ironic has no mapping, from the CPUs' instruction set; `x86_64` when nothing says.
  */
 export function summarizeProcessors(
   processors: readonly Processor[],
-  summary?: { coreCount?: number | null; count?: number | null },
+  summary?: { logicalCount?: number | null; coreCount?: number | null; count?: number | null },
 ): { cpus: number; cpuArch: string } {
-  const cpus = processors.filter(isCentralProcessor);
-  const cores = cpus.reduce((sum, processor) => sum + (processor.TotalCores ?? 1), 0);
-  const cpuArch = cpus.map(cpuArchOf).find((arch) => arch !== undefined) ?? DEFAULT_CPU_ARCH;
-  if (cpus.length > 0) return { cpus: cores, cpuArch };
-  return { cpus: summary?.coreCount ?? summary?.count ?? 0, cpuArch };
-}
-
-/** MiB: the DIMMs' `CapacityMiB` summed (exact); else the system's `TotalSystemMemoryGiB` × 1024. */
-export function memoryMib(dimms: readonly Memory[], totalSystemMemoryGiB?: number | null): number {
-  const fromDimms = dimms
-    .filter((dimm) => dimm.Status?.State !== "Absent")
-    .reduce((sum, dimm) => sum + (dimm.CapacityMiB ?? 0), 0);
-  if (fromDimms > 0) return fromDimms;
-  return Math.round((totalSystemMemoryGiB ?? 0) * 1024);
-}
-
-/** Bytes of one drive; RSD remote targets give GiB. */
-export function driveBytes(drive: Drive): number {
-  if (drive.Status?.State === "Absent") return 0;
-  return drive.CapacityBytes ?? (drive.CapacityGiB ?? 0) * GIB;
+  const cpus = processors.filter(isCpu);
+  const threads = cpus.reduce((sum, processor) => sum + Math.trunc(processor.TotalThreads ?? 0), 0);
+  const family = cpus
+    .map((processor) => processor.ProcessorArchitecture ?? undefined)
+    .find((value) => value !== undefined && SUSHY_ARCHITECTURES.has(value));
+  const cpuArch =
+    (family ? IRONIC_CPU_ARCH[family] : undefined) ??
+    cpus.map(cpuArchOf).find((arch) => arch !== undefined) ??
+    DEFAULT_CPU_ARCH;
+  if (threads > 0) return { cpus: threads, cpuArch };
+  const cores = cpus.reduce((sum, processor) => sum + (processor.TotalCores ?? 0), 0);
+  return {
+    cpus: summary?.logicalCount || cores || summary?.coreCount || summary?.count || 0,
+    cpuArch,
+  };
 }
 
 /**
- * `local_gb` in GiB, rounded down, of all drives together: Ironic counts disk sizes in GiB (`bytes // units.Gi`),
- * and Valence does not know which drive the image will go to, so the total is what the composition offers.
+ * MiB: the system's `MemorySummary.TotalSystemMemoryGiB`, truncated to whole GiB (sushy reads it as an int), ×
+ * 1024, as Ironic does. Without a summary (Ironic then writes nothing) the DIMMs' `CapacityMiB` summed.
  */
-export function localGb(bytes: readonly number[]): number {
-  return Math.floor(bytes.reduce((sum, value) => sum + value, 0) / GIB);
+export function memoryMib(dimms: readonly Memory[], totalSystemMemoryGiB?: number | null): number {
+  const summaryGiB = Math.trunc(totalSystemMemoryGiB ?? 0);
+  if (summaryGiB > 0) return summaryGiB * 1024;
+  return dimms
+    .filter((dimm) => dimm.Status?.State !== "Absent")
+    .reduce((sum, dimm) => sum + (dimm.CapacityMiB ?? 0), 0);
+}
+
+/** Bytes of one drive (any state, as sushy lists them); RSD remote targets give GiB; `undefined` if unknown. */
+export function driveBytes(drive: Drive): number | undefined {
+  if (drive.CapacityBytes != null) return Math.trunc(drive.CapacityBytes);
+  return drive.CapacityGiB != null ? drive.CapacityGiB * GIB : undefined;
+}
+
+/** The sizes, in bytes, Ironic's `_detect_local_gb` chooses among. */
+export interface StorageSizes {
+  /** Of the Storage resources' volumes; `undefined` when one of them has no `Volumes` (sushy then fails them). */
+  volumes?: readonly number[];
+  /** Of the drives the Storage resources (or an RSD node) list. */
+  drives: readonly number[];
+  /** Of the SimpleStorage devices whose `Status.State` is `Enabled` (sushy counts no others). */
+  simpleStorage: readonly number[];
+}
+
+/** Ironic ignores anything smaller: boot partitions, SD cards, USB keys. */
+const MIN_DISK_BYTES = 4 * GIB;
+
+function smallestDisk(sizes: readonly number[] | undefined): number {
+  const disks = (sizes ?? []).filter((size) => size >= MIN_DISK_BYTES);
+  return disks.length > 0 ? Math.min(...disks) : 0;
+}
+
+/**
+ * `local_gb` as Ironic's inspection computes it: the smallest disk of at least 4 GiB — a volume, else (no volume
+ * that large) a drive — and the smallest simple-storage device of that size, the smaller of the two when both
+ * exist; in GiB, minus 1 (Ironic keeps a GiB for the partition table), truncated, never below 0.
+ */
+export function localGb(sizes: StorageSizes): number {
+  const simple = smallestDisk(sizes.simpleStorage);
+  const storage = smallestDisk(sizes.volumes) || smallestDisk(sizes.drives);
+  const chosen = simple && storage ? Math.min(simple, storage) : Math.max(simple, storage);
+  return Math.max(0, Math.trunc(chosen / GIB - 1));
 }
 
 const MAC = /^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$/i;
@@ -112,17 +169,17 @@ export function dedupeNics(nics: readonly Nic[]): Nic[] {
 
 export function toHardware(parts: {
   processors: readonly Processor[];
-  processorSummary?: { coreCount?: number | null; count?: number | null };
+  processorSummary?: { logicalCount?: number | null; coreCount?: number | null; count?: number | null };
   dimms: readonly Memory[];
   totalSystemMemoryGiB?: number | null;
-  storageBytes: readonly number[];
+  storage: StorageSizes;
   nics: readonly Nic[];
 }): Hardware {
   const { cpus, cpuArch } = summarizeProcessors(parts.processors, parts.processorSummary);
   return {
     cpus,
     memory_mb: memoryMib(parts.dimms, parts.totalSystemMemoryGiB),
-    local_gb: localGb(parts.storageBytes),
+    local_gb: localGb(parts.storage),
     cpu_arch: cpuArch,
     nics: dedupeNics(parts.nics),
   };

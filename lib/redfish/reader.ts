@@ -1,7 +1,7 @@
 import type { z } from "zod/mini";
 import type { Nic } from "../nodes/model.ts";
 import { PodManagerResponseError } from "./errors.ts";
-import { driveBytes, isEnabled, normalizeMac } from "./hardware.ts";
+import { driveBytes, isEnabled, normalizeMac, type StorageSizes } from "./hardware.ts";
 import {
   CollectionSchema,
   DriveSchema,
@@ -15,6 +15,7 @@ import {
   SimpleStorageSchema,
   StorageSchema,
   SystemSchema,
+  VolumeSchema,
 } from "./schemas.ts";
 import type { RedfishTransport } from "./transport.ts";
 
@@ -76,25 +77,39 @@ export class ResourceReader {
     return Promise.all(unique.map((path) => this.nic(path)));
   }
 
-  /** Bytes of every drive behind these Drive, Storage and SimpleStorage links, each drive counted once. */
-  async storageBytes(links: {
+  /**
+   * The sizes Ironic chooses `local_gb` among, behind these Drive, Storage and SimpleStorage links: each drive
+   * once; volumes only when every Storage has a `Volumes` collection (sushy gives up on volumes otherwise).
+   */
+  async storageSizes(links: {
     drives?: readonly Path[];
     storage?: readonly Path[];
     simpleStorage?: readonly Path[];
-  }): Promise<number[]> {
+  }): Promise<StorageSizes> {
     const [storages, simple] = await Promise.all([
       this.readAll(StorageSchema, links.storage ?? []),
       this.readAll(SimpleStorageSchema, links.simpleStorage ?? []),
     ]);
     const drivePaths = [...(links.drives ?? []), ...storages.flatMap((storage) => storage.Drives ?? [])];
-    const drives = await this.readAll(DriveSchema, drivePaths);
-    const devices = simple.flatMap((entry) => entry.Devices ?? []);
-    return [
-      ...drives.map(driveBytes),
-      ...devices
-        .filter((device) => device.Status?.State !== "Absent")
-        .map((device) => device.CapacityBytes ?? 0),
-    ];
+    const volumeCollections = storages.map((storage) => storage.Volumes);
+    const [drives, volumes] = await Promise.all([
+      this.readAll(DriveSchema, drivePaths),
+      volumeCollections.length > 0 && volumeCollections.every((link) => link != null)
+        ? Promise.all(volumeCollections.map((link) => this.members(link as Link))).then((paths) =>
+            this.readAll(VolumeSchema, paths.flat()),
+          )
+        : undefined,
+    ]);
+    const known = (size: number | null | undefined): size is number => size != null;
+    return {
+      volumes: volumes?.map((volume) => volume.CapacityBytes).filter(known),
+      drives: drives.map(driveBytes).filter(known),
+      simpleStorage: simple
+        .flatMap((entry) => entry.Devices ?? [])
+        .filter((device) => device.Status?.State === "Enabled")
+        .map((device) => device.CapacityBytes)
+        .filter(known),
+    };
   }
 
   pathOf(reference: Path): string {
@@ -120,14 +135,14 @@ export async function readSystemInventory(reader: ResourceReader, system: Redfis
   const dimms = (system.Memory ? reader.members(system.Memory) : fromBlocks((b) => b.Memory)).then((paths) =>
     reader.readAll(MemorySchema, paths),
   );
-  const storageBytes =
+  const storage =
     system.Storage || system.SimpleStorage
       ? Promise.all([
           system.Storage ? reader.members(system.Storage) : [],
           system.SimpleStorage ? reader.members(system.SimpleStorage) : [],
-        ]).then(([storage, simpleStorage]) => reader.storageBytes({ storage, simpleStorage }))
+        ]).then(([storage, simpleStorage]) => reader.storageSizes({ storage, simpleStorage }))
       : blocks.then((list) =>
-          reader.storageBytes({
+          reader.storageSizes({
             drives: list.flatMap((b) => b.Drives ?? []),
             storage: list.flatMap((b) => b.Storage ?? []),
             simpleStorage: list.flatMap((b) => b.SimpleStorage ?? []),
@@ -152,10 +167,10 @@ export async function readSystemInventory(reader: ResourceReader, system: Redfis
     ).then((lists) => lists.flat()),
   );
 
-  const [processorList, dimmList, bytes, own, inBlocks, inContained] = await Promise.all([
+  const [processorList, dimmList, storageSizes, own, inBlocks, inContained] = await Promise.all([
     processors,
     dimms,
-    storageBytes,
+    storage,
     ownNics,
     blockNics,
     containedSystemNics,
@@ -163,7 +178,7 @@ export async function readSystemInventory(reader: ResourceReader, system: Redfis
   return {
     processors: processorList,
     dimms: dimmList,
-    storageBytes: bytes,
+    storage: storageSizes,
     nics: [...own, ...inBlocks, ...inContained],
   };
 }

@@ -67,6 +67,7 @@ export function createRsdClient(transport: RedfishTransport): PodManagerClient {
       return toHardware({
         ...(await readSystemInventory(reader, system, systemPath)),
         processorSummary: {
+          logicalCount: system.ProcessorSummary?.LogicalProcessorCount,
           coreCount: system.ProcessorSummary?.CoreCount,
           count: node.Processors?.Count ?? system.ProcessorSummary?.Count,
         },
@@ -77,13 +78,13 @@ export function createRsdClient(transport: RedfishTransport): PodManagerClient {
       processorSummary: { count: node.Processors?.Count },
       totalSystemMemoryGiB: node.Memory?.TotalSystemMemoryGiB,
     };
-    const [processors, dimms, storageBytes, nics] = await Promise.all([
+    const [processors, dimms, storage, nics] = await Promise.all([
       reader.readAll(ProcessorSchema, links.Processors ?? []),
       reader.readAll(MemorySchema, links.Memory ?? []),
-      reader.storageBytes({ drives: [...(links.LocalDrives ?? []), ...(links.RemoteDrives ?? [])] }),
+      reader.storageSizes({ drives: [...(links.LocalDrives ?? []), ...(links.RemoteDrives ?? [])] }),
       reader.nics(links.EthernetInterfaces ?? []),
     ]);
-    return toHardware({ ...summary, processors, dimms, storageBytes, nics });
+    return toHardware({ ...summary, processors, dimms, storage, nics });
   }
 
   function allocationBody(request: ComposeRequest): Record<string, unknown> {

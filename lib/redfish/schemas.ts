@@ -56,7 +56,13 @@ export const SystemSchema = z.object({
   PowerState: optional(z.string()),
   Status: StatusSchema,
   Boot: optional(BootSchema),
-  ProcessorSummary: optional(z.object({ Count: optional(z.number()), CoreCount: optional(z.number()) })),
+  ProcessorSummary: optional(
+    z.object({
+      Count: optional(z.number()),
+      CoreCount: optional(z.number()),
+      LogicalProcessorCount: optional(z.number()),
+    }),
+  ),
   MemorySummary: optional(z.object({ TotalSystemMemoryGiB: optional(z.number()) })),
   Processors: optional(LinkSchema),
   Memory: optional(LinkSchema),
@@ -85,6 +91,7 @@ export const ProcessorSchema = z.object({
   ProcessorArchitecture: optional(z.string()),
   InstructionSet: optional(z.string()),
   TotalCores: optional(z.number()),
+  TotalThreads: optional(z.number()),
   Model: optional(z.string()),
   Status: StatusSchema,
 });
@@ -108,7 +115,9 @@ export const DriveSchema = z.object({
 });
 export type Drive = z.infer<typeof DriveSchema>;
 
-export const StorageSchema = z.object({ Drives: LinksSchema });
+export const StorageSchema = z.object({ Drives: LinksSchema, Volumes: optional(LinkSchema) });
+
+export const VolumeSchema = z.object({ CapacityBytes: optional(z.number()) });
 
 export const SimpleStorageSchema = z.object({
   Devices: optional(z.array(z.object({ CapacityBytes: optional(z.number()), Status: StatusSchema }))),

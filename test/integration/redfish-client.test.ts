@@ -19,11 +19,13 @@ import {
 } from "../../lib/redfish/index.ts";
 import { type RedfishEmulator, startRedfishEmulator } from "../../local/redfish-emulator/index.ts";
 import { LOCAL_ADDRESS_POLICY } from "../support/fixtures.ts";
+import {
+  afterIronicInspection,
+  ironicCodeMissing,
+  ironicInspectionFigures,
+} from "../support/ironic-figures.ts";
 
 /** Valence's pod-manager client against the emulator over HTTP, in each Redfish dialect. */
-
-const GIB = 1024 ** 3;
-const gib = (gigabytes: number) => Math.floor((gigabytes * 1e9) / GIB);
 
 interface Dialect {
   mode: "dmtf" | "rsd";
@@ -38,10 +40,11 @@ const dialects: Dialect[] = [
     mode: "dmtf",
     driver: "redfish",
     request: { name: "web-1", resourceBlocks: ["ComputeBlock2", "DriveBlock1"] },
+    // 2 × Xeon 8 cores / 16 threads; a 240 GB and a 960 GB drive. Was cpus 16 (cores), local_gb 1117 (the sum).
     expected: {
-      cpus: 16,
+      cpus: 32,
       memory_mb: 65536,
-      local_gb: gib(240 + 960),
+      local_gb: 222,
       macs: ["02:5a:e0:00:02:00", "02:5a:e0:00:02:01", "02:5a:e0:00:02:02"],
     },
   },
@@ -49,10 +52,11 @@ const dialects: Dialect[] = [
     mode: "rsd",
     driver: "rsd",
     request: { name: "web-1", totalCores: 16, memoryMib: 65536 },
+    // ComputeBlock1: as above, one 240 GB drive. Was cpus 16, local_gb 223 (223.5 GiB without Ironic's minus 1).
     expected: {
-      cpus: 16,
+      cpus: 32,
       memory_mb: 65536,
-      local_gb: gib(240),
+      local_gb: 222,
       macs: ["02:5a:e0:00:01:00", "02:5a:e0:00:01:01"],
     },
   },
@@ -126,11 +130,32 @@ describe.each(dialects)("pod-manager client against the emulator in $mode mode",
   it("composes by requirements, picking a block that satisfies them", async () => {
     const client = connect();
     const big = await client.compose({ name: "db-1", totalCores: 32, memoryMib: 200_000 });
-    expect(big.hardware).toMatchObject({ cpus: 32, memory_mb: 262_144, cpu_arch: "x86_64" });
+    // 2 × 16 cores / 32 threads: was 32 (cores).
+    expect(big.hardware).toMatchObject({ cpus: 64, memory_mb: 262_144, cpu_arch: "x86_64" });
     expect(emulator.composedSystems()[0]?.resourceBlocks).toEqual(["ComputeBlock3"]);
     const arm = await client.compose({ name: "arm-1", processorModel: "Altra" });
-    expect(arm.hardware).toMatchObject({ cpus: 80, cpu_arch: "aarch64" });
+    // ProcessorArchitecture ARM: Ironic's inspection writes "arm" (was aarch64, from the instruction set).
+    expect(arm.hardware).toMatchObject({ cpus: 80, cpu_arch: "arm" });
   });
+
+  it.skipIf(ironicCodeMissing !== undefined)(
+    "reads what Ironic's inspection code computes from the ComputerSystem Ironic is given",
+    async () => {
+      const client = connect();
+      const requests: ComposeRequest[] = [
+        dialect.request,
+        { name: "db-1", totalCores: 32, memoryMib: 200_000 },
+        { name: "arm-1", processorModel: "Altra" },
+      ];
+      for (const request of requests) {
+        const system = await client.compose(request);
+        const { cpus, memory_mb, local_gb, cpu_arch } = system.hardware;
+        const registered = { cpus, memory_mb, local_gb, cpu_arch };
+        const ironic = await ironicInspectionFigures(emulator.url, "admin", "admin", system.resourceUri);
+        expect(registered).toEqual(afterIronicInspection(registered, ironic));
+      }
+    },
+  );
 
   it("lists what it composed", async () => {
     const client = connect();

@@ -4,6 +4,11 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CompositionUnsupportedError, createPodManagerClient } from "../../lib/redfish/index.ts";
 import { LOCAL_ADDRESS_POLICY } from "../support/fixtures.ts";
+import {
+  afterIronicInspection,
+  ironicCodeMissing,
+  ironicInspectionFigures,
+} from "../support/ironic-figures.ts";
 
 /**
  * Valence's client against DMTF's own composability mockups, served as static files: proof that it reads a
@@ -88,11 +93,13 @@ describe("DMTF public-composability mockup", () => {
       powerState: "On",
       boot: { enabled: "Once", target: "Pxe", allowedTargets: ["None", "Pxe", "Usb", "Hdd"] },
     });
-    // 2 × 8-core x86-64 CPUs, 4 × 8 GiB DIMMs, two 256 GiB NVMe drives from DriveBlock3 and DriveBlock4.
+    // 2 × 8-core / 16-thread x86 CPUs, 4 × 8 GiB DIMMs (no MemorySummary), two 256 GiB NVMe drives from
+    // DriveBlock3 and DriveBlock4. As Ironic's inspection: 32 logical CPUs (was 16, the cores) and the smaller
+    // drive minus 1 GiB, 255 (was 512, the sum).
     expect(system.hardware).toEqual({
-      cpus: 16,
+      cpus: 32,
       memory_mb: 32768,
-      local_gb: 512,
+      local_gb: 255,
       cpu_arch: "x86_64",
       nics: [{ mac: "aa:bb:cc:dd:ee:fd", enabled: true }],
     });
@@ -157,10 +164,11 @@ describe("DMTF public-constrained-composition mockup", () => {
 
   it("reads storage through the resource blocks' Storage resources", async () => {
     const system = await clientFor(mockup).getSystem("ComposedSystem");
+    // Was cpus 16 (cores) and local_gb 512 (both 256 GiB drives); Ironic: 32 threads, 256 - 1.
     expect(system.hardware).toEqual({
-      cpus: 16,
+      cpus: 32,
       memory_mb: 32768,
-      local_gb: 512,
+      local_gb: 255,
       cpu_arch: "x86_64",
       nics: [{ mac: "aa:bb:cc:dd:ee:fd", enabled: true }],
     });
@@ -178,5 +186,41 @@ describe("DMTF public-constrained-composition mockup", () => {
       CompositionUnsupportedError,
     );
     expect(mockup.posts).toHaveLength(1);
+  });
+});
+
+/**
+ * Ironic's own inspection code (sushy's processor summary, Ironic's CPU_ARCH_MAP and `_detect_local_gb`), run on
+ * each system of the mockups over HTTP, against what Valence registers. A figure Ironic would not write (the
+ * mockups have no MemorySummary) is null: Ironic keeps Valence's value then.
+ */
+describe.skipIf(ironicCodeMissing !== undefined)("Ironic's inspection figures of the DMTF mockups", () => {
+  let mockup: MockupServer;
+  beforeAll(async () => {
+    mockup = await serveMockup("public-composability");
+  });
+  afterAll(() => new Promise<void>((resolve) => mockup.server.close(() => resolve())));
+
+  // The public-composability mockup; the constrained-composition one's systems have no `Actions`, which sushy
+  // requires: Ironic cannot read them at all.
+  it.each([
+    // system, what Valence registered before (cpus / memory_mb / local_gb / cpu_arch), and now
+    ["ComposedSystem", "16 / 32768 / 512 / x86_64", [32, 32768, 255, "x86_64"]],
+    ["ComposedSystem2", "16 / 32768 / 256 / x86_64", [32, 32768, 255, "x86_64"]],
+    ["SystemPreResourceBlock", "8 / 8192 / 256 / x86_64", [16, 8192, 255, "x86_64"]],
+    ["SystemAfterResourceBlock", "8 / 8192 / 256 / x86_64", [16, 8192, 255, "x86_64"]],
+    ["SystemAfterAddResourceAction", "8 / 8192 / 512 / x86_64", [16, 8192, 255, "x86_64"]],
+  ] as const)("%s: was %s, now %j, as Ironic computes it", async (systemId, _was, figures) => {
+    const system = await clientFor(mockup).getSystem(systemId);
+    const ironic = await ironicInspectionFigures(
+      mockup.url,
+      "Administrator",
+      "Password",
+      `/redfish/v1/Systems/${systemId}`,
+    );
+    const { cpus, memory_mb, local_gb, cpu_arch } = system.hardware;
+    expect([cpus, memory_mb, local_gb, cpu_arch]).toEqual(figures);
+    const registered = { cpus, memory_mb, local_gb, cpu_arch };
+    expect(registered).toEqual(afterIronicInspection(registered, ironic));
   });
 });

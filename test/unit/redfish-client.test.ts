@@ -257,9 +257,13 @@ describe("getSystem (DMTF)", () => {
       state: "Enabled",
       boot: { enabled: "Disabled", target: "None", allowedTargets: ["None", "Pxe", "Hdd"] },
       hardware: {
+        // CPUs without TotalThreads (Ironic would write no cpus): their cores, 2 × 32.
         cpus: 64,
-        memory_mb: 32768,
-        local_gb: 750,
+        // MemorySummary's 999 GiB × 1024, as Ironic, over the DIMMs' 32768 (was 32768).
+        memory_mb: 1022976,
+        // The smaller drive, 250 GiB, minus 1, as Ironic (was 750, both drives).
+        local_gb: 249,
+        // No ProcessorArchitecture (Ironic would write none): the instruction set's name.
         cpu_arch: "aarch64",
         nics: [
           { mac: "aa:aa:aa:aa:aa:01", enabled: true },
@@ -288,6 +292,56 @@ describe("getSystem (DMTF)", () => {
       "aa:aa:aa:aa:aa:02",
       "aa:aa:aa:aa:aa:03",
     ]);
+  });
+
+  it("counts threads and takes local_gb from volumes when every Storage has Volumes, as Ironic", async () => {
+    const resources = dmtfResources();
+    const cpu = {
+      ProcessorType: "CPU",
+      ProcessorArchitecture: "ARM",
+      InstructionSet: "ARM-A64",
+      TotalCores: 32,
+    };
+    resources[`${B1}/Processors/CPU0`] = { ...cpu, TotalThreads: 64 };
+    resources[`${B1}/Processors/CPU1`] = { ...cpu, TotalThreads: 64 };
+    resources[`${S1}/Storage/1`] = {
+      Drives: [link(`${B2}/Drives/D0`), link(`${B2}/Drives/D1`)],
+      Volumes: link(`${S1}/Storage/1/Volumes`),
+    };
+    resources[`${S1}/Storage/1/Volumes`] = members(`${S1}/Storage/1/Volumes/1`, `${S1}/Storage/1/Volumes/2`);
+    resources[`${S1}/Storage/1/Volumes/1`] = { CapacityBytes: 600 * 1024 ** 3 };
+    resources[`${S1}/Storage/1/Volumes/2`] = { CapacityBytes: 1024 ** 3 };
+    const system = await connect(fakePodManager(resources)).getSystem("S1");
+    // Was cpus 64 (cores), local_gb 750 (both drives), cpu_arch aarch64.
+    expect(system.hardware).toMatchObject({ cpus: 128, local_gb: 599, cpu_arch: "arm" });
+  });
+
+  it("ignores volumes when one Storage has no Volumes, and counts only Enabled simple-storage devices", async () => {
+    const resources = dmtfResources();
+    resources[S1] = { ...(resources[S1] as object), SimpleStorage: link(`${S1}/SimpleStorage`) };
+    resources[`${S1}/Storage`] = members(`${S1}/Storage/1`, `${S1}/Storage/2`);
+    resources[`${S1}/Storage/1`] = {
+      Drives: [link(`${B2}/Drives/D0`), link(`${B2}/Drives/D1`)],
+      Volumes: link(`${S1}/Storage/1/Volumes`),
+    };
+    resources[`${S1}/Storage/1/Volumes`] = members(`${S1}/Storage/1/Volumes/1`);
+    resources[`${S1}/Storage/1/Volumes/1`] = { CapacityBytes: 20 * 1024 ** 3 };
+    // No Volumes here: sushy fails reading volumes and Ironic falls back to the drives (250 GiB the smallest).
+    resources[`${S1}/Storage/2`] = { Drives: [] };
+    resources[`${S1}/SimpleStorage`] = members(`${S1}/SimpleStorage/1`);
+    resources[`${S1}/SimpleStorage/1`] = {
+      Devices: [
+        { CapacityBytes: 100 * 1024 ** 3, Status: { State: "Disabled" } },
+        { CapacityBytes: 100 * 1024 ** 3 },
+        { CapacityBytes: 300 * 1024 ** 3, Status: { State: "Enabled" } },
+      ],
+    };
+    const system = await connect(fakePodManager(resources)).getSystem("S1");
+    // min(250 GiB drive, 300 GiB enabled device) - 1 (was 1250: every drive and device summed).
+    expect(system.hardware.local_gb).toBe(249);
+    resources[`${S1}/Storage/2`] = { Drives: [], Volumes: link(`${S1}/Storage/1/Volumes`) };
+    const withVolumes = await connect(fakePodManager(resources)).getSystem("S1");
+    expect(withVolumes.hardware.local_gb).toBe(19);
   });
 
   it("takes memory from MemorySummary and cores from ProcessorSummary when there are no collections", async () => {
@@ -403,7 +457,8 @@ describe("getSystem (RSD)", () => {
       hardware: {
         cpus: 20,
         memory_mb: 65536,
-        local_gb: 200,
+        // The smaller drive, the 80 GiB remote target, minus 1 (was 200, both drives).
+        local_gb: 79,
         cpu_arch: "x86_64",
         nics: [{ mac: "00:1e:67:ab:cd:ef", enabled: true }],
       },

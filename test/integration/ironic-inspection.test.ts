@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createIronicDriver, type IronicDriver } from "../../lib/ironic/index.ts";
+import { startTestApi, type TestApi } from "../support/local-api.ts";
+import { followOperation } from "../support/operations.ts";
+
+interface NodeBody {
+  uuid: string;
+  ironic_node_uuid: string | null;
+  hardware: { cpus: number; memory_mb: number; local_gb: number; cpu_arch: string };
+}
+
+/**
+ * Ironic's own out-of-band inspection (the `redfish` inspect interface, reading the emulator through sushy) of a
+ * node Valence registered leaves its properties as Valence wrote them: Valence computes them as Ironic does.
+ * Before, test-node-2 (2 × Xeon 8 cores / 16 threads, 64 GiB, one 240 GB drive) was registered with
+ * `cpus: 16, local_gb: 223`, and inspection rewrote them to 32 and 222.
+ */
+describe("Ironic's inspection of a registered node (real Ironic, emulator, dynalite)", () => {
+  let api: TestApi;
+  let ironic: IronicDriver;
+
+  beforeAll(async () => {
+    api = await startTestApi({ demo: true, ironic: "start" });
+    ironic = createIronicDriver({ url: api.stack.ironicUrl as string, auth: { type: "none" } });
+  });
+  afterAll(() => api?.stop());
+
+  async function registerAndManage(node: string): Promise<{ before: NodeBody; uuid: string }> {
+    const before = (await api.call<NodeBody>("GET", `/v1/nodes/${node}`)).body;
+    const registered = await api.call<NodeBody>("POST", `/v1/nodes/${node}/register`);
+    expect(registered.status).toBe(200);
+    const managed = await api.call("POST", `/v1/nodes/${node}/manage`);
+    expect(managed.status).toBe(202);
+    const operation = await followOperation(api.call, managed.body.id);
+    expect(operation.state).toBe("succeeded");
+    return { before, uuid: registered.body.ironic_node_uuid as string };
+  }
+
+  async function inspectWithIronic(uuid: string) {
+    const managed = await ironic.getNode(uuid);
+    expect(managed.provision_state).toBe("manageable");
+    expect(managed.inspect_interface).toBe("redfish");
+    await ironic.setProvisionState(uuid, "inspect");
+    try {
+      return await ironic.waitForProvisionState(uuid, { target: "manageable", timeoutMs: 120_000 });
+    } catch (error) {
+      throw new Error(`inspection did not end in manageable: ${(await ironic.getNode(uuid)).last_error}`, {
+        cause: error,
+      });
+    }
+  }
+
+  const BLOCKS = "/redfish/v1/CompositionService/ResourceBlocks";
+
+  interface Case {
+    name: string;
+    /** What the emulator composes; the demo composed test-node-2 already. */
+    blocks?: string[];
+    /** What Valence registers, which is what Ironic's inspection finds. */
+    expected: NodeBody["hardware"];
+    was: string;
+  }
+
+  const cases: Case[] = [
+    {
+      name: "test-node-2",
+      // 2 × Xeon 8 cores / 16 threads, 4 × 16 GiB, one 240 GB NVMe drive.
+      expected: { cpus: 32, memory_mb: 65_536, local_gb: 222, cpu_arch: "x86_64" },
+      was: "cpus 16, local_gb 223",
+    },
+    {
+      name: "big-node",
+      // 2 × Xeon 16 cores / 32 threads, 8 × 32 GiB, a 480 GB drive and DriveBlock3's two 1920 GB drives.
+      blocks: ["ComputeBlock3", "DriveBlock3"],
+      expected: { cpus: 64, memory_mb: 262_144, local_gb: 446, cpu_arch: "x86_64" },
+      was: "cpus 32, local_gb 4023",
+    },
+    {
+      name: "arm-node",
+      // 1 × Ampere Altra, 80 cores / 80 threads, ProcessorArchitecture ARM, 8 × 16 GiB, a 480 GB drive.
+      blocks: ["ComputeBlock4"],
+      expected: { cpus: 80, memory_mb: 131_072, local_gb: 446, cpu_arch: "arm" },
+      was: "local_gb 447, cpu_arch aarch64",
+    },
+  ];
+
+  it.each(cases)(
+    "$name (was $was): inspection changes none of cpus, memory_mb, local_gb, cpu_arch",
+    async ({ name, blocks, expected }) => {
+      if (blocks) {
+        const podmId = (await api.call("GET", "/v1/pod_managers")).body[0].uuid;
+        const composed = await api.call("POST", "/v1/nodes", {
+          name,
+          podm_id: podmId,
+          resource_blocks: blocks.map((block) => `${BLOCKS}/${block}`),
+        });
+        expect(composed.status).toBe(201);
+      }
+      const { before, uuid } = await registerAndManage(name);
+      expect(before.hardware).toMatchObject(expected);
+
+      const inspected = await inspectWithIronic(uuid);
+      // Ironic 21.4 writes memory_mb and local_gb as strings: they are its own values, not ours left alone.
+      expect(inspected.inspection_finished_at).toEqual(expect.any(String));
+      expect(inspected.properties).toMatchObject({
+        memory_mb: expect.any(String),
+        local_gb: expect.any(String),
+      });
+      const { cpus, memory_mb, local_gb, cpu_arch } = inspected.properties as Record<string, unknown>;
+      expect({
+        cpus: Number(cpus),
+        memory_mb: Number(memory_mb),
+        local_gb: Number(local_gb),
+        cpu_arch,
+      }).toEqual({
+        cpus: before.hardware.cpus,
+        memory_mb: before.hardware.memory_mb,
+        local_gb: before.hardware.local_gb,
+        cpu_arch: before.hardware.cpu_arch,
+      });
+    },
+  );
+});
