@@ -2,7 +2,7 @@ import { logger } from "../log.ts";
 import { type EventEntry, type EventPublisher, toEntry, validEvents } from "./publisher.ts";
 import type { ValenceEvent } from "./schemas.ts";
 
-/** PutEvents' request and answer, as `@aws-sdk/client-eventbridge` types them (the fields Valence uses). */
+/** PutEvents' request and answer, as EventBridge's API names them (the fields Valence uses). */
 export interface PutEventsInput {
   Entries: Array<EventEntry & { EventBusName: string }>;
 }
@@ -16,7 +16,7 @@ export interface PutEventsOutput {
   }>;
 }
 
-/** `(input) => client.send(new PutEventsCommand(input))`: the SDK stays at the composition root. */
+/** PutEvents itself (`lib/runtime/eventbridge-client.ts`): the transport stays at the composition root. */
 export type PutEvents = (input: PutEventsInput) => Promise<PutEventsOutput>;
 
 /** PutEvents takes at most 10 entries per call. */

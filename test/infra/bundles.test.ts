@@ -192,6 +192,14 @@ describe("the bundled functions, loaded as Lambda loads them", () => {
     }
   });
 
+  it("keeps every API function within its 400 KB budget (the durable SDK stays in the workflow's bundle)", () => {
+    const over = [...sizes]
+      .filter(([, bytes]) => bytes > 400 * 1024)
+      .map(([handler, bytes]) => `${handler} ${bytes}`);
+    expect(over).toEqual([]);
+    expect(sizes.size).toBeGreaterThan(10);
+  });
+
   it("bundles the AWS SDK instead of relying on the runtime's copy", () => {
     const code = readFileSync(join(bundleDirectory(synth, "list-nodes"), "index.mjs"), "utf8");
     expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
