@@ -662,6 +662,9 @@ class LifecycleWorkflow {
     operation: Operation,
     transition: (current: Operation) => OperationTransition | undefined,
   ): Promise<Operation> {
+    // The node is freed first: whoever sees the operation ended finds its node free for the next one (a crash
+    // in between leaves the operation to end on replay, its work done).
+    await this.deps.release?.(operation);
     let wrote = false;
     const ended = await this.write(operation, transition, () => {
       wrote = true;
