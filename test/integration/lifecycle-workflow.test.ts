@@ -249,12 +249,13 @@ describe("the durable lifecycle workflow against a real Ironic with cleaning", (
     expect(send?.getStepDetails()?.attempt ?? 0).toBeGreaterThan(1);
   }, 120_000);
 
-  describe("an invocation dying at every step boundary, after the step's side effect and before its checkpoint", () => {
+  // Independent (a node and an operation each): run side by side.
+  describe.concurrent("an invocation dying at every step boundary, after the step's side effect and before its checkpoint", () => {
     /** Steps of a manage + provide, each a boundary a Lambda may die at. */
     // Each step's checkpoint also starts the next step (the last one ends the operation): these are all of them.
     const BOUNDARIES = ["start", "manage: send", "manage: finish", "provide: send", "provide: finish"];
     for (const boundary of BOUNDARIES) {
-      it(`${boundary}: the operation ends once, succeeded, every verb sent once`, async () => {
+      it(`${boundary}: the operation ends once, succeeded, every verb sent once`, async ({ expect }) => {
         agents.cleaning.stepMs = 1_000;
         agents.cleaning.failWith = undefined;
         const { ironicNode, operation } = await enrolledNodeWithOperation(
