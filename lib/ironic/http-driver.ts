@@ -18,8 +18,10 @@ import {
   IronicBadResponseError,
   IronicEndpointError,
   IronicNodeLockedError,
+  IronicNodeNotFoundError,
   IronicProvisionFailedError,
   IronicProvisionTimeoutError,
+  IronicRequestError,
   IronicUnavailableError,
   IronicVersionError,
 } from "./errors.ts";
@@ -292,8 +294,22 @@ class HttpIronicDriver implements IronicDriver {
     });
   }
 
+  /**
+   * Ironic can fail a DELETE after the node is gone: it releases the node's lock by row id after deleting the row,
+   * and where the database reuses that id (SQLite) the release meets another node and answers 400 NodeNotLocked.
+   * A failed DELETE is therefore checked: a node that no longer exists was deleted.
+   */
   async deleteNode(ident: string): Promise<void> {
-    await this.request({ method: "DELETE", path: `/v1/nodes/${encodeURIComponent(ident)}`, expect: [204] });
+    try {
+      await this.request({ method: "DELETE", path: `/v1/nodes/${encodeURIComponent(ident)}`, expect: [204] });
+    } catch (error) {
+      if (!(error instanceof IronicRequestError)) throw error;
+      const gone = await this.getNode(ident, ["uuid"]).then(
+        () => false,
+        (lookup: unknown) => lookup instanceof IronicNodeNotFoundError,
+      );
+      if (!gone) throw error;
+    }
   }
 
   // ---- ports

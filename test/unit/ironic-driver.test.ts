@@ -314,6 +314,25 @@ describe("Ironic driver: errors", () => {
     await expect(driverWith(fetch).deleteNode(NODE_UUID)).rejects.toBeInstanceOf(IronicNodeNotFoundError);
   });
 
+  it("counts a DELETE Ironic failed after deleting the node as done, and one that left the node as failed", async () => {
+    const notLocked = `Node 256ad98e-2ffd-4857-adfb-2f7a7bde64fb found not to be locked on release`;
+    let exists = true;
+    const fetch = ironic((request) => {
+      if (request.method === "DELETE") {
+        return ironicFault(400, notLocked);
+      }
+      return exists
+        ? jsonResponse(200, ironicNode())
+        : ironicFault(404, `Node ${NODE_UUID} could not be found.`);
+    });
+    const driver = driverWith(fetch);
+
+    await expect(driver.deleteNode(NODE_UUID)).rejects.toThrow(/found not to be locked on release/);
+    exists = false;
+    await expect(driver.deleteNode(NODE_UUID)).resolves.toBeUndefined();
+    expect(apiCalls(fetch).map((call) => call.method)).toEqual(["DELETE", "GET", "DELETE", "GET"]);
+  });
+
   it("names the field of an unexpected response shape", async () => {
     const fetch = ironic(() => jsonResponse(200, ironicNode({ provision_state: 42 })));
     const failure = driverWith(fetch).getNode("node-1");
