@@ -10,6 +10,7 @@ import {
   blockStorage,
   capabilities,
   chassis,
+  chassisPathOf,
   collection,
   compositionService,
   type DeviceKind,
@@ -29,6 +30,7 @@ import {
   session,
   sessionService,
   system,
+  systemChassisResource,
   systemCollection,
   systemPath,
   systemStorage,
@@ -70,6 +72,11 @@ export interface EmulatorSwitches {
   sessionsEnabled: boolean;
   /** MACs (any case) whose EthernetInterface shows `Status.State: "Disabled"`. */
   disabledMacs: Set<string>;
+  /**
+   * Composed systems (and their blocks and RSD nodes) list no EthernetInterfaces; each system links its own
+   * chassis, whose network adapter lists the NICs as `Ports` and older `NetworkPorts`.
+   */
+  nicsUnderChassis: boolean;
 }
 
 export interface RequestRecord {
@@ -126,6 +133,7 @@ const defaultSwitches = (): EmulatorSwitches => ({
   latencyMs: 0,
   sessionsEnabled: true,
   disabledMacs: new Set(),
+  nicsUnderChassis: false,
 });
 
 interface Reply {
@@ -171,6 +179,7 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
     pod,
     sessionsEnabled: switches.sessionsEnabled,
     disabledMacs: switches.disabledMacs,
+    nicsUnderChassis: switches.nicsUnderChassis,
   });
 
   function authOf(request: IncomingMessage): RequestRecord["auth"] | "invalid" {
@@ -260,15 +269,21 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
             ]),
           );
         return id === "PodManager" && !sub ? json(manager(view())) : notFound(request);
-      case "Chassis":
+      case "Chassis": {
         if (method !== "GET") return notAllowed(request);
+        const own = switches.nicsUnderChassis ? [...pod.compositions.values()] : [];
         if (!id)
           return json(
             collection("ChassisCollection", "/redfish/v1/Chassis", "Chassis Collection", [
               "/redfish/v1/Chassis/Pod",
+              ...own.map(chassisPathOf),
             ]),
           );
-        return id === "Pod" && !sub ? json(chassis(view())) : notFound(request);
+        if (id === "Pod") return sub ? notFound(request) : json(chassis(view()));
+        const composition = own.find((candidate) => candidate.systemId === id);
+        const body = composition && systemChassisResource(view(), composition, segments.slice(2));
+        return body ? json(body) : notFound(request);
+      }
       default:
         return notFound(request);
     }
@@ -375,8 +390,8 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
     const composition = pod.byNodeId(id);
     if (!composition) return notFound(request);
     if (!sub) {
-      if (method === "GET") return json(node(composition));
-      if (method === "PATCH") return patch(composition, request.body, () => node(composition));
+      if (method === "GET") return json(node(view(), composition));
+      if (method === "PATCH") return patch(composition, request.body, () => node(view(), composition));
       if (method === "DELETE") {
         pod.decompose(composition);
         return { status: 204 };
@@ -484,7 +499,7 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
     const name = typeof body.Name === "string" && body.Name ? body.Name : undefined;
     const description = typeof body.Description === "string" ? body.Description : undefined;
     const composition = pod.composeFor("rsd", name ?? "Composed Node", description, demand, drives);
-    return { status: 201, body: node(composition), headers: { Location: nodePath(composition) } };
+    return { status: 201, body: node(view(), composition), headers: { Location: nodePath(composition) } };
   }
 
   function assemble(composition: Composition): Reply {

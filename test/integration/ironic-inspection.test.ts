@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIronicDriver, type IronicDriver } from "../../lib/ironic/index.ts";
+import type { RedfishEmulator } from "../../local/redfish-emulator/index.ts";
+import { DEMO_CREDENTIALS } from "../../local/stack.ts";
 import { startTestApi, type TestApi } from "../support/local-api.ts";
 import { followOperation } from "../support/operations.ts";
 
@@ -83,6 +85,29 @@ describe("Ironic's inspection of a registered node (real Ironic, emulator, dynal
       was: "local_gb 447, cpu_arch aarch64",
     },
   ];
+
+  it("registers a system that lists its NICs only under its chassis with a port for each", async () => {
+    const emulator = api.stack.emulator as RedfishEmulator;
+    const macs = emulator.composedSystems().find((system) => system.name === "test-node")?.macs ?? [];
+    expect(macs).toHaveLength(2);
+    emulator.switches.nicsUnderChassis = true;
+    try {
+      const system = emulator.composedSystems().find((candidate) => candidate.name === "test-node");
+      const listed = await fetch(`${emulator.url}${system?.systemUri}/EthernetInterfaces`, {
+        headers: {
+          Authorization: `Basic ${Buffer.from(`${DEMO_CREDENTIALS.username}:${DEMO_CREDENTIALS.password}`).toString("base64")}`,
+        },
+      });
+      expect(((await listed.json()) as { Members: unknown[] }).Members).toEqual([]);
+
+      const registered = await api.call<NodeBody>("POST", "/v1/nodes/test-node/register");
+      expect(registered.status).toBe(200);
+      const ports = await ironic.listPorts({ node_uuid: registered.body.ironic_node_uuid as string });
+      expect(ports.map((port) => port.address).sort()).toEqual([...macs].sort());
+    } finally {
+      emulator.switches.nicsUnderChassis = false;
+    }
+  });
 
   it.each(cases)(
     "$name (was $was): inspection changes none of cpus, memory_mb, local_gb, cpu_arch",
