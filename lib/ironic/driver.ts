@@ -1,5 +1,6 @@
 import type { Deadline } from "./retry.ts";
 import type {
+  IronicDriverInfo,
   IronicNode,
   IronicNodeField,
   IronicPort,
@@ -74,6 +75,12 @@ export interface IronicDriver {
 
   /** The API version in use, negotiated with Ironic on first use. */
   apiVersion(): Promise<string>;
+
+  /**
+   * A hardware type (`redfish`) with the interfaces Ironic has enabled for it (API ≥ 1.30). Throws
+   * `IronicRequestError` when Ironic has no such hardware type enabled.
+   */
+  getDriver(name: string): Promise<IronicDriverInfo>;
 
   getNode(ident: string): Promise<IronicNode>;
   getNode<F extends IronicNodeField>(ident: string, fields: readonly F[]): Promise<Pick<IronicNode, F>>;

@@ -39,6 +39,8 @@ import {
 } from "./retry.ts";
 import {
   FullNodeListSchema,
+  type IronicDriverInfo,
+  IronicDriverSchema,
   type IronicNode,
   type IronicNodeField,
   IronicNodeSchema,
@@ -199,6 +201,17 @@ class HttpIronicDriver implements IronicDriver {
     const requestId = this.newRequestId();
     const { base } = await this.credentials(requestId, this.timeoutFor());
     return this.negotiatedVersion(base, requestId);
+  }
+
+  // ---- drivers
+
+  async getDriver(name: string): Promise<IronicDriverInfo> {
+    return this.request({
+      method: "GET",
+      path: `/v1/drivers/${encodeURIComponent(name)}`,
+      expect: [200],
+      schema: IronicDriverSchema,
+    });
   }
 
   // ---- nodes

@@ -8,6 +8,8 @@ import type { IronicCallContext, IronicDriver } from "../ironic/index.ts";
 export interface IronicNodesPort
   extends Pick<
     IronicDriver,
+    | "apiVersion"
+    | "getDriver"
     | "getNode"
     | "listNodes"
     | "createNode"
