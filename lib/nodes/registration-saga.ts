@@ -258,8 +258,13 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
           podmName: read.podm.name ?? state.node.podm_id,
           defaultResourceClass: env.defaultResourceClass,
         });
+        // Ironic refuses an `owner` at create from anyone but a system-scoped admin ("Cannot create a node as a
+        // project scoped admin with an owner other than your own project"; noauth counts as project-scoped), while
+        // its PATCH takes it: so the owner is set right after the create.
+        const { owner, ...atCreate } = placement;
         scope.doing("creating the Ironic node");
         let created: IronicNode;
+        let compensated = false;
         try {
           created = await ironic.createNode(
             buildIronicNode({
@@ -272,7 +277,7 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
               options: state.options,
               defaultResourceClass: env.defaultResourceClass,
               deploymentId,
-              placement,
+              placement: atCreate,
             }),
           );
         } catch (error) {
@@ -282,13 +287,21 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
           if (!landed || !isOurCreation(landed, state.node.uuid, deploymentId)) throw error;
           state.createdNode = landed.uuid;
           compensateNode(scope, landed.uuid);
+          compensated = true;
           if (!(error instanceof IronicDuplicateNameError)) throw error;
-          state.ironicNode = landed;
-          return;
+          created = landed;
         }
-        state.createdNode = created.uuid;
-        compensateNode(scope, created.uuid);
+        if (!compensated) {
+          state.createdNode = created.uuid;
+          compensateNode(scope, created.uuid);
+        }
         state.ironicNode = created;
+        if (owner !== undefined && created.owner !== owner) {
+          scope.doing("setting the Ironic node's owner");
+          state.ironicNode = await ironic.updateNode(created.uuid, [
+            { op: "add", path: "/owner", value: owner },
+          ]);
+        }
       },
     },
     {

@@ -60,9 +60,12 @@ export class MemoryIronic implements IronicNodesPort {
   readonly failVerification = new Set<string>();
   /** The API version `apiVersion()` answers, as if negotiated. */
   version = "1.82";
-  /** Hardware types and the interfaces enabled for them, as the local Ironic (`local/ironic.ts`) enables them. */
+  /**
+   * Hardware types and the interfaces enabled for them, as the local Ironic (`local/ironic.ts`) enables them for
+   * `redfish` (its `fake` interfaces go to `fake-hardware` only).
+   */
   readonly drivers = new Map<string, { boot: string[]; deploy: string[] }>([
-    ["redfish", { boot: ["pxe", "redfish-virtual-media", "fake"], deploy: ["direct", "fake", "ramdisk"] }],
+    ["redfish", { boot: ["pxe", "redfish-virtual-media"], deploy: ["direct", "ramdisk"] }],
   ]);
   private readonly faults: (MemoryFault & { seen: number })[] = [];
 

@@ -203,10 +203,10 @@ describe("checkPlacement and resolvePlacement (the in-memory Ironic)", () => {
     const refused = checkPlacement(ironic, { boot_interface: "ipxe" });
     await expect(refused).rejects.toBeInstanceOf(IronicInterfaceNotEnabledError);
     await expect(refused).rejects.toThrow(
-      'body.boot_interface: "ipxe" is not enabled in Ironic for hardware type redfish; enabled: fake, pxe, redfish-virtual-media',
+      'body.boot_interface: "ipxe" is not enabled in Ironic for hardware type redfish; enabled: pxe, redfish-virtual-media',
     );
     await expect(checkPlacement(ironic, { deploy_interface: "anaconda" })).rejects.toThrow(
-      /enabled: direct, fake, ramdisk/,
+      /enabled: direct, ramdisk/,
     );
     await expect(
       checkPlacement(ironic, { boot_interface: "redfish-virtual-media", deploy_interface: "ramdisk" }),
