@@ -115,6 +115,13 @@ export class MemoryIronic implements IronicNodesPort {
 
   async createNode(body: NewIronicNode): Promise<IronicNode> {
     return this.call("createNode", [body], () => {
+      // As Ironic answers a caller that is not a system-scoped admin (noauth included).
+      if (body.owner) {
+        throw new IronicRequestError(
+          "Ironic rejected POST /v1/nodes (400): Cannot create a node as a project scoped admin with an owner other than your own project.",
+          { status: 400 },
+        );
+      }
       if (body.name && [...this.nodes.values()].some((node) => node.name === body.name)) {
         throw new IronicDuplicateNameError(`Ironic: A node with name ${body.name} already exists.`, {
           status: 409,
