@@ -99,7 +99,8 @@ const PODM_ID = { id: "The pod manager's uuid." };
 const PLACEMENT_FIELD_DOCS = {
   conductor_group:
     "Ironic `conductor_group`: the conductors that can reach the pod's BMC network (Ironic API ≥ 1.46). Letters, " +
-    "digits, `_ - .`, at most 255; kept lower-cased, as Ironic keeps it.",
+    "digits, `_ - .`, at most 255; kept lower-cased, as Ironic keeps it. A group no Ironic conductor serves for " +
+    "`redfish` is refused (400 `IronicConductorGroupNotServed`, naming the served groups; from API 1.49).",
   shard: "Ironic `shard` (API ≥ 1.82), at most 255.",
   owner: "Ironic `owner`, the project that owns the node (API ≥ 1.50), at most 255.",
   lessee: "Ironic `lessee`, the project the node is leased to (API ≥ 1.65), at most 255.",
@@ -118,7 +119,8 @@ const PLACEMENT_FIELD_DOCS = {
 /** What the placement fields do on each route that takes them. */
 const PLACEMENT_400 =
   "A placement field the Ironic API version in use lacks (`IronicFeatureUnsupported`, naming the version it " +
-  "needs) or an interface Ironic has not enabled (`IronicInterfaceNotEnabled`, naming the enabled ones)";
+  "needs), an interface Ironic has not enabled (`IronicInterfaceNotEnabled`, naming the enabled ones) or a " +
+  "conductor group no conductor serves (`IronicConductorGroupNotServed`)";
 
 const podManagerFields = {
   name: "Unique name: no slashes, single spaces between words.",

@@ -29,6 +29,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, StatusEntry>> = {
   IronicFeatureUnsupported: BAD_REQUEST,
   /** A boot or deploy interface Ironic has not enabled for the hardware type; the detail names the enabled ones. */
   IronicInterfaceNotEnabled: BAD_REQUEST,
+  /** A conductor_group no Ironic conductor serves; the detail names the groups that are served. */
+  IronicConductorGroupNotServed: BAD_REQUEST,
 
   // What the caller named does not exist here.
   RouteNotFound: NOT_FOUND,

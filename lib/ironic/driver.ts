@@ -1,5 +1,6 @@
 import type { Deadline } from "./retry.ts";
 import type {
+  IronicConductor,
   IronicDriverInfo,
   IronicNode,
   IronicNodeField,
@@ -81,6 +82,8 @@ export interface IronicDriver {
    * `IronicRequestError` when Ironic has no such hardware type enabled.
    */
   getDriver(name: string): Promise<IronicDriverInfo>;
+  /** Every conductor Ironic has registered, alive or not, with its group and hardware types (API ≥ 1.49). */
+  listConductors(): Promise<IronicConductor[]>;
 
   getNode(ident: string): Promise<IronicNode>;
   getNode<F extends IronicNodeField>(ident: string, fields: readonly F[]): Promise<Pick<IronicNode, F>>;

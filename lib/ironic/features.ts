@@ -19,6 +19,9 @@ export const NODE_FIELD_MIN_VERSION = {
 } as const;
 export type VersionedNodeField = keyof typeof NODE_FIELD_MIN_VERSION;
 
+/** From this version `GET /v1/conductors` lists the conductors and their groups. */
+export const CONDUCTORS_MIN_VERSION = "1.49";
+
 /** From this version `GET /v1/drivers/{name}` lists the interfaces each hardware type has enabled. */
 export const DRIVER_INTERFACES_MIN_VERSION = "1.30";
 
@@ -40,6 +43,11 @@ export class IronicFeatures {
   /** Whether the hardware type's enabled interfaces can be read (`GET /v1/drivers/{name}`). */
   get listsDriverInterfaces(): boolean {
     return atLeast(this.apiVersion, DRIVER_INTERFACES_MIN_VERSION);
+  }
+
+  /** Whether the conductors and their groups can be read (`GET /v1/conductors`). */
+  get listsConductors(): boolean {
+    return atLeast(this.apiVersion, CONDUCTORS_MIN_VERSION);
   }
 
   /** The fields of `requested` this version cannot take, in the table's order. */
@@ -94,6 +102,27 @@ export class IronicInterfaceNotEnabledError extends ValidationError {
     const listed = enabled.length > 0 ? [...enabled].sort().join(", ") : "none";
     return new IronicInterfaceNotEnabledError(
       `${where}: ${JSON.stringify(value)} is not enabled in Ironic for hardware type ${hardwareType}; enabled: ${listed}`,
+    );
+  }
+}
+
+/**
+ * The caller named a conductor group no Ironic conductor serves for the hardware type: Ironic would refuse the
+ * create ("No valid host was found"), so it is refused first, naming the groups that are served.
+ */
+export class IronicConductorGroupNotServedError extends ValidationError {
+  override readonly code = "IronicConductorGroupNotServed";
+
+  static of(where: string, group: string, hardwareType: string, served: readonly string[]) {
+    const listed =
+      served.length > 0
+        ? [...new Set(served)]
+            .sort()
+            .map((g) => JSON.stringify(g))
+            .join(", ")
+        : "none";
+    return new IronicConductorGroupNotServedError(
+      `${where}: no Ironic conductor serves conductor group ${JSON.stringify(group)} for hardware type ${hardwareType}; served: ${listed}`,
     );
   }
 }

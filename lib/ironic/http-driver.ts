@@ -38,7 +38,9 @@ import {
   sleep,
 } from "./retry.ts";
 import {
+  ConductorListSchema,
   FullNodeListSchema,
+  type IronicConductor,
   type IronicDriverInfo,
   IronicDriverSchema,
   type IronicNode,
@@ -212,6 +214,26 @@ class HttpIronicDriver implements IronicDriver {
       expect: [200],
       schema: IronicDriverSchema,
     });
+  }
+
+  async listConductors(): Promise<IronicConductor[]> {
+    const conductors: IronicConductor[] = [];
+    const seen = new Set<string>();
+    let marker: string | undefined;
+    for (;;) {
+      const page = await this.request({
+        method: "GET",
+        path: "/v1/conductors",
+        query: { detail: true, marker },
+        expect: [200],
+        schema: ConductorListSchema,
+      });
+      conductors.push(...page.conductors);
+      const next = markerOf(page.next);
+      if (!next || page.conductors.length === 0 || seen.has(next)) return conductors;
+      seen.add(next);
+      marker = next;
+    }
   }
 
   // ---- nodes

@@ -25,6 +25,7 @@ export type {
 export * from "./errors.ts";
 export { extractFault } from "./faults.ts";
 export {
+  IronicConductorGroupNotServedError,
   IronicFeatures,
   IronicFeatureUnsupportedError,
   IronicInterfaceNotEnabledError,
@@ -45,6 +46,7 @@ export {
   type RetryPolicy,
 } from "./retry.ts";
 export type {
+  IronicConductor,
   IronicDriverInfo,
   IronicNode,
   IronicNodeField,

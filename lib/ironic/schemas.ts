@@ -87,6 +87,19 @@ export const IronicDriverSchema = z.looseObject({
 });
 export type IronicDriverInfo = z.infer<typeof IronicDriverSchema>;
 
+/** `GET /v1/conductors?detail=true` (API ≥ 1.49): the conductors Ironic has registered and what they serve. */
+export const IronicConductorSchema = z.looseObject({
+  hostname: z.string(),
+  conductor_group: z.string(),
+  alive: z.boolean(),
+  drivers: z.optional(z.nullable(z.array(z.string()))),
+});
+export type IronicConductor = z.infer<typeof IronicConductorSchema>;
+export const ConductorListSchema = z.object({
+  conductors: z.array(IronicConductorSchema),
+  next: z.optional(z.string()),
+});
+
 /** `GET /`: the version range of the service. */
 export const RootSchema = z.object({
   default_version: z.optional(z.object({ version: z.string(), min_version: z.optional(z.string()) })),

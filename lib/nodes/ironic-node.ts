@@ -1,5 +1,6 @@
 import { ValidationError } from "../errors.ts";
 import {
+  IronicConductorGroupNotServedError,
   type IronicDriver,
   IronicFeatures,
   IronicInterfaceNotEnabledError,
@@ -45,10 +46,12 @@ export const HARDWARE_TYPE = "redfish";
 /**
  * Checks placement fields against the Ironic in use: each field its API version offers (else 400
  * `IronicFeatureUnsupported` naming the version it needs), each boot or deploy interface one Ironic has enabled for
- * the hardware type (else 400 `IronicInterfaceNotEnabled` naming the enabled ones).
+ * the hardware type (else 400 `IronicInterfaceNotEnabled` naming the enabled ones), a conductor group some conductor
+ * serves for it (else 400 `IronicConductorGroupNotServed` naming the served groups; from API 1.49, where Ironic
+ * lists its conductors).
  */
 export async function checkPlacement(
-  ironic: Pick<IronicDriver, "apiVersion" | "getDriver">,
+  ironic: Pick<IronicDriver, "apiVersion" | "getDriver" | "listConductors">,
   placement: Placement,
   where: (field: PlacementField) => string = (field) => `body.${field}`,
 ): Promise<IronicFeatures> {
@@ -71,6 +74,18 @@ export async function checkPlacement(
       }
     }
   }
+  const group = placement.conductor_group;
+  if (group !== undefined && features.listsConductors) {
+    // Any conductor registered for the group counts, alive or not: one that is down is Ironic's failure, not the
+    // caller's choice.
+    const conductors = await ironic.listConductors();
+    const served = conductors
+      .filter((conductor) => !conductor.drivers || conductor.drivers.includes(HARDWARE_TYPE))
+      .map((conductor) => conductor.conductor_group.toLowerCase());
+    if (!served.includes(group.toLowerCase())) {
+      throw IronicConductorGroupNotServedError.of(where("conductor_group"), group, HARDWARE_TYPE, served);
+    }
+  }
   return features;
 }
 
@@ -80,7 +95,7 @@ export async function checkPlacement(
  * default where Ironic takes the field (API ≥ 1.21); asked for explicitly on an older Ironic, it is refused.
  */
 export async function resolvePlacement(
-  ironic: Pick<IronicDriver, "apiVersion" | "getDriver">,
+  ironic: Pick<IronicDriver, "apiVersion" | "getDriver" | "listConductors">,
   request: { body: Placement; podm: Placement; podmName: string; defaultResourceClass: string },
 ): Promise<Placement> {
   const body = placementOf(request.body);

@@ -10,6 +10,7 @@ export interface IronicNodesPort
     IronicDriver,
     | "apiVersion"
     | "getDriver"
+    | "listConductors"
     | "getNode"
     | "listNodes"
     | "createNode"

@@ -59,10 +59,6 @@ describe("Ironic placement per pod manager (real Ironic, emulator, dynalite)", (
   });
 
   it("lets the register body override each field for its node", async () => {
-    // A group no conductor serves: only the register's own conductor_group lets Ironic create the node.
-    expect(
-      (await api.call("PATCH", `/v1/pod_managers/${podmId}`, { conductor_group: "rack-z" })).status,
-    ).toBe(200);
     const response = await api.call<NodeBody>("POST", "/v1/nodes/test-node-2/register", {
       conductor_group: "RACK-A.1",
       owner: "project-c",
@@ -94,10 +90,24 @@ describe("Ironic placement per pod manager (real Ironic, emulator, dynalite)", (
       "deploy_interface",
     ]);
     // Re-applying the pod manager's placement leaves what the register set itself.
-    expect(placementPatch({ ...PODM_PLACEMENT, conductor_group: "rack-z" }, node)).toEqual([]);
-    expect(
-      (await api.call("PATCH", `/v1/pod_managers/${podmId}`, { conductor_group: "rack-a.1" })).status,
-    ).toBe(200);
+    expect(placementPatch({ ...PODM_PLACEMENT }, node)).toEqual([]);
+  });
+
+  it("refuses a conductor group no conductor serves, naming the served ones, before Ironic does", async () => {
+    const patched = await api.call("PATCH", `/v1/pod_managers/${podmId}`, { conductor_group: "rack-z" });
+    expect(expectErrorBody(patched, 400).code).toBe("IronicConductorGroupNotServed");
+    expect(patched.body.detail).toBe(
+      'body.conductor_group: no Ironic conductor serves conductor group "rack-z" for hardware type redfish; served: "rack-a.1"',
+    );
+    expect((await api.call("GET", `/v1/pod_managers/${podmId}`)).body.conductor_group).toBe("rack-a.1");
+
+    // The register's own value wins over the pod manager's: Ironic's default group, which no conductor serves here.
+    const node = await composeNode<NodeBody>(api, podmId, "placement-group");
+    const response = await api.call("POST", `/v1/nodes/${node.name}/register`, { conductor_group: "" });
+    expect(expectErrorBody(response, 400).code).toBe("IronicConductorGroupNotServed");
+    expect(response.body.detail).toContain(
+      'body.conductor_group: no Ironic conductor serves conductor group ""',
+    );
   });
 
   it("refuses an interface Ironic has not enabled, naming the enabled ones, and creates nothing", async () => {

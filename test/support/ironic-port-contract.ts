@@ -39,12 +39,16 @@ export function ironicPortContract(port: () => IronicNodesPort) {
     await expect(ironic.deleteNode(node.uuid)).rejects.toBeInstanceOf(IronicNodeNotFoundError);
   });
 
-  it("answers its API version and the interfaces it enables for the redfish hardware type", async () => {
+  it("answers its API version, the redfish hardware type's enabled interfaces and its conductors", async () => {
     const ironic = port();
     expect(await ironic.apiVersion()).toBe("1.82");
     const redfish = await ironic.getDriver("redfish");
     expect([...(redfish.enabled_boot_interfaces ?? [])].sort()).toEqual(["pxe", "redfish-virtual-media"]);
     expect([...(redfish.enabled_deploy_interfaces ?? [])].sort()).toEqual(["direct", "ramdisk"]);
+    const conductors = await ironic.listConductors();
+    expect(conductors).toHaveLength(1);
+    expect(conductors[0]).toMatchObject({ conductor_group: "", alive: true });
+    expect(conductors[0]?.drivers).toEqual(expect.arrayContaining(["redfish", "fake-hardware"]));
   });
 
   it("takes placement fields at create, an owner only by PATCH, and placementPatch's operations", async () => {

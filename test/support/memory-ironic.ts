@@ -4,6 +4,7 @@ import type {
   WaitForProvisionStateOptions,
 } from "../../lib/ironic/driver.ts";
 import {
+  type IronicConductor,
   type IronicDriverInfo,
   IronicDuplicateNameError,
   IronicInvalidStateError,
@@ -85,6 +86,15 @@ export class MemoryIronic implements IronicNodesPort {
   /** Not logged in `calls`: the HTTP driver negotiates once and answers from its cache after. */
   async apiVersion(): Promise<string> {
     return this.version;
+  }
+
+  /** The conductors Ironic has registered: one in the default group, as the local Ironic runs. */
+  readonly conductors: IronicConductor[] = [
+    { hostname: "localhost", conductor_group: "", alive: true, drivers: ["fake-hardware", "redfish"] },
+  ];
+
+  async listConductors(): Promise<IronicConductor[]> {
+    return this.call("listConductors", [], () => structuredClone(this.conductors));
   }
 
   async getDriver(name: string): Promise<IronicDriverInfo> {

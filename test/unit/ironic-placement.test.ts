@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { STATUS_BY_CODE } from "../../lib/http/statuses.ts";
 import {
+  IronicConductorGroupNotServedError,
   IronicFeatures,
   IronicFeatureUnsupportedError,
   IronicInterfaceNotEnabledError,
@@ -213,10 +214,33 @@ describe("checkPlacement and resolvePlacement (the in-memory Ironic)", () => {
     ).resolves.toBeInstanceOf(IronicFeatures);
   });
 
+  it("refuses a conductor group no conductor serves for redfish, naming the served ones (from API 1.49)", async () => {
+    const ironic = new MemoryIronic();
+    ironic.conductors.push(
+      { hostname: "c2", conductor_group: "rack1", alive: false, drivers: ["redfish"] },
+      { hostname: "c3", conductor_group: "rack2", alive: true, drivers: ["fake-hardware"] },
+    );
+    const refused = checkPlacement(ironic, { conductor_group: "rack2" });
+    await expect(refused).rejects.toBeInstanceOf(IronicConductorGroupNotServedError);
+    await expect(refused).rejects.toThrow(
+      'body.conductor_group: no Ironic conductor serves conductor group "rack2" for hardware type redfish; served: "", "rack1"',
+    );
+    // A conductor that is down still serves its group: its absence is Ironic's failure, not the caller's choice.
+    await expect(checkPlacement(ironic, { conductor_group: "rack1" })).resolves.toBeInstanceOf(
+      IronicFeatures,
+    );
+    await expect(checkPlacement(ironic, { conductor_group: "" })).resolves.toBeInstanceOf(IronicFeatures);
+    ironic.version = "1.48";
+    await expect(checkPlacement(ironic, { conductor_group: "rack2" })).resolves.toBeInstanceOf(
+      IronicFeatures,
+    );
+  });
+
   it("does not ask for the hardware type when no interface is asked for", async () => {
     const ironic = new MemoryIronic();
     await checkPlacement(ironic, { owner: "p" });
     expect(ironic.callsOf("getDriver")).toEqual([]);
+    expect(ironic.callsOf("listConductors")).toEqual([]);
   });
 
   it("names the pod manager when the field comes from it, the body when the body set it", async () => {
