@@ -19,7 +19,7 @@ export interface PodManagerServiceDeps {
   checkUrl?: (url: string) => void;
   /**
    * Refuses placement fields the Ironic in use cannot take (a field its API version lacks, an interface it has not
-   * enabled); given the pod manager's placement as it would be stored.
+   * enabled, a conductor group no conductor serves); given the fields a create or PATCH sets.
    */
   checkPlacement?: (placement: Placement) => Promise<void>;
 }
