@@ -63,6 +63,8 @@ const buildSchema = () => {
     /** Secrets Manager secret (JSON) with Ironic credentials: `username`/`password`, or Keystone's `auth_url`, ... */
     IRONIC_SECRET_ARN: optionalString,
     IRONIC_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.positive()), 30_000),
+    /** Highest Ironic API version to negotiate (pins an older one); unset, the newest the driver knows (1.82). */
+    IRONIC_MAX_API_VERSION: z.optional(z.string().check(z.regex(/^1\.\d+$/, "expected a version like 1.46"))),
     /** `resource_class` of registered nodes unless the register body says otherwise. */
     VALENCE_RESOURCE_CLASS: z._default(z.string().check(z.minLength(1)), "baremetal"),
     /** A register/unregister intent older than this is treated as interrupted by the reconciler. */

@@ -92,6 +92,36 @@ const EXAMPLE_PODM = "6f1a9c2e-4b7d-4e8a-9c3f-2d5e7a1b8c40";
 const NODE_ID = { id: "The node's uuid or name." };
 const PODM_ID = { id: "The pod manager's uuid." };
 
+/**
+ * The Ironic placement fields, named as Ironic names them: a pod manager's defaults for its nodes, which a register
+ * body overrides per node.
+ */
+const PLACEMENT_FIELD_DOCS = {
+  conductor_group:
+    "Ironic `conductor_group`: the conductors that can reach the pod's BMC network (Ironic API ≥ 1.46). Letters, " +
+    "digits, `_ - .`, at most 255; kept lower-cased, as Ironic keeps it. A group no Ironic conductor serves for " +
+    "`redfish` is refused (400 `IronicConductorGroupNotServed`, naming the served groups; from API 1.49).",
+  shard: "Ironic `shard` (API ≥ 1.82), at most 255.",
+  owner: "Ironic `owner`, the project that owns the node (API ≥ 1.50), at most 255.",
+  lessee: "Ironic `lessee`, the project the node is leased to (API ≥ 1.65), at most 255.",
+  automated_clean: "Ironic `automated_clean` of the node: `false` skips automated cleaning (API ≥ 1.47).",
+  resource_class:
+    "Ironic `resource_class` (API ≥ 1.21), at most 80; set neither on the pod manager nor on the register, the " +
+    "service's (`VALENCE_RESOURCE_CLASS`, `baremetal`).",
+  boot_interface:
+    "Ironic `boot_interface`, e.g. `redfish-virtual-media` or `ipxe` (API ≥ 1.31): one Ironic has enabled for " +
+    "the `redfish` hardware type (400 `IronicInterfaceNotEnabled` otherwise, naming the enabled ones).",
+  deploy_interface:
+    "Ironic `deploy_interface`, e.g. `direct` or `ramdisk` (API ≥ 1.31): one Ironic has enabled for the " +
+    "`redfish` hardware type.",
+};
+
+/** What the placement fields do on each route that takes them. */
+const PLACEMENT_400 =
+  "A placement field the Ironic API version in use lacks (`IronicFeatureUnsupported`, naming the version it " +
+  "needs), an interface Ironic has not enabled (`IronicInterfaceNotEnabled`, naming the enabled ones) or a " +
+  "conductor group no conductor serves (`IronicConductorGroupNotServed`)";
+
 const podManagerFields = {
   name: "Unique name: no slashes, single spaces between words.",
   url:
@@ -106,6 +136,7 @@ const podManagerFields = {
   "authentication[].type": "Only `basic`.",
   "authentication[].auth_items.username": "The pod manager's user.",
   "authentication[].auth_items.password": "Its password; shown as `***` on read.",
+  ...PLACEMENT_FIELD_DOCS,
 };
 
 const NOT_FOUND_NODE = "No node has this uuid or name.";
@@ -162,7 +193,11 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
   "create-pod-manager": {
     tag: "pod managers",
     description:
-      "Adds a Redfish pod manager. Its password is kept in the secret store; the stored record only names it.",
+      "Adds a Redfish pod manager. Its password is kept in the secret store; the stored record only names it. " +
+      "The Ironic placement fields (`conductor_group`, `shard`, `owner`, `lessee`, `automated_clean`, " +
+      "`resource_class`, `boot_interface`, `deploy_interface`) are the defaults every node it composed is " +
+      "registered with; they are checked against the Ironic in use when it can be asked (an Ironic that cannot " +
+      "be reached does not stop the pod manager from being saved; every register checks again).",
     body: CreatePodManagerBody,
     fields: podManagerFields,
     responses: {
@@ -171,7 +206,10 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
         schema: PodManagerView,
       },
     },
-    errors: { 409: "Another pod manager has this name or url." },
+    errors: {
+      400: `${PLACEMENT_400}, or a body that does not validate.`,
+      409: "Another pod manager has this name or url.",
+    },
     example: {
       body: {
         name: "podm1",
@@ -205,13 +243,16 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
     description:
       "Changes any of the create fields; the others keep their values. A new password replaces the secret. " +
       "A new `url` or `driver`, or `verify_ca: false`, needs `authentication` in the same body (400 otherwise): the stored credentials " +
-      "are only ever sent to the pod manager they were given for.",
+      "are only ever sent to the pod manager they were given for. A placement field set to `null` is cleared " +
+      "(the pod manager then has no default for it; nodes already registered keep what Ironic has).",
     params: UuidParams,
     body: UpdatePodManagerBody,
     fields: { ...PODM_ID, ...podManagerFields },
     responses: { 200: { description: "The pod manager as stored now.", schema: PodManagerView } },
     errors: {
-      400: "A new `url` or `driver`, or `verify_ca: false`, without `authentication`, or a body that does not validate.",
+      400:
+        "A new `url` or `driver`, or `verify_ca: false`, without `authentication`; " +
+        `${PLACEMENT_400.charAt(0).toLowerCase()}${PLACEMENT_400.slice(1)}; or a body that does not validate.`,
       404: NOT_FOUND_PODM,
       409: "Another pod manager has this name or url, or the record changed concurrently.",
     },
@@ -280,7 +321,12 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
     body: RegisterNodeBody,
     fields: {
       ...NODE_ID,
-      resource_class: "Ironic `resource_class`; default: the service's (`baremetal`).",
+      ...Object.fromEntries(
+        Object.entries(PLACEMENT_FIELD_DOCS).map(([field, doc]) => [
+          field,
+          `${doc} Default: the pod manager's.`,
+        ]),
+      ),
       properties: "Overrides of the hardware read from the pod manager.",
       "properties.cpus": "CPU count.",
       "properties.memory_mb": "Memory in MiB.",
@@ -317,6 +363,9 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
       },
     },
     errors: {
+      400:
+        `${PLACEMENT_400}: the field named is the body's, or the pod manager's default; nothing is created. ` +
+        "Or a body that does not validate.",
       404: NOT_FOUND_NODE,
       409:
         `The node is already registered (\`NodeAlreadyRegistered\`), is busy with another register or unregister (\`NodeBusy\`), or ${OPERATION_IN_PROGRESS}; ` +

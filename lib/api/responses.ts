@@ -51,8 +51,29 @@ export const UnregisterAcceptedView = z.extend(NodeView, { operation: OperationV
 
 /** `toPodManagerView`: credentials masked, in Valence's `authentication` shape. */
 export const PodManagerView = z.extend(
-  z.omit(PodManagerSchema, { version: true, credentials_ref: true, username: true }),
+  z.omit(PodManagerSchema, {
+    version: true,
+    credentials_ref: true,
+    username: true,
+    conductor_group: true,
+    shard: true,
+    owner: true,
+    lessee: true,
+    automated_clean: true,
+    resource_class: true,
+    boot_interface: true,
+    deploy_interface: true,
+  }),
   {
+    // Every placement field is shown, `null` when the pod manager has no default for it.
+    conductor_group: z.nullable(z.string()),
+    shard: z.nullable(z.string()),
+    owner: z.nullable(z.string()),
+    lessee: z.nullable(z.string()),
+    automated_clean: z.nullable(z.boolean()),
+    resource_class: z.nullable(z.string()),
+    boot_interface: z.nullable(z.string()),
+    deploy_interface: z.nullable(z.string()),
     authentication: z.array(
       z.object({
         type: z.literal("basic"),
@@ -226,6 +247,9 @@ export const RESPONSE_FIELDS: Readonly<Record<string, Readonly<Record<string, st
     status:
       "`online`/`offline` as last seen by a probe (create, show, update) or a reconcile pass; `unknown` before either.",
     "authentication[].auth_items.password": "Always `***`.",
+    conductor_group:
+      "Ironic placement defaults of the nodes it composed (`conductor_group` and the seven fields after it), " +
+      "applied when Valence creates their Ironic nodes unless the register body overrides them; `null`: none.",
   },
   Error: {
     request_id: "Also in the `X-Request-Id` header; names the request in the logs.",

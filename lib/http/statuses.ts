@@ -25,6 +25,12 @@ export const STATUS_BY_CODE: Readonly<Record<string, StatusEntry>> = {
   ValidationError: BAD_REQUEST,
   /** A pod-manager URL the deployment's address policy refuses, judged from the URL alone. */
   PodManagerUrlRefused: BAD_REQUEST,
+  /** A node field (conductor_group, shard, ...) the Ironic API version in use cannot take; the detail names it. */
+  IronicFeatureUnsupported: BAD_REQUEST,
+  /** A boot or deploy interface Ironic has not enabled for the hardware type; the detail names the enabled ones. */
+  IronicInterfaceNotEnabled: BAD_REQUEST,
+  /** A conductor_group no Ironic conductor serves; the detail names the groups that are served. */
+  IronicConductorGroupNotServed: BAD_REQUEST,
 
   // What the caller named does not exist here.
   RouteNotFound: NOT_FOUND,

@@ -1,5 +1,7 @@
 import type { Deadline } from "./retry.ts";
 import type {
+  IronicConductor,
+  IronicDriverInfo,
   IronicNode,
   IronicNodeField,
   IronicPort,
@@ -74,6 +76,14 @@ export interface IronicDriver {
 
   /** The API version in use, negotiated with Ironic on first use. */
   apiVersion(): Promise<string>;
+
+  /**
+   * A hardware type (`redfish`) with the interfaces Ironic has enabled for it (API ≥ 1.30). Throws
+   * `IronicRequestError` when Ironic has no such hardware type enabled.
+   */
+  getDriver(name: string): Promise<IronicDriverInfo>;
+  /** Every conductor Ironic has registered, alive or not, with its group and hardware types (API ≥ 1.49). */
+  listConductors(): Promise<IronicConductor[]>;
 
   getNode(ident: string): Promise<IronicNode>;
   getNode<F extends IronicNodeField>(ident: string, fields: readonly F[]): Promise<Pick<IronicNode, F>>;

@@ -38,7 +38,11 @@ import {
   sleep,
 } from "./retry.ts";
 import {
+  ConductorListSchema,
   FullNodeListSchema,
+  type IronicConductor,
+  type IronicDriverInfo,
+  IronicDriverSchema,
   type IronicNode,
   type IronicNodeField,
   IronicNodeSchema,
@@ -199,6 +203,37 @@ class HttpIronicDriver implements IronicDriver {
     const requestId = this.newRequestId();
     const { base } = await this.credentials(requestId, this.timeoutFor());
     return this.negotiatedVersion(base, requestId);
+  }
+
+  // ---- drivers
+
+  async getDriver(name: string): Promise<IronicDriverInfo> {
+    return this.request({
+      method: "GET",
+      path: `/v1/drivers/${encodeURIComponent(name)}`,
+      expect: [200],
+      schema: IronicDriverSchema,
+    });
+  }
+
+  async listConductors(): Promise<IronicConductor[]> {
+    const conductors: IronicConductor[] = [];
+    const seen = new Set<string>();
+    let marker: string | undefined;
+    for (;;) {
+      const page = await this.request({
+        method: "GET",
+        path: "/v1/conductors",
+        query: { detail: true, marker },
+        expect: [200],
+        schema: ConductorListSchema,
+      });
+      conductors.push(...page.conductors);
+      const next = markerOf(page.next);
+      if (!next || page.conductors.length === 0 || seen.has(next)) return conductors;
+      seen.add(next);
+      marker = next;
+    }
   }
 
   // ---- nodes

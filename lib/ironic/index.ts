@@ -24,6 +24,14 @@ export type {
 } from "./driver.ts";
 export * from "./errors.ts";
 export { extractFault } from "./faults.ts";
+export {
+  IronicConductorGroupNotServedError,
+  IronicFeatures,
+  IronicFeatureUnsupportedError,
+  IronicInterfaceNotEnabledError,
+  NODE_FIELD_MIN_VERSION,
+  type VersionedNodeField,
+} from "./features.ts";
 export { createIronicDriver, type IronicDriverOptions, type IronicLogEvent } from "./http-driver.ts";
 export { isUuidLike, validateIronicName } from "./names.ts";
 export {
@@ -38,6 +46,8 @@ export {
   type RetryPolicy,
 } from "./retry.ts";
 export type {
+  IronicConductor,
+  IronicDriverInfo,
   IronicNode,
   IronicNodeField,
   IronicPort,

@@ -74,6 +74,32 @@ export const FullNodeListSchema = z.object({
 });
 export const PortListSchema = z.object({ ports: z.array(IronicPortSchema), next: z.optional(z.string()) });
 
+/**
+ * `GET /v1/drivers/{name}` (API ≥ 1.30): a hardware type with the interfaces its conductors have enabled. Only the
+ * interface lists Valence checks are declared.
+ */
+export const IronicDriverSchema = z.looseObject({
+  name: z.string(),
+  enabled_boot_interfaces: z.optional(z.nullable(z.array(z.string()))),
+  enabled_deploy_interfaces: z.optional(z.nullable(z.array(z.string()))),
+  default_boot_interface: z.optional(z.nullable(z.string())),
+  default_deploy_interface: z.optional(z.nullable(z.string())),
+});
+export type IronicDriverInfo = z.infer<typeof IronicDriverSchema>;
+
+/** `GET /v1/conductors?detail=true` (API ≥ 1.49): the conductors Ironic has registered and what they serve. */
+export const IronicConductorSchema = z.looseObject({
+  hostname: z.string(),
+  conductor_group: z.string(),
+  alive: z.boolean(),
+  drivers: z.optional(z.nullable(z.array(z.string()))),
+});
+export type IronicConductor = z.infer<typeof IronicConductorSchema>;
+export const ConductorListSchema = z.object({
+  conductors: z.array(IronicConductorSchema),
+  next: z.optional(z.string()),
+});
+
 /** `GET /`: the version range of the service. */
 export const RootSchema = z.object({
   default_version: z.optional(z.object({ version: z.string(), min_version: z.optional(z.string()) })),

@@ -1,10 +1,23 @@
 import { ValidationError } from "../errors.ts";
 import {
+  IronicConductorGroupNotServedError,
   type IronicDriver,
+  IronicFeatures,
+  IronicInterfaceNotEnabledError,
   IronicInvalidStateError,
   IronicNodeNotFoundError,
   type NewIronicNode,
+  type VersionedNodeField,
 } from "../ironic/index.ts";
+import {
+  effectivePlacement,
+  OVERRIDES_MARK,
+  overriddenFields,
+  PLACEMENT_FIELDS,
+  type Placement,
+  type PlacementField,
+  placementOf,
+} from "../podmanagers/placement.ts";
 import type { ComposedSystem } from "../redfish/index.ts";
 import type { Nic, Node } from "./model.ts";
 import { DEPLOYMENT_MARK, NODE_MARK } from "./ownership.ts";
@@ -20,6 +33,80 @@ export interface IronicNodeSource {
   defaultResourceClass: string;
   /** This deployment's identity: which Valence created the Ironic node. */
   deploymentId: string;
+  /**
+   * The placement fields to create the node with, as `resolvePlacement` checked them (it decides on
+   * `resource_class` too); without it, the register body's `resource_class` or the default.
+   */
+  placement?: Placement;
+}
+
+/** The hardware type of every node Valence creates. */
+export const HARDWARE_TYPE = "redfish";
+
+/**
+ * Checks placement fields against the Ironic in use: each field its API version offers (else 400
+ * `IronicFeatureUnsupported` naming the version it needs), each boot or deploy interface one Ironic has enabled for
+ * the hardware type (else 400 `IronicInterfaceNotEnabled` naming the enabled ones), a conductor group some conductor
+ * serves for it (else 400 `IronicConductorGroupNotServed` naming the served groups; from API 1.49, where Ironic
+ * lists its conductors).
+ */
+export async function checkPlacement(
+  ironic: Pick<IronicDriver, "apiVersion" | "getDriver" | "listConductors">,
+  placement: Placement,
+  where: (field: PlacementField) => string = (field) => `body.${field}`,
+): Promise<IronicFeatures> {
+  const features = new IronicFeatures(await ironic.apiVersion());
+  const requested = PLACEMENT_FIELDS.filter((field) => placement[field] !== undefined);
+  features.require(requested as VersionedNodeField[], where);
+  const interfaces = [
+    ["boot_interface", "enabled_boot_interfaces"],
+    ["deploy_interface", "enabled_deploy_interfaces"],
+  ] as const;
+  if (interfaces.some(([field]) => placement[field] !== undefined)) {
+    const driver = await ironic.getDriver(HARDWARE_TYPE);
+    for (const [field, enabledKey] of interfaces) {
+      const value = placement[field];
+      const enabled = driver[enabledKey];
+      // An Ironic that does not list them (none does before 1.30, where the fields are refused above) is not checked.
+      if (value === undefined || !enabled) continue;
+      if (!enabled.includes(value)) {
+        throw IronicInterfaceNotEnabledError.of(where(field), value, HARDWARE_TYPE, enabled);
+      }
+    }
+  }
+  const group = placement.conductor_group;
+  if (group !== undefined && features.listsConductors) {
+    // Any conductor registered for the group counts, alive or not: one that is down is Ironic's failure, not the
+    // caller's choice.
+    const conductors = await ironic.listConductors();
+    const served = conductors
+      .filter((conductor) => !conductor.drivers || conductor.drivers.includes(HARDWARE_TYPE))
+      .map((conductor) => conductor.conductor_group.toLowerCase());
+    if (!served.includes(group.toLowerCase())) {
+      throw IronicConductorGroupNotServedError.of(where("conductor_group"), group, HARDWARE_TYPE, served);
+    }
+  }
+  return features;
+}
+
+/**
+ * The placement a register creates the Ironic node with: per field the register body's value, else the pod
+ * manager's, checked against the Ironic in use (`checkPlacement`). `resource_class` falls back to the deployment's
+ * default where Ironic takes the field (API ≥ 1.21); asked for explicitly on an older Ironic, it is refused.
+ */
+export async function resolvePlacement(
+  ironic: Pick<IronicDriver, "apiVersion" | "getDriver" | "listConductors">,
+  request: { body: Placement; podm: Placement; podmName: string; defaultResourceClass: string },
+): Promise<Placement> {
+  const body = placementOf(request.body);
+  const placement = effectivePlacement(body, placementOf(request.podm));
+  const features = await checkPlacement(ironic, placement, (field) =>
+    body[field] !== undefined ? `body.${field}` : `${field} (pod manager ${request.podmName})`,
+  );
+  if (placement.resource_class === undefined && features.supports("resource_class")) {
+    placement.resource_class = request.defaultResourceClass;
+  }
+  return placement;
 }
 
 /** The NICs that become Ironic ports, in the system's order, and which one PXE-boots. */
@@ -54,6 +141,7 @@ export function ironicVerifyCa(requested: boolean | undefined, podmVerifyCa: boo
 export function buildIronicNode(source: IronicNodeSource): NewIronicNode {
   const { node, system, options } = source;
   const hardware = system.hardware;
+  const overridden = overriddenFields(options);
   const properties: Record<string, unknown> = {
     cpus: hardware.cpus,
     memory_mb: hardware.memory_mb,
@@ -75,11 +163,15 @@ export function buildIronicNode(source: IronicNodeSource): NewIronicNode {
         : {}),
     },
     properties,
-    resource_class: options.resource_class ?? source.defaultResourceClass,
+    ...(source.placement
+      ? source.placement
+      : { resource_class: options.resource_class ?? source.defaultResourceClass }),
     extra: {
       [NODE_MARK]: node.uuid,
       valence_podm_id: node.podm_id,
       [DEPLOYMENT_MARK]: source.deploymentId,
+      // What this register set itself: re-applying the pod manager's placement (`placementPatch`) leaves it.
+      ...(overridden.length > 0 ? { [OVERRIDES_MARK]: overridden } : {}),
     },
   };
 }

@@ -8,6 +8,9 @@ import type { IronicCallContext, IronicDriver } from "../ironic/index.ts";
 export interface IronicNodesPort
   extends Pick<
     IronicDriver,
+    | "apiVersion"
+    | "getDriver"
+    | "listConductors"
     | "getNode"
     | "listNodes"
     | "createNode"

@@ -8,9 +8,10 @@ import {
 } from "../ironic/index.ts";
 import { logger } from "../log.ts";
 import type { PodManager } from "../podmanagers/model.ts";
+import { type Placement, placementOf } from "../podmanagers/placement.ts";
 import type { ComposedSystem } from "../redfish/index.ts";
 import type { Credentials } from "../secrets/store.ts";
-import { buildIronicNode, deleteIronicNode, portPlan } from "./ironic-node.ts";
+import { buildIronicNode, deleteIronicNode, portPlan, resolvePlacement } from "./ironic-node.ts";
 import type { IronicNodesPort } from "./ironic-port.ts";
 import { findIronicNode } from "./ironic-view.ts";
 import type { Node, NodeOperation } from "./model.ts";
@@ -34,7 +35,8 @@ import { toRegistered, toUnregistered } from "./transitions.ts";
 
 /** The system as its pod manager describes it now, with the credentials Ironic will need. */
 export interface SystemRead {
-  podm: Pick<PodManager, "url" | "verify_ca">;
+  /** With its placement defaults (`conductor_group`, `owner`, ...) and its name, which errors about them cite. */
+  podm: Pick<PodManager, "url" | "verify_ca"> & Partial<Pick<PodManager, "name">> & Placement;
   system: ComposedSystem;
   credentials: Credentials;
 }
@@ -173,7 +175,15 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
         const problem = portPlanProblem(state.node.name, plan);
         if (problem) throw problem;
         credentials = read.credentials;
-        state.read = { podm: { url: read.podm.url, verify_ca: read.podm.verify_ca }, system: read.system };
+        state.read = {
+          podm: {
+            url: read.podm.url,
+            verify_ca: read.podm.verify_ca,
+            ...(read.podm.name !== undefined ? { name: read.podm.name } : {}),
+            ...placementOf(read.podm),
+          },
+          system: read.system,
+        };
         state.plan = plan;
       },
     },
@@ -240,8 +250,21 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
         const ironic = await driver();
         const read = need(state.read, "the system");
         const deploymentId = need(state.deploymentId, "the deployment id");
+        // Refused (400) before anything is created when the Ironic in use cannot take a placement field.
+        scope.doing("checking the placement fields against Ironic");
+        const placement = await resolvePlacement(ironic, {
+          body: state.options,
+          podm: read.podm,
+          podmName: read.podm.name ?? state.node.podm_id,
+          defaultResourceClass: env.defaultResourceClass,
+        });
+        // Ironic refuses an `owner` at create from anyone but a system-scoped admin ("Cannot create a node as a
+        // project scoped admin with an owner other than your own project"; noauth counts as project-scoped), while
+        // its PATCH takes it: so the owner is set right after the create.
+        const { owner, ...atCreate } = placement;
         scope.doing("creating the Ironic node");
         let created: IronicNode;
+        let compensated = false;
         try {
           created = await ironic.createNode(
             buildIronicNode({
@@ -254,6 +277,7 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
               options: state.options,
               defaultResourceClass: env.defaultResourceClass,
               deploymentId,
+              placement: atCreate,
             }),
           );
         } catch (error) {
@@ -263,13 +287,21 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
           if (!landed || !isOurCreation(landed, state.node.uuid, deploymentId)) throw error;
           state.createdNode = landed.uuid;
           compensateNode(scope, landed.uuid);
+          compensated = true;
           if (!(error instanceof IronicDuplicateNameError)) throw error;
-          state.ironicNode = landed;
-          return;
+          created = landed;
         }
-        state.createdNode = created.uuid;
-        compensateNode(scope, created.uuid);
+        if (!compensated) {
+          state.createdNode = created.uuid;
+          compensateNode(scope, created.uuid);
+        }
         state.ironicNode = created;
+        if (owner !== undefined && created.owner !== owner) {
+          scope.doing("setting the Ironic node's owner");
+          state.ironicNode = await ironic.updateNode(created.uuid, [
+            { op: "add", path: "/owner", value: owner },
+          ]);
+        }
       },
     },
     {

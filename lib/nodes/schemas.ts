@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { placementShape } from "../podmanagers/placement.ts";
 import { MANAGED_BY } from "./model.ts";
 
 export const MAX_PAGE_SIZE = 1000;
@@ -107,17 +108,12 @@ const MAC = z.string().check(
 /** Longest deadline an operation may be given, in seconds (7 days). */
 export const MAX_WAIT_SECONDS = 7 * 24 * 60 * 60;
 
-/** `POST /v1/nodes/{id}/register`: everything optional. */
+/**
+ * `POST /v1/nodes/{id}/register`: everything optional. The placement fields (`resource_class`, `conductor_group`,
+ * `owner`, ...) override the pod manager's defaults for this node.
+ */
 export const RegisterNodeBody = z.strictObject({
-  resource_class: z.optional(
-    z
-      .string()
-      .check(
-        z.minLength(1),
-        z.maxLength(80),
-        z.regex(/^[A-Za-z0-9_.-]+$/, { error: "may only hold letters, digits and _ . -" }),
-      ),
-  ),
+  ...placementShape,
   /** Overrides of what was read from the pod manager. */
   properties: z.optional(
     z.strictObject({

@@ -124,7 +124,16 @@ export class DynamoPodManagerRepository implements PodManagerRepository {
     const claimed = await this.claimAll(uuid, renamed);
     const names: Record<string, string> = { "#pk": TABLE.partitionKey };
     const values: Record<string, unknown> = { ":expected": version };
-    const update = versionedSet(changes, version + 1, this.now().toISOString(), names, values);
+    // A placement field changed to `null` is cleared: removed from the item, not stored as null.
+    const cleared = Object.keys(changes).filter(
+      (field) => changes[field as keyof PodManagerChanges] === null,
+    );
+    const kept = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== null));
+    let update = versionedSet(kept, version + 1, this.now().toISOString(), names, values);
+    if (cleared.length > 0) {
+      for (const field of cleared) names[`#r_${field}`] = field;
+      update += ` REMOVE ${cleared.map((field) => `#r_${field}`).join(", ")}`;
+    }
     let updated: PodManager;
     try {
       const result = await this.db.send(

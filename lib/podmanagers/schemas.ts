@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { PODM_DRIVERS } from "./model.ts";
+import { placementPatchShape, placementShape } from "./placement.ts";
 
 /** Longest pod-manager URL: far above any real one, far below a DynamoDB item (400 KB). */
 export const MAX_URL_LENGTH = 2048;
@@ -41,18 +42,23 @@ const name = z.string().check(
   }),
 );
 
-/** `POST /v1/pod_managers`, in Valence's shape. */
+/**
+ * `POST /v1/pod_managers`, in Valence's shape, with the Ironic registration defaults of its nodes (`conductor_group`,
+ * `owner`, ...: `lib/podmanagers/placement.ts`).
+ */
 export const CreatePodManagerBody = z.strictObject({
   name,
   url: httpUrl,
   driver: z._default(driverName, "redfish"),
   verify_ca: z._default(z.boolean(), true),
   authentication: z.array(BasicAuthentication).check(z.minLength(1), z.maxLength(1)),
+  ...placementShape,
 });
 export type CreatePodManagerInput = z.infer<typeof CreatePodManagerBody>;
 
-/** `PATCH /v1/pod_managers/{id}`: any subset of the create body. */
+/** `PATCH /v1/pod_managers/{id}`: any subset of the create body; `null` clears a placement field. */
 export const UpdatePodManagerBody = z.strictObject({
+  ...placementPatchShape,
   name: z.optional(name),
   url: z.optional(httpUrl),
   driver: z.optional(driverName),

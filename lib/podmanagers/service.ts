@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { PodManagerInUseError, PodManagerNotFoundError, ValidationError } from "../errors.ts";
 import type { Credentials, SecretStore } from "../secrets/store.ts";
 import type { PodManager, PodManagerChanges, PodManagerStatus } from "./model.ts";
+import { type Placement, placementChangesOf, placementOf } from "./placement.ts";
 import type { PodManagerRepository } from "./repository.ts";
 import type { CreatePodManagerInput, UpdatePodManagerInput } from "./schemas.ts";
 
@@ -16,6 +17,11 @@ export interface PodManagerServiceDeps {
   probe?: PodManagerProbe;
   /** Refuses a URL the deployment's address policy does not allow (a `PodManagerUrlRefusedError`). */
   checkUrl?: (url: string) => void;
+  /**
+   * Refuses placement fields the Ironic in use cannot take (a field its API version lacks, an interface it has not
+   * enabled, a conductor group no conductor serves); given the fields a create or PATCH sets.
+   */
+  checkPlacement?: (placement: Placement) => Promise<void>;
 }
 
 const secretName = (uuid: string) => `podm/${uuid}`;
@@ -37,6 +43,8 @@ export class PodManagerService {
 
   async create(input: CreatePodManagerInput): Promise<PodManager> {
     this.deps.checkUrl?.(input.url);
+    const placement = placementOf(input);
+    if (Object.keys(placement).length > 0) await this.deps.checkPlacement?.(placement);
     const uuid = randomUUID();
     const auth = input.authentication[0]?.auth_items;
     if (!auth) throw new Error("authentication is validated to hold one entry");
@@ -53,6 +61,7 @@ export class PodManagerService {
         status: "unknown",
         username: auth.username,
         credentials_ref: credentialsRef,
+        ...placement,
       });
     } catch (error) {
       await this.deps.secrets.delete(credentialsRef);
@@ -99,7 +108,12 @@ export class PodManagerService {
         `body.authentication: is required when ${moved.join(" or ")} changes; the stored credentials are only ever sent to the pod manager they were given for`,
       );
     }
+    // Only the fields this PATCH sets are checked: clearing one (`null`) needs nothing of Ironic.
+    const placementChanges = placementChangesOf(input);
+    const placementSet = placementOf(placementChanges);
+    if (Object.keys(placementSet).length > 0) await this.deps.checkPlacement?.(placementSet);
     const changes: PodManagerChanges = {
+      ...placementChanges,
       name: input.name,
       url: input.url,
       driver: input.driver,

@@ -49,6 +49,7 @@ export const ironicDriverFor = /* @__PURE__ */ once(async (settings): Promise<Ir
     ...(url ? { url } : {}),
     auth,
     timeoutMs: settings.IRONIC_TIMEOUT_MS,
+    ...(settings.IRONIC_MAX_API_VERSION ? { maxVersion: settings.IRONIC_MAX_API_VERSION } : {}),
     log: (event) => logger.debug("ironic", { ...event }),
   });
 });

@@ -1,8 +1,13 @@
 import { config } from "../config.ts";
+import { ValidationError } from "../errors.ts";
+import { logger } from "../log.ts";
 import { addressPolicy, podManagerUrlCheck } from "../net/address-policy.ts";
+import { checkPlacement } from "../nodes/ironic-node.ts";
+import type { Placement } from "../podmanagers/placement.ts";
 import { PodManagerService } from "../podmanagers/service.ts";
 import { PodManagerSessions } from "../podmanagers/sessions.ts";
 import { createPodManagerClient } from "../redfish/index.ts";
+import { ironicDriverFor } from "./ironic.ts";
 import { secretStoreFor } from "./secrets.ts";
 import { nodeRepositoryFor, once, podManagerRepositoryFor } from "./store.ts";
 
@@ -27,6 +32,25 @@ export const podManagerSessionsFor = /* @__PURE__ */ once(
     ),
 );
 
+/**
+ * A pod manager's placement fields checked against the Ironic in use when it is set, so a field its API version
+ * lacks or an interface it has not enabled is refused at once (400). Ironic's refusals only: an Ironic that cannot
+ * be reached or is not configured does not stop a pod manager from being saved (every register checks again).
+ */
+export const podManagerPlacementCheckFor = /* @__PURE__ */ once(
+  (settings) =>
+    async (placement: Placement): Promise<void> => {
+      try {
+        await checkPlacement(await ironicDriverFor(settings), placement);
+      } catch (error) {
+        if (error instanceof ValidationError) throw error;
+        logger.warn("placement fields not checked: Ironic could not be asked", {
+          error: (error as Error).message,
+        });
+      }
+    },
+);
+
 export const podManagerServiceFor = /* @__PURE__ */ once(
   (settings) =>
     new PodManagerService({
@@ -35,6 +59,7 @@ export const podManagerServiceFor = /* @__PURE__ */ once(
       countNodes: (podmId) => nodeRepositoryFor(settings).countByPodManager(podmId),
       probe: podManagerSessionsFor(settings).probe,
       checkUrl: podManagerUrlCheck(podManagerAddressPolicyFor(settings)),
+      checkPlacement: podManagerPlacementCheckFor(settings),
     }),
 );
 

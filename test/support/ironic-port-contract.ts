@@ -5,8 +5,10 @@ import {
   IronicMacAlreadyExistsError,
   IronicNodeNotFoundError,
   IronicPortNotFoundError,
+  IronicRequestError,
 } from "../../lib/ironic/index.ts";
 import type { IronicNodesPort } from "../../lib/nodes/ironic-port.ts";
+import { placementPatch } from "../../lib/podmanagers/placement.ts";
 
 let counter = 0;
 const unique = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
@@ -35,6 +37,48 @@ export function ironicPortContract(port: () => IronicNodesPort) {
     await ironic.deleteNode(node.uuid);
     await expect(ironic.getNode(node.uuid)).rejects.toBeInstanceOf(IronicNodeNotFoundError);
     await expect(ironic.deleteNode(node.uuid)).rejects.toBeInstanceOf(IronicNodeNotFoundError);
+  });
+
+  it("answers its API version, the redfish hardware type's enabled interfaces and its conductors", async () => {
+    const ironic = port();
+    expect(await ironic.apiVersion()).toBe("1.82");
+    const redfish = await ironic.getDriver("redfish");
+    expect([...(redfish.enabled_boot_interfaces ?? [])].sort()).toEqual(["pxe", "redfish-virtual-media"]);
+    expect([...(redfish.enabled_deploy_interfaces ?? [])].sort()).toEqual(["direct", "ramdisk"]);
+    const conductors = await ironic.listConductors();
+    expect(conductors).toHaveLength(1);
+    expect(conductors[0]).toMatchObject({ conductor_group: "", alive: true });
+    expect(conductors[0]?.drivers).toEqual(expect.arrayContaining(["redfish", "fake-hardware"]));
+  });
+
+  it("takes placement fields at create, an owner only by PATCH, and placementPatch's operations", async () => {
+    const ironic = port();
+    // Ironic takes an owner at create from a system-scoped admin only; noauth is not one.
+    await expect(
+      ironic.createNode({ driver: "redfish", name: unique("owner"), owner: "project-a" }),
+    ).rejects.toBeInstanceOf(IronicRequestError);
+    const node = await ironic.createNode({
+      driver: "redfish",
+      name: unique("placement"),
+      lessee: "project-b",
+      automated_clean: true,
+      boot_interface: "pxe",
+    });
+    expect(node).toMatchObject({ lessee: "project-b", automated_clean: true, boot_interface: "pxe" });
+    const podm = {
+      owner: "project-a",
+      lessee: "project-c",
+      shard: "shard-1",
+      automated_clean: false,
+      boot_interface: "redfish-virtual-media",
+      deploy_interface: "ramdisk",
+    };
+    const patch = placementPatch(podm, node);
+    expect(patch).toHaveLength(6);
+    const patched = await ironic.updateNode(node.uuid, patch);
+    expect(patched).toMatchObject(podm);
+    expect(placementPatch(podm, await ironic.getNode(node.uuid))).toEqual([]);
+    await ironic.deleteNode(node.uuid);
   });
 
   it("keeps MACs unique (409 MACAlreadyExists), lists ports by node and address, and deletes them with the node", async () => {

@@ -4,6 +4,8 @@ import type {
   WaitForProvisionStateOptions,
 } from "../../lib/ironic/driver.ts";
 import {
+  type IronicConductor,
+  type IronicDriverInfo,
   IronicDuplicateNameError,
   IronicInvalidStateError,
   IronicMacAlreadyExistsError,
@@ -14,6 +16,7 @@ import {
   IronicPortNotFoundError,
   IronicProvisionFailedError,
   IronicProvisionTimeoutError,
+  IronicRequestError,
   type JsonPatchOperation,
   type NewIronicNode,
   type NewIronicPort,
@@ -56,6 +59,15 @@ export class MemoryIronic implements IronicNodesPort {
   readonly calls: { method: Method; args: unknown[] }[] = [];
   /** Nodes whose `manage` fails BMC verification. */
   readonly failVerification = new Set<string>();
+  /** The API version `apiVersion()` answers, as if negotiated. */
+  version = "1.82";
+  /**
+   * Hardware types and the interfaces enabled for them, as the local Ironic (`local/ironic.ts`) enables them for
+   * `redfish` (its `fake` interfaces go to `fake-hardware` only).
+   */
+  readonly drivers = new Map<string, { boot: string[]; deploy: string[] }>([
+    ["redfish", { boot: ["pxe", "redfish-virtual-media"], deploy: ["direct", "ramdisk"] }],
+  ]);
   private readonly faults: (MemoryFault & { seen: number })[] = [];
 
   withContext(_context: IronicCallContext): IronicNodesPort {
@@ -69,6 +81,32 @@ export class MemoryIronic implements IronicNodesPort {
   /** The calls of one method, in order. */
   callsOf(method: Method): unknown[][] {
     return this.calls.filter((call) => call.method === method).map((call) => call.args);
+  }
+
+  /** Not logged in `calls`: the HTTP driver negotiates once and answers from its cache after. */
+  async apiVersion(): Promise<string> {
+    return this.version;
+  }
+
+  /** The conductors Ironic has registered: one in the default group, as the local Ironic runs. */
+  readonly conductors: IronicConductor[] = [
+    { hostname: "localhost", conductor_group: "", alive: true, drivers: ["fake-hardware", "redfish"] },
+  ];
+
+  async listConductors(): Promise<IronicConductor[]> {
+    return this.call("listConductors", [], () => structuredClone(this.conductors));
+  }
+
+  async getDriver(name: string): Promise<IronicDriverInfo> {
+    return this.call("getDriver", [name], () => {
+      const driver = this.drivers.get(name);
+      if (!driver) throw new IronicRequestError(`Ironic: Could not find the following driver(s): ${name}.`);
+      return {
+        name,
+        enabled_boot_interfaces: [...driver.boot],
+        enabled_deploy_interfaces: [...driver.deploy],
+      };
+    });
   }
 
   async getNode(ident: string, _fields?: readonly IronicNodeField[]): Promise<IronicNode> {
@@ -87,12 +125,32 @@ export class MemoryIronic implements IronicNodesPort {
 
   async createNode(body: NewIronicNode): Promise<IronicNode> {
     return this.call("createNode", [body], () => {
+      // As Ironic answers a caller that is not a system-scoped admin (noauth included).
+      if (body.owner) {
+        throw new IronicRequestError(
+          "Ironic rejected POST /v1/nodes (400): Cannot create a node as a project scoped admin with an owner other than your own project.",
+          { status: 400 },
+        );
+      }
       if (body.name && [...this.nodes.values()].some((node) => node.name === body.name)) {
         throw new IronicDuplicateNameError(`Ironic: A node with name ${body.name} already exists.`, {
           status: 409,
         });
       }
+      // Fields the adapter does not model (conductor_group, owner, ...) are kept as given, as Ironic keeps them.
+      const {
+        name: _name,
+        driver: _driver,
+        driver_info: _driverInfo,
+        properties: _properties,
+        extra: _extra,
+        resource_class: _resourceClass,
+        network_interface: _networkInterface,
+        ...others
+      } = body;
       const node: IronicNode = {
+        conductor_group: "",
+        ...others,
         uuid: crypto.randomUUID(),
         name: body.name ?? null,
         driver: body.driver,
