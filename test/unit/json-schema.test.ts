@@ -36,6 +36,14 @@ describe("documentValidator (ajv, JSON Schema 2020-12) on the generated OpenAPI 
     created_at: "2026-01-01T00:00:00.000Z",
     updated_at: "2026-01-01T00:00:00.000Z",
     authentication: [{ type: "basic", auth_items: { username: "admin", password: "***" } }],
+    conductor_group: "rack-7",
+    shard: null,
+    owner: null,
+    lessee: null,
+    automated_clean: true,
+    resource_class: null,
+    boot_interface: "redfish-virtual-media",
+    deploy_interface: null,
   };
 
   it("accepts a valid response body, through the document's $refs", () => {
