@@ -25,6 +25,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, StatusEntry>> = {
   ValidationError: BAD_REQUEST,
   /** A pod-manager URL the deployment's address policy refuses, judged from the URL alone. */
   PodManagerUrlRefused: BAD_REQUEST,
+  /** New pod-manager credentials or address that did not log in; nothing was changed. */
+  PodManagerLoginFailed: BAD_REQUEST,
 
   // What the caller named does not exist here.
   RouteNotFound: NOT_FOUND,

@@ -48,6 +48,8 @@ import {
   type NewIronicNode,
   type NewIronicPort,
   NodeListSchema,
+  type NodeValidation,
+  NodeValidationSchema,
   PortListSchema,
   type ProvisionTarget,
   RootSchema,
@@ -291,6 +293,15 @@ class HttpIronicDriver implements IronicDriver {
       expect: [200],
       schema: IronicNodeSchema,
       secrets: patchSecrets(patch),
+    });
+  }
+
+  validateNode(ident: string): Promise<NodeValidation> {
+    return this.request({
+      method: "GET",
+      path: `/v1/nodes/${encodeURIComponent(ident)}/validate`,
+      expect: [200],
+      schema: NodeValidationSchema,
     });
   }
 

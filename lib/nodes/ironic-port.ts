@@ -12,6 +12,7 @@ export interface IronicNodesPort
     | "listNodes"
     | "createNode"
     | "updateNode"
+    | "validateNode"
     | "deleteNode"
     | "listPorts"
     | "getPortByAddress"

@@ -3,6 +3,7 @@ import { addressPolicy, podManagerUrlCheck } from "../net/address-policy.ts";
 import { PodManagerService } from "../podmanagers/service.ts";
 import { PodManagerSessions } from "../podmanagers/sessions.ts";
 import { createPodManagerClient } from "../redfish/index.ts";
+import { podManagerResyncFor } from "./resync.ts";
 import { secretStoreFor } from "./secrets.ts";
 import { nodeRepositoryFor, once, podManagerRepositoryFor } from "./store.ts";
 
@@ -34,6 +35,8 @@ export const podManagerServiceFor = /* @__PURE__ */ once(
       secrets: secretStoreFor(settings),
       countNodes: (podmId) => nodeRepositoryFor(settings).countByPodManager(podmId),
       probe: podManagerSessionsFor(settings).probe,
+      login: podManagerSessionsFor(settings).login,
+      resync: podManagerResyncFor(settings),
       checkUrl: podManagerUrlCheck(podManagerAddressPolicyFor(settings)),
     }),
 );
