@@ -443,6 +443,30 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
     errors: { 404: NOT_FOUND_NODE },
     example: { params: { id: "test-node" }, query: { limit: "20" } },
   },
+  "list-pod-manager-operations": {
+    tag: "operations",
+    description:
+      "The pod manager's operations (each `resync` of its credentials or address into its Ironic nodes), newest " +
+      "first, those that ended included. When more remain, the `Link` header holds the next page's URL.",
+    params: UuidParams,
+    query: OperationListQuery,
+    fields: {
+      ...PODM_ID,
+      limit: `Page size, 1–${MAX_PAGE_SIZE}.`,
+      marker: "The `id` of the last operation of the previous page.",
+    },
+    responses: {
+      200: {
+        description: "One page of operations.",
+        schema: OperationList,
+        headers: {
+          Link: 'RFC 8288 link to the next page, `<url>; rel="next"`, when more operations remain.',
+        },
+      },
+    },
+    errors: { 404: NOT_FOUND_PODM },
+    example: { params: { id: EXAMPLE_PODM }, query: { limit: "20" } },
+  },
   "cancel-operation": {
     tag: "operations",
     description:
