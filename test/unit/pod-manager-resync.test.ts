@@ -12,6 +12,8 @@ import { resyncNodeFinished } from "../../lib/operations/transitions.ts";
 import type { PodManager } from "../../lib/podmanagers/model.ts";
 import { PodManagerResync, validationFailure } from "../../lib/podmanagers/resync.ts";
 import { PodManagerService } from "../../lib/podmanagers/service.ts";
+import { PodManagerSessions } from "../../lib/podmanagers/sessions.ts";
+import { PodManagerAddressRefusedError, PodManagerAuthError } from "../../lib/redfish/index.ts";
 import type { Credentials, SecretStore } from "../../lib/secrets/store.ts";
 import { MemoryIronic } from "../support/memory-ironic.ts";
 import { MemoryOperationRepository } from "../support/memory-operations.ts";
@@ -20,6 +22,7 @@ import { FakeWorkflowContext } from "../support/workflow.ts";
 
 const DEPLOYMENT = "deployment-a";
 const OLD_URL = "http://podm-old.example";
+const FIRST_CREDENTIALS = { username: "admin", password: "old-password" };
 const caller = { requestId: "req-1", principal: "arn:aws:iam::1:user/ops" };
 
 class MemorySecrets implements SecretStore {
@@ -401,6 +404,71 @@ describe("re-syncing a pod manager's credentials into Ironic", () => {
 
     expect((await operations.get(first.id))?.state).toBe("cancelling");
     expect(second?.state).toBe("pending");
+  });
+
+  it("fails a re-sync no workflow carries on past its deadline, as the reconciler does with any operation", async () => {
+    await registered("n1");
+    let now = new Date("2026-03-01T00:00:00.000Z");
+    const abandoned = new OperationService({
+      operations,
+      nodes,
+      finder: finderOf(nodes),
+      starter: { start: async () => {} },
+      now: () => now,
+    });
+    const operation = await abandoned.beginForPodManager(
+      podManagers.podm,
+      {
+        kind: "resync",
+        steps: ["n1"],
+        results: [{ node_uuid: "x", name: "n1", ironic_node_uuid: "y", state: "pending", detail: null }],
+        deadlineSeconds: 60,
+      },
+      caller,
+    );
+    now = new Date("2026-03-01T01:00:00.000Z");
+
+    expect(await abandoned.failAbandoned(60_000)).toBe(1);
+
+    expect((await operations.get(operation.id))?.outcome?.code).toBe("OperationAbandoned");
+  });
+
+  it("turns the pod manager's refusal of a login into a 400 naming its answer; an address refusal stays", async () => {
+    let failure: Error = new PodManagerAuthError(
+      "http://podm",
+      "POST /redfish/v1/SessionService/Sessions",
+      401,
+    );
+    let closed = 0;
+    const sessions = new PodManagerSessions(podManagers, secrets, () => ({
+      probe: async () => {
+        throw failure;
+      },
+      close: async () => {
+        closed += 1;
+      },
+      listComposedSystems: async () => [],
+      getSystem: async () => {
+        throw new Error("unused");
+      },
+      compose: async () => {
+        throw new Error("unused");
+      },
+      decompose: async () => {},
+      reset: async () => {},
+      setBoot: async () => {},
+    }));
+
+    const refused = sessions.login(podManagers.podm, { username: "admin", password: "wrong" });
+
+    await expect(refused).rejects.toBeInstanceOf(PodManagerLoginFailedError);
+    await expect(refused).rejects.toThrow(/refused the credentials \(401 on POST/);
+    failure = new PodManagerAddressRefusedError("http://podm", "loopback");
+    await expect(sessions.login(podManagers.podm, FIRST_CREDENTIALS)).rejects.toBeInstanceOf(
+      PodManagerAddressRefusedError,
+    );
+    // Every login closes its session, refused or not.
+    expect(closed).toBe(2);
   });
 
   it("judges Ironic's validation on the interfaces that talk to the BMC", () => {
