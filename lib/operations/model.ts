@@ -98,6 +98,11 @@ export const OperationArgumentsSchema = z.object({
    * at one of them are re-synced.
    */
   pod_manager_urls: z.optional(z.array(z.string())),
+  /**
+   * A `resync` after the pod manager's owner turned TLS verification off: the nodes' `redfish_verify_ca` follows
+   * to false. Otherwise a re-sync only ever sets it to true (a node registered with the check keeps it).
+   */
+  verify_ca_turned_off: z.optional(z.boolean()),
 });
 export type OperationArguments = z.infer<typeof OperationArgumentsSchema>;
 

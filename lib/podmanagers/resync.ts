@@ -40,21 +40,38 @@ export interface PodManagerResyncDeps {
 /**
  * The driver_info Ironic needs to reach the pod manager's systems: its address, its credentials, whether to
  * verify its certificate. Only these keys are written (the system path and auth type stay as registered).
- * Placement (conductor_group, owner, ...) is not driver_info: when pod managers carry it, its patch joins this
- * one in `ironicPatch`.
+ * `redfish_verify_ca` is only ever raised to the pod manager's `true`, or lowered when its owner turned
+ * verification off (`verifyCaTurnedOff`): a node registered with the check where the pod manager does without
+ * keeps it, as a register may add the check but not drop it.
  */
-export function driverInfoPatch(podm: PodManager, credentials: Credentials): JsonPatchOperation[] {
+export function driverInfoPatch(
+  podm: PodManager,
+  credentials: Credentials,
+  options: { verifyCaTurnedOff?: boolean | undefined } = {},
+): JsonPatchOperation[] {
   return [
     { op: "add", path: "/driver_info/redfish_address", value: podm.url },
     { op: "add", path: "/driver_info/redfish_username", value: credentials.username },
     { op: "add", path: "/driver_info/redfish_password", value: credentials.password },
-    { op: "add", path: "/driver_info/redfish_verify_ca", value: podm.verify_ca },
+    ...(podm.verify_ca || options.verifyCaTurnedOff
+      ? [{ op: "add" as const, path: "/driver_info/redfish_verify_ca", value: podm.verify_ca }]
+      : []),
   ];
 }
 
-/** Everything a re-sync writes to one Ironic node: today the driver_info; the pod manager's placement joins here. */
-export function ironicPatch(podm: PodManager, credentials: Credentials): JsonPatchOperation[] {
-  return driverInfoPatch(podm, credentials);
+/**
+ * Everything a re-sync writes to one Ironic node: today the driver_info. Placement (conductor_group, owner,
+ * lessee, ...) is not driver_info: when pod managers carry it, its patch joins this one here, so a re-sync
+ * re-applies it with the credentials.
+ */
+export function ironicPatch(
+  podm: PodManager,
+  credentials: Credentials,
+  operation: Pick<Operation, "arguments">,
+): JsonPatchOperation[] {
+  return driverInfoPatch(podm, credentials, {
+    verifyCaTurnedOff: operation.arguments?.verify_ca_turned_off,
+  });
 }
 
 /** Why Ironic's validation of the interfaces that talk to the BMC did not pass, or undefined when it did. */
@@ -82,7 +99,7 @@ export class PodManagerResync implements PodManagerResyncStarter {
   async start(
     podm: PodManager,
     caller: OperationCaller,
-    options: { previousUrl?: string | undefined } = {},
+    options: { previousUrl?: string | undefined; previousVerifyCa?: boolean | undefined } = {},
   ): Promise<Operation | undefined> {
     const nodes = await this.registeredNodes(podm.uuid);
     if (nodes.length === 0) return undefined;
@@ -100,7 +117,10 @@ export class PodManagerResync implements PodManagerResyncStarter {
         kind: "resync",
         steps: nodes.map((node) => node.name),
         results,
-        arguments: { pod_manager_urls: urls },
+        arguments: {
+          pod_manager_urls: urls,
+          ...(options.previousVerifyCa === true && !podm.verify_ca ? { verify_ca_turned_off: true } : {}),
+        },
       },
       caller,
     );
@@ -136,7 +156,7 @@ export class PodManagerResync implements PodManagerResyncStarter {
     const refusal = await this.notOurs(ironicNode, node, podm, operation);
     if (refusal) return { state: "skipped", detail: refusal };
 
-    const patched = await this.patch(ironic, ironicNodeUuid, ironicPatch(podm, credentials));
+    const patched = await this.patch(ironic, ironicNodeUuid, ironicPatch(podm, credentials, operation));
     if (patched) return { state: "failed", detail: patched };
     let validation: NodeValidation;
     try {
@@ -151,7 +171,7 @@ export class PodManagerResync implements PodManagerResyncStarter {
     if (failure) return { state: "failed", detail: `driver_info updated; ${failure}` };
     return {
       state: "succeeded",
-      detail: `driver_info updated (address ${podm.url}, user ${credentials.username}, verify_ca ${podm.verify_ca}); Ironic validates power and management`,
+      detail: `driver_info updated (address ${podm.url}, user ${credentials.username}); Ironic validates power and management`,
     };
   }
 

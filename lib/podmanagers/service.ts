@@ -21,7 +21,7 @@ export interface PodManagerResyncStarter {
   start(
     podm: PodManager,
     caller: OperationCaller,
-    options?: { previousUrl?: string | undefined },
+    options?: { previousUrl?: string | undefined; previousVerifyCa?: boolean | undefined },
   ): Promise<Operation | undefined>;
 }
 
@@ -167,7 +167,10 @@ export class PodManagerService {
     }
     const updated = await this.deps.repository.update(uuid, current.version, changes);
     if (reachChanged && caller && this.deps.resync) {
-      const operation = await this.deps.resync.start(updated, caller, { previousUrl: current.url });
+      const operation = await this.deps.resync.start(updated, caller, {
+        previousUrl: current.url,
+        previousVerifyCa: current.verify_ca,
+      });
       return { podManager: updated, operation };
     }
     if (changes.status !== undefined || !this.deps.probe) return { podManager: updated };

@@ -136,7 +136,7 @@ describe("re-syncing a pod manager's credentials into Ironic", () => {
   /** A node registered in Ironic by this deployment, driven at `url` (default the pod manager's). */
   async function registered(
     name: string,
-    options: { url?: string; deployment?: string; systemId?: string } = {},
+    options: { url?: string; deployment?: string; systemId?: string; verifyCa?: boolean } = {},
   ): Promise<Node> {
     const uuid = randomUUID();
     const resourceUri = `/redfish/v1/Systems/${name}`;
@@ -148,7 +148,7 @@ describe("re-syncing a pod manager's credentials into Ironic", () => {
         redfish_system_id: options.systemId ?? resourceUri,
         redfish_username: "admin",
         redfish_password: "old-password",
-        redfish_verify_ca: false,
+        redfish_verify_ca: options.verifyCa ?? podManagers.podm.verify_ca,
       },
       extra: { [NODE_MARK]: uuid, [DEPLOYMENT_MARK]: options.deployment ?? DEPLOYMENT },
     });
@@ -286,6 +286,29 @@ describe("re-syncing a pod manager's credentials into Ironic", () => {
     ]);
     expect(ended?.results?.[0]?.detail).not.toContain("new-password");
     expect((await nodes.get(b.uuid))?.operation).toEqual(cleaning);
+  });
+
+  it("never drops a node's own TLS check, unless the pod manager's owner turned verification off", async () => {
+    const strict = await registered("strict", { verifyCa: true });
+    const verifyOf = async () =>
+      (await ironic.getNode(strict.ironic_node_uuid as string)).driver_info.redfish_verify_ca;
+
+    const { operation } = await service.update(podManagers.podm.uuid, newPassword("new-password"), caller);
+    await runWorkflow(operation as Operation);
+    expect(await verifyOf()).toBe(true);
+    expect(ironic.nodes.get(strict.ironic_node_uuid as string)?.driver_info.redfish_password).toBe(
+      "new-password",
+    );
+
+    await service.update(podManagers.podm.uuid, { verify_ca: true }, caller);
+    const off = await service.update(
+      podManagers.podm.uuid,
+      { verify_ca: false, ...newPassword("new-password") },
+      caller,
+    );
+    expect(off.operation?.arguments?.verify_ca_turned_off).toBe(true);
+    await runWorkflow(off.operation as Operation);
+    expect(await verifyOf()).toBe(false);
   });
 
   it("says which nodes did not take it and why, and leaves nodes that are not Valence's or point elsewhere", async () => {
