@@ -217,7 +217,8 @@ export const RESPONSE_FIELDS: Readonly<Record<string, Readonly<Record<string, st
     arguments:
       "What the action was given: `clean_steps` for `clean`, `force` for an unregister, `pod_manager_urls` for a " +
       "`resync` (the pod manager's address before and after the change: only Ironic nodes pointing at one are " +
-      "touched).",
+      "touched) and `verify_ca_turned_off` (the pod manager's owner turned TLS verification off: the nodes' " +
+      "`redfish_verify_ca` follows; otherwise a re-sync only ever raises it).",
     outcome:
       "How it ended; `null` while in flight. `code`: `Succeeded`, `Cancelled`, or why it failed — " +
       "`IronicStepFailed` (Ironic ended the step in a failed state; `detail` is its `last_error`), " +
