@@ -4,15 +4,19 @@ import {
   type LifecycleInput,
   LifecycleInputSchema,
   type LifecycleResult,
-  runLifecycle,
 } from "../lib/operations/lifecycle.ts";
+import { runOperation } from "../lib/operations/resync.ts";
 import { lifecycleDeps } from "../lib/runtime/operations.ts";
+import { podManagerResync } from "../lib/runtime/resync.ts";
 
 /**
- * The durable lifecycle of one operation (invoked asynchronously with `{operation_id}`, never on the request
+ * The durable workflow of one operation (a node's Ironic lifecycle, or a pod manager's re-sync) (invoked asynchronously with `{operation_id}`, never on the request
  * path): its steps are checkpointed and its waits on Ironic suspend the execution. A malformed input fails the
  * execution outright.
  */
 export const handler = withDurableExecution<LifecycleInput, LifecycleResult>(async (event, context) =>
-  runLifecycle(LifecycleInputSchema.parse(event), durableWorkflowContext(context), await lifecycleDeps()),
+  runOperation(LifecycleInputSchema.parse(event), durableWorkflowContext(context), {
+    ...(await lifecycleDeps()),
+    resyncNode: (operation, node) => podManagerResync().resyncNode(operation, node),
+  }),
 );

@@ -73,6 +73,8 @@ export function functionNeeds(
  * it is invoked by no route, only by the functions that start operations.
  */
 export function workflowNeeds(): FunctionNeeds {
-  const { handler, summary, table, ironic, publishesEvents } = WORKFLOW_FUNCTION;
-  return functionNeeds([{ handler, summary, table, ironic, publishesEvents }]).get(handler) as FunctionNeeds;
+  const { handler, summary, table, readsSecrets, ironic, publishesEvents } = WORKFLOW_FUNCTION;
+  return functionNeeds([{ handler, summary, table, readsSecrets, ironic, publishesEvents }]).get(
+    handler,
+  ) as FunctionNeeds;
 }

@@ -28,6 +28,21 @@ export class PodManagerUrlRefusedError extends ValidationError {
   }
 }
 
+/**
+ * New pod-manager credentials or a new address that do not log in (the pod manager refused them, or could not be
+ * reached at the new address): the caller's request is what is wrong, and nothing was written. The detail names
+ * the pod manager's answer (its 401, a refused connection), never the credentials.
+ */
+export class PodManagerLoginFailedError extends ValidationError {
+  override readonly code = "PodManagerLoginFailed";
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(
+      `body.authentication: the pod manager did not accept the new credentials or address: ${detail}; nothing was changed`,
+      options,
+    );
+  }
+}
+
 export abstract class NotFoundError extends ValenceError {}
 
 export class RouteNotFoundError extends NotFoundError {

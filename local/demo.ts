@@ -36,7 +36,7 @@ export async function seedDemo(
   const podm = existing
     ? existing.url === emulator.url
       ? existing
-      : await podManagers.update(existing.uuid, { url: emulator.url, authentication: auth })
+      : (await podManagers.update(existing.uuid, { url: emulator.url, authentication: auth })).podManager
     : await podManagers.create({
         name: DEMO_PODM,
         url: emulator.url,

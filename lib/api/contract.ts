@@ -34,6 +34,7 @@ import {
   OperationList,
   OperationView,
   PodManagerList,
+  PodManagerResyncView,
   PodManagerView,
   RegisterAcceptedView,
   RegisteredNodeView,
@@ -241,20 +242,42 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
   "update-pod-manager": {
     tag: "pod managers",
     description:
-      "Changes any of the create fields; the others keep their values. A new password replaces the secret. " +
-      "A new `url` or `driver`, or `verify_ca: false`, needs `authentication` in the same body (400 otherwise): the stored credentials " +
-      "are only ever sent to the pod manager they were given for. A placement field set to `null` is cleared " +
-      "(the pod manager then has no default for it; nodes already registered keep what Ironic has).",
+      "Changes any of the create fields; the others keep their values. A new `url` or `driver`, or " +
+      "`verify_ca: false`, needs `authentication` in the same body (400 otherwise): the stored credentials are only " +
+      "ever sent to the pod manager they were given for. A placement field set to `null` is cleared (the pod " +
+      "manager then has no default for it; nodes already registered keep what Ironic has). New credentials, `url`, `driver` or `verify_ca` are first " +
+      "tried with a real login at the (new) address; if the pod manager refuses them or cannot be reached there, the " +
+      "answer is 400 `PodManagerLoginFailed` naming its answer, and nothing changes. Then the secret and record are " +
+      "written, and new credentials, `url` or `verify_ca` are carried into every node of the pod manager registered " +
+      "in Ironic (`driver_info`: `redfish_address`, `redfish_username`, `redfish_password`, `redfish_verify_ca`) by " +
+      "a `resync` operation, whatever the node is doing (a node cleaning in Ironic included): **202** with the " +
+      "operation, one result per node; Ironic's own validation of the `power` and `management` interfaces must " +
+      "pass for each. With no node in Ironic, or no such change, **200**.",
     params: UuidParams,
     body: UpdatePodManagerBody,
     fields: { ...PODM_ID, ...podManagerFields },
-    responses: { 200: { description: "The pod manager as stored now.", schema: PodManagerView } },
+    responses: {
+      200: {
+        description: "The pod manager as stored now; no node of it needed a re-sync.",
+        schema: PodManagerView,
+      },
+      202: {
+        description:
+          "The pod manager as stored now, and the `resync` operation (`pending`) carrying the change into its " +
+          "registered nodes' driver_info in Ironic: follow it at `Location` for each node's result.",
+        schema: PodManagerResyncView,
+        headers: OPERATION_HEADERS,
+      },
+    },
     errors: {
       400:
         "A new `url` or `driver`, or `verify_ca: false`, without `authentication`; " +
-        `${PLACEMENT_400.charAt(0).toLowerCase()}${PLACEMENT_400.slice(1)}; or a body that does not validate.`,
+        `${PLACEMENT_400.charAt(0).toLowerCase()}${PLACEMENT_400.slice(1)}; a body that does not validate; or ` +
+        "`PodManagerLoginFailed`: the pod manager refused the new credentials (its 401) or could not be reached at " +
+        "the new address. Nothing was changed.",
       404: NOT_FOUND_PODM,
       409: "Another pod manager has this name or url, or the record changed concurrently.",
+      503: "`OperationNotStarted`: the change was stored but the re-sync's workflow could not be started; retry the PATCH.",
     },
     example: { params: { id: EXAMPLE_PODM }, body: { verify_ca: true } },
   },
@@ -467,6 +490,30 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
     },
     errors: { 404: NOT_FOUND_NODE },
     example: { params: { id: "test-node" }, query: { limit: "20" } },
+  },
+  "list-pod-manager-operations": {
+    tag: "operations",
+    description:
+      "The pod manager's operations (each `resync` of its credentials or address into its Ironic nodes), newest " +
+      "first, those that ended included. When more remain, the `Link` header holds the next page's URL.",
+    params: UuidParams,
+    query: OperationListQuery,
+    fields: {
+      ...PODM_ID,
+      limit: `Page size, 1–${MAX_PAGE_SIZE}.`,
+      marker: "The `id` of the last operation of the previous page.",
+    },
+    responses: {
+      200: {
+        description: "One page of operations.",
+        schema: OperationList,
+        headers: {
+          Link: 'RFC 8288 link to the next page, `<url>; rel="next"`, when more operations remain.',
+        },
+      },
+    },
+    errors: { 404: NOT_FOUND_PODM },
+    example: { params: { id: EXAMPLE_PODM }, query: { limit: "20" } },
   },
   "cancel-operation": {
     tag: "operations",

@@ -83,6 +83,13 @@ export const PodManagerView = z.extend(
   },
 );
 
+/**
+ * `PATCH /v1/pod_managers/{id}` with new credentials, url or `verify_ca` while nodes of it are registered in
+ * Ironic (202): the pod manager as stored now, and the `resync` operation carrying the change into their
+ * driver_info.
+ */
+export const PodManagerResyncView = z.extend(PodManagerView, { operation: OperationView });
+
 export const PodManagerList = z.array(PodManagerView);
 
 /** One event of a node's audit trail (`HistoryEvent` of `lib/nodes/history.ts`). */
@@ -156,6 +163,7 @@ export const RESPONSE_COMPONENTS = {
   Operation: OperationView,
   HistoryEvent: HistoryEventSchema,
   PodManager: PodManagerView,
+  PodManagerResync: PodManagerResyncView,
   Error: ErrorBodySchema,
   RootDocument: RootDocumentSchema,
   V1Document: V1DocumentSchema,
@@ -195,9 +203,21 @@ export const RESPONSE_FIELDS: Readonly<Record<string, Readonly<Record<string, st
   },
   Operation: {
     id: "The operation's uuid: `GET /v1/operations/{id}`.",
-    node_uuid: "The node it works on.",
-    node_name: "The node's name.",
-    kind: "`register`: a register's lifecycle steps; `manage`, `provide`, `inspect`, `clean`: that lifecycle action; `unregister`: an unregister that waits for Ironic to settle.",
+    node_uuid: "The node it works on; for a `resync`, the pod manager's uuid.",
+    node_name: "The node's name; for a `resync`, the pod manager's name.",
+    pod_manager_uuid: "A `resync`'s pod manager.",
+    kind: "`register`: a register's lifecycle steps; `manage`, `provide`, `inspect`, `clean`: that lifecycle action; `unregister`: an unregister that waits for Ironic to settle; `resync`: a pod manager's new credentials or address carried into the driver_info of every node of it registered in Ironic.",
+    results:
+      "A `resync`'s nodes, in the order of its steps (one step per node, named after it), each with how it ended.",
+    "results[].node_uuid": "The Valence node.",
+    "results[].name": "Its name.",
+    "results[].ironic_node_uuid": "Its Ironic node.",
+    "results[].state":
+      "`pending` (not reached yet), `succeeded` (driver_info patched and Ironic's validation of the `power` and " +
+      "`management` interfaces passed), `failed` (Ironic refused the patch, kept the node locked, or its validation " +
+      "failed: `detail` says which), `skipped` (no longer one to touch: unregistered meanwhile, its Ironic node gone, " +
+      "not Valence's, or its driver_info points elsewhere).",
+    "results[].detail": "What was done, or why it failed or was skipped; `null` while pending.",
     state:
       "`pending` (recorded, its workflow not running yet), `running`, `cancelling` (a cancel was asked for), then " +
       "`succeeded`, `failed` or `cancelled`, which it never leaves.",
@@ -219,11 +239,16 @@ export const RESPONSE_FIELDS: Readonly<Record<string, Readonly<Record<string, st
       "A succeeded `inspect` step: what Ironic's inspection found against what was registered — each of " +
       "`cpus`, `memory_mb`, `local_gb`, `cpu_arch` with both values, and the ports (`added_by_inspection`: " +
       "Ironic's own, never deleted by Valence; `missing`: registered ones gone).",
-    arguments: "What the action was given: `clean_steps` for `clean`.",
+    arguments:
+      "What the action was given: `clean_steps` for `clean`, `force` for an unregister, `pod_manager_urls` for a " +
+      "`resync` (the pod manager's address before and after the change: only Ironic nodes pointing at one are " +
+      "touched) and `verify_ca_turned_off` (the pod manager's owner turned TLS verification off: the nodes' " +
+      "`redfish_verify_ca` follows; otherwise a re-sync only ever raises it).",
     outcome:
       "How it ended; `null` while in flight. `code`: `Succeeded`, `Cancelled`, or why it failed — " +
       "`IronicStepFailed` (Ironic ended the step in a failed state; `detail` is its `last_error`), " +
-      "`VerificationFailed` (a register's `manage` failed and the registration was rolled back), `OperationTimeout` " +
+      "`VerificationFailed` (a register's `manage` failed and the registration was rolled back), `ResyncIncomplete` " +
+      "(a `resync` did not reach every node: `results` says which and why), `OperationTimeout` " +
       "(the deadline passed), `IronicError` (Ironic kept failing), `NodeNotRegistered`, `RegistrationFailed` (the " +
       "register before it failed), `OperationNotStarted` (its workflow could not be started).",
     request_id: "The request that started it (its `X-Request-Id`).",

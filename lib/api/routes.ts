@@ -40,6 +40,8 @@ export const ROUTES: readonly RouteDefinition[] = [
     summary: "Add a pod manager",
     table: "write",
     writesSecrets: true,
+    // Checks the pod manager's placement fields against what Ironic offers.
+    ironic: true,
   },
   {
     method: "GET",
@@ -60,9 +62,18 @@ export const ROUTES: readonly RouteDefinition[] = [
     method: "PATCH",
     path: "/v1/pod_managers/{id}",
     handler: "update-pod-manager",
-    summary: "Update a pod manager",
+    summary: "Update a pod manager (202 and a resync operation when its Ironic nodes must follow)",
     table: "write",
     writesSecrets: true,
+    startsOperations: true,
+    ironic: true,
+  },
+  {
+    method: "GET",
+    path: "/v1/pod_managers/{id}/operations",
+    handler: "list-pod-manager-operations",
+    summary: "A pod manager's operations (its resyncs), newest first",
+    table: "read",
   },
   {
     method: "DELETE",
@@ -226,8 +237,10 @@ export const SCHEDULED_FUNCTIONS: readonly ScheduledFunction[] = [
  */
 export const WORKFLOW_FUNCTION = {
   handler: "operation-workflow",
-  summary: "Run one operation's Ironic lifecycle durably (manage, inspect, provide, clean)",
+  summary: "Run one operation durably (a node's manage, inspect, provide, clean; a pod manager's resync)",
   table: "write",
+  /** A pod manager's re-sync reads its credentials to write them into the nodes' driver_info. */
+  readsSecrets: true,
   ironic: true,
   publishesEvents: true,
   /** Alias the starters invoke (a durable function is invoked through a qualified ARN). */

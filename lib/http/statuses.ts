@@ -31,6 +31,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, StatusEntry>> = {
   IronicInterfaceNotEnabled: BAD_REQUEST,
   /** A conductor_group no Ironic conductor serves; the detail names the groups that are served. */
   IronicConductorGroupNotServed: BAD_REQUEST,
+  /** New pod-manager credentials or address that did not log in; nothing was changed. */
+  PodManagerLoginFailed: BAD_REQUEST,
 
   // What the caller named does not exist here.
   RouteNotFound: NOT_FOUND,

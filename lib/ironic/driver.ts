@@ -8,6 +8,7 @@ import type {
   JsonPatchOperation,
   NewIronicNode,
   NewIronicPort,
+  NodeValidation,
   ProvisionTarget,
 } from "./schemas.ts";
 
@@ -99,6 +100,11 @@ export interface IronicDriver {
   ): Promise<Pick<IronicNode, F>[]>;
   createNode(node: NewIronicNode): Promise<IronicNode>;
   updateNode(ident: string, patch: readonly JsonPatchOperation[]): Promise<IronicNode>;
+  /**
+   * Ironic's own validation of the node's interfaces (`GET /v1/nodes/{id}/validate`): each interface's `result`
+   * and, when false, Ironic's `reason`. Passwords Ironic may quote in a reason are scrubbed.
+   */
+  validateNode(ident: string): Promise<NodeValidation>;
   /** Throws `IronicNodeNotFoundError` when already gone; callers deleting may treat that as success. */
   deleteNode(ident: string): Promise<void>;
 

@@ -52,6 +52,8 @@ import {
   type NewIronicNode,
   type NewIronicPort,
   NodeListSchema,
+  type NodeValidation,
+  NodeValidationSchema,
   PortListSchema,
   type ProvisionTarget,
   RootSchema,
@@ -326,6 +328,15 @@ class HttpIronicDriver implements IronicDriver {
       expect: [200],
       schema: IronicNodeSchema,
       secrets: patchSecrets(patch),
+    });
+  }
+
+  validateNode(ident: string): Promise<NodeValidation> {
+    return this.request({
+      method: "GET",
+      path: `/v1/nodes/${encodeURIComponent(ident)}/validate`,
+      expect: [200],
+      schema: NodeValidationSchema,
     });
   }
 

@@ -54,6 +54,7 @@ export type {
   JsonPatchOperation,
   NewIronicNode,
   NewIronicPort,
+  NodeValidation,
   ProvisionTarget,
 } from "./schemas.ts";
 export { collectSecrets, scrub } from "./scrub.ts";

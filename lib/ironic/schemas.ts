@@ -106,6 +106,15 @@ export const RootSchema = z.object({
   versions: z.optional(z.array(z.object({ version: z.string(), min_version: z.optional(z.string()) }))),
 });
 
+/** One interface's answer in `GET /v1/nodes/{uuid}/validate`: `result` null when the interface is not in use. */
+export const InterfaceValidationSchema = z.object({
+  result: z.nullable(z.boolean()),
+  reason: z.optional(z.nullable(ScrubbedText)),
+});
+/** `GET /v1/nodes/{uuid}/validate`: Ironic's own check of the node's driver_info, per interface. */
+export const NodeValidationSchema = z.record(z.string(), InterfaceValidationSchema);
+export type NodeValidation = z.infer<typeof NodeValidationSchema>;
+
 /** An RFC 6902 operation, as `PATCH /v1/nodes/{uuid}` takes them. Paths look like `/extra/valence_id`. */
 export type JsonPatchOperation =
   | { op: "add" | "replace"; path: string; value: unknown }

@@ -15,6 +15,7 @@ export interface IronicNodesPort
     | "listNodes"
     | "createNode"
     | "updateNode"
+    | "validateNode"
     | "deleteNode"
     | "listPorts"
     | "getPortByAddress"

@@ -1,8 +1,19 @@
 import * as z from "zod/mini";
 import { ValidationError } from "../errors.ts";
 
-/** What an operation does to its node: a register with lifecycle steps, an Ironic lifecycle action, an unregister. */
-export const OPERATION_KINDS = ["register", "manage", "provide", "inspect", "clean", "unregister"] as const;
+/**
+ * What an operation does: to its node, a register with lifecycle steps, an Ironic lifecycle action, an unregister;
+ * to a pod manager, a `resync` of its credentials and address into every node it has registered in Ironic.
+ */
+export const OPERATION_KINDS = [
+  "register",
+  "manage",
+  "provide",
+  "inspect",
+  "clean",
+  "unregister",
+  "resync",
+] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 export const OPERATION_STATES = [
@@ -103,14 +114,46 @@ export const OperationArgumentsSchema = z.object({
   clean_steps: z.optional(z.array(CleanStepSchema)),
   /** An unregister's `force`: an `active` node, or one with an instance, is put in maintenance and deleted. */
   force: z.optional(z.boolean()),
+  /**
+   * A `resync`'s pod-manager addresses (before and after the change): only Ironic nodes whose driver_info points
+   * at one of them are re-synced.
+   */
+  pod_manager_urls: z.optional(z.array(z.string())),
+  /**
+   * A `resync` after the pod manager's owner turned TLS verification off: the nodes' `redfish_verify_ca` follows
+   * to false. Otherwise a re-sync only ever sets it to true (a node registered with the check keeps it).
+   */
+  verify_ca_turned_off: z.optional(z.boolean()),
 });
 export type OperationArguments = z.infer<typeof OperationArgumentsSchema>;
+
+/** How a `resync` left one node. */
+export const RESYNC_RESULT_STATES = ["pending", "succeeded", "failed", "skipped"] as const;
+
+/**
+ * One node of a `resync`: its driver_info patched in Ironic and Ironic's own validation of it. `failed` says why
+ * (Ironic refused the patch, or its power or management validation failed); `skipped` when the node is no longer
+ * one to touch (unregistered meanwhile, its Ironic node gone or not Valence's).
+ */
+export const ResyncResultSchema = z.object({
+  node_uuid: z.string(),
+  name: z.string(),
+  ironic_node_uuid: z.string(),
+  state: z.enum(RESYNC_RESULT_STATES),
+  detail: z.nullable(z.string()),
+});
+export type ResyncResult = z.infer<typeof ResyncResultSchema>;
 
 export const OperationSchema = z.object({
   /** uuid. */
   id: z.string(),
+  /** The operation's subject: its node, or for a `resync` the pod manager (its uuid and name). */
   node_uuid: z.string(),
   node_name: z.string(),
+  /** A `resync`'s pod manager. */
+  pod_manager_uuid: z.optional(z.string()),
+  /** A `resync`'s nodes, one per step in the same order, each with how it ended. */
+  results: z.optional(z.array(ResyncResultSchema)),
   kind: z.enum(OPERATION_KINDS),
   state: z.enum(OPERATION_STATES),
   steps: z.array(OperationStepSchema),
@@ -144,11 +187,13 @@ export interface NewOperation {
   /** ISO time; absent: the store's default deadline after creation (2 h unless configured). */
   deadline?: string | undefined;
   arguments?: OperationArguments | undefined;
+  pod_manager_uuid?: string | undefined;
+  results?: ResyncResult[] | undefined;
 }
 
 /** Fields a transition may change; identity, who started it and when, never change. */
 export type OperationChanges = Partial<
-  Pick<Operation, "state" | "steps" | "outcome" | "cancel_requested_at">
+  Pick<Operation, "state" | "steps" | "outcome" | "cancel_requested_at" | "results">
 >;
 
 export function isActiveState(state: OperationState): boolean {
@@ -173,6 +218,7 @@ export function initialOperation(input: NewOperation, at: Date, defaultDeadlineM
     id: input.id,
     node_uuid: input.node_uuid,
     node_name: input.node_name,
+    ...(input.pod_manager_uuid ? { pod_manager_uuid: input.pod_manager_uuid } : {}),
     kind: input.kind,
     state: "pending",
     steps: input.steps.map((name) => ({
@@ -185,6 +231,7 @@ export function initialOperation(input: NewOperation, at: Date, defaultDeadlineM
       last_error: null,
     })),
     ...(input.arguments ? { arguments: input.arguments } : {}),
+    ...(input.results ? { results: input.results } : {}),
     outcome: null,
     request_id: input.request_id,
     principal: input.principal,

@@ -19,6 +19,7 @@ import {
   type Operation,
   type OperationArguments,
   type OperationKind,
+  type ResyncResult,
 } from "./model.ts";
 import type { OperationListQuery, OperationPage, OperationRepository } from "./repository.ts";
 import { cancelRequested, failed } from "./transitions.ts";
@@ -164,6 +165,50 @@ export class OperationService {
       throw error;
     }
     return this.launch(operation);
+  }
+
+  /**
+   * Starts an operation whose subject is a pod manager (a `resync`, one step per node): it takes no node's
+   * operation slot, so a node busy with its own operation (an hour of cleaning) does not hold it up, and it holds
+   * up none. Operations of the pod manager still in flight are asked to stop: this one carries the newer values.
+   */
+  async beginForPodManager(
+    podm: { uuid: string; name: string },
+    plan: OperationPlan & { results: ResyncResult[] },
+    caller: OperationCaller,
+  ): Promise<Operation> {
+    const earlier = await this.deps.operations.listByNode(podm.uuid, { limit: 20 });
+    for (const operation of earlier.items) {
+      if (operation.state !== "pending" && operation.state !== "running") continue;
+      await this.cancel(operation.id).catch((error: unknown) => {
+        logger.warn("could not cancel an earlier operation of the pod manager", {
+          operation_id: operation.id,
+          error: (error as Error).message,
+        });
+      });
+    }
+    const operation = await this.deps.operations.create({
+      id: this.newId(),
+      node_uuid: podm.uuid,
+      node_name: podm.name,
+      pod_manager_uuid: podm.uuid,
+      kind: plan.kind,
+      steps: plan.steps,
+      results: plan.results,
+      request_id: caller.requestId,
+      principal: caller.principal,
+      arguments: plan.arguments,
+      deadline:
+        plan.deadlineSeconds === undefined
+          ? undefined
+          : new Date(this.now().getTime() + plan.deadlineSeconds * 1000).toISOString(),
+    });
+    return this.launch(operation);
+  }
+
+  /** A pod manager's operations (its re-syncs), newest first. */
+  listForPodManager(podmUuid: string, query: OperationListQuery): Promise<OperationPage> {
+    return this.deps.operations.listByNode(podmUuid, query);
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   type OperationOutcome,
   type OperationState,
   type OperationStep,
+  type ResyncResult,
 } from "./model.ts";
 
 declare const transition: unique symbol;
@@ -127,6 +128,38 @@ export function stepFinished(
     ...(result.report !== undefined ? { report: result.report } : {}),
   };
   return make({ steps: withStep(operation, index, finished) });
+}
+
+/**
+ * One node of a `resync` ended: its step (one per node, the same index as its result) and its result, in one
+ * write. The step goes straight from pending (a re-sync writes once per node) or from running.
+ */
+export function resyncNodeFinished(
+  operation: Operation,
+  index: number,
+  result: { state: Exclude<ResyncResult["state"], "pending">; detail: string },
+  at: Date,
+): OperationTransition {
+  const step = operation.steps[index];
+  const target = operation.results?.[index];
+  const move = `finish node ${target?.name ?? index} as ${result.state}`;
+  requireState(operation, move, ["running", "cancelling"]);
+  if (operation.kind !== "resync" || !step || !target)
+    refuse(operation, move, "it has no such node to re-sync");
+  if (isFinalStepState(step.state)) refuse(operation, move, `its step is ${step.state} already`);
+  const finishedAt = at.toISOString();
+  return make({
+    steps: withStep(operation, index, {
+      ...step,
+      state: result.state,
+      started_at: step.started_at ?? finishedAt,
+      finished_at: finishedAt,
+      detail: result.detail,
+    }),
+    results: (operation.results ?? []).map((each, i) =>
+      i === index ? { ...each, state: result.state, detail: result.detail } : each,
+    ),
+  });
 }
 
 /** Every step succeeded or was skipped. */

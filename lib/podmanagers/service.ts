@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { PodManagerInUseError, PodManagerNotFoundError, ValidationError } from "../errors.ts";
+import type { Operation } from "../operations/model.ts";
+import type { OperationCaller } from "../operations/service.ts";
 import type { Credentials, SecretStore } from "../secrets/store.ts";
 import type { PodManager, PodManagerChanges, PodManagerStatus } from "./model.ts";
 import { type Placement, placementChangesOf, placementOf } from "./placement.ts";
@@ -9,12 +11,37 @@ import type { CreatePodManagerInput, UpdatePodManagerInput } from "./schemas.ts"
 /** Reaches the pod manager's service root; tells whether it answers. */
 export type PodManagerProbe = (podm: PodManager, credentials: Credentials) => Promise<PodManagerStatus>;
 
+/**
+ * Logs in at the pod manager's address with the credentials (a Redfish session, as Valence's client opens them);
+ * throws `PodManagerLoginFailedError` naming the pod manager's answer when they do not work.
+ */
+export type PodManagerLogin = (podm: PodManager, credentials: Credentials) => Promise<void>;
+
+/** Starts the re-sync of a pod manager's nodes in Ironic: the operation, or undefined with no node to re-sync. */
+export interface PodManagerResyncStarter {
+  start(
+    podm: PodManager,
+    caller: OperationCaller,
+    options?: { previousUrl?: string | undefined; previousVerifyCa?: boolean | undefined },
+  ): Promise<Operation | undefined>;
+}
+
+/** What a PATCH did: the pod manager as stored, and the re-sync of its Ironic nodes when one was started. */
+export interface PodManagerUpdate {
+  podManager: PodManager;
+  operation?: Operation | undefined;
+}
+
 export interface PodManagerServiceDeps {
   repository: PodManagerRepository;
   secrets: SecretStore;
   /** Counts the nodes composed on a pod manager; deleting one that still has nodes is refused. */
   countNodes: (podmId: string) => Promise<number>;
   probe?: PodManagerProbe;
+  /** Checks new credentials or a new address before anything is written; absent: not checked (unit tests). */
+  login?: PodManagerLogin;
+  /** Carries new credentials or a new address into the pod manager's Ironic nodes; absent: not carried. */
+  resync?: PodManagerResyncStarter;
   /** Refuses a URL the deployment's address policy does not allow (a `PodManagerUrlRefusedError`). */
   checkUrl?: (url: string) => void;
   /**
@@ -95,7 +122,17 @@ export class PodManagerService {
     return this.deps.repository.list();
   }
 
-  async update(uuid: string, input: UpdatePodManagerInput): Promise<PodManager> {
+  /**
+   * Changes the pod manager. New credentials, a new address, driver or TLS check are first tried with a real
+   * login at the (new) address: refused, nothing is written. Once the secret and record are written, new
+   * credentials, address or TLS check are carried into every node of the pod manager registered in Ironic by a
+   * `resync` operation (started for a `caller`; without one, as when the local stack seeds itself, none is).
+   */
+  async update(
+    uuid: string,
+    input: UpdatePodManagerInput,
+    caller?: OperationCaller,
+  ): Promise<PodManagerUpdate> {
     if (input.url !== undefined) this.deps.checkUrl?.(input.url);
     const current = await this.get(uuid);
     const auth = input.authentication?.[0]?.auth_items;
@@ -120,6 +157,21 @@ export class PodManagerService {
       verify_ca: input.verify_ca,
       username: auth?.username,
     };
+    const target: PodManager = {
+      ...current,
+      url: input.url ?? current.url,
+      driver: input.driver ?? current.driver,
+      verify_ca: input.verify_ca ?? current.verify_ca,
+    };
+    // Where and how Ironic reaches the pod manager's nodes: what the re-sync carries into their driver_info.
+    const reachChanged =
+      auth !== undefined || target.url !== current.url || target.verify_ca !== current.verify_ca;
+    const connectionChanged = reachChanged || target.driver !== current.driver;
+    // Tried before anything is written: credentials or an address the pod manager does not take change nothing.
+    if (connectionChanged && this.deps.login) {
+      await this.deps.login(target, auth ?? (await this.deps.secrets.get(current.credentials_ref)));
+      changes.status = "online";
+    }
     // Credentials change in place: the reference stays the same, so a failed record update leaves a usable pair.
     // It differs only when the secret had to be created anew (a deployment that moved its secret prefix): then
     // the record follows it.
@@ -128,8 +180,31 @@ export class PodManagerService {
       changes.credentials_ref = credentialsRef;
     }
     const updated = await this.deps.repository.update(uuid, current.version, changes);
-    if (!this.deps.probe) return updated;
-    return this.refreshStatus(updated, auth ?? (await this.deps.secrets.get(updated.credentials_ref)));
+    if (reachChanged && caller && this.deps.resync) {
+      const operation = await this.deps.resync.start(updated, caller, {
+        previousUrl: current.url,
+        previousVerifyCa: current.verify_ca,
+      });
+      return { podManager: updated, operation };
+    }
+    if (changes.status !== undefined || !this.deps.probe) return { podManager: updated };
+    return {
+      podManager: await this.refreshStatus(
+        updated,
+        auth ?? (await this.deps.secrets.get(updated.credentials_ref)),
+      ),
+    };
+  }
+
+  /**
+   * Re-syncs the pod manager's current address and credentials into every node of it registered in Ironic, as an
+   * operation with a result per node: for whoever changed the credentials elsewhere (a secret rotation's last
+   * step). Undefined when it has no node in Ironic.
+   */
+  async resync(uuid: string, caller: OperationCaller): Promise<Operation | undefined> {
+    const podm = await this.get(uuid);
+    if (!this.deps.resync) throw new Error("this pod-manager service was built without a re-sync");
+    return this.deps.resync.start(podm, caller);
   }
 
   async delete(uuid: string): Promise<void> {

@@ -1,9 +1,13 @@
-import { PodManagerNotFoundError } from "../errors.ts";
+import { PodManagerLoginFailedError, PodManagerNotFoundError } from "../errors.ts";
 import {
   PodManagerAddressRefusedError,
+  PodManagerAuthError,
   type PodManagerClient,
   type PodManagerConnection,
   PodManagerOriginRefusedError,
+  PodManagerResponseError,
+  PodManagerResponseTooLargeError,
+  PodManagerUnreachableError,
 } from "../redfish/index.ts";
 import type { Credentials, SecretStore } from "../secrets/store.ts";
 import type { PodManager, PodManagerStatus } from "./model.ts";
@@ -89,6 +93,31 @@ export class PodManagerSessions {
         throw error;
       }
       return "offline";
+    } finally {
+      await client.close();
+    }
+  };
+
+  /**
+   * Logs in with `credentials` at `podm`'s address (a Redfish session, Basic where sessions are refused) and reads
+   * the composed systems with it: what a PATCH checks before it writes new credentials or a new address. The pod
+   * manager's refusal or silence is a `PodManagerLoginFailedError` naming its answer; an address the deployment
+   * refuses stays what it is.
+   */
+  login = async (podm: PodManager, credentials: Credentials): Promise<void> => {
+    const client = this.createClient(connectionOf(podm, credentials));
+    try {
+      await client.probe();
+    } catch (error) {
+      if (
+        error instanceof PodManagerAuthError ||
+        error instanceof PodManagerUnreachableError ||
+        error instanceof PodManagerResponseError ||
+        error instanceof PodManagerResponseTooLargeError
+      ) {
+        throw new PodManagerLoginFailedError(error.message, { cause: error });
+      }
+      throw error;
     } finally {
       await client.close();
     }

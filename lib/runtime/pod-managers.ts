@@ -8,6 +8,7 @@ import { PodManagerService } from "../podmanagers/service.ts";
 import { PodManagerSessions } from "../podmanagers/sessions.ts";
 import { createPodManagerClient } from "../redfish/index.ts";
 import { ironicDriverFor } from "./ironic.ts";
+import { podManagerResyncFor } from "./resync.ts";
 import { secretStoreFor } from "./secrets.ts";
 import { nodeRepositoryFor, once, podManagerRepositoryFor } from "./store.ts";
 
@@ -58,6 +59,8 @@ export const podManagerServiceFor = /* @__PURE__ */ once(
       secrets: secretStoreFor(settings),
       countNodes: (podmId) => nodeRepositoryFor(settings).countByPodManager(podmId),
       probe: podManagerSessionsFor(settings).probe,
+      login: podManagerSessionsFor(settings).login,
+      resync: podManagerResyncFor(settings),
       checkUrl: podManagerUrlCheck(podManagerAddressPolicyFor(settings)),
       checkPlacement: podManagerPlacementCheckFor(settings),
     }),

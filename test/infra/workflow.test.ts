@@ -78,7 +78,12 @@ describe("functionNeeds: starting operations", () => {
     const needs = functionNeeds(deployedRoutes(ROUTES));
     const starters = [...needs.values()].filter((need) => need.startsOperations).map((need) => need.handler);
     expect(starters.sort()).toEqual(STARTERS);
-    expect(STARTERS).toEqual(["register-node", "start-node-operation", "unregister-node"]);
+    expect(STARTERS).toEqual([
+      "register-node",
+      "start-node-operation",
+      "unregister-node",
+      "update-pod-manager",
+    ]);
   });
 
   it("gives a handler serving several routes the union: one route that starts operations is enough", () => {
@@ -100,7 +105,7 @@ describe("functionNeeds: starting operations", () => {
       handler: WORKFLOW_FUNCTION.handler,
       summary: WORKFLOW_FUNCTION.summary,
       table: "write",
-      readsSecrets: false,
+      readsSecrets: true,
       writesSecrets: false,
       ironic: true,
       publishesEvents: true,
@@ -200,7 +205,7 @@ describe("the operation workflow in the stack", () => {
     expect(synth.json.Resources[roleId]?.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
-  it("writes the table, reads the Ironic secret, puts events on the bus, and reads no pod-manager secret", () => {
+  it("writes the table, reads the Ironic secret and (for a resync) the pod-manager secrets, puts events on the bus", () => {
     const { roleId } = workflowOf(synth);
     const statements = statementsOfRole(synth, roleId);
     const actions = statements.flatMap(actionsOf);
@@ -210,7 +215,17 @@ describe("the operation workflow in the stack", () => {
     const secretStatements = statements.filter((statement) =>
       actionsOf(statement).some((action) => action.startsWith("secretsmanager:")),
     );
-    expect(secretStatements.map((statement) => statement.Resource)).toEqual([TEST_CONTEXT.ironicSecretArn]);
+    const resources = secretStatements.map((statement) => JSON.stringify(statement.Resource));
+    expect(resources).toHaveLength(2);
+    expect(resources).toContain(JSON.stringify(TEST_CONTEXT.ironicSecretArn));
+    // A resync reads the pod manager's credentials to write them into driver_info: read only, its prefix only.
+    const podManagerSecrets = secretStatements.filter(
+      (statement) => JSON.stringify(statement.Resource) !== JSON.stringify(TEST_CONTEXT.ironicSecretArn),
+    );
+    expect(podManagerSecrets.flatMap(actionsOf)).toEqual(["secretsmanager:GetSecretValue"]);
+    expect(JSON.stringify(podManagerSecrets[0]?.Resource)).toMatch(
+      /:secret:valence\/ValenceWorkflowTest\/\*"\]\]\}$/,
+    );
     expect(actions).toContain("events:PutEvents");
   });
 

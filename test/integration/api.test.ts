@@ -65,13 +65,18 @@ describe("the HTTP API on the local stack", () => {
       expect(Array.isArray(list.body)).toBe(true);
       expect(list.body.map((p: { uuid: string }) => p.uuid)).toContain(id);
 
-      const renamed = await api.call("PATCH", `/v1/pod_managers/${id}`, {
+      // New credentials are tried with a login first: this pod manager does not answer, so nothing changes.
+      const refused = await api.call("PATCH", `/v1/pod_managers/${id}`, {
         name: `${body.name}-2`,
         authentication: [{ type: "basic", auth_items: { username: "root", password: `${PASSWORD}-new` } }],
       });
+      expect(expectErrorBody(refused, 400).code).toBe("PodManagerLoginFailed");
+      expect((await api.call("GET", `/v1/pod_managers/${id}`)).body.name).toBe(body.name);
+
+      const renamed = await api.call("PATCH", `/v1/pod_managers/${id}`, { name: `${body.name}-2` });
       expect(renamed.status).toBe(200);
       expect(renamed.body.name).toBe(`${body.name}-2`);
-      expect(renamed.body.authentication[0].auth_items).toEqual({ username: "root", password: "***" });
+      expect(renamed.body.authentication[0].auth_items).toEqual({ username: "admin", password: "***" });
 
       // The old name is free again.
       const reuse = await api.call("POST", "/v1/pod_managers", podmBody({ name: body.name }));

@@ -154,6 +154,8 @@ describe("the API answers as its OpenAPI document says (local stack, real Ironic
       const operation = (await call("getOperation", 200, { params: { id } }))
         .body as unknown as OperationBody;
       if (["succeeded", "failed", "cancelled"].includes(operation.state)) {
+        // A pod manager's re-sync takes no node.
+        if (operation.kind === "resync") return operation;
         for (let again = 0; again < 100; again++) {
           const node = await call("getNode", 200, { params: { id: operation.node_uuid } });
           if ((node.body.operation as { id: string } | null | undefined)?.id !== id) return operation;
@@ -392,6 +394,26 @@ describe("the API answers as its OpenAPI document says (local stack, real Ironic
       body: { clean_steps: [{ interface: "deploy", step: "erase_devices_metadata" }] },
     });
   }, 300_000);
+
+  it("pod managers: a credentials change re-syncs their Ironic nodes (202), listed with the pod manager", async () => {
+    const resync = await call("updatePodManager", 202, {
+      params: { id: demoPodm },
+      body: { authentication: [{ type: "basic", auth_items: DEMO_CREDENTIALS }] },
+    });
+    const operation = resync.body.operation as OperationBody;
+    expect(operation.kind).toBe("resync");
+    expect((await ended(operation.id)).state).toBe("succeeded");
+    const refused = await call("updatePodManager", 400, {
+      params: { id: demoPodm },
+      body: { authentication: [{ type: "basic", auth_items: { username: "admin", password: "not-it" } }] },
+    });
+    expect(refused.body).toMatchObject({ code: "PodManagerLoginFailed" });
+
+    const listed = await call("listPodManagerOperations", 200, { params: { id: demoPodm } });
+    expect((listed.body as unknown as OperationBody[]).map((each) => each.id)).toEqual([operation.id]);
+    await call("listPodManagerOperations", 404, { params: { id: randomUUID() } });
+    await call("listPodManagerOperations", 400, { params: { id: demoPodm }, query: { limit: "0" } });
+  });
 
   it("pod managers: delete (refused while nodes remain)", async () => {
     const list = JSON.parse((await send("GET", `${api.stack.apiUrl}/v1/pod_managers`)).text) as {

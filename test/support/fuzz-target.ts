@@ -34,6 +34,8 @@ export async function fuzzTargetOf(
       verify_ca: false,
       authentication: [{ type: "basic", auth_items: credentials }],
     });
+    // New credentials start a re-sync of the registered fixture's driver_info: it ends before the next case.
+    await stack.stack.operations.settled();
     const node = async (uuid: string) => (await stack.call<Node>("GET", `/v1/nodes/${uuid}`)).body;
     if ((await node(valence.uuid)).managed_by === "ironic") {
       await stack.call("POST", `/v1/nodes/${valence.uuid}/unregister`, { force: true });

@@ -20,6 +20,7 @@ import {
   type JsonPatchOperation,
   type NewIronicNode,
   type NewIronicPort,
+  type NodeValidation,
   type ProvisionTarget,
 } from "../../lib/ironic/index.ts";
 import type { IronicNodesPort } from "../../lib/nodes/ironic-port.ts";
@@ -57,6 +58,8 @@ export class MemoryIronic implements IronicNodesPort {
   readonly nodes = new Map<string, IronicNode>();
   readonly ports = new Map<string, IronicPort>();
   readonly calls: { method: Method; args: unknown[] }[] = [];
+  /** Nodes whose `validate` fails the power and management interfaces, with Ironic's reason. */
+  readonly failValidation = new Map<string, string>();
   /** Nodes whose `manage` fails BMC verification. */
   readonly failVerification = new Set<string>();
   /** The API version `apiVersion()` answers, as if negotiated. */
@@ -197,6 +200,15 @@ export class MemoryIronic implements IronicNodesPort {
         }
       }
       return structuredClone(node as unknown as IronicNode);
+    });
+  }
+
+  async validateNode(ident: string): Promise<NodeValidation> {
+    return this.call("validateNode", [ident], () => {
+      const node = this.find(ident);
+      const reason = this.failValidation.get(node.uuid);
+      const answer = reason === undefined ? { result: true, reason: null } : { result: false, reason };
+      return { power: answer, management: answer, boot: { result: true, reason: null } };
     });
   }
 

@@ -129,7 +129,7 @@ describe("PodManagerService", () => {
     });
     const podm = await service.create(input);
 
-    const updated = await service.update(podm.uuid, {
+    const { podManager: updated } = await service.update(podm.uuid, {
       authentication: [{ type: "basic", auth_items: { username: "root", password: "new" } }],
     });
 
@@ -148,7 +148,7 @@ describe("PodManagerService", () => {
     });
     const afterMove = new PodManagerService({ repository, secrets: moved, countNodes: async () => 0 });
 
-    const updated = await afterMove.update(podm.uuid, {
+    const { podManager: updated } = await afterMove.update(podm.uuid, {
       authentication: [{ type: "basic", auth_items: { username: "admin", password: "again" } }],
     });
 
@@ -196,7 +196,7 @@ describe("PodManagerService", () => {
     it("accepts the same url and driver again without credentials", async () => {
       const { service, probed, podm } = await setup();
 
-      const updated = await service.update(podm.uuid, {
+      const { podManager: updated } = await service.update(podm.uuid, {
         url: podm.url,
         driver: podm.driver,
         name: "renamed",
@@ -212,7 +212,7 @@ describe("PodManagerService", () => {
       const { service, secrets, probed, podm } = await setup();
       const fresh = { username: "other", password: "new-pw" };
 
-      const updated = await service.update(podm.uuid, {
+      const { podManager: updated } = await service.update(podm.uuid, {
         url: "http://elsewhere",
         authentication: [{ type: "basic", auth_items: fresh }],
       });

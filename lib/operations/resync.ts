@@ -1,0 +1,261 @@
+import { VersionConflictError } from "../errors.ts";
+import { eventMessage, operationFinished, operationStarted } from "../events/build.ts";
+import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
+import {
+  type LifecycleDeps,
+  type LifecycleInput,
+  type LifecycleResult,
+  runLifecycle,
+  type WorkflowContext,
+} from "./lifecycle.ts";
+import { isFinalState, isFinalStepState, type Operation, type ResyncResult } from "./model.ts";
+import type { OperationRepository } from "./repository.ts";
+import {
+  cancelled,
+  failed,
+  isPastDeadline,
+  type OperationTransition,
+  resyncNodeFinished,
+  started,
+  succeeded,
+} from "./transitions.ts";
+
+/** How one node of a re-sync ended. */
+export interface ResyncNodeOutcome {
+  state: Exclude<ResyncResult["state"], "pending">;
+  detail: string;
+}
+
+export interface ResyncDeps {
+  operations: OperationRepository;
+  /**
+   * Carries the pod manager's current address and credentials into one node's Ironic driver_info and has Ironic
+   * validate it. Must be safe to run again (it writes the same driver_info). Throws only for what is worth the
+   * engine's retry of the step (the store unreachable); a node Ironic refuses or fails is an outcome.
+   */
+  resyncNode(operation: Operation, node: ResyncResult): Promise<ResyncNodeOutcome>;
+  events?: EventPublisher | undefined;
+  now?: () => Date;
+}
+
+/** Outcome codes of a re-sync that did not reach every node. */
+export const RESYNC_FAILURES = {
+  /** Some nodes did not take the new driver_info or failed Ironic's validation: `results` says which and why. */
+  incomplete: "ResyncIncomplete",
+  timeout: "OperationTimeout",
+  error: "ResyncError",
+} as const;
+
+/** Runs an operation's workflow: a `resync` of a pod manager's nodes, or the Ironic lifecycle of one node. */
+export async function runOperation(
+  input: LifecycleInput,
+  ctx: WorkflowContext,
+  deps: LifecycleDeps & { resyncNode?: ResyncDeps["resyncNode"] | undefined },
+): Promise<LifecycleResult> {
+  // The kind never changes, so this read gives a replay the same answer: no checkpoint needed.
+  const operation = await deps.operations.get(input.operation_id);
+  if (operation?.kind === "resync" && deps.resyncNode) {
+    return runResync(input, ctx, {
+      operations: deps.operations,
+      resyncNode: deps.resyncNode,
+      events: deps.events,
+      ...(deps.now ? { now: deps.now } : {}),
+    });
+  }
+  return runLifecycle(input, ctx, deps);
+}
+
+/**
+ * The durable re-sync of a pod manager's nodes: one checkpointed step per node (a crash resumes at the first
+ * node not done, never redoing one), each ending with that node's result; a node that fails does not stop the
+ * others. It takes no node's operation slot: a node cleaning for an hour still gets the new password (Ironic
+ * takes driver_info changes in most states). Cancel and deadline are honoured between nodes. It ends
+ * `succeeded` when every node did (or was skipped), else `failed` with `ResyncIncomplete` naming the nodes.
+ */
+export async function runResync(
+  input: LifecycleInput,
+  ctx: WorkflowContext,
+  deps: ResyncDeps,
+): Promise<LifecycleResult> {
+  const workflow = new ResyncWorkflow(input.operation_id, deps);
+  try {
+    const names = await ctx.step("start", () => workflow.start());
+    for (const [index, name] of names.entries()) {
+      const goOn = await ctx.step(`node ${name}`, () => workflow.node(index));
+      if (!goOn) break;
+    }
+  } catch (error) {
+    const detail = (error as Error).message;
+    return ctx.step("fail", () => workflow.failOnError(detail));
+  }
+  return ctx.step("finish", () => workflow.finish());
+}
+
+class ResyncWorkflow {
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly operationId: string,
+    private readonly deps: ResyncDeps,
+  ) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** `pending` → `running` (once), publishing Operation Started; the node names, in order (none once ended). */
+  async start(): Promise<string[]> {
+    let operation = await this.load();
+    if (isFinalState(operation.state)) return [];
+    if (operation.state === "pending") {
+      operation = await this.write(operation, started);
+      await publishQuietly(this.deps.events, [
+        operationStarted({
+          operation: eventOperation(operation),
+          actor: operation.principal,
+          requestId: operation.request_id,
+          at: this.now(),
+        }),
+      ]);
+    }
+    return operation.steps.map((step) => step.name);
+  }
+
+  /** Re-syncs node `index` unless it ended already; false when the operation does not carry on. */
+  async node(index: number): Promise<boolean> {
+    const operation = await this.load();
+    if (isFinalState(operation.state)) return false;
+    if (operation.state === "cancelling") {
+      await this.end(operation, (current) => cancelled(current, this.now()));
+      return false;
+    }
+    if (isPastDeadline(operation, this.now())) {
+      await this.end(operation, (current) =>
+        failed(
+          current,
+          { code: RESYNC_FAILURES.timeout, detail: `deadline ${current.deadline} passed` },
+          this.now(),
+        ),
+      );
+      return false;
+    }
+    const step = operation.steps[index];
+    const target = operation.results?.[index];
+    if (!step || !target || isFinalStepState(step.state)) return true;
+    const outcome = await this.deps.resyncNode(operation, target);
+    await this.write(operation, (current) =>
+      current.steps[index] && !isFinalStepState(current.steps[index].state)
+        ? resyncNodeFinished(
+            current,
+            index,
+            { state: outcome.state, detail: eventMessage(outcome.detail) },
+            this.now(),
+          )
+        : undefined,
+    );
+    return true;
+  }
+
+  /** Ends the operation: succeeded when every node did or was skipped, else failed naming those that did not. */
+  async finish(): Promise<LifecycleResult> {
+    let operation = await this.load();
+    if (!isFinalState(operation.state)) {
+      const results = operation.results ?? [];
+      const notDone = results.filter((each) => each.state !== "succeeded" && each.state !== "skipped");
+      if (operation.state === "cancelling" && notDone.length > 0) {
+        operation = await this.end(operation, (current) => cancelled(current, this.now()));
+      } else if (notDone.length > 0) {
+        const named = notDone.map((each) => `${each.name}: ${each.detail ?? each.state}`).join("; ");
+        operation = await this.end(operation, (current) =>
+          failed(
+            current,
+            {
+              code: RESYNC_FAILURES.incomplete,
+              detail: eventMessage(`${notDone.length} of ${results.length} nodes not re-synced: ${named}`),
+            },
+            this.now(),
+          ),
+        );
+      } else {
+        const done = results.filter((each) => each.state === "succeeded").length;
+        operation = await this.end(operation, (current) =>
+          succeeded(
+            current,
+            `pod manager ${current.node_name}: ${done} of ${results.length} nodes re-synced and validated by Ironic`,
+          ),
+        );
+      }
+    }
+    return { operation_id: operation.id, state: operation.state, outcome: operation.outcome };
+  }
+
+  /** Fails the operation (if it has not ended) after an error no step could get past. */
+  async failOnError(detail: string): Promise<LifecycleResult> {
+    let operation = await this.load();
+    if (!isFinalState(operation.state)) {
+      operation = await this.end(operation, (current) =>
+        failed(current, { code: RESYNC_FAILURES.error, detail: eventMessage(detail) }, this.now()),
+      );
+    }
+    return { operation_id: operation.id, state: operation.state, outcome: operation.outcome };
+  }
+
+  private async load(): Promise<Operation> {
+    const operation = await this.deps.operations.get(this.operationId);
+    if (!operation) throw new Error(`operation ${this.operationId} not found`);
+    return operation;
+  }
+
+  /** Writes a transition that ends the operation, and publishes Operation Finished if this write ended it. */
+  private async end(
+    operation: Operation,
+    transition: (current: Operation) => OperationTransition | undefined,
+  ): Promise<Operation> {
+    let wrote = false;
+    const ended = await this.write(operation, transition, () => {
+      wrote = true;
+    });
+    if (wrote && isFinalState(ended.state)) {
+      await publishQuietly(this.deps.events, [
+        operationFinished({
+          operation: eventOperation(ended),
+          outcome: ended.state as "succeeded" | "failed" | "cancelled",
+          actor: ended.principal,
+          requestId: ended.request_id,
+          at: this.now(),
+          lastError: ended.state === "failed" ? (ended.outcome?.detail ?? null) : null,
+        }),
+      ]);
+    }
+    return ended;
+  }
+
+  /** Writes `transition(operation)`, re-reading and trying again when someone else (a cancel) wrote first. */
+  private async write(
+    operation: Operation,
+    transition: (current: Operation) => OperationTransition | undefined,
+    onWritten: () => void = () => {},
+  ): Promise<Operation> {
+    let current = operation;
+    for (let attempt = 0; ; attempt++) {
+      const changes = transition(current);
+      if (!changes) return current;
+      try {
+        const written = await this.deps.operations.update(current.id, { version: current.version }, changes);
+        onWritten();
+        return written;
+      } catch (error) {
+        if (!(error instanceof VersionConflictError) || attempt >= 5) throw error;
+        current = await this.load();
+        if (isFinalState(current.state)) return current;
+      }
+    }
+  }
+}
+
+function eventOperation(operation: Operation) {
+  return {
+    id: operation.id,
+    kind: operation.kind,
+    node_uuid: operation.node_uuid,
+    node_name: operation.node_name,
+  };
+}
