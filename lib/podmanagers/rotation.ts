@@ -1,3 +1,4 @@
+import * as z from "zod/mini";
 import { ValenceError } from "../errors.ts";
 import { logger } from "../log.ts";
 import type { AddressPolicy } from "../net/address-policy.ts";
@@ -48,11 +49,26 @@ import { connectionOf } from "./sessions.ts";
 export const ROTATION_STEPS = ["createSecret", "setSecret", "testSecret", "finishSecret"] as const;
 export type RotationStep = (typeof ROTATION_STEPS)[number];
 
+/** What Secrets Manager invokes the rotation function with (its `RotationToken` is not needed here). */
+export const RotationEventSchema = z.object({
+  Step: z.enum(ROTATION_STEPS),
+  SecretId: z.string().check(z.minLength(1)),
+  ClientRequestToken: z.string().check(z.minLength(1)),
+});
+export type RotationEvent = z.infer<typeof RotationEventSchema>;
+
 export interface RotationRequest {
   step: RotationStep;
   secretId: string;
   /** The version being rotated in (Secrets Manager's `ClientRequestToken`). */
   token: string;
+  /** Who the re-sync is recorded for: the invocation's request id and the rotation function as principal. */
+  caller: RotationCaller;
+}
+
+export interface RotationCaller {
+  requestId: string;
+  principal: string;
 }
 
 /** A rotation request this function must not carry out; the detail says why. */
@@ -73,7 +89,7 @@ export interface SecretRotationDeps {
   podManagers: Pick<PodManagerRepository, "get">;
   accounts: PodManagerAccounts;
   /** Re-syncs the Ironic nodes of the pod manager with its (now current) credentials. */
-  resync: (podmUuid: string) => Promise<void>;
+  resync: (podmUuid: string, caller: RotationCaller) => Promise<void>;
   /** The deployment's secret-name prefix: pod-manager secrets are named `<prefix>podm/<uuid>`. */
   secretPrefix: string;
   /** @default 20 (IPMI 2.0's limit, which many BMCs keep for their Redfish accounts too) */
@@ -105,7 +121,7 @@ export class PodManagerSecretRotation {
     if (stages.includes(AWSCURRENT)) {
       // Already rotated in. A finishSecret that promoted and then failed to re-sync is retried as this: re-sync.
       logger.info("secret version already current", fields);
-      if (step === "finishSecret") await this.deps.resync(podm.uuid);
+      if (step === "finishSecret") await this.deps.resync(podm.uuid, request.caller);
       return;
     }
     if (!stages.includes(AWSPENDING)) {
@@ -124,7 +140,7 @@ export class PodManagerSecretRotation {
         await this.testSecret(podm, secretId, token);
         break;
       case "finishSecret":
-        await this.finishSecret(podm, metadata, token);
+        await this.finishSecret(podm, metadata, token, request.caller);
         break;
     }
     logger.info("secret rotation step done", fields);
@@ -196,12 +212,13 @@ export class PodManagerSecretRotation {
     podm: PodManager,
     metadata: RotatingSecretMetadata,
     token: string,
+    caller: RotationCaller,
   ): Promise<void> {
     const currentVersion = Object.entries(metadata.versions).find(([, stages]) =>
       stages.includes(AWSCURRENT),
     )?.[0];
     await this.deps.secrets.promote(metadata.arn, token, currentVersion);
-    await this.deps.resync(podm.uuid);
+    await this.deps.resync(podm.uuid, caller);
   }
 }
 

@@ -18,6 +18,7 @@ import { type FakeRotatingSecret, fakeRotatingSecret } from "../support/rotating
 
 const PODM_UUID = "2b0f8f4e-3d7c-4a61-9a59-0c7c4d1e9f10";
 const SECRET_NAME = `valence/podm/${PODM_UUID}`;
+const CALLER = { requestId: "req-1", principal: "arn:aws:lambda:eu-west-1:123456789012:function:rotate" };
 const STEPS: RotationStep[] = ["createSecret", "setSecret", "testSecret", "finishSecret"];
 
 describe("PodManagerSecretRotation against the Redfish emulator", () => {
@@ -62,7 +63,8 @@ describe("PodManagerSecretRotation against the Redfish emulator", () => {
         changePassword: (p, c, n) =>
           redfishPodManagerAccounts({ addressPolicy: policy, timeoutMs }).changePassword(p, c, n),
       },
-      resync: async (uuid) => {
+      resync: async (uuid, caller) => {
+        expect(caller).toEqual(CALLER);
         resynced.push(uuid);
       },
       secretPrefix: "valence/",
@@ -73,7 +75,7 @@ describe("PodManagerSecretRotation against the Redfish emulator", () => {
   });
 
   const step = (name: RotationStep, token: string) =>
-    rotation.run({ step: name, secretId: secret.arn, token });
+    rotation.run({ step: name, secretId: secret.arn, token, caller: CALLER });
 
   /** Whether the emulator opens a session for admin with this password. */
   async function logsIn(password: string): Promise<boolean> {
@@ -192,9 +194,9 @@ describe("PodManagerSecretRotation against the Redfish emulator", () => {
       secretPrefix: "valence/",
     });
 
-    await expect(failing.run({ step: "finishSecret", secretId: secret.arn, token })).rejects.toThrow(
-      "Ironic unavailable",
-    );
+    await expect(
+      failing.run({ step: "finishSecret", secretId: secret.arn, token, caller: CALLER }),
+    ).rejects.toThrow("Ironic unavailable");
     expect(secret.stagesOf(token)).toContain("AWSCURRENT");
   });
 
@@ -232,7 +234,12 @@ describe("PodManagerSecretRotation against the Redfish emulator", () => {
       secretPrefix: "valence/",
     });
     await expect(
-      foreignRotation.run({ step: "createSecret", secretId: foreign.arn, token: foreign.startRotation() }),
+      foreignRotation.run({
+        step: "createSecret",
+        secretId: foreign.arn,
+        token: foreign.startRotation(),
+        caller: CALLER,
+      }),
     ).rejects.toThrow(/is not a pod-manager secret/);
     foreign.restore();
     expect(emulator.requests).toEqual([]);

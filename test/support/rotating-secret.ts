@@ -45,10 +45,12 @@ export function fakeRotatingSecret(options: {
   name: string;
   value: { username: string; password: string };
   rotationEnabled?: boolean;
+  /** Answer for every SecretsManagerClient, not only `client`. @default false */
+  everyClient?: boolean;
 }): FakeRotatingSecret {
-  // The instance, not the class: each fake answers only for its own client.
+  // The instance: each fake answers only for its own client. The class: for every client (a handler's own).
   const client = new SecretsManagerClient({ region: "eu-west-1" });
-  const mock = mockClient(client);
+  const mock = mockClient(options.everyClient ? SecretsManagerClient : client);
   const arn = `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${options.name}-AbCdEf`;
   const versions = new Map<string, Version>([
     [randomUUID(), { value: JSON.stringify(options.value), stages: new Set(["AWSCURRENT"]) }],
