@@ -193,7 +193,11 @@ export const RESPONSE_FIELDS: Readonly<Record<string, Readonly<Record<string, st
     "steps[].target_provision_state": "Ironic's `target_provision_state` as the step last saw it.",
     "steps[].last_error":
       "Ironic's `last_error` as the step last saw it (or why Ironic refused the step's verb).",
-    "steps[].detail": "Why the step failed.",
+    "steps[].detail": "Why the step failed; for a succeeded `inspect`, its report in a sentence.",
+    "steps[].report":
+      "A succeeded `inspect` step: what Ironic's inspection found against what was registered — each of " +
+      "`cpus`, `memory_mb`, `local_gb`, `cpu_arch` with both values, and the ports (`added_by_inspection`: " +
+      "Ironic's own, never deleted by Valence; `missing`: registered ones gone).",
     arguments: "What the action was given: `clean_steps` for `clean`.",
     outcome:
       "How it ended; `null` while in flight. `code`: `Succeeded`, `Cancelled`, or why it failed — " +

@@ -8,6 +8,7 @@ import type { Node } from "./model.ts";
 import type { NodeRepository } from "./repository.ts";
 import type { ComposeNodeInput, ManageNodeInput, NodeActionInput } from "./schemas.ts";
 import type { NodeService } from "./service.ts";
+import { warnSkipped } from "./skipped.ts";
 import { withIntent, withoutIntent } from "./transitions.ts";
 
 function toNewNode(system: ComposedSystem, podmId: string, name: string, description: string) {
@@ -70,6 +71,7 @@ export class CompositionService {
     // As in compose: a taken name is refused before the pod manager is asked anything.
     if (input.name && (await this.nodes.findByName(input.name))) throw new NodeNameConflictError(input.name);
     const system = await this.sessions.with(podm, requestId, (client) => client.getSystem(input.node_index));
+    warnSkipped(podm.uuid, system);
     const name = input.name ?? system.index;
     return this.nodes.create(toNewNode(system, podm.uuid, name, ""));
   }

@@ -39,6 +39,7 @@ import type { NodeRepository } from "./repository.ts";
 import { Saga } from "./saga.ts";
 import type { RegisterNodeInput, UnregisterNodeInput } from "./schemas.ts";
 import type { NodeService } from "./service.ts";
+import { warnSkipped } from "./skipped.ts";
 import { withIntent, withoutIntent } from "./transitions.ts";
 
 /** Who asks, under which request id, and how long the caller (the Lambda) has left. */
@@ -402,6 +403,7 @@ export class RegistrationService {
         credentials,
       }),
     );
+    warnSkipped(podm.uuid, result.system);
     return { podm, ...result, closed };
   }
 

@@ -6,6 +6,7 @@ import type { IronicNode, ProvisionTarget } from "../ironic/index.ts";
 import { DEFAULT_POLL_POLICY, type PollPolicy, pollDelay, sleep } from "../ironic/retry.ts";
 import type { IronicNodesPort } from "../nodes/ironic-port.ts";
 import { isTransitional } from "../nodes/registration-decisions.ts";
+import { describeInspection, inspectionReport, type RegisteredView, registeredView } from "./inspection.ts";
 import { type IronicProgress, isFinalState, type Operation, type OperationOutcome } from "./model.ts";
 import type { OperationRepository } from "./repository.ts";
 import {
@@ -150,7 +151,7 @@ export interface LifecycleDeps {
   operations: OperationRepository;
   /** The Ironic node uuid of a Valence node, or undefined when it has none. */
   ironicNodeOf(nodeUuid: string): Promise<string | null | undefined>;
-  ironic: Pick<IronicNodesPort, "getNode" | "setProvisionState" | "clearMaintenance">;
+  ironic: Pick<IronicNodesPort, "getNode" | "listPorts" | "setProvisionState" | "clearMaintenance">;
   events?: EventPublisher | undefined;
   now?: () => Date;
   /** In-process polling before a durable wait. @default DEFAULT_POLL_POLICY */
@@ -187,6 +188,8 @@ interface Look {
   provision_updated_at: string | null;
   /** A register met the node already past this step (an adopted node): nothing to send. */
   pastIt?: boolean;
+  /** An `inspect` step: the node as registered, what its report compares Ironic's findings with. */
+  registered?: RegisteredView;
 }
 
 type StepStart =
@@ -272,7 +275,9 @@ async function runSteps(
       );
     }
     const observed = seen;
-    next = await ctx.step(`${name}: finish`, () => workflow.finishAndNext(name, observed, steps, index));
+    next = await ctx.step(`${name}: finish`, () =>
+      workflow.finishAndNext(name, observed, steps, index, step),
+    );
   }
   if (next.rollBack) {
     const { name, seen } = next.rollBack;
@@ -327,8 +332,14 @@ class LifecycleWorkflow {
   }
 
   /** Ends step `name` as Ironic left it and starts the next one, in one checkpoint. */
-  async finishAndNext(name: string, seen: Observation, steps: string[], index: number): Promise<Next> {
-    const ended = await this.finishStep(name, seen);
+  async finishAndNext(
+    name: string,
+    seen: Observation,
+    steps: string[],
+    index: number,
+    start?: StepStartGo,
+  ): Promise<Next> {
+    const ended = await this.finishStep(name, seen, start);
     if (ended === "roll back") return { go: false, rollBack: { name, seen } };
     if (ended === "stop") return { go: false };
     return this.startFrom(steps, index + 1);
@@ -399,6 +410,13 @@ class LifecycleWorkflow {
         : undefined,
     ]);
     this.looks.set(name, node);
+    const registered =
+      name === "inspect"
+        ? registeredView(
+            node.properties,
+            (await this.deps.ironic.listPorts({ node_uuid: ironicNodeUuid })).map((port) => port.address),
+          )
+        : undefined;
     const cleanSteps = operation.arguments?.clean_steps;
     // A step that prepares for the operation's own verb (`manage` before a register's or a `provide`'s provide)
     // is done when the node is past it already.
@@ -407,7 +425,11 @@ class LifecycleWorkflow {
     return {
       go: true,
       ironicNodeUuid,
-      look: { provision_updated_at: node.provision_updated_at ?? null, ...(pastIt ? { pastIt } : {}) },
+      look: {
+        provision_updated_at: node.provision_updated_at ?? null,
+        ...(pastIt ? { pastIt } : {}),
+        ...(registered ? { registered } : {}),
+      },
       ...(name === "clean" && cleanSteps ? { extra: { clean_steps: cleanSteps } } : {}),
     };
   }
@@ -532,14 +554,26 @@ class LifecycleWorkflow {
   }
 
   /** Ends step `name` as Ironic left it: whether the operation carries on, stops, or rolls a register back. */
-  async finishStep(name: string, seen: Observation): Promise<StepEnd> {
+  async finishStep(name: string, seen: Observation, start?: StepStartGo): Promise<StepEnd> {
     const operation = await this.load();
     if (isFinalState(operation.state)) return "stop";
     const step = operation.steps.find((each) => each.name === name);
     if (step?.state !== "running") return step?.state === "succeeded" ? "next" : "stop";
     if (seen.status === "done") {
+      const report = start?.look.registered
+        ? await this.inspected(start.ironicNodeUuid, start.look.registered)
+        : undefined;
       await this.write(operation, (current) =>
-        stepFinished(current, name, { state: "succeeded", ironic: seen.progress }, this.now()),
+        stepFinished(
+          current,
+          name,
+          {
+            state: "succeeded",
+            ironic: seen.progress,
+            ...(report ? { report, detail: describeInspection(report) } : {}),
+          },
+          this.now(),
+        ),
       );
       return "next";
     }
@@ -561,6 +595,21 @@ class LifecycleWorkflow {
       return failed(withStep, { code: LIFECYCLE_FAILURES.stepFailed, detail }, this.now());
     });
     return "stop";
+  }
+
+  /** What Ironic's inspection found against the node as it was registered. */
+  private async inspected(ironicNodeUuid: string, registered: RegisteredView) {
+    const [node, ports] = await Promise.all([
+      this.deps.ironic.getNode(ironicNodeUuid),
+      this.deps.ironic.listPorts({ node_uuid: ironicNodeUuid }),
+    ]);
+    return inspectionReport(
+      registered,
+      registeredView(
+        node.properties,
+        ports.map((port) => port.address),
+      ),
+    );
   }
 
   /** Runs a step that is no Ironic verb (`unregister`), ends it, and starts the next one. */

@@ -50,6 +50,25 @@ export const IronicProgressSchema = z.object({
 });
 export type IronicProgress = z.infer<typeof IronicProgressSchema>;
 
+/** A property's value as text (Ironic writes some numbers as strings): `"32"`, `"x86_64"`, or null when unset. */
+const PropertyValue = z.nullable(z.string());
+
+/** What Ironic's inspection found against what was registered, as an `inspect` step reports it. */
+export const InspectionReportSchema = z.object({
+  /** Every property the same, and every registered port still there. */
+  agrees: z.boolean(),
+  properties: z.array(
+    z.object({ name: z.string(), registered: PropertyValue, found: PropertyValue, agrees: z.boolean() }),
+  ),
+  ports: z.object({
+    registered: z.array(z.string()),
+    found: z.array(z.string()),
+    added_by_inspection: z.array(z.string()),
+    missing: z.array(z.string()),
+  }),
+});
+export type InspectionReport = z.infer<typeof InspectionReportSchema>;
+
 /** One named step of an operation (`verify`, `manage`, `clean`, ...), in the order it runs. */
 export const OperationStepSchema = z.object({
   name: z.string(),
@@ -59,6 +78,8 @@ export const OperationStepSchema = z.object({
   ...IronicProgressSchema.shape,
   /** Free text for the operator: what the step did or why it failed or was skipped. */
   detail: z.optional(z.string()),
+  /** An `inspect` step that succeeded: what Ironic's inspection found against what was registered. */
+  report: z.optional(InspectionReportSchema),
 });
 export type OperationStep = z.infer<typeof OperationStepSchema>;
 

@@ -1,5 +1,6 @@
 import { OperationStateError } from "../errors.ts";
 import {
+  type InspectionReport,
   type IronicProgress,
   isActiveState,
   isFinalStepState,
@@ -98,6 +99,7 @@ export interface StepResult {
   detail?: string | undefined;
   /** Ironic's state when the step ended (its `last_error` for a failure). */
   ironic?: IronicProgress | undefined;
+  report?: InspectionReport | undefined;
 }
 
 /**
@@ -122,6 +124,7 @@ export function stepFinished(
     state: result.state,
     finished_at: at.toISOString(),
     ...(result.detail !== undefined ? { detail: result.detail } : {}),
+    ...(result.report !== undefined ? { report: result.report } : {}),
   };
   return make({ steps: withStep(operation, index, finished) });
 }

@@ -18,7 +18,7 @@ import {
   PodManagerResponseError,
 } from "./errors.ts";
 import { toHardware } from "./hardware.ts";
-import { ResourceReader, readSystemInventory } from "./reader.ts";
+import { ResourceReader, readSystemInventory, warningsOf } from "./reader.ts";
 import { CollectionSchema, parseResource, SystemSchema } from "./schemas.ts";
 import { isSuccess, type RedfishTransport } from "./transport.ts";
 import type { ComposedSystem, ComposeRequest, PodManagerClient } from "./types.ts";
@@ -59,6 +59,7 @@ export function createDmtfClient(transport: RedfishTransport): PodManagerClient 
         },
         totalSystemMemoryGiB: system.MemorySummary?.TotalSystemMemoryGiB,
       }),
+      ...warningsOf(reader),
     };
   }
 

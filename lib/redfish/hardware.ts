@@ -152,6 +152,22 @@ export function normalizeMac(raw: string): string | undefined {
   return MAC.test(trimmed) ? trimmed.toLowerCase().replaceAll("-", ":") : undefined;
 }
 
+const ZERO_MAC = "00:00:00:00:00:00";
+const BROADCAST_MAC = "ff:ff:ff:ff:ff:ff";
+
+/**
+ * A MAC Ironic can give a port, normalized, or why not: BMCs report `null`, `""`, `"N/A"`, the zero MAC for an
+ * interface without one, and the broadcast MAC for one they could not read.
+ */
+export function usableMac(raw: string | null | undefined): { mac: string } | { problem: string } {
+  if (raw == null || raw.trim() === "") return { problem: "missing" };
+  const mac = normalizeMac(raw);
+  if (!mac) return { problem: `not a MAC address (${JSON.stringify(raw.slice(0, 40))})` };
+  if (mac === ZERO_MAC) return { problem: `the zero MAC ${ZERO_MAC}` };
+  if (mac === BROADCAST_MAC) return { problem: `the broadcast MAC ${BROADCAST_MAC}` };
+  return { mac };
+}
+
 /** Redfish omits `Status` on simple services; an interface it lists without one is in use. */
 export function isEnabled(status?: { State?: string | null } | null): boolean {
   return status?.State == null || status.State === "Enabled";

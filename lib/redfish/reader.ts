@@ -1,13 +1,16 @@
 import type { z } from "zod/mini";
 import type { Nic } from "../nodes/model.ts";
-import { PodManagerResponseError } from "./errors.ts";
-import { driveBytes, isEnabled, normalizeMac, type StorageSizes } from "./hardware.ts";
+import { driveBytes, isEnabled, type StorageSizes, usableMac } from "./hardware.ts";
 import {
+  ChassisSchema,
   CollectionSchema,
   DriveSchema,
   EthernetInterfaceSchema,
   type Link,
   MemorySchema,
+  NetworkAdapterSchema,
+  NetworkPortSchema,
+  PortSchema,
   ProcessorSchema,
   parseResource,
   type RedfishSystem,
@@ -27,6 +30,7 @@ type Path = string | Link;
  */
 export class ResourceReader {
   private readonly cache = new Map<string, Promise<unknown>>();
+  private readonly skipped = new Set<string>();
 
   constructor(private readonly transport: RedfishTransport) {}
 
@@ -55,26 +59,83 @@ export class ResourceReader {
     return Members.map((member) => this.pathOf(member));
   }
 
-  async nic(reference: Path): Promise<Nic> {
+  /** One EthernetInterface: its NIC, or nothing (and a warning) when it has no MAC Ironic can use. */
+  async nic(reference: Path): Promise<Nic | undefined> {
     const path = this.pathOf(reference);
     const nic = await this.read(EthernetInterfaceSchema, path);
-    const raw = nic.MACAddress ?? nic.PermanentMACAddress;
-    if (raw == null) {
-      throw new PodManagerResponseError(this.transport.podManager, `GET ${path}: field MACAddress missing`);
-    }
-    const mac = normalizeMac(raw);
-    if (!mac) {
-      throw new PodManagerResponseError(
-        this.transport.podManager,
-        `GET ${path}: field MACAddress: not a MAC address (${JSON.stringify(raw.slice(0, 40))})`,
-      );
-    }
-    return { mac, enabled: isEnabled(nic.Status) };
+    return this.usable(
+      `GET ${path}: field MACAddress`,
+      nic.MACAddress ?? nic.PermanentMACAddress,
+      isEnabled(nic.Status),
+    );
   }
 
-  nics(references: readonly Path[]): Promise<Nic[]> {
+  async nics(references: readonly Path[]): Promise<Nic[]> {
     const unique = [...new Set(references.map((reference) => this.pathOf(reference)))];
-    return Promise.all(unique.map((path) => this.nic(path)));
+    const nics = await Promise.all(unique.map((path) => this.nic(path)));
+    return nics.filter((nic) => nic !== undefined);
+  }
+
+  /**
+   * The NICs of these chassis, where servers list them when their system does not: each `NetworkAdapter`'s
+   * `Ports` (`Ethernet.AssociatedMACAddresses`) and older `NetworkPorts` (`AssociatedNetworkAddresses`).
+   */
+  async chassisNics(chassis: readonly Path[]): Promise<Nic[]> {
+    const adapters = await Promise.all(
+      [...new Set(chassis.map((link) => this.pathOf(link)))].map(async (path) => {
+        const { NetworkAdapters } = await this.read(ChassisSchema, path);
+        return NetworkAdapters ? this.members(NetworkAdapters) : [];
+      }),
+    );
+    const perAdapter = await Promise.all(
+      adapters.flat().map(async (path) => {
+        const adapter = await this.read(NetworkAdapterSchema, path);
+        const [ports, networkPorts] = await Promise.all([
+          adapter.Ports ? this.members(adapter.Ports) : [],
+          adapter.NetworkPorts ? this.members(adapter.NetworkPorts) : [],
+        ]);
+        const fromPorts = ports.map(async (port) => {
+          const body = await this.read(PortSchema, port);
+          return this.addresses(
+            `GET ${port}: Ethernet.AssociatedMACAddresses`,
+            body.Ethernet?.AssociatedMACAddresses,
+            isEnabled(body.Status),
+          );
+        });
+        const fromNetworkPorts = networkPorts.map(async (port) => {
+          const body = await this.read(NetworkPortSchema, port);
+          return this.addresses(
+            `GET ${port}: AssociatedNetworkAddresses`,
+            body.AssociatedNetworkAddresses,
+            isEnabled(body.Status),
+          );
+        });
+        return (await Promise.all([...fromPorts, ...fromNetworkPorts])).flat();
+      }),
+    );
+    return perAdapter.flat();
+  }
+
+  /** What was skipped while reading, for the operator: a sentence each. */
+  warnings(): string[] {
+    return [...this.skipped];
+  }
+
+  private addresses(
+    source: string,
+    raw: ReadonlyArray<string | null | undefined> | null | undefined,
+    enabled: boolean,
+  ) {
+    return (raw ?? [])
+      .map((address, index) => this.usable(`${source}[${index}]`, address, enabled))
+      .filter((nic) => nic !== undefined);
+  }
+
+  private usable(source: string, raw: string | null | undefined, enabled: boolean): Nic | undefined {
+    const found = usableMac(raw);
+    if ("mac" in found) return { mac: found.mac, enabled };
+    this.skipped.add(`${source} ${found.problem === "missing" ? "missing" : `is ${found.problem}`}: skipped`);
+    return undefined;
   }
 
   /**
@@ -117,10 +178,16 @@ export class ResourceReader {
   }
 }
 
+/** `{ warnings }` when the reader skipped something, nothing otherwise. */
+export function warningsOf(reader: ResourceReader): { warnings?: string[] } {
+  const warnings = reader.warnings();
+  return warnings.length > 0 ? { warnings } : {};
+}
+
 /**
  * The hardware of a DMTF ComputerSystem. A composed system's devices often live in its resource blocks (DMTF's
  * mockup lists a NIC only in `ComputeBlock1`), so NICs are gathered from the system, from its blocks, and from
- * systems those blocks contain. Processors, memory and storage come from the system's own collections when it has
+ * systems those blocks contain; when none of them has a usable MAC, from the chassis the system links to. Processors, memory and storage come from the system's own collections when it has
  * them (they reference the blocks' devices), from the blocks otherwise — never both, so nothing counts twice.
  */
 export async function readSystemInventory(reader: ResourceReader, system: RedfishSystem, systemPath: string) {
@@ -167,18 +234,17 @@ export async function readSystemInventory(reader: ResourceReader, system: Redfis
     ).then((lists) => lists.flat()),
   );
 
-  const [processorList, dimmList, storageSizes, own, inBlocks, inContained] = await Promise.all([
+  // Servers that list no NIC (with a usable MAC) under their system list them under their chassis.
+  const nics = Promise.all([ownNics, blockNics, containedSystemNics]).then((lists) => {
+    const found = lists.flat();
+    return found.length > 0 ? found : reader.chassisNics(system.Links?.Chassis ?? []);
+  });
+
+  const [processorList, dimmList, storageSizes, nicList] = await Promise.all([
     processors,
     dimms,
     storage,
-    ownNics,
-    blockNics,
-    containedSystemNics,
+    nics,
   ]);
-  return {
-    processors: processorList,
-    dimms: dimmList,
-    storage: storageSizes,
-    nics: [...own, ...inBlocks, ...inContained],
-  };
+  return { processors: processorList, dimms: dimmList, storage: storageSizes, nics: nicList };
 }

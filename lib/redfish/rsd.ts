@@ -18,7 +18,7 @@ import {
   PodManagerResponseError,
 } from "./errors.ts";
 import { toHardware } from "./hardware.ts";
-import { ResourceReader, readSystemInventory } from "./reader.ts";
+import { ResourceReader, readSystemInventory, warningsOf } from "./reader.ts";
 import {
   type ComposedNode,
   ComposedNodeSchema,
@@ -56,6 +56,7 @@ export function createRsdClient(transport: RedfishTransport): PodManagerClient {
       boot: bootSettings(node.Boot),
       state: node.ComposedNodeState ?? undefined,
       hardware: await nodeHardware(reader, node, resourceUri),
+      ...warningsOf(reader),
     };
   }
 
@@ -82,7 +83,11 @@ export function createRsdClient(transport: RedfishTransport): PodManagerClient {
       reader.readAll(ProcessorSchema, links.Processors ?? []),
       reader.readAll(MemorySchema, links.Memory ?? []),
       reader.storageSizes({ drives: [...(links.LocalDrives ?? []), ...(links.RemoteDrives ?? [])] }),
-      reader.nics(links.EthernetInterfaces ?? []),
+      reader.nics(links.EthernetInterfaces ?? []).then(async (nics) => {
+        if (nics.length > 0) return nics;
+        const system = await reader.read(SystemSchema, systemPath);
+        return reader.chassisNics(system.Links?.Chassis ?? []);
+      }),
     ]);
     return toHardware({ ...summary, processors, dimms, storage, nics });
   }

@@ -69,7 +69,7 @@ export const SystemSchema = z.object({
   EthernetInterfaces: optional(LinkSchema),
   Storage: optional(LinkSchema),
   SimpleStorage: optional(LinkSchema),
-  Links: optional(z.object({ ResourceBlocks: LinksSchema })),
+  Links: optional(z.object({ ResourceBlocks: LinksSchema, Chassis: LinksSchema })),
   Actions: optional(z.object({ "#ComputerSystem.Reset": optional(ResetActionSchema) })),
 });
 export type RedfishSystem = z.infer<typeof SystemSchema>;
@@ -106,6 +106,27 @@ export const EthernetInterfaceSchema = z.object({
   Status: StatusSchema,
 });
 export type EthernetInterface = z.infer<typeof EthernetInterfaceSchema>;
+
+/** A Chassis: where a server's NICs are listed when its system lists none (`NetworkAdapters`). */
+export const ChassisSchema = z.object({ NetworkAdapters: optional(LinkSchema) });
+
+/** A NetworkAdapter: its ports (`Ports`, Redfish 2020.3 on) and the older `NetworkPorts`. */
+export const NetworkAdapterSchema = z.object({
+  Ports: optional(LinkSchema),
+  NetworkPorts: optional(LinkSchema),
+});
+
+/** A Port of a NetworkAdapter: its MACs are `Ethernet.AssociatedMACAddresses`. */
+export const PortSchema = z.object({
+  Ethernet: optional(z.object({ AssociatedMACAddresses: optional(z.array(optional(z.string()))) })),
+  Status: StatusSchema,
+});
+
+/** A NetworkPort (deprecated in favour of Port, still served): its MACs are `AssociatedNetworkAddresses`. */
+export const NetworkPortSchema = z.object({
+  AssociatedNetworkAddresses: optional(z.array(optional(z.string()))),
+  Status: StatusSchema,
+});
 
 /** RSD 2.x remote targets report `CapacityGiB`; DMTF drives report `CapacityBytes`. */
 export const DriveSchema = z.object({

@@ -40,6 +40,8 @@ export interface ComposedSystem {
   hardware: Hardware;
   /** RSD `ComposedNodeState`; DMTF `Status.State`. */
   state?: string;
+  /** What was read but skipped, a sentence each (an interface whose MAC Ironic cannot take); absent when nothing. */
+  warnings?: string[];
 }
 
 export interface ComposeRequest {

@@ -34,6 +34,8 @@ export interface View {
   pod: Pod;
   sessionsEnabled: boolean;
   disabledMacs: ReadonlySet<string>;
+  /** Composed systems list no EthernetInterfaces: their NICs are ports of their own chassis' network adapter. */
+  nicsUnderChassis: boolean;
 }
 
 const link = (path: string) => ({ "@odata.id": path });
@@ -287,7 +289,7 @@ export function system(view: View, composition: Composition): Json {
       ...(hasDmtf(view.mode)
         ? { ResourceBlocks: blocksOf(composition).map((block) => link(`${BLOCKS}/${block.id}`)) }
         : {}),
-      Chassis: [link(CHASSIS)],
+      Chassis: view.nicsUnderChassis ? [link(CHASSIS), link(chassisPathOf(composition))] : [link(CHASSIS)],
       ManagedBy: [link(MANAGER)],
     },
     Actions: {
@@ -311,7 +313,8 @@ export function systemCollection(
     EthernetInterfaces: ["EthernetInterfaceCollection", "Ethernet Interface Collection"],
   } as const;
   const [type, name] = types[kind];
-  const members = devicePaths(composition, kind, !hasDmtf(view.mode));
+  const hidden = kind === "EthernetInterfaces" && view.nicsUnderChassis;
+  const members = hidden ? [] : devicePaths(composition, kind, !hasDmtf(view.mode));
   return collection(type, `${systemPath(composition)}/${kind}`, name, members);
 }
 
@@ -351,7 +354,7 @@ function storage(path: string, drives: string[]): Json {
   };
 }
 
-export function node(composition: Composition): Json {
+export function node(view: View, composition: Composition): Json {
   const path = nodePath(composition);
   const sum = totals(composition);
   const failed = composition.nodeState === "Failed";
@@ -376,7 +379,9 @@ export function node(composition: Composition): Json {
       ComputerSystem: link(systemPath(composition)),
       Processors: devicePaths(composition, "Processors", true).map(link),
       Memory: devicePaths(composition, "Memory", true).map(link),
-      EthernetInterfaces: devicePaths(composition, "EthernetInterfaces", true).map(link),
+      EthernetInterfaces: view.nicsUnderChassis
+        ? []
+        : devicePaths(composition, "EthernetInterfaces", true).map(link),
       LocalDrives: devicePaths(composition, "Drives", true).map(link),
       RemoteDrives: [],
       ManagedBy: [link(MANAGER)],
@@ -446,7 +451,7 @@ export function resourceBlock(view: View, block: Block): Json {
     },
     Processors: paths("Processors"),
     Memory: paths("Memory"),
-    EthernetInterfaces: paths("EthernetInterfaces"),
+    EthernetInterfaces: view.nicsUnderChassis ? [] : paths("EthernetInterfaces"),
     Drives: paths("Drives"),
     Storage: block.drives.length > 0 ? [link(`${BLOCKS}/${block.id}/Storage/Local`)] : [],
     Links: {
@@ -569,6 +574,88 @@ export function chassis(view: View): Json {
       ManagedBy: [link(MANAGER)],
     },
   };
+}
+
+/** A composed system's own chassis, served with `nicsUnderChassis`. */
+export function chassisPathOf(composition: Composition): string {
+  return `/redfish/v1/Chassis/${composition.systemId}`;
+}
+
+/**
+ * What a composed system's chassis serves with `nicsUnderChassis`, by the path segments below it: one network
+ * adapter whose NICs alternate between its `Ports` (`Ethernet.AssociatedMACAddresses`) and the older
+ * `NetworkPorts` (`AssociatedNetworkAddresses`), as servers that list no EthernetInterfaces do.
+ */
+export function systemChassisResource(
+  view: View,
+  composition: Composition,
+  below: string[],
+): Json | undefined {
+  const path = chassisPathOf(composition);
+  const adapter = `${path}/NetworkAdapters/1`;
+  const nics = composition.computeBlock.nics;
+  const inPorts = nics.filter((_, index) => index % 2 === 0);
+  const inNetworkPorts = nics.filter((_, index) => index % 2 === 1);
+  const status = (mac: string) =>
+    [...view.disabledMacs].some((candidate) => candidate.toUpperCase() === mac)
+      ? { State: "Disabled", Health: "OK" }
+      : ok;
+  const [adapters, adapterId, kind, portId, ...rest] = below;
+  if (adapters === undefined) {
+    return {
+      "@odata.type": "#Chassis.v1_14_0.Chassis",
+      "@odata.id": path,
+      Id: composition.systemId,
+      Name: `${composition.name} chassis`,
+      ChassisType: "Module",
+      Status: ok,
+      NetworkAdapters: link(`${path}/NetworkAdapters`),
+      Links: { ComputerSystems: [link(systemPath(composition))], ContainedBy: link(CHASSIS) },
+    };
+  }
+  if (adapters !== "NetworkAdapters" || rest.length > 0) return undefined;
+  if (adapterId === undefined) {
+    return collection("NetworkAdapterCollection", `${path}/NetworkAdapters`, "Network Adapters", [adapter]);
+  }
+  if (adapterId !== "1") return undefined;
+  if (kind === undefined) {
+    return {
+      "@odata.type": "#NetworkAdapter.v1_9_0.NetworkAdapter",
+      "@odata.id": adapter,
+      Id: "1",
+      Name: "Network adapter",
+      Ports: link(`${adapter}/Ports`),
+      NetworkPorts: link(`${adapter}/NetworkPorts`),
+      Status: ok,
+    };
+  }
+  if (kind !== "Ports" && kind !== "NetworkPorts") return undefined;
+  const listed = kind === "Ports" ? inPorts : inNetworkPorts;
+  if (portId === undefined) {
+    const paths = listed.map((nic) => `${adapter}/${kind}/${nic.id}`);
+    return collection(
+      kind === "Ports" ? "PortCollection" : "NetworkPortCollection",
+      `${adapter}/${kind}`,
+      kind,
+      paths,
+    );
+  }
+  const nic = listed.find((member) => member.id === portId);
+  if (!nic) return undefined;
+  const common = { "@odata.id": `${adapter}/${kind}/${nic.id}`, Id: nic.id, Status: status(nic.spec.mac) };
+  return kind === "Ports"
+    ? {
+        "@odata.type": "#Port.v1_4_0.Port",
+        ...common,
+        Name: "Port",
+        Ethernet: { AssociatedMACAddresses: [nic.spec.mac] },
+      }
+    : {
+        "@odata.type": "#NetworkPort.v1_2_0.NetworkPort",
+        ...common,
+        Name: "Network port",
+        AssociatedNetworkAddresses: [nic.spec.mac],
+      };
 }
 
 /** The Redfish error body, which sushy and other clients parse for their messages. */

@@ -13,6 +13,7 @@ import {
   blockStorage,
   capabilities,
   chassis,
+  chassisPathOf,
   collection,
   compositionService,
   type DeviceKind,
@@ -32,6 +33,7 @@ import {
   session,
   sessionService,
   system,
+  systemChassisResource,
   systemCollection,
   systemPath,
   systemStorage,
@@ -75,6 +77,11 @@ export interface EmulatorSwitches {
   disabledMacs: Set<string>;
   /** A PATCH of an account's `Password` answers 400 (a password policy refusing it) and changes nothing. */
   refusePasswordChange: boolean;
+  /**
+   * Composed systems (and their blocks and RSD nodes) list no EthernetInterfaces; each system links its own
+   * chassis, whose network adapter lists the NICs as `Ports` and older `NetworkPorts`.
+   */
+  nicsUnderChassis: boolean;
 }
 
 export interface RequestRecord {
@@ -132,6 +139,7 @@ const defaultSwitches = (): EmulatorSwitches => ({
   sessionsEnabled: true,
   disabledMacs: new Set(),
   refusePasswordChange: false,
+  nicsUnderChassis: false,
 });
 
 interface Reply {
@@ -179,6 +187,7 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
     pod,
     sessionsEnabled: switches.sessionsEnabled,
     disabledMacs: switches.disabledMacs,
+    nicsUnderChassis: switches.nicsUnderChassis,
   });
 
   function authOf(request: IncomingMessage): RequestRecord["auth"] | "invalid" {
@@ -270,15 +279,21 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
             ]),
           );
         return id === "PodManager" && !sub ? json(manager(view())) : notFound(request);
-      case "Chassis":
+      case "Chassis": {
         if (method !== "GET") return notAllowed(request);
+        const own = switches.nicsUnderChassis ? [...pod.compositions.values()] : [];
         if (!id)
           return json(
             collection("ChassisCollection", "/redfish/v1/Chassis", "Chassis Collection", [
               "/redfish/v1/Chassis/Pod",
+              ...own.map(chassisPathOf),
             ]),
           );
-        return id === "Pod" && !sub ? json(chassis(view())) : notFound(request);
+        if (id === "Pod") return sub ? notFound(request) : json(chassis(view()));
+        const composition = own.find((candidate) => candidate.systemId === id);
+        const body = composition && systemChassisResource(view(), composition, segments.slice(2));
+        return body ? json(body) : notFound(request);
+      }
       default:
         return notFound(request);
     }
@@ -413,8 +428,8 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
     const composition = pod.byNodeId(id);
     if (!composition) return notFound(request);
     if (!sub) {
-      if (method === "GET") return json(node(composition));
-      if (method === "PATCH") return patch(composition, request.body, () => node(composition));
+      if (method === "GET") return json(node(view(), composition));
+      if (method === "PATCH") return patch(composition, request.body, () => node(view(), composition));
       if (method === "DELETE") {
         pod.decompose(composition);
         return { status: 204 };
@@ -522,7 +537,7 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
     const name = typeof body.Name === "string" && body.Name ? body.Name : undefined;
     const description = typeof body.Description === "string" ? body.Description : undefined;
     const composition = pod.composeFor("rsd", name ?? "Composed Node", description, demand, drives);
-    return { status: 201, body: node(composition), headers: { Location: nodePath(composition) } };
+    return { status: 201, body: node(view(), composition), headers: { Location: nodePath(composition) } };
   }
 
   function assemble(composition: Composition): Reply {

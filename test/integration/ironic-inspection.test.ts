@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIronicDriver, type IronicDriver } from "../../lib/ironic/index.ts";
+import type { RedfishEmulator } from "../../local/redfish-emulator/index.ts";
+import { DEMO_CREDENTIALS } from "../../local/stack.ts";
 import { startTestApi, type TestApi } from "../support/local-api.ts";
 import { followOperation } from "../support/operations.ts";
 
@@ -36,18 +38,18 @@ describe("Ironic's inspection of a registered node (real Ironic, emulator, dynal
     return { before, uuid: registered.body.ironic_node_uuid as string };
   }
 
-  async function inspectWithIronic(uuid: string) {
+  /** Valence's inspect operation: Ironic's out-of-band inspection as a step, which reports what it found. */
+  async function inspectThroughValence(node: string, uuid: string) {
     const managed = await ironic.getNode(uuid);
     expect(managed.provision_state).toBe("manageable");
     expect(managed.inspect_interface).toBe("redfish");
-    await ironic.setProvisionState(uuid, "inspect");
-    try {
-      return await ironic.waitForProvisionState(uuid, { target: "manageable", timeoutMs: 120_000 });
-    } catch (error) {
-      throw new Error(`inspection did not end in manageable: ${(await ironic.getNode(uuid)).last_error}`, {
-        cause: error,
-      });
-    }
+    const started = await api.call("POST", `/v1/nodes/${node}/inspect`);
+    expect(started.status).toBe(202);
+    const operation = await followOperation(api.call, started.body.id);
+    const step = operation.steps.find((each) => each.name === "inspect");
+    expect(operation.state, JSON.stringify(step)).toBe("succeeded");
+    if (!step?.report) throw new Error(`the inspect step reported nothing: ${JSON.stringify(step)}`);
+    return { inspected: await ironic.getNode(uuid), report: step.report, detail: step.detail ?? "" };
   }
 
   const BLOCKS = "/redfish/v1/CompositionService/ResourceBlocks";
@@ -84,6 +86,29 @@ describe("Ironic's inspection of a registered node (real Ironic, emulator, dynal
     },
   ];
 
+  it("registers a system that lists its NICs only under its chassis with a port for each", async () => {
+    const emulator = api.stack.emulator as RedfishEmulator;
+    const macs = emulator.composedSystems().find((system) => system.name === "test-node")?.macs ?? [];
+    expect(macs).toHaveLength(2);
+    emulator.switches.nicsUnderChassis = true;
+    try {
+      const system = emulator.composedSystems().find((candidate) => candidate.name === "test-node");
+      const listed = await fetch(`${emulator.url}${system?.systemUri}/EthernetInterfaces`, {
+        headers: {
+          Authorization: `Basic ${Buffer.from(`${DEMO_CREDENTIALS.username}:${DEMO_CREDENTIALS.password}`).toString("base64")}`,
+        },
+      });
+      expect(((await listed.json()) as { Members: unknown[] }).Members).toEqual([]);
+
+      const registered = await api.call<NodeBody>("POST", "/v1/nodes/test-node/register");
+      expect(registered.status).toBe(200);
+      const ports = await ironic.listPorts({ node_uuid: registered.body.ironic_node_uuid as string });
+      expect(ports.map((port) => port.address).sort()).toEqual([...macs].sort());
+    } finally {
+      emulator.switches.nicsUnderChassis = false;
+    }
+  });
+
   it.each(cases)(
     "$name (was $was): inspection changes none of cpus, memory_mb, local_gb, cpu_arch",
     async ({ name, blocks, expected }) => {
@@ -99,7 +124,7 @@ describe("Ironic's inspection of a registered node (real Ironic, emulator, dynal
       const { before, uuid } = await registerAndManage(name);
       expect(before.hardware).toMatchObject(expected);
 
-      const inspected = await inspectWithIronic(uuid);
+      const { inspected, report, detail } = await inspectThroughValence(name, uuid);
       // Ironic 21.4 writes memory_mb and local_gb as strings: they are its own values, not ours left alone.
       expect(inspected.inspection_finished_at).toEqual(expect.any(String));
       expect(inspected.properties).toMatchObject({
@@ -118,6 +143,14 @@ describe("Ironic's inspection of a registered node (real Ironic, emulator, dynal
         local_gb: before.hardware.local_gb,
         cpu_arch: before.hardware.cpu_arch,
       });
+      // The step's report says so, property by property, and keeps every port registered.
+      expect(report.agrees).toBe(true);
+      expect(report.properties.map((p) => p.name)).toEqual(["cpus", "memory_mb", "local_gb", "cpu_arch"]);
+      expect(report.properties.every((p) => p.agrees)).toBe(true);
+      expect(report.ports.missing).toEqual([]);
+      expect(report.ports.registered.length).toBeGreaterThan(0);
+      expect(report.ports.found).toEqual(expect.arrayContaining(report.ports.registered));
+      expect(detail).toMatch(/^inspection agrees with the registration \(cpus \d+, memory_mb \d+/);
     },
   );
 });

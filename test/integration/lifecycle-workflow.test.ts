@@ -71,6 +71,7 @@ describe("the durable lifecycle workflow against a real Ironic with cleaning", (
           return driver.getNode(ident);
         }) as IronicDriver["getNode"],
         clearMaintenance: (ident) => driver.clearMaintenance(ident),
+        listPorts: (filter) => driver.listPorts(filter),
         setProvisionState: async (ident, target, extra) => {
           verbs.set(ident, [...(verbs.get(ident) ?? []), target]);
           return driver.setProvisionState(ident, target, extra);

@@ -294,6 +294,23 @@ describe("getSystem (DMTF)", () => {
     ]);
   });
 
+  it.each([
+    [{ Status: { State: "Enabled" } }, "field MACAddress missing"],
+    [{ MACAddress: "n/a" }, 'field MACAddress is not a MAC address ("n/a")'],
+    [{ MACAddress: "" }, "field MACAddress missing"],
+    [{ MACAddress: "00:00:00:00:00:00" }, "field MACAddress is the zero MAC 00:00:00:00:00:00"],
+    [{ MACAddress: "FF-FF-FF-FF-FF-FF" }, "field MACAddress is the broadcast MAC ff:ff:ff:ff:ff:ff"],
+  ])("skips an interface %j with a warning naming its URI, and keeps the others", async (nic, problem) => {
+    const resources = dmtfResources();
+    resources[`${B1}/EthernetInterfaces/N2`] = nic;
+    const system = await connect(fakePodManager(resources)).getSystem("S1");
+    expect(system.warnings).toEqual([`GET ${B1}/EthernetInterfaces/N2: ${problem}: skipped`]);
+    expect(system.hardware.nics.map((found) => found.mac)).toEqual([
+      "aa:aa:aa:aa:aa:01",
+      "aa:aa:aa:aa:aa:03",
+    ]);
+  });
+
   it("counts threads and takes local_gb from volumes when every Storage has Volumes, as Ironic", async () => {
     const resources = dmtfResources();
     const cpu = {
@@ -382,24 +399,6 @@ describe("unexpected shapes", () => {
     expect(error).toBeInstanceOf(PodManagerResponseError);
     return error as Error;
   }
-
-  it("names the URI and the missing MACAddress", async () => {
-    const error = await failure((r) => {
-      r[`${B1}/EthernetInterfaces/N2`] = { Status: { State: "Enabled" } };
-    });
-    expect(error.message).toBe(
-      `pod manager ${POD}: GET ${B1}/EthernetInterfaces/N2: field MACAddress missing`,
-    );
-  });
-
-  it("names a MACAddress that is not one", async () => {
-    const error = await failure((r) => {
-      r[`${B1}/EthernetInterfaces/N2`] = { MACAddress: "n/a" };
-    });
-    expect(error.message).toContain(
-      `GET ${B1}/EthernetInterfaces/N2: field MACAddress: not a MAC address ("n/a")`,
-    );
-  });
 
   it("names the system's missing Id", async () => {
     const error = await failure((r) => {
@@ -492,6 +491,96 @@ describe("getSystem (RSD)", () => {
     expect((error as Error).message).toBe(
       `pod manager ${POD}: GET ${N7}: field Links.ComputerSystem missing`,
     );
+  });
+});
+
+describe("NICs listed under the system's chassis", () => {
+  const C1 = "/redfish/v1/Chassis/C1";
+  const A1 = `${C1}/NetworkAdapters/A1`;
+  const A2 = `${C1}/NetworkAdapters/A2`;
+  const UNLINKED = "/redfish/v1/Chassis/Other";
+
+  /** The DMTF system with no EthernetInterfaces anywhere: its NICs are its chassis' adapter ports. */
+  function chassisResources(): Record<string, unknown> {
+    const resources = dmtfResources();
+    resources[`${S1}/EthernetInterfaces`] = members();
+    resources[B1] = { ...(resources[B1] as object), EthernetInterfaces: [] };
+    resources["/redfish/v1/Systems/Inner"] = { Id: "Inner" };
+    const s1 = resources[S1] as { Links: object };
+    resources[S1] = { ...s1, Links: { ...s1.Links, Chassis: [link(C1)] } };
+    return {
+      ...resources,
+      [C1]: { Id: "C1", NetworkAdapters: link(`${C1}/NetworkAdapters`) },
+      [`${C1}/NetworkAdapters`]: members(A1, A2),
+      [A1]: { Id: "A1", Ports: link(`${A1}/Ports`) },
+      [`${A1}/Ports`]: members(`${A1}/Ports/1`, `${A1}/Ports/2`),
+      [`${A1}/Ports/1`]: {
+        Ethernet: { AssociatedMACAddresses: ["AA:BB:CC:00:00:01"] },
+        Status: { State: "Enabled" },
+      },
+      [`${A1}/Ports/2`]: { Ethernet: { AssociatedMACAddresses: ["00:00:00:00:00:00", "aa:bb:cc:00:00:02"] } },
+      // The older NetworkPorts, a MAC repeated from A1 and one disabled.
+      [A2]: { Id: "A2", NetworkPorts: link(`${A2}/NetworkPorts`) },
+      [`${A2}/NetworkPorts`]: members(`${A2}/NetworkPorts/1`),
+      [`${A2}/NetworkPorts/1`]: {
+        AssociatedNetworkAddresses: ["AA-BB-CC-00-00-01", "AA:BB:CC:00:00:03"],
+        Status: { State: "Disabled" },
+      },
+      [UNLINKED]: { Id: "Other", NetworkAdapters: link(`${UNLINKED}/NetworkAdapters`) },
+      [`${UNLINKED}/NetworkAdapters`]: members(`${UNLINKED}/NetworkAdapters/X`),
+    };
+  }
+
+  it("reads Ports and the older NetworkPorts of linked chassis only, deduplicated, skipping the zero MAC", async () => {
+    const fake = fakePodManager(chassisResources());
+    const system = await connect(fake).getSystem("S1");
+    expect(system.hardware.nics).toEqual([
+      { mac: "aa:bb:cc:00:00:01", enabled: true },
+      { mac: "aa:bb:cc:00:00:02", enabled: true },
+      { mac: "aa:bb:cc:00:00:03", enabled: false },
+    ]);
+    expect(system.warnings).toEqual([
+      `GET ${A1}/Ports/2: Ethernet.AssociatedMACAddresses[0] is the zero MAC 00:00:00:00:00:00: skipped`,
+    ]);
+    expect(fake.gets().filter((path) => path.startsWith(UNLINKED))).toEqual([]);
+  });
+
+  it("leaves the chassis alone when the system lists a usable NIC", async () => {
+    const resources = chassisResources();
+    resources[`${S1}/EthernetInterfaces`] = members(`${S1}/EthernetInterfaces/1`);
+    const fake = fakePodManager(resources);
+    const system = await connect(fake).getSystem("S1");
+    expect(system.hardware.nics).toEqual([{ mac: "aa:aa:aa:aa:aa:01", enabled: true }]);
+    expect(fake.gets().filter((path) => path.startsWith("/redfish/v1/Chassis"))).toEqual([]);
+  });
+
+  it("falls back to the chassis when every interface the system lists has an unusable MAC", async () => {
+    const resources = chassisResources();
+    resources[`${S1}/EthernetInterfaces`] = members(`${S1}/EthernetInterfaces/1`);
+    resources[`${S1}/EthernetInterfaces/1`] = { MACAddress: "FF:FF:FF:FF:FF:FF" };
+    const system = await connect(fakePodManager(resources)).getSystem("S1");
+    expect(system.hardware.nics.map((nic) => nic.mac)).toEqual([
+      "aa:bb:cc:00:00:01",
+      "aa:bb:cc:00:00:02",
+      "aa:bb:cc:00:00:03",
+    ]);
+    expect(system.warnings).toHaveLength(2);
+  });
+
+  it("reads an RSD node's chassis when the node links no NIC", async () => {
+    const resources = rsdResources();
+    const node = resources[N7] as { Links: object };
+    resources[N7] = { ...node, Links: { ...node.Links, EthernetInterfaces: [] } };
+    resources["/redfish/v1/Systems/sled-3"] = { Id: "sled-3", Links: { Chassis: [link(C1)] } };
+    Object.assign(resources, {
+      [C1]: { NetworkAdapters: link(`${C1}/NetworkAdapters`) },
+      [`${C1}/NetworkAdapters`]: members(A2),
+      [A2]: { NetworkPorts: link(`${A2}/NetworkPorts`) },
+      [`${A2}/NetworkPorts`]: members(`${A2}/NetworkPorts/1`),
+      [`${A2}/NetworkPorts/1`]: { AssociatedNetworkAddresses: ["00:1E:67:AB:CD:F0"] },
+    });
+    const system = await connect(fakePodManager(resources), { driver: "rsd" }).getSystem("7");
+    expect(system.hardware.nics).toEqual([{ mac: "00:1e:67:ab:cd:f0", enabled: true }]);
   });
 });
 
