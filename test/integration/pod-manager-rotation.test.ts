@@ -107,6 +107,20 @@ describe("PodManagerSecretRotation against the Redfish emulator", () => {
     ]);
   });
 
+  it("rotates on a pod manager that refuses sessions: Basic with the old password is refused afterwards", async () => {
+    emulator.switches.sessionsEnabled = false;
+    const token = secret.startRotation();
+    for (const name of STEPS) await step(name, token);
+
+    const basic = (password: string) =>
+      fetch(`${emulator.url}/redfish/v1/Systems`, {
+        headers: { Authorization: `Basic ${Buffer.from(`admin:${password}`).toString("base64")}` },
+      }).then((response) => response.status);
+    expect(await basic(secret.current().password)).toBe(200);
+    expect(await basic("admin")).toBe(401);
+    expect(emulator.requests.filter((request) => request.auth === "session")).toEqual([]);
+  });
+
   it("repeats any step harmlessly: one password generated, one change on the pod manager", async () => {
     const token = secret.startRotation();
     for (const name of STEPS) {
