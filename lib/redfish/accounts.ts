@@ -25,11 +25,17 @@ const AccountSchema = z.object({ UserName: z.optional(z.nullable(z.string())) })
 
 export type AccountConnection = Omit<PodManagerConnection, "driver">;
 
+/** Unit tests: answers in place of the network, as `createPodManagerClient` takes them. */
+export interface AccountDeps {
+  fetch?: typeof fetch;
+}
+
 async function withTransport<T>(
   connection: AccountConnection,
+  deps: AccountDeps,
   work: (transport: RedfishTransport) => Promise<T>,
 ): Promise<T> {
-  const transport = new RedfishTransport(connection);
+  const transport = new RedfishTransport({ ...connection, fetch: deps.fetch });
   try {
     return await work(transport);
   } finally {
@@ -54,8 +60,11 @@ async function accountServicePath(transport: RedfishTransport): Promise<string> 
  * Logs in with the connection's credentials (a session, or Basic where sessions are refused) and reads the
  * AccountService: resolves when both work, throws `PodManagerAuthError` when the pod manager refuses them.
  */
-export async function checkAccountLogin(connection: AccountConnection): Promise<void> {
-  await withTransport(connection, async (transport) => {
+export async function checkAccountLogin(
+  connection: AccountConnection,
+  deps: AccountDeps = {},
+): Promise<void> {
+  await withTransport(connection, deps, async (transport) => {
     await read(transport, AccountServiceSchema, await accountServicePath(transport));
   });
 }
@@ -67,8 +76,9 @@ export async function checkAccountLogin(connection: AccountConnection): Promise<
 export async function changeAccountPassword(
   connection: AccountConnection,
   newPassword: string,
+  deps: AccountDeps = {},
 ): Promise<void> {
-  await withTransport(connection, async (transport) => {
+  await withTransport(connection, deps, async (transport) => {
     const service = await read(transport, AccountServiceSchema, await accountServicePath(transport));
     const accountPath = await findAccount(
       transport,
@@ -106,7 +116,10 @@ async function findAccount(
       if (account.UserName === connection.username) return path;
     }
     const next: string | null | undefined = collection["Members@odata.nextLink"];
-    page = next ? transport.toPath(next) : undefined;
+    // A next link pages with its query (`?$skip=2`), which `toPath` alone would drop.
+    page = next
+      ? `${transport.toPath(next)}${new URL(next, "http://pod-manager.invalid").search}`
+      : undefined;
   }
   throw new PodManagerResponseError(
     transport.podManager,
