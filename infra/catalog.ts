@@ -78,3 +78,35 @@ export function workflowNeeds(): FunctionNeeds {
     handler,
   ) as FunctionNeeds;
 }
+
+/**
+ * The Secrets Manager rotation function of pod-manager secrets (`functions/rotate-pod-manager-secret.ts`), invoked
+ * by Secrets Manager alone, never by a route or a schedule of ours. It reads the pod manager's record and talks to
+ * the pod manager; its last step starts the re-sync of the pod manager's Ironic nodes, an operation (records in
+ * the table, the workflow started), as a PATCH of the pod manager's credentials does. Its Secrets Manager actions
+ * are its own (`ROTATION_SECRET_ACTIONS`, infra/permissions.ts), not a reader's or a writer's.
+ */
+export const ROTATION_FUNCTION = {
+  handler: "rotate-pod-manager-secret",
+  summary: "Rotate a pod manager's password (Secrets Manager rotation steps), then re-sync its Ironic nodes",
+  table: "write",
+  ironic: false,
+  startsOperations: true,
+  /** Several pod-manager round trips per step (find the account, change its password), each up to its timeout. */
+  timeoutSeconds: 120,
+} as const;
+
+/** The rotation function's needs, in the shape of every other function's (its secret actions aside). */
+export function rotationNeeds(): FunctionNeeds {
+  const { handler, summary, table, ironic, startsOperations } = ROTATION_FUNCTION;
+  return {
+    handler,
+    summary,
+    table,
+    ironic,
+    startsOperations,
+    readsSecrets: false,
+    writesSecrets: false,
+    publishesEvents: false,
+  };
+}

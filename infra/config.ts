@@ -63,6 +63,11 @@ const fields = {
     .string()
     .regex(/^[A-Za-z0-9/_+=.@-]{1,256}$/, "expected Secrets Manager name characters, no wildcard")
     .default("valence/"),
+  /**
+   * Days between Secrets Manager rotations of each pod-manager secret (the password changed on the pod manager
+   * itself). Unset, no secret is rotated on a schedule; the rotation function is deployed either way.
+   */
+  rotationDays: int(1, 1000).optional(),
   tableName: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{3,255}$/, "expected a DynamoDB table name")

@@ -13,6 +13,11 @@ export function functionEnvironment(
     readonly secretPrefix: string;
     /** Qualified ARN of the operation workflow's alias, when the stack deploys it. */
     readonly workflowFunctionArn?: string;
+    /**
+     * The rotation function's ARN, for the functions that create pod-manager secrets: with `rotationDays` set,
+     * they turn rotation on for each secret they create.
+     */
+    readonly rotationFunctionArn?: string;
   },
   needs: Pick<FunctionNeeds, "ironic"> & Partial<Pick<FunctionNeeds, "publishesEvents" | "startsOperations">>,
 ): Record<string, string> {
@@ -40,6 +45,12 @@ export function functionEnvironment(
     // Only the functions allowed to invoke the workflow are told its alias: the only ARN they may invoke.
     ...(needs.startsOperations && stack.workflowFunctionArn
       ? { VALENCE_WORKFLOW_FUNCTION: stack.workflowFunctionArn }
+      : {}),
+    ...(stack.rotationFunctionArn && config.rotationDays
+      ? {
+          VALENCE_SECRET_ROTATION_LAMBDA_ARN: stack.rotationFunctionArn,
+          VALENCE_SECRET_ROTATION_DAYS: String(config.rotationDays),
+        }
       : {}),
     POWERTOOLS_SERVICE_NAME: "valence",
     // Stack traces point into the TypeScript sources (the bundles ship with source maps).

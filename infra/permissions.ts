@@ -130,6 +130,73 @@ export function grantFunctionAccess(fn: ValenceFunction, needs: FunctionNeeds, t
 }
 
 /**
+ * What the rotation function calls on the secret it rotates (`lib/secrets/rotation.ts`): read its versions and
+ * stages, read AWSCURRENT and AWSPENDING, stage the new version, promote it. Granted on this stack's
+ * pod-manager secrets only.
+ */
+export const ROTATION_SECRET_ACTIONS = [
+  "secretsmanager:DescribeSecret",
+  "secretsmanager:GetSecretValue",
+  "secretsmanager:PutSecretValue",
+  "secretsmanager:UpdateSecretVersionStage",
+] as const;
+
+/**
+ * The rotation function's Secrets Manager access: its actions on the stack's pod-manager secrets, and
+ * GetRandomPassword, which takes no resource (Secrets Manager's own generator, so no secret is involved).
+ */
+export function grantSecretRotation(fn: ValenceFunction, secretPrefix: string): void {
+  const prefixArn = secretPrefixArn(Stack.of(fn), secretPrefix);
+  fn.function.addToRolePolicy(
+    new iam.PolicyStatement({ actions: [...ROTATION_SECRET_ACTIONS], resources: [prefixArn] }),
+  );
+  fn.function.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ["secretsmanager:GetRandomPassword"], resources: ["*"] }),
+  );
+  acknowledgeNag(
+    fn,
+    "IAM5[Resource::*]",
+    "secretsmanager:GetRandomPassword (a password from Secrets Manager's generator, no secret involved) and X-Ray tracing's xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.",
+  );
+  acknowledgeNag(
+    fn,
+    `IAM5[${nagResource(fn, prefixArn)}]`,
+    `Secrets Manager invokes the rotation function for any pod-manager secret, created at run time under the "${secretPrefix}" prefix; the trailing * also covers the random suffix Secrets Manager appends.`,
+  );
+}
+
+/**
+ * Turning rotation on (`RotateSecret` with the rotation function and schedule, `lib/secrets/secrets-manager.ts`)
+ * for the secrets a function creates: RotateSecret on this stack's pod-manager secrets, and
+ * `lambda:InvokeFunction` on the rotation function, which Secrets Manager requires of whoever configures it.
+ */
+export function grantRotationSetup(
+  fn: ValenceFunction,
+  rotationFunction: lambda.IFunction,
+  secretPrefix: string,
+): void {
+  fn.function.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ["secretsmanager:RotateSecret"],
+      resources: [secretPrefixArn(Stack.of(fn), secretPrefix)],
+    }),
+  );
+  fn.function.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ["lambda:InvokeFunction"],
+      resources: [rotationFunction.functionArn],
+    }),
+  );
+}
+
+/** The functions that create pod-manager secrets (CreateSecret among their writer actions). */
+export function createsSecrets(needs: Pick<FunctionNeeds, "handler" | "writesSecrets">): boolean {
+  return Boolean(
+    needs.writesSecrets && SECRET_WRITER_ACTIONS[needs.handler]?.includes("secretsmanager:CreateSecret"),
+  );
+}
+
+/**
  * What the durable execution SDK calls on Lambda for its own executions: save a checkpoint, read back the
  * execution's state on replay (docs.aws.amazon.com/lambda/latest/dg/durable-security.html).
  */

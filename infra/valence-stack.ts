@@ -16,6 +16,8 @@ import {
   deployedRoutes,
   type FunctionNeeds,
   functionNeeds,
+  ROTATION_FUNCTION,
+  rotationNeeds,
   type ScheduledFunctionDefinition,
   workflowNeeds,
 } from "./catalog.ts";
@@ -28,12 +30,13 @@ import {
 import { CallerPolicies } from "./constructs/caller-policies.ts";
 import { OperationWorkflow } from "./constructs/operation-workflow.ts";
 import { ReconcileSchedule } from "./constructs/reconcile-schedule.ts";
+import { SecretRotation } from "./constructs/secret-rotation.ts";
 import { ValenceAlarms } from "./constructs/valence-alarms.ts";
 import { ValenceApi } from "./constructs/valence-api.ts";
 import { type FunctionNetwork, ValenceFunction } from "./constructs/valence-function.ts";
 import { ValenceTable } from "./constructs/valence-table.ts";
 import { functionEnvironment } from "./environment.ts";
-import { grantFunctionAccess, stackSecretPrefix } from "./permissions.ts";
+import { createsSecrets, grantFunctionAccess, grantRotationSetup, stackSecretPrefix } from "./permissions.ts";
 
 export interface ValenceStackProps extends StackProps {
   /** Configuration that wins over the CDK context (tests, or apps composing several stacks). @default - context only */
@@ -78,6 +81,11 @@ export class ValenceStack extends Stack {
   readonly workflow?: OperationWorkflow;
   /** Managed policies for the API's callers: a reader (GET routes) and an operator (every route). */
   readonly callerPolicies: CallerPolicies;
+  /**
+   * The Secrets Manager rotation function of pod-manager secrets, deployed with the functions that create them;
+   * `rotationDays` turns rotation on for every pod-manager secret created, on that schedule.
+   */
+  readonly secretRotation?: SecretRotation;
 
   constructor(scope: Construct, id: string, props: ValenceStackProps = {}) {
     super(scope, id, props);
@@ -122,6 +130,10 @@ export class ValenceStack extends Stack {
       eventBus: this.eventBus,
     };
 
+    // Where pod-manager secrets are created there are secrets to rotate; the re-sync that ends a rotation is an
+    // operation, run by the workflow the routes' operations need anyway.
+    const hasPodManagerSecrets = [...needs.values()].some(createsSecrets);
+    const rotationNeed = rotationNeeds();
     if ([...needs.values()].some((need) => need.startsOperations)) {
       const need = workflowNeeds();
       const workflow = new OperationWorkflow(this, pascal(need.handler), {
@@ -144,7 +156,29 @@ export class ValenceStack extends Stack {
       this.workflow = workflow;
     }
 
+    const workflowArn = this.workflow ? { workflowFunctionArn: this.workflow.alias.functionArn } : {};
+    const workflowTarget = this.workflow ? { workflowAlias: this.workflow.alias } : {};
+    if (hasPodManagerSecrets) {
+      const need = {
+        ...rotationNeed,
+        startsOperations: rotationNeed.startsOperations && Boolean(this.workflow),
+      };
+      this.secretRotation = new SecretRotation(this, "PodManagerSecretRotation", {
+        handler: need.handler,
+        description: `Valence ${need.handler}: ${need.summary}`,
+        environment: functionEnvironment(config, { ...stackNames, ...workflowArn }, need),
+        timeout: Duration.seconds(ROTATION_FUNCTION.timeoutSeconds),
+        secretPrefix: this.secretPrefix,
+        logRetention,
+        ...(network ? { network } : {}),
+      });
+      grantFunctionAccess(this.secretRotation.fn, need, { ...targets, ...workflowTarget });
+    }
+    const rotationFunction = this.secretRotation?.fn.function;
+
     for (const need of needs.values()) {
+      const rotates =
+        rotationFunction !== undefined && config.rotationDays !== undefined && createsSecrets(need);
       const fn = new ValenceFunction(this, pascal(need.handler), {
         handler: need.handler,
         description: `Valence ${need.handler}: ${need.summary}`,
@@ -152,7 +186,8 @@ export class ValenceStack extends Stack {
           config,
           {
             ...stackNames,
-            ...(this.workflow ? { workflowFunctionArn: this.workflow.alias.functionArn } : {}),
+            ...workflowArn,
+            ...(rotates ? { rotationFunctionArn: rotationFunction.functionArn } : {}),
           },
           need,
         ),
@@ -160,10 +195,8 @@ export class ValenceStack extends Stack {
         logRetention,
         ...(network ? { network } : {}),
       });
-      grantFunctionAccess(fn, need, {
-        ...targets,
-        ...(this.workflow ? { workflowAlias: this.workflow.alias } : {}),
-      });
+      grantFunctionAccess(fn, need, { ...targets, ...workflowTarget });
+      if (rotates) grantRotationSetup(fn, rotationFunction, this.secretPrefix);
       this.functions.set(need.handler, fn);
     }
     const functionOf = (handler: string) => this.functions.get(handler) as ValenceFunction;
@@ -208,6 +241,15 @@ export class ValenceStack extends Stack {
     new ValenceAlarms(this, "Alarms", {
       functions: [
         ...[...this.functions].map(([name, fn]) => ({ name, function: fn.function, timeout: fn.timeout })),
+        ...(this.secretRotation
+          ? [
+              {
+                name: rotationNeed.handler,
+                function: this.secretRotation.fn.function,
+                timeout: this.secretRotation.fn.timeout,
+              },
+            ]
+          : []),
         ...(workflowWatch ? [workflowWatch] : []),
       ],
       deadLetterQueues: [
@@ -264,6 +306,14 @@ export class ValenceStack extends Stack {
         value: operator.managedPolicyArn,
         description: "Managed policy for callers that operate Valence: execute-api:Invoke on every route",
         exportName: `${this.stackName}-OperatorPolicyArn`,
+      });
+    }
+    if (rotationFunction) {
+      new CfnOutput(this, "SecretRotationFunctionArn", {
+        value: rotationFunction.functionArn,
+        description: config.rotationDays
+          ? `Rotation function of pod-manager secrets; new ones rotate every ${config.rotationDays} days`
+          : "Rotation function of pod-manager secrets (no schedule: rotationDays is unset)",
       });
     }
     new CfnOutput(this, "SecretPrefix", {

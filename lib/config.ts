@@ -29,6 +29,12 @@ const buildSchema = () => {
     VALENCE_SECRETS_FILE: optionalString,
     /** Prefix of the secrets Valence creates, so IAM can scope them. */
     VALENCE_SECRET_PREFIX: z._default(z.string(), "valence/"),
+    /**
+     * Secrets Manager rotation of pod-manager secrets: the rotation function's ARN and the days between rotations.
+     * Both set, every pod-manager secret Valence creates gets rotation turned on; unset, none does.
+     */
+    VALENCE_SECRET_ROTATION_LAMBDA_ARN: optionalString,
+    VALENCE_SECRET_ROTATION_DAYS: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(1000))),
     /** Probe pod managers on create/show. */
     VALENCE_PODM_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.positive()), 10_000),
     /** Pod managers over http:// (BMC passwords in cleartext): the local stack's emulators only. */

@@ -73,6 +73,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, StatusEntry>> = {
 
   // The service itself is misconfigured: never the caller's fault.
   ServerMisconfigured: { status: 500, internal: true },
+  /** A secret rotation this deployment must not carry out (not a pod-manager secret, a version not pending). */
+  SecretRotation: { status: 500, internal: true },
 
   // An upstream (Ironic, a pod manager) failed or answered something unusable. Its own status is never ours: an
   // Ironic 404 for a node we looked up is a failure of the gateway, not a missing resource of this API.

@@ -14,7 +14,14 @@ export const secretStoreFor = /* @__PURE__ */ once((settings): SecretStore => {
   if (settings.VALENCE_SECRET_STORE === "file") {
     return new FileSecretStore(settings.VALENCE_SECRETS_FILE ?? `${settings.VALENCE_DATA_DIR}/secrets.json`);
   }
-  return new SecretsManagerStore(secretsManagerFor(settings), settings.VALENCE_SECRET_PREFIX);
+  const rotation =
+    settings.VALENCE_SECRET_ROTATION_LAMBDA_ARN && settings.VALENCE_SECRET_ROTATION_DAYS
+      ? {
+          lambdaArn: settings.VALENCE_SECRET_ROTATION_LAMBDA_ARN,
+          days: settings.VALENCE_SECRET_ROTATION_DAYS,
+        }
+      : undefined;
+  return new SecretsManagerStore(secretsManagerFor(settings), settings.VALENCE_SECRET_PREFIX, rotation);
 });
 
 export const secretsManager = () => secretsManagerFor(config());

@@ -19,6 +19,8 @@ export const SYSTEMS = "/redfish/v1/Systems";
 export const NODES = "/redfish/v1/Nodes";
 export const BLOCKS = "/redfish/v1/CompositionService/ResourceBlocks";
 export const SESSIONS = "/redfish/v1/SessionService/Sessions";
+export const ACCOUNT_SERVICE = "/redfish/v1/AccountService";
+export const ACCOUNTS = "/redfish/v1/AccountService/Accounts";
 export const MANAGER = "/redfish/v1/Managers/PodManager";
 export const CHASSIS = "/redfish/v1/Chassis/Pod";
 const ZONE = "/redfish/v1/CompositionService/ResourceZones/1";
@@ -79,6 +81,7 @@ export function serviceRoot(view: View): Json {
     Chassis: link("/redfish/v1/Chassis"),
     Managers: link("/redfish/v1/Managers"),
     SessionService: link("/redfish/v1/SessionService"),
+    AccountService: link(ACCOUNT_SERVICE),
     ...(hasDmtf(view.mode) ? { CompositionService: link("/redfish/v1/CompositionService") } : {}),
     ...(hasRsd(view.mode) ? { Nodes: link(NODES) } : {}),
     Links: { Sessions: link(SESSIONS) },
@@ -104,6 +107,32 @@ export function session(id: string, userName: string): Json {
     Id: id,
     Name: "User Session",
     UserName: userName,
+  };
+}
+
+export function accountService(): Json {
+  return {
+    "@odata.type": "#AccountService.v1_10_0.AccountService",
+    "@odata.id": ACCOUNT_SERVICE,
+    Id: "AccountService",
+    Name: "Account Service",
+    ServiceEnabled: true,
+    Accounts: link(ACCOUNTS),
+  };
+}
+
+/** A manager account; like every Redfish service, the password is write-only and reads as `null`. */
+export function account(id: string, userName: string): Json {
+  return {
+    "@odata.type": "#ManagerAccount.v1_9_0.ManagerAccount",
+    "@odata.id": `${ACCOUNTS}/${id}`,
+    Id: id,
+    Name: "User Account",
+    UserName: userName,
+    Password: null,
+    RoleId: "Administrator",
+    Enabled: true,
+    Locked: false,
   };
 }
 

@@ -6,6 +6,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { buildInventory, defaultInventory, type InventorySpec } from "./inventory.ts";
 import { type Composition, type Demand, type EmulatorMode, Pod, PodError, type PodState } from "./pod.ts";
 import {
+  ACCOUNTS,
+  account,
+  accountService,
   BLOCKS,
   blockStorage,
   capabilities,
@@ -72,6 +75,8 @@ export interface EmulatorSwitches {
   sessionsEnabled: boolean;
   /** MACs (any case) whose EthernetInterface shows `Status.State: "Disabled"`. */
   disabledMacs: Set<string>;
+  /** A PATCH of an account's `Password` answers 400 (a password policy refusing it) and changes nothing. */
+  refusePasswordChange: boolean;
   /**
    * Composed systems (and their blocks and RSD nodes) list no EthernetInterfaces; each system links its own
    * chassis, whose network adapter lists the NICs as `Ports` and older `NetworkPorts`.
@@ -117,7 +122,7 @@ export interface RedfishEmulator {
   /** Ids of the open Redfish sessions. */
   sessions(): string[];
   resourceBlocks(): Array<{ id: string; kind: "compute" | "storage"; composedInto?: string }>;
-  /** Back to a fresh start: no compositions, sessions or log; default switches. */
+  /** Back to a fresh start: no compositions, sessions or log; default switches; the initial password. */
   reset(): void;
   /**
    * Calls `listener` after every reset action a client makes on a composed system (power on, off, restart), with
@@ -133,6 +138,7 @@ const defaultSwitches = (): EmulatorSwitches => ({
   latencyMs: 0,
   sessionsEnabled: true,
   disabledMacs: new Set(),
+  refusePasswordChange: false,
   nicsUnderChassis: false,
 });
 
@@ -157,7 +163,9 @@ const MAX_BODY = 1024 * 1024;
 export async function startRedfishEmulator(options: EmulatorOptions = {}): Promise<RedfishEmulator> {
   const mode = options.mode ?? "both";
   const username = options.username ?? "admin";
-  const password = options.password ?? "admin";
+  const initialPassword = options.password ?? "admin";
+  /** The one account's password: `PATCH /redfish/v1/AccountService/Accounts/1` changes it, and only it works. */
+  let password = initialPassword;
   const pod = new Pod(buildInventory(options.inventory ?? defaultInventory()));
   const { stateFile } = options;
   if (stateFile && existsSync(stateFile))
@@ -252,6 +260,8 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
         return method === "GET" ? json(serviceRoot(view())) : notAllowed(request);
       case "SessionService":
         return sessionRoutes(request);
+      case "AccountService":
+        return accountRoutes(request);
       case "Systems":
         return systemRoutes(request);
       case "Nodes":
@@ -325,6 +335,34 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
     if (method !== "DELETE") return notAllowed(request);
     sessions.delete(token);
     return { status: 204 };
+  }
+
+  /**
+   * One account, the emulator's user, as id `1`. Its password can be changed; from then on only the new one opens
+   * a session or passes Basic (sessions already open stay open, as on most BMCs).
+   */
+  function accountRoutes(request: Request): Reply {
+    const { method, segments } = request;
+    const [, collectionName, id] = segments;
+    if (!collectionName) return method === "GET" ? json(accountService()) : notAllowed(request);
+    if (collectionName !== "Accounts" || segments.length > 3) return notFound(request);
+    if (!id) {
+      return method === "GET"
+        ? json(collection("ManagerAccountCollection", ACCOUNTS, "Accounts Collection", [`${ACCOUNTS}/1`]))
+        : notAllowed(request);
+    }
+    if (id !== "1") return notFound(request);
+    if (method === "GET") return json(account(id, username));
+    if (method !== "PATCH") return notAllowed(request);
+    const body = objectBody(request.body);
+    const others = Object.keys(body).filter((key) => key !== "Password");
+    if (others.length > 0) return fail(400, `only Password can be changed here, not ${others.join(", ")}`);
+    if (typeof body.Password !== "string" || body.Password === "") {
+      return fail(400, "Password must be a non-empty string");
+    }
+    if (switches.refusePasswordChange) return fail(400, "the password does not meet the password policy");
+    password = body.Password;
+    return json(account(id, username));
   }
 
   function systemRoutes(request: Request): Reply {
@@ -575,6 +613,7 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
       sessions.clear();
       requests.length = 0;
       sessionCounter = 0;
+      password = initialPassword;
       Object.assign(switches, defaultSwitches());
     },
   };

@@ -7,6 +7,8 @@ import { pathToFileURL } from "node:url";
 import type { CfnResource } from "aws-cdk-lib";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROTATION_FUNCTION } from "../../infra/catalog.ts";
+import type { ValenceFunction } from "../../infra/constructs/valence-function.ts";
 import { ensureTable, type LocalDynamo, startDynalite } from "../../local/dynalite.ts";
 import { logicalIdOf, type Synthesized, synthesize } from "./support.ts";
 
@@ -70,9 +72,17 @@ writeSync(3, JSON.stringify(result));
 process.exit(0);
 `;
 
+/** Every bundled function but the workflow's (its own test): the API's, the scheduled ones, the secret rotation. */
+function functionsOf(synth: Synthesized): Map<string, ValenceFunction> {
+  const all = new Map(synth.stack.functions);
+  const rotation = synth.stack.secretRotation;
+  if (rotation) all.set(ROTATION_FUNCTION.handler, rotation.fn);
+  return all;
+}
+
 /** The directory CDK staged a function's bundle in: `asset.<hash>`, named by the template's S3 key. */
 function bundleDirectory(synth: Synthesized, handler: string): string {
-  const fn = synth.stack.functions.get(handler);
+  const fn = functionsOf(synth).get(handler);
   if (!fn) throw new Error(`no function for ${handler}`);
   const id = logicalIdOf(synth.stack, fn.function.node.defaultChild as CfnResource);
   const key = synth.json.Resources[id]?.Properties?.Code.S3Key as string;
@@ -156,7 +166,7 @@ describe("the bundled functions, loaded as Lambda loads them", () => {
       POWERTOOLS_LOG_LEVEL: "WARN",
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     };
-    for (const handler of synth.stack.functions.keys()) {
+    for (const handler of functionsOf(synth).keys()) {
       sizes.set(handler, statSync(join(bundleDirectory(synth, handler), "index.mjs")).size);
     }
     const report = Object.fromEntries([...sizes].map(([handler, bytes]) => [handler, bytes]));
@@ -174,14 +184,15 @@ describe("the bundled functions, loaded as Lambda loads them", () => {
   });
 
   it("loads every bundle in plain Node, each exporting one function: handler", async () => {
-    const handlers = [...synth.stack.functions.keys()];
+    const handlers = [...functionsOf(synth).keys()];
+    expect(handlers).toContain(ROTATION_FUNCTION.handler);
     const exports = (await runInNode(IMPORT_ALL, handlers.map(bundleUrl), env)) as Record<string, string[]>;
     for (const handler of handlers)
       expect(exports[bundleUrl(handler)], handler).toEqual(["handler:function"]);
   });
 
   it("stages one minified ESM bundle with a source map per function", () => {
-    for (const handler of synth.stack.functions.keys()) {
+    for (const handler of functionsOf(synth).keys()) {
       const directory = bundleDirectory(synth, handler);
       expect(existsSync(join(directory, "index.mjs.map")), `${handler} source map`).toBe(true);
       const code = readFileSync(join(directory, "index.mjs"), "utf8");

@@ -149,11 +149,13 @@ describe("ValenceStack from the route table", () => {
   });
 
   describe("functions", () => {
-    it("deploys one function per handler, the operation workflow, and nothing else", () => {
+    it("deploys one function per handler, the operation workflow, the secret rotation, and nothing else", () => {
       const workflow = synth.stack.workflow?.fn.function.node.defaultChild as CfnResource;
+      const rotation = synth.stack.secretRotation?.fn.function.node.defaultChild as CfnResource;
       const functions = resourcesOfType(synth, "AWS::Lambda::Function").map(([id]) => id);
-      expect(functions).toHaveLength(needs.size + 1);
+      expect(functions).toHaveLength(needs.size + 2);
       expect(functions).toContain(logicalIdOf(synth.stack, workflow));
+      expect(functions).toContain(logicalIdOf(synth.stack, rotation));
     });
 
     it.each([...needs.values()])("$handler: Node.js 22 on arm64, traced, with its own log group", (need) => {
@@ -208,8 +210,10 @@ describe("ValenceStack from the route table", () => {
           expect(actions).not.toContain("*");
           expect(actions).not.toContain("dynamodb:*");
           expect(actions).not.toContain("secretsmanager:*");
+          // GetRandomPassword (the rotation function's) takes no resource: on *, and alone in its statement.
           if (actions.some((action) => action.startsWith("secretsmanager:"))) {
-            expect(resourcesOf(statement)).not.toContain("*");
+            if (resourcesOf(statement).includes("*"))
+              expect(actions).toEqual(["secretsmanager:GetRandomPassword"]);
           }
         }
       }
