@@ -250,9 +250,10 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
       "answer is 400 `PodManagerLoginFailed` naming its answer, and nothing changes. Then the secret and record are " +
       "written, and new credentials, `url` or `verify_ca` are carried into every node of the pod manager registered " +
       "in Ironic (`driver_info`: `redfish_address`, `redfish_username`, `redfish_password`, `redfish_verify_ca`) by " +
-      "a `resync` operation, whatever the node is doing (a node cleaning in Ironic included): **202** with the " +
-      "operation, one result per node; Ironic's own validation of the `power` and `management` interfaces must " +
-      "pass for each. With no node in Ironic, or no such change, **200**.",
+      "a `resync` operation that takes no node's operation slot (a node Ironic is cleaning or deploying, which " +
+      "takes no PATCH meanwhile, is waited for and patched once it rests): **202** with the operation, one " +
+      "result per node; Ironic's own validation of the `power` and `management` interfaces must pass for each. " +
+      "With no node in Ironic, or no such change, **200**.",
     params: UuidParams,
     body: UpdatePodManagerBody,
     fields: { ...PODM_ID, ...podManagerFields },

@@ -213,7 +213,7 @@ export const RESPONSE_FIELDS: Readonly<Record<string, Readonly<Record<string, st
     "results[].name": "Its name.",
     "results[].ironic_node_uuid": "Its Ironic node.",
     "results[].state":
-      "`pending` (not reached yet), `succeeded` (driver_info patched and Ironic's validation of the `power` and " +
+      "`pending` (not reached yet, or waiting for Ironic to end a transition: its step shows Ironic's state), `succeeded` (driver_info patched and Ironic's validation of the `power` and " +
       "`management` interfaces passed), `failed` (Ironic refused the patch, kept the node locked, or its validation " +
       "failed: `detail` says which), `skipped` (no longer one to touch: unregistered meanwhile, its Ironic node gone, " +
       "not Valence's, or its driver_info points elsewhere).",

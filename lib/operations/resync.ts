@@ -6,9 +6,17 @@ import {
   type LifecycleInput,
   type LifecycleResult,
   runLifecycle,
+  type WaitCheck,
+  type WaitOptions,
   type WorkflowContext,
 } from "./lifecycle.ts";
-import { isFinalState, isFinalStepState, type Operation, type ResyncResult } from "./model.ts";
+import {
+  type IronicProgress,
+  isFinalState,
+  isFinalStepState,
+  type Operation,
+  type ResyncResult,
+} from "./model.ts";
 import type { OperationRepository } from "./repository.ts";
 import {
   cancelled,
@@ -16,15 +24,18 @@ import {
   isPastDeadline,
   type OperationTransition,
   resyncNodeFinished,
+  resyncNodeWaiting,
   started,
   succeeded,
 } from "./transitions.ts";
 
-/** How one node of a re-sync ended. */
-export interface ResyncNodeOutcome {
-  state: Exclude<ResyncResult["state"], "pending">;
-  detail: string;
-}
+/**
+ * How one node of a re-sync ended, or `busy`: Ironic is in a transition that takes no driver_info change
+ * (cleaning, deploying), so the node is tried again once it rests; `ironic` says where it stands.
+ */
+export type ResyncNodeOutcome =
+  | { state: Exclude<ResyncResult["state"], "pending">; detail: string }
+  | { state: "busy"; detail: string; ironic: IronicProgress };
 
 export interface ResyncDeps {
   operations: OperationRepository;
@@ -36,6 +47,8 @@ export interface ResyncDeps {
   resyncNode(operation: Operation, node: ResyncResult): Promise<ResyncNodeOutcome>;
   events?: EventPublisher | undefined;
   now?: () => Date;
+  /** Durable wait for a node Ironic is moving. @default 5 s doubling to 60 s */
+  durableWait?: WaitOptions;
 }
 
 /** Outcome codes of a re-sync that did not reach every node. */
@@ -81,8 +94,19 @@ export async function runResync(
   try {
     const names = await ctx.step("start", () => workflow.start());
     for (const [index, name] of names.entries()) {
-      const goOn = await ctx.step(`node ${name}`, () => workflow.node(index));
-      if (!goOn) break;
+      let next = await ctx.step(`node ${name}`, () => workflow.node(index));
+      if (next === "busy") {
+        // Ironic takes no driver_info change while it cleans or deploys: suspend until the node rests, then patch.
+        next = await ctx.waitUntil(
+          `node ${name}: wait`,
+          async (): Promise<WaitCheck<NodeStep>> => {
+            const now = await workflow.node(index).catch((): NodeStep => "busy");
+            return now === "busy" ? { done: false } : { done: true, value: now };
+          },
+          deps.durableWait ?? { firstDelayMs: 5_000, maxDelayMs: 60_000 },
+        );
+      }
+      if (next === "stop") break;
     }
   } catch (error) {
     const detail = (error as Error).message;
@@ -90,6 +114,9 @@ export async function runResync(
   }
   return ctx.step("finish", () => workflow.finish());
 }
+
+/** Where one node's step left the re-sync: on to the next node, stopped (it ended), or waiting on Ironic. */
+type NodeStep = "next" | "stop" | "busy";
 
 class ResyncWorkflow {
   private readonly now: () => Date;
@@ -119,13 +146,13 @@ class ResyncWorkflow {
     return operation.steps.map((step) => step.name);
   }
 
-  /** Re-syncs node `index` unless it ended already; false when the operation does not carry on. */
-  async node(index: number): Promise<boolean> {
+  /** Re-syncs node `index` unless it ended already: whether the re-sync goes on, stopped, or waits on Ironic. */
+  async node(index: number): Promise<NodeStep> {
     const operation = await this.load();
-    if (isFinalState(operation.state)) return false;
+    if (isFinalState(operation.state)) return "stop";
     if (operation.state === "cancelling") {
       await this.end(operation, (current) => cancelled(current, this.now()));
-      return false;
+      return "stop";
     }
     if (isPastDeadline(operation, this.now())) {
       await this.end(operation, (current) =>
@@ -135,23 +162,33 @@ class ResyncWorkflow {
           this.now(),
         ),
       );
-      return false;
+      return "stop";
     }
     const step = operation.steps[index];
     const target = operation.results?.[index];
-    if (!step || !target || isFinalStepState(step.state)) return true;
+    if (!step || !target || isFinalStepState(step.state)) return "next";
     const outcome = await this.deps.resyncNode(operation, target);
+    if (outcome.state === "busy") {
+      const detail = eventMessage(outcome.detail);
+      await this.write(operation, (current) =>
+        current.steps[index] && !isFinalStepState(current.steps[index].state)
+          ? resyncNodeWaiting(current, index, outcome.ironic, detail, this.now())
+          : undefined,
+      );
+      return "busy";
+    }
+    const ended = outcome;
     await this.write(operation, (current) =>
       current.steps[index] && !isFinalStepState(current.steps[index].state)
         ? resyncNodeFinished(
             current,
             index,
-            { state: outcome.state, detail: eventMessage(outcome.detail) },
+            { state: ended.state, detail: eventMessage(ended.detail) },
             this.now(),
           )
         : undefined,
     );
-    return true;
+    return "next";
   }
 
   /** Ends the operation: succeeded when every node did or was skipped, else failed naming those that did not. */

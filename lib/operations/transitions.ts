@@ -162,6 +162,40 @@ export function resyncNodeFinished(
   });
 }
 
+/**
+ * One node of a `resync` waits for Ironic to end a transition (Ironic takes no driver_info change while it
+ * cleans or deploys): its step runs, showing where Ironic stands. Nothing to write when that is shown already.
+ */
+export function resyncNodeWaiting(
+  operation: Operation,
+  index: number,
+  ironic: IronicProgress,
+  detail: string,
+  at: Date,
+): OperationTransition | undefined {
+  const step = operation.steps[index];
+  const move = `record node ${step?.name ?? index} waiting`;
+  requireState(operation, move, ["running", "cancelling"]);
+  if (operation.kind !== "resync" || !step) refuse(operation, move, "it has no such node to re-sync");
+  if (isFinalStepState(step.state)) refuse(operation, move, `its step is ${step.state} already`);
+  if (
+    step.state === "running" &&
+    step.detail === detail &&
+    step.provision_state === ironic.provision_state &&
+    step.target_provision_state === ironic.target_provision_state
+  )
+    return undefined;
+  return make({
+    steps: withStep(operation, index, {
+      ...step,
+      ...progressOf(ironic),
+      state: "running",
+      started_at: step.started_at ?? at.toISOString(),
+      detail,
+    }),
+  });
+}
+
 /** Every step succeeded or was skipped. */
 export function succeeded(operation: Operation, detail?: string): OperationTransition {
   const move = "end the operation as succeeded";

@@ -1,4 +1,5 @@
 import {
+  IronicConflictError,
   type IronicDriver,
   IronicNodeLockedError,
   IronicNodeNotFoundError,
@@ -20,8 +21,48 @@ import type { PodManagerResyncStarter } from "./service.ts";
 /** The Ironic interfaces whose validation must pass once driver_info changed: those that talk to the BMC. */
 export const VALIDATED_INTERFACES = ["power", "management"] as const;
 
+/**
+ * Ironic's `UPDATE_ALLOWED_STATES`: the transitional states in which it still takes a node PATCH. In any other
+ * transition (`cleaning`, `clean wait`, `deploying`, ...) it refuses one with 409 "can not be updated while a
+ * state transition is in progress": the re-sync waits for the node to rest.
+ */
+const UPDATE_ALLOWED_STATES: ReadonlySet<string> = new Set([
+  "deploy failed",
+  "inspect failed",
+  "inspect wait",
+  "clean failed",
+  "error",
+  "verifying",
+  "adopt failed",
+  "rescue failed",
+  "unrescue failed",
+]);
+
+/** Whether Ironic refuses a PATCH of the node now because it moves it (it takes one again once the node rests). */
+export function inUnpatchableTransition(node: {
+  provision_state: string;
+  target_provision_state: string | null;
+}): boolean {
+  // `inspecting` is refused too (API ≥ 1.39, with inspect wait).
+  if (node.provision_state === "inspecting") return true;
+  return Boolean(node.target_provision_state) && !UPDATE_ALLOWED_STATES.has(node.provision_state);
+}
+
+const progressOf = (node: {
+  provision_state: string;
+  target_provision_state: string | null;
+  last_error: string | null;
+}) => ({
+  provision_state: node.provision_state,
+  target_provision_state: node.target_provision_state,
+  last_error: node.last_error,
+});
+
 /** Attempts at a driver_info patch Ironic refuses with NodeLocked (the driver retries each one itself too). */
 export const LOCKED_ATTEMPTS = 4;
+
+/** A PATCH Ironic refused because the node is moving. */
+const TRANSITION = Symbol("transition in progress");
 
 export interface PodManagerResyncDeps {
   nodes: Pick<NodeRepository, "get" | "list">;
@@ -156,7 +197,9 @@ export class PodManagerResync implements PodManagerResyncStarter {
     const refusal = await this.notOurs(ironicNode, node, podm, operation);
     if (refusal) return { state: "skipped", detail: refusal };
 
+    if (inUnpatchableTransition(ironicNode)) return this.busy(ironicNode);
     const patched = await this.patch(ironic, ironicNodeUuid, ironicPatch(podm, credentials, operation));
+    if (patched === TRANSITION) return this.busy(await ironic.getNode(ironicNodeUuid));
     if (patched) return { state: "failed", detail: patched };
     let validation: NodeValidation;
     try {
@@ -172,6 +215,19 @@ export class PodManagerResync implements PodManagerResyncStarter {
     return {
       state: "succeeded",
       detail: `driver_info updated (address ${podm.url}, user ${credentials.username}); Ironic validates power and management`,
+    };
+  }
+
+  /** The node is moving in Ironic, which takes no PATCH until it rests: tried again then. */
+  private busy(node: {
+    provision_state: string;
+    target_provision_state: string | null;
+    last_error: string | null;
+  }): ResyncNodeOutcome {
+    return {
+      state: "busy",
+      detail: `waiting for Ironic to end its transition (${node.provision_state} → ${node.target_provision_state ?? "?"}): Ironic takes no driver_info change meanwhile`,
+      ironic: progressOf(node),
     };
   }
 
@@ -199,13 +255,16 @@ export class PodManagerResync implements PodManagerResyncStarter {
     ironic: Pick<IronicDriver, "updateNode">,
     ironicNodeUuid: string,
     patch: JsonPatchOperation[],
-  ): Promise<string | undefined> {
+  ): Promise<string | typeof TRANSITION | undefined> {
     let delay = this.deps.lockedDelayMs ?? 2_000;
     for (let attempt = 1; ; attempt++) {
       try {
         await ironic.updateNode(ironicNodeUuid, patch);
         return undefined;
       } catch (error) {
+        // The node started moving since it was read: wait for it as for one found moving.
+        if (error instanceof IronicConflictError && /state transition is in progress/.test(error.message))
+          return TRANSITION;
         if (!(error instanceof IronicNodeLockedError))
           return `Ironic refused the driver_info update: ${(error as Error).message}`;
         if (attempt >= LOCKED_ATTEMPTS)

@@ -311,6 +311,34 @@ describe("re-syncing a pod manager's credentials into Ironic", () => {
     expect(await verifyOf()).toBe(false);
   });
 
+  it("waits, durably, for a node Ironic is cleaning (it takes no driver_info change then), then patches it", async () => {
+    const cleaning = await registered("cleaning");
+    const ironicNode = ironic.nodes.get(cleaning.ironic_node_uuid as string);
+    Object.assign(ironicNode ?? {}, { provision_state: "clean wait", target_provision_state: "available" });
+    let seenWaiting: Operation | undefined;
+    const operation = (await resync.start(podManagers.podm, caller)) as Operation;
+    ctx.onWait = async (check) => {
+      seenWaiting ??= await operations.get(operation.id);
+      // Cleaning ends on the third look.
+      if (check === 2)
+        Object.assign(ironicNode ?? {}, { provision_state: "available", target_provision_state: null });
+    };
+
+    const result = await runWorkflow(operation);
+
+    expect(result.state).toBe("succeeded");
+    expect(ctx.waits).toEqual(["node cleaning: wait"]);
+    expect(seenWaiting?.steps[0]).toMatchObject({
+      state: "running",
+      provision_state: "clean wait",
+      target_provision_state: "available",
+      detail: expect.stringContaining("waiting for Ironic to end its transition (clean wait → available)"),
+    });
+    expect(seenWaiting?.results?.[0]?.state).toBe("pending");
+    expect(ironic.callsOf("updateNode")).toHaveLength(1);
+    expect(ironicNode?.driver_info.redfish_password).toBe("old-password");
+  });
+
   it("says which nodes did not take it and why, and leaves nodes that are not Valence's or point elsewhere", async () => {
     await registered("good");
     const invalid = await registered("invalid");
