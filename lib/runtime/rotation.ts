@@ -1,7 +1,6 @@
 import { config } from "../config.ts";
 import {
   PodManagerSecretRotation,
-  type RotationCaller,
   redfishPodManagerAccounts,
 } from "../podmanagers/rotation.ts";
 import { SecretsManagerRotatingSecrets } from "../secrets/rotation.ts";
