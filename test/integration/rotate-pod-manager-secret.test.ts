@@ -64,9 +64,8 @@ describe("rotate-pod-manager-secret handler", () => {
 
   it("rotates the password on the pod manager and promotes it, step by step", async () => {
     const token = secret.startRotation();
-    for (const step of ["createSecret", "setSecret", "testSecret"]) await invoke(step, token);
-    // The re-sync of the Ironic nodes is not in this build: finishSecret promotes, then says so.
-    await expect(invoke("finishSecret", token)).rejects.toThrow(/cannot re-sync its Ironic nodes/);
+    // The pod manager has no node in Ironic: finishSecret's re-sync has nothing to carry the password into.
+    for (const step of ["createSecret", "setSecret", "testSecret", "finishSecret"]) await invoke(step, token);
 
     const rotated = secret.current();
     expect(rotated.password).not.toBe("admin");

@@ -1,0 +1,126 @@
+import { randomUUID } from "node:crypto";
+import type { Context } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { handler } from "../../functions/rotate-pod-manager-secret.ts";
+import { config, useConfig } from "../../lib/config.ts";
+import { createIronicDriver, type IronicDriver } from "../../lib/ironic/index.ts";
+import type { OperationView } from "../../lib/operations/model.ts";
+import { podManagerRepository } from "../../lib/runtime/store.ts";
+import { type RedfishEmulator, startRedfishEmulator } from "../../local/redfish-emulator/index.ts";
+import { composeNode, startTestApi, type TestApi } from "../support/local-api.ts";
+import { followOperation } from "../support/operations.ts";
+import { type FakeRotatingSecret, fakeRotatingSecret } from "../support/rotating-secret.ts";
+
+const FIRST = { username: "admin", password: "Before-rotation-9d2c" };
+const NODES = ["rotated-a", "rotated-b"];
+const PREFIX = "valence/Rotation/";
+
+const context = (): Context =>
+  ({
+    awsRequestId: randomUUID(),
+    invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:rotate-pod-manager-secret",
+    functionName: "rotate-pod-manager-secret",
+    getRemainingTimeInMillis: () => 60_000,
+  }) as unknown as Context;
+
+/**
+ * A whole rotation of a pod manager's password, as Secrets Manager runs it (the rotation function's handler, one
+ * event per step; Secrets Manager behind aws-sdk-client-mock, for the API's secret store as for the rotation),
+ * against the real Ironic, the emulator over HTTP and dynalite: at the end the pod manager, the secret and Ironic
+ * agree on the new password — Ironic powers every registered node with it.
+ */
+describe("a rotated pod-manager password reaches Ironic (real Ironic, emulator, dynalite)", () => {
+  let api: TestApi;
+  let ironic: IronicDriver;
+  let emulator: RedfishEmulator;
+  let secret: FakeRotatingSecret;
+  let podmId: string;
+  const ironicNodes: string[] = [];
+
+  const login = async (password: string) => {
+    const response = await fetch(`${emulator.url}/redfish/v1/SessionService/Sessions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ UserName: FIRST.username, Password: password }),
+    });
+    await response.body?.cancel();
+    return response.status;
+  };
+
+  /** Ironic powers the node through the pod manager with its driver_info; the power state shows it done. */
+  async function ironicPowers(ironicNodeUuid: string, target: "power on" | "power off"): Promise<void> {
+    const response = await fetch(`${api.stack.ironicUrl}/v1/nodes/${ironicNodeUuid}/states/power`, {
+      method: "PUT",
+      headers: { "content-type": "application/json", "X-OpenStack-Ironic-API-Version": "1.46" },
+      body: JSON.stringify({ target }),
+    });
+    expect(response.status, await response.text()).toBe(202);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const node = await ironic.getNode(ironicNodeUuid);
+      if (node.power_state === target && !node.target_power_state) return;
+      if (node.last_error && !node.target_power_state)
+        throw new Error(`Ironic could not ${target}: ${node.last_error}`);
+      if (Date.now() > deadline)
+        throw new Error(`Ironic still ${node.power_state} → ${node.target_power_state}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  beforeAll(async () => {
+    emulator = await startRedfishEmulator(FIRST);
+    api = await startTestApi({ ironic: "start" });
+    ironic = createIronicDriver({ url: api.stack.ironicUrl as string, auth: { type: "none" } });
+    // The deployment's secret store: Secrets Manager, where the rotation happens.
+    useConfig({ ...config(), VALENCE_SECRET_STORE: "secretsmanager", VALENCE_SECRET_PREFIX: PREFIX });
+    podmId = randomUUID();
+    secret = fakeRotatingSecret({ name: `${PREFIX}podm/${podmId}`, value: FIRST, everyClient: true });
+    await podManagerRepository().create({
+      uuid: podmId,
+      name: "rotated-podm",
+      url: emulator.url,
+      driver: "redfish",
+      verify_ca: false,
+      status: "online",
+      username: FIRST.username,
+      credentials_ref: secret.arn,
+    });
+    for (const name of NODES) {
+      await composeNode(api, podmId, name);
+      const registered = await api.call("POST", `/v1/nodes/${name}/register`, {});
+      expect(registered.status, registered.text).toBe(200);
+      ironicNodes.push(registered.body.ironic_node_uuid);
+    }
+  });
+
+  afterAll(async () => {
+    secret?.restore();
+    await api?.stop();
+    await emulator?.close();
+  });
+
+  it("ends with the pod manager, the secret and every Ironic node on the new password", async () => {
+    for (const node of ironicNodes) await ironicPowers(node, "power on");
+    const token = secret.startRotation();
+    for (const Step of ["createSecret", "setSecret", "testSecret", "finishSecret"]) {
+      await handler({ Step, SecretId: secret.arn, ClientRequestToken: token }, context());
+    }
+
+    const rotated = secret.current().password;
+    expect(rotated).not.toBe(FIRST.password);
+    expect(secret.stagesOf(token)).toContain("AWSCURRENT");
+    expect(await login(FIRST.password)).toBe(401);
+    expect(await login(rotated)).toBe(201);
+
+    // finishSecret started the pod manager's re-sync: it carried the new password into each node's driver_info.
+    const operations = await api.call<OperationView[]>("GET", `/v1/pod_managers/${podmId}/operations`);
+    expect(operations.status, operations.text).toBe(200);
+    expect(operations.body.map((operation) => operation.kind)).toEqual(["resync"]);
+    const resync = await followOperation(api.call, operations.body[0]?.id as string);
+    expect(resync.state, JSON.stringify(resync)).toBe("succeeded");
+    expect(resync.steps.map((step) => step.state)).toEqual(NODES.map(() => "succeeded"));
+
+    // Ironic drives the nodes with what it holds: only the new password opens the pod manager now.
+    for (const node of ironicNodes) await ironicPowers(node, "power off");
+  });
+});
