@@ -4,12 +4,12 @@ import { toNodeView } from "../lib/nodes/model.ts";
 import { UnregisterNodeBody } from "../lib/nodes/schemas.ts";
 import { toOperationView } from "../lib/operations/model.ts";
 import { OPERATION_RETRY_AFTER_SECONDS } from "../lib/operations/schemas.ts";
-import { registrationService } from "../lib/runtime/registration.ts";
+import { unregistrationService } from "../lib/runtime/unregistration.ts";
 
 export const handler = httpRoute(
   { params: NodeIdParams, body: UnregisterNodeBody },
   async ({ params, body, baseUrl, ...context }) => {
-    const { node, operation } = await registrationService().unregister(params.id, body, context);
+    const { node, operation } = await unregistrationService().unregister(params.id, body, context);
     if (!operation) return json(200, toNodeView(node));
     return accepted(
       { ...toNodeView(node), operation: toOperationView(operation) },

@@ -1,4 +1,5 @@
 import {
+  ConfigurationError,
   NodeAlreadyRegisteredError,
   NodeBusyError,
   NodeNotRegisteredError,
@@ -52,7 +53,8 @@ export interface OperationContext {
 export interface RegistrationDeps {
   nodes: NodeRepository;
   finder: NodeService;
-  sessions: PodManagerSessions;
+  /** The pod managers, which a register reads the system from; an unregister never calls them. */
+  sessions?: PodManagerSessions;
   /** Resolved lazily: Keystone or Secrets Manager may stand between us and a usable driver. */
   ironic: () => Promise<IronicNodesPort>;
   defaultResourceClass: string;
@@ -394,15 +396,13 @@ export class RegistrationService {
 
   /** The system as its pod manager describes it now, with the credentials Ironic will need. */
   private async readSystem(node: Node, requestId: string) {
-    const podm = await this.deps.sessions.get(node.podm_id);
-    const { result, closed } = await this.deps.sessions.withLateClose(
-      podm,
-      requestId,
-      async (client, credentials) => ({
-        system: await client.getSystem(node.index),
-        credentials,
-      }),
-    );
+    const sessions = this.deps.sessions;
+    if (!sessions) throw new ConfigurationError("this registration service reaches no pod manager");
+    const podm = await sessions.get(node.podm_id);
+    const { result, closed } = await sessions.withLateClose(podm, requestId, async (client, credentials) => ({
+      system: await client.getSystem(node.index),
+      credentials,
+    }));
     warnSkipped(podm.uuid, result.system);
     return { podm, ...result, closed };
   }

@@ -1,8 +1,5 @@
 import { config } from "../config.ts";
-import {
-  PodManagerSecretRotation,
-  redfishPodManagerAccounts,
-} from "../podmanagers/rotation.ts";
+import { PodManagerSecretRotation, redfishPodManagerAccounts } from "../podmanagers/rotation.ts";
 import { SecretsManagerRotatingSecrets } from "../secrets/rotation.ts";
 import { podManagerAddressPolicyFor, podManagerServiceFor } from "./pod-managers.ts";
 import { secretsManagerFor } from "./secrets.ts";
