@@ -249,11 +249,13 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
       "tried with a real login at the (new) address; if the pod manager refuses them or cannot be reached there, the " +
       "answer is 400 `PodManagerLoginFailed` naming its answer, and nothing changes. Then the secret and record are " +
       "written, and new credentials, `url` or `verify_ca` are carried into every node of the pod manager registered " +
-      "in Ironic (`driver_info`: `redfish_address`, `redfish_username`, `redfish_password`, `redfish_verify_ca`) by " +
+      "in Ironic (`driver_info`: `redfish_address`, `redfish_username`, `redfish_password`, `redfish_verify_ca`; " +
+      "placement fields set in the same PATCH, or by the pod manager before, where a node differs and its own " +
+      "register did not set them) by " +
       "a `resync` operation that takes no node's operation slot (a node Ironic is cleaning or deploying, which " +
       "takes no PATCH meanwhile, is waited for and patched once it rests): **202** with the operation, one " +
       "result per node; Ironic's own validation of the `power` and `management` interfaces must pass for each. " +
-      "With no node in Ironic, or no such change, **200**.",
+      "A placement field set (not cleared) starts the same re-sync. With no node in Ironic, or no such change, **200**.",
     params: UuidParams,
     body: UpdatePodManagerBody,
     fields: { ...PODM_ID, ...podManagerFields },

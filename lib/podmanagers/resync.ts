@@ -14,7 +14,9 @@ import type { Operation, ResyncResult } from "../operations/model.ts";
 import type { ResyncNodeOutcome } from "../operations/resync.ts";
 import type { OperationCaller, OperationService } from "../operations/service.ts";
 import type { Credentials, SecretStore } from "../secrets/store.ts";
+import { IronicFeatures } from "../ironic/features.ts";
 import type { PodManager } from "./model.ts";
+import { placementPatch } from "./placement.ts";
 import type { PodManagerRepository } from "./repository.ts";
 import type { PodManagerResyncStarter } from "./service.ts";
 
@@ -69,7 +71,7 @@ export interface PodManagerResyncDeps {
   podManagers: Pick<PodManagerRepository, "get">;
   secrets: Pick<SecretStore, "get">;
   /** Ironic, opened on first use (starting a re-sync needs none). */
-  ironic: () => Promise<Pick<IronicDriver, "getNode" | "updateNode" | "validateNode">>;
+  ironic: () => Promise<Pick<IronicDriver, "apiVersion" | "getNode" | "updateNode" | "validateNode">>;
   deployment: DeploymentIdentity;
   operations: Pick<OperationService, "beginForPodManager">;
   /** Waits between NodeLocked attempts. */
@@ -101,18 +103,31 @@ export function driverInfoPatch(
 }
 
 /**
- * Everything a re-sync writes to one Ironic node: today the driver_info. Placement (conductor_group, owner,
- * lessee, ...) is not driver_info: when pod managers carry it, its patch joins this one here, so a re-sync
- * re-applies it with the credentials.
+ * Everything a re-sync writes to one Ironic node: the driver_info, and the pod manager's placement (conductor_group,
+ * owner, lessee, ...) where the node differs, minus what its own register set and what the Ironic API version in
+ * use cannot take.
  */
 export function ironicPatch(
   podm: PodManager,
   credentials: Credentials,
   operation: Pick<Operation, "arguments">,
+  ironicNode: { extra?: Record<string, unknown> | null; [field: string]: unknown },
+  features?: IronicFeatures,
 ): JsonPatchOperation[] {
-  return driverInfoPatch(podm, credentials, {
-    verifyCaTurnedOff: operation.arguments?.verify_ca_turned_off,
-  });
+  return [
+    ...driverInfoPatch(podm, credentials, { verifyCaTurnedOff: operation.arguments?.verify_ca_turned_off }),
+    ...placementPatch(podm, ironicNode, features),
+  ];
+}
+
+/** What of the pod manager's placement the patch re-applied, for the step's detail (empty when nothing). */
+function placementNote(
+  podm: PodManager,
+  ironicNode: { extra?: Record<string, unknown> | null; [field: string]: unknown },
+  features: IronicFeatures,
+): string {
+  const fields = placementPatch(podm, ironicNode, features).map((operation) => operation.path.slice(1));
+  return fields.length > 0 ? `, placement ${fields.join(", ")}` : "";
 }
 
 /** Why Ironic's validation of the interfaces that talk to the BMC did not pass, or undefined when it did. */
@@ -198,7 +213,12 @@ export class PodManagerResync implements PodManagerResyncStarter {
     if (refusal) return { state: "skipped", detail: refusal };
 
     if (inUnpatchableTransition(ironicNode)) return this.busy(ironicNode);
-    const patched = await this.patch(ironic, ironicNodeUuid, ironicPatch(podm, credentials, operation));
+    const features = new IronicFeatures(await ironic.apiVersion());
+    const patched = await this.patch(
+      ironic,
+      ironicNodeUuid,
+      ironicPatch(podm, credentials, operation, ironicNode, features),
+    );
     if (patched === TRANSITION) return this.busy(await ironic.getNode(ironicNodeUuid));
     if (patched) return { state: "failed", detail: patched };
     let validation: NodeValidation;
@@ -214,7 +234,7 @@ export class PodManagerResync implements PodManagerResyncStarter {
     if (failure) return { state: "failed", detail: `driver_info updated; ${failure}` };
     return {
       state: "succeeded",
-      detail: `driver_info updated (address ${podm.url}, user ${credentials.username}); Ironic validates power and management`,
+      detail: `driver_info updated (address ${podm.url}, user ${credentials.username})${placementNote(podm, ironicNode, features)}; Ironic validates power and management`,
     };
   }
 

@@ -125,8 +125,8 @@ export class PodManagerService {
   /**
    * Changes the pod manager. New credentials, a new address, driver or TLS check are first tried with a real
    * login at the (new) address: refused, nothing is written. Once the secret and record are written, new
-   * credentials, address or TLS check are carried into every node of the pod manager registered in Ironic by a
-   * `resync` operation (started for a `caller`; without one, as when the local stack seeds itself, none is).
+   * credentials, address or TLS check, and placement defaults set, are carried into every node of the pod manager
+   * registered in Ironic by a `resync` operation (started for a `caller`; without one, as when the local stack seeds itself, none is).
    */
   async update(
     uuid: string,
@@ -180,7 +180,9 @@ export class PodManagerService {
       changes.credentials_ref = credentialsRef;
     }
     const updated = await this.deps.repository.update(uuid, current.version, changes);
-    if (reachChanged && caller && this.deps.resync) {
+    // A placement default set (not cleared) is re-applied to the nodes, as a register would apply it now.
+    const placementChanged = Object.keys(placementSet).length > 0;
+    if ((reachChanged || placementChanged) && caller && this.deps.resync) {
       const operation = await this.deps.resync.start(updated, caller, {
         previousUrl: current.url,
         previousVerifyCa: current.verify_ca,

@@ -200,4 +200,32 @@ describe("a pod manager's new credentials and address follow into Ironic (real I
     expect(listed.status).toBe(200);
     expect(listed.body.map((operation: OperationView) => operation.id)).toContain(ended.id);
   });
+
+  it("re-applies placement the pod manager sets to every registered node; a cleared default starts nothing", async () => {
+    const before = await ironic.getNode(ironicNodes.get(NODES[0] as string) as string);
+    expect(before.lessee ?? null).toBeNull();
+
+    const response = await api.call("PATCH", `/v1/pod_managers/${podmId}`, {
+      lessee: "tenant-b",
+      resource_class: "baremetal-gold",
+    });
+
+    const ended = await resyncOf(response);
+    expect(ended.state, JSON.stringify(ended.steps)).toBe("succeeded");
+    for (const name of NODES) {
+      const node = await ironic.getNode(ironicNodes.get(name) as string);
+      expect({ lessee: node.lessee, resource_class: node.resource_class }).toEqual({
+        lessee: "tenant-b",
+        resource_class: "baremetal-gold",
+      });
+    }
+    expect(ended.steps.map((step) => step.detail)).toEqual(
+      NODES.map(() => expect.stringContaining("placement lessee, resource_class")),
+    );
+
+    // Cleared, the default is gone from the pod manager, and the nodes keep what Ironic has: no re-sync.
+    const cleared = await api.call("PATCH", `/v1/pod_managers/${podmId}`, { lessee: null });
+    expect(cleared.status, cleared.text).toBe(200);
+    expect(cleared.body.lessee).toBeNull();
+  });
 });
