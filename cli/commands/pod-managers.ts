@@ -2,7 +2,9 @@ import { type Command, Option } from "commander";
 import { resolvePodManager } from "../args.ts";
 import { type CliDependencies, session } from "../context.ts";
 import { UsageError } from "../errors.ts";
+import { followHint, type OperationView } from "../operations.ts";
 import { formatDetail, formatList, POD_MANAGER_COLUMNS } from "../output.ts";
+import { exitUnless, waitForOperation } from "./operations.ts";
 
 type Json = Record<string, unknown>;
 const DRIVERS = ["redfish", "rsd", "redfishv1"];
@@ -132,7 +134,13 @@ export function addPodManagerCommands(program: Command, deps: CliDependencies): 
     .option("--password [password]", PASSWORD_HELP)
     .option("--verify-ca", "verify the pod manager's TLS certificate")
     .option("--no-verify-ca", "do not verify it")
+    .option("--no-wait", "return once the re-sync of its Ironic nodes started, without following it")
     .addHelpText("after", PASSWORD_NOTE)
+    .addHelpText(
+      "after",
+      "\nNew credentials or a new url, driver or TLS check are carried into every node of the pod manager registered " +
+        "in Ironic by a resync operation, followed until it ends (exit 5 when a node did not follow).",
+    )
     .action(
       async (
         podm: string,
@@ -143,6 +151,7 @@ export function addPodManagerCommands(program: Command, deps: CliDependencies): 
           username?: string;
           password?: string | boolean;
           verifyCa?: boolean;
+          wait: boolean;
         },
         command: Command,
       ) => {
@@ -177,8 +186,22 @@ export function addPodManagerCommands(program: Command, deps: CliDependencies): 
         };
         if (Object.keys(body).length === 0)
           throw new UsageError("podmanager-update: nothing to change; see --help");
-        const { body: updated } = await s.client.call<Json>("PATCH", `/v1/pod_managers/${id}`, { body });
-        s.print(updated, () => formatDetail(updated));
+        const {
+          status,
+          body: updated,
+          headers,
+        } = await s.client.call<Json & { operation?: OperationView }>("PATCH", `/v1/pod_managers/${id}`, {
+          body,
+        });
+        const { operation, ...podManager } = updated;
+        s.print(updated, () => formatDetail(podManager));
+        if (status !== 202 || !operation) return;
+        // The pod manager's registered nodes follow in a `resync` operation: followed unless --no-wait.
+        if (!options.wait) {
+          s.note(`re-syncing its Ironic nodes: operation ${operation.id}. ${followHint(operation.id)}`);
+          return;
+        }
+        exitUnless(await waitForOperation(deps, s, { operation, headers }), "succeeded");
       },
     );
 

@@ -697,6 +697,67 @@ describe("valence node-register --file with lifecycle steps", () => {
   });
 });
 
+describe("valence podmanager-update with a re-sync of its nodes", () => {
+  const PODM = {
+    uuid: "5d1e2f3a-4b5c-4d6e-8f9a-0b1c2d3e4f5a",
+    name: "podm1",
+    url: "https://192.0.2.10",
+    authentication: [{ type: "basic", auth_items: { username: "admin", password: "***" } }],
+  };
+  const resyncStep = (state: StepView["state"]) => step("node-a", state);
+  const RESYNC_PENDING = operation("pending", [resyncStep("pending")], null, "resync");
+  const RESYNCED = operation(
+    "succeeded",
+    [resyncStep("succeeded")],
+    { code: "Succeeded", detail: "1 node" },
+    "resync",
+  );
+  const NOT_FOLLOWED = operation(
+    "failed",
+    [resyncStep("failed")],
+    { code: "ResyncIncomplete", detail: "node-a did not take the new credentials" },
+    "resync",
+  );
+  const patches = (request: Recorded): Answer | undefined => {
+    if (request.method === "GET" && request.url.pathname === "/v1/pod_managers")
+      return { status: 200, body: [PODM] };
+    if (request.method === "PATCH" && request.url.pathname === `/v1/pod_managers/${PODM.uuid}`)
+      return {
+        status: 202,
+        body: { ...PODM, operation: RESYNC_PENDING },
+        headers: { location: `http://127.0.0.1:8181/v1/operations/${OP_ID}`, "retry-after": "5" },
+      };
+    return undefined;
+  };
+  const argv = ["podmanager-update", "podm1", "--name", "podm-renamed"];
+
+  it("follows the resync operation to its end, exit 0 when every node followed", async () => {
+    const { code, err, requests } = await valence(argv, {
+      looks: [RESYNC_PENDING, RESYNCED],
+      respond: patches,
+    });
+    expect(code).toBe(0);
+    expect(lookedAt(requests).length).toBeGreaterThanOrEqual(1);
+    expect(err).toContain(outcomeLine(RESYNCED));
+  });
+
+  it("exits 5 when a node did not follow, naming why", async () => {
+    const { code, err } = await valence(argv, { looks: [NOT_FOLLOWED], respond: patches });
+    expect(code).toBe(5);
+    expect(err).toContain("ResyncIncomplete");
+  });
+
+  it("--no-wait returns at once, saying how to follow", async () => {
+    const { code, err, requests } = await valence([...argv, "--no-wait"], {
+      looks: [RESYNCED],
+      respond: patches,
+    });
+    expect(code).toBe(0);
+    expect(lookedAt(requests)).toEqual([]);
+    expect(err).toContain(OP_ID);
+  });
+});
+
 describe("valence --help", () => {
   it("lists the operation commands and the exit codes of waiting", async () => {
     const { code, out } = await valence(["--help"]);
