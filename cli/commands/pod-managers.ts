@@ -50,8 +50,50 @@ function authentication(username: string, secret: string) {
   return [{ type: "basic", auth_items: { username, password: secret } }];
 }
 
+/** The pod manager's Ironic placement defaults, as flags: `--conductor-group` for `conductor_group`, and so on. */
+const PLACEMENT_FLAGS = [
+  ["conductor_group", "the Ironic conductor group that reaches this pod's BMC network (API 1.46)"],
+  ["shard", "the Ironic shard (API 1.82)"],
+  ["owner", "the Ironic node owner, a project (API 1.50)"],
+  ["lessee", "the Ironic node lessee, a project (API 1.65)"],
+  ["resource_class", "the default resource class of its nodes"],
+  ["boot_interface", "e.g. redfish-virtual-media or pxe, among those Ironic enables"],
+  ["deploy_interface", "e.g. direct or ramdisk, among those Ironic enables"],
+] as const;
+type PlacementFlag = (typeof PLACEMENT_FLAGS)[number][0] | "automated_clean";
+const PLACEMENT_NAMES: readonly PlacementFlag[] = [
+  ...PLACEMENT_FLAGS.map(([field]) => field),
+  "automated_clean",
+];
+
+const flagOf = (field: string) => `--${field.replaceAll("_", "-")}`;
+const optionKey = (field: string) => field.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+
+function withPlacementFlags(command: Command): Command {
+  for (const [field, help] of PLACEMENT_FLAGS) command.option(`${flagOf(field)} <value>`, help);
+  return command
+    .option("--automated-clean", "Ironic cleans its nodes on provide (API 1.47)")
+    .option("--no-automated-clean", "Ironic does not clean its nodes on provide");
+}
+
+/** The placement fields the flags set; with `unset`, those named there are cleared (`null`). */
+function placementBody(options: Record<string, unknown>, unset: readonly string[] = []): Json {
+  const body: Json = {};
+  for (const field of PLACEMENT_NAMES) {
+    const value = options[optionKey(field)];
+    if (value !== undefined) body[field] = value;
+  }
+  for (const field of unset) {
+    if (!(PLACEMENT_NAMES as readonly string[]).includes(field))
+      throw new UsageError(`--unset ${field}: not a placement field (${PLACEMENT_NAMES.join(", ")})`);
+    if (field in body) throw new UsageError(`--unset ${field}: also given a value`);
+    body[field] = null;
+  }
+  return body;
+}
+
 export function addPodManagerCommands(program: Command, deps: CliDependencies): void {
-  program
+  const create = program
     .command("podmanager-create")
     .summary("Add a pod manager")
     .description(
@@ -64,7 +106,8 @@ export function addPodManagerCommands(program: Command, deps: CliDependencies): 
     )
     .requiredOption("--username <username>", "the pod manager's user")
     .option("--password [password]", PASSWORD_HELP)
-    .option("--no-verify-ca", "do not verify the pod manager's TLS certificate")
+    .option("--no-verify-ca", "do not verify the pod manager's TLS certificate");
+  withPlacementFlags(create)
     .addHelpText("after", PASSWORD_NOTE)
     .action(
       async (
@@ -75,7 +118,7 @@ export function addPodManagerCommands(program: Command, deps: CliDependencies): 
           username: string;
           password?: string | boolean;
           verifyCa: boolean;
-        },
+        } & Record<string, unknown>,
         command: Command,
       ) => {
         const secret = await password(deps, options.password, "podmanager-create");
@@ -87,6 +130,7 @@ export function addPodManagerCommands(program: Command, deps: CliDependencies): 
             ...(options.driver ? { driver: options.driver } : {}),
             verify_ca: options.verifyCa,
             authentication: authentication(options.username, secret),
+            ...placementBody(options),
           },
         });
         s.print(body, () => formatDetail(body));
@@ -117,7 +161,7 @@ export function addPodManagerCommands(program: Command, deps: CliDependencies): 
       s.print(body, () => formatDetail(body));
     });
 
-  program
+  const update = program
     .command("podmanager-update")
     .summary("Update a pod manager")
     .description(
@@ -135,6 +179,12 @@ export function addPodManagerCommands(program: Command, deps: CliDependencies): 
     .option("--verify-ca", "verify the pod manager's TLS certificate")
     .option("--no-verify-ca", "do not verify it")
     .option("--no-wait", "return once the re-sync of its Ironic nodes started, without following it")
+    .option(
+      "--unset <field>",
+      "clear a placement default (conductor_group, shard, owner, ...); repeatable",
+      (value: string, previous: string[] = []) => [...previous, value],
+    );
+  withPlacementFlags(update)
     .addHelpText("after", PASSWORD_NOTE)
     .addHelpText(
       "after",
@@ -152,7 +202,8 @@ export function addPodManagerCommands(program: Command, deps: CliDependencies): 
           password?: string | boolean;
           verifyCa?: boolean;
           wait: boolean;
-        },
+          unset?: string[];
+        } & Record<string, unknown>,
         command: Command,
       ) => {
         const s = session(deps, command);
@@ -183,6 +234,7 @@ export function addPodManagerCommands(program: Command, deps: CliDependencies): 
           ...(options.driver === undefined ? {} : { driver: options.driver }),
           ...(options.verifyCa === undefined ? {} : { verify_ca: options.verifyCa }),
           ...(auth ? { authentication: auth } : {}),
+          ...placementBody(options, options.unset),
         };
         if (Object.keys(body).length === 0)
           throw new UsageError("podmanager-update: nothing to change; see --help");

@@ -393,6 +393,49 @@ describe("valence: pod managers and their password", () => {
     });
   });
 
+  it("podmanager-create and podmanager-update send the Ironic placement flags; --unset clears one", async () => {
+    const respond = (request: Recorded) => podManagers(request) ?? created(request);
+    const made = await valence(
+      [
+        "podmanager-create",
+        "--name",
+        "p",
+        "--url",
+        "https://192.0.2.10",
+        "--username",
+        "admin",
+        "--conductor-group",
+        "rack-7",
+        "--boot-interface",
+        "redfish-virtual-media",
+        "--no-automated-clean",
+      ],
+      { respond, env: { VALENCE_PODM_PASSWORD: "pw" } },
+    );
+    const changed = await valence(
+      ["podmanager-update", "podm1", "--owner", "project-a", "--automated-clean", "--unset", "lessee"],
+      { respond },
+    );
+    const bogus = await valence(["podmanager-update", "podm1", "--unset", "name"], { respond });
+
+    expect(made.code).toBe(0);
+    expect(made.requests[0]?.body).toMatchObject({
+      conductor_group: "rack-7",
+      boot_interface: "redfish-virtual-media",
+      automated_clean: false,
+    });
+    expect(made.requests[0]?.body).not.toHaveProperty("owner");
+    expect(changed.code).toBe(0);
+    expect(changed.requests.find((request) => request.method === "PATCH")?.body).toEqual({
+      owner: "project-a",
+      automated_clean: true,
+      lessee: null,
+    });
+    expect(bogus.code).toBe(2);
+    expect(bogus.err).toContain("not a placement field");
+    expect(bogus.requests.some((request) => request.method === "PATCH")).toBe(false);
+  });
+
   it("podmanager-update --url or --driver sends the credentials again, with the current username", async () => {
     const respond = (request: Recorded) => podManagers(request) ?? created(request);
     const moved = await valence(["podmanager-update", "podm1", "--url", "https://192.0.2.20"], {
