@@ -16,6 +16,8 @@ export interface IronicNodesPort
     | "createNode"
     | "updateNode"
     | "deleteNode"
+    | "getTraits"
+    | "setTraits"
     | "listPorts"
     | "getPortByAddress"
     | "createPort"

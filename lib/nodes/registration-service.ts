@@ -20,6 +20,7 @@ import { logger } from "../log.ts";
 import type { Operation } from "../operations/model.ts";
 import { assertIdle, type OperationService } from "../operations/service.ts";
 import type { PodManagerSessions } from "../podmanagers/sessions.ts";
+import type { HardwareRules } from "./hardware-traits.ts";
 import type { NewHistoryEvent, NodeHistory } from "./history.ts";
 import type { IronicNodesPort } from "./ironic-port.ts";
 import { findIronicNode, type IronicView, ironicFor, ironicViewOf, NodeIronicView } from "./ironic-view.ts";
@@ -56,6 +57,8 @@ export interface RegistrationDeps {
   /** Resolved lazily: Keystone or Secrets Manager may stand between us and a usable driver. */
   ironic: () => Promise<IronicNodesPort>;
   defaultResourceClass: string;
+  /** Map a system's hardware to Ironic traits and a resource class. @default DEFAULT_HARDWARE_RULES */
+  hardwareRules?: HardwareRules;
   /** This deployment's identity, marked on every Ironic node it creates or adopts. */
   deployment: DeploymentIdentity;
   history?: NodeHistory;
@@ -169,6 +172,7 @@ export class RegistrationService {
         deploymentId: () => this.deps.deployment.id(),
         nodes: this.deps.nodes,
         defaultResourceClass: this.deps.defaultResourceClass,
+        ...(this.deps.hardwareRules ? { hardwareRules: this.deps.hardwareRules } : {}),
         now: this.now,
       }),
       REGISTER_FIRST_DESCRIPTION,

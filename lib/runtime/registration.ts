@@ -15,6 +15,7 @@ export const registrationServiceFor = /* @__PURE__ */ once(
       sessions: podManagerSessionsFor(settings),
       ironic: () => ironicDriverFor(settings),
       defaultResourceClass: settings.VALENCE_RESOURCE_CLASS,
+      hardwareRules: settings.VALENCE_HARDWARE_RULES,
       deployment: deploymentIdentityFor(settings),
       history: nodeHistoryFor(settings),
       events: eventPublisherFor(settings),

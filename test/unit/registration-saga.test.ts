@@ -195,6 +195,8 @@ describe("register saga over the in-memory Ironic", () => {
       "createPort",
       "createPort",
       "createPort",
+      // The traits the shipped rules give (a memory band, at least) go on before the record.
+      "setTraits",
       "setProvisionState",
       "setProvisionState",
     ]);
