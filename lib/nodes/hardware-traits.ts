@@ -37,13 +37,11 @@ function traitProblem(name: string): string | undefined {
 }
 
 /** A trait name as Ironic takes it. */
-export const TraitName = z
-  .string()
-  .check(
-    z.refine((name) => traitProblem(name) === undefined, {
-      error: "must be CUSTOM_[A-Z0-9_]+ (≤ 255 characters) or a standard os-traits name",
-    }),
-  );
+export const TraitName = z.string().check(
+  z.refine((name) => traitProblem(name) === undefined, {
+    error: "must be CUSTOM_[A-Z0-9_]+ (≤ 255 characters) or a standard os-traits name",
+  }),
+);
 
 const PLACEHOLDERS = {
   processor: ["type", "manufacturer", "model", "count", "total"],
