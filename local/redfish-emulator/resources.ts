@@ -411,7 +411,12 @@ export function resourceBlock(view: View, block: Block): Json {
     "@odata.id": `${BLOCKS}/${block.id}`,
     Id: block.id,
     Name: block.id,
-    ResourceBlockType: block.kind === "compute" ? ["Compute", "Network"] : ["Storage"],
+    ResourceBlockType:
+      block.kind === "compute"
+        ? ["Compute", "Network"]
+        : block.kind === "offload"
+          ? ["Processor"]
+          : ["Storage"],
     Status: ok,
     CompositionStatus: {
       Reserved: false,
@@ -445,15 +450,21 @@ export function device(
     const cpu = block.processors.find((member) => member.id === id);
     if (!cpu) return undefined;
     const instructionSet = cpu.spec.instructionSet ?? "x86-64";
+    const type = cpu.spec.type ?? "CPU";
     return {
       "@odata.type": "#Processor.v1_11_0.Processor",
       "@odata.id": path,
       Id: id,
       Name: "Processor",
-      Socket: `CPU ${block.processors.indexOf(cpu)}`,
-      ProcessorType: "CPU",
-      ProcessorArchitecture: instructionSet.startsWith("ARM") ? "ARM" : "x86",
-      InstructionSet: instructionSet,
+      Socket: `${type} ${block.processors.indexOf(cpu)}`,
+      ProcessorType: type,
+      // An accelerator has no CPU architecture of its own.
+      ...(type === "CPU"
+        ? {
+            ProcessorArchitecture: instructionSet.startsWith("ARM") ? "ARM" : "x86",
+            InstructionSet: instructionSet,
+          }
+        : {}),
       Manufacturer: cpu.spec.manufacturer ?? "Intel(R) Corporation",
       Model: cpu.spec.model,
       MaxSpeedMHz: cpu.spec.speedMHz ?? 2400,

@@ -116,7 +116,7 @@ export interface RedfishEmulator {
   clearRequests(): void;
   /** Ids of the open Redfish sessions. */
   sessions(): string[];
-  resourceBlocks(): Array<{ id: string; kind: "compute" | "storage"; composedInto?: string }>;
+  resourceBlocks(): Array<{ id: string; kind: "compute" | "storage" | "offload"; composedInto?: string }>;
   /** Back to a fresh start: no compositions, sessions or log; default switches. */
   reset(): void;
   /**
