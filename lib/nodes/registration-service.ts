@@ -90,6 +90,9 @@ export function lifecycleStepsOf(
 
 export type { IronicView } from "./ironic-view.ts";
 
+/** A dry run's deployment mark before the first register created the deployment's identity. */
+const NO_DEPLOYMENT_YET = "(created by the first register)";
+
 /** How a dry run shows the BMC password: never sent back, as Ironic masks it. */
 const MASKED = "******";
 
@@ -307,7 +310,10 @@ export class RegistrationService {
       if (problem) throw problem;
       const ironic = await this.driver(context);
       const [deploymentId, apiVersion, byName, ports] = await Promise.all([
-        this.deps.deployment.id(),
+        // Read, never created: before the first register there is none, and no Ironic node can be ours.
+        (this.deps.deployment.peek ?? this.deps.deployment.id)
+          .call(this.deps.deployment)
+          .then((id) => id ?? NO_DEPLOYMENT_YET),
         ironic.apiVersion(),
         findIronicNode(ironic, node.name),
         Promise.all(plan.macs.map((mac) => ironic.getPortByAddress(mac))),
