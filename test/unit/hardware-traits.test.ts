@@ -9,9 +9,11 @@ import {
   parseHardwareRules,
   registerTraits,
 } from "../../lib/nodes/hardware-traits.ts";
+import { resolvePlacement } from "../../lib/nodes/ironic-node.ts";
 import type { Hardware } from "../../lib/nodes/model.ts";
 import { withRuleResourceClass } from "../../lib/nodes/registration-saga.ts";
 import { summarizeHardware } from "../../lib/redfish/hardware.ts";
+import { MemoryIronic } from "../support/memory-ironic.ts";
 
 const TRAIT = /^(CUSTOM_[A-Z0-9_]+|(HW|STORAGE|COMPUTE)_[A-Z0-9_]+)$/;
 
@@ -162,6 +164,20 @@ describe("hardwareTraits (configured rules)", () => {
       traits: ["CUSTOM_GPU", "CUSTOM_NVME"],
       resource_class: "baremetal-gpu",
     });
+  });
+
+  it("precedence: a rule's resource class over the pod manager's, the pod manager's over the deployment's", async () => {
+    const ironic = new MemoryIronic();
+    const resolve = (ruleClass: string | undefined, podmClass: string | undefined) =>
+      resolvePlacement(ironic, {
+        body: withRuleResourceClass<{ resource_class?: string }>({}, ruleClass),
+        podm: podmClass ? { resource_class: podmClass } : {},
+        podmName: "podm",
+        defaultResourceClass: "baremetal",
+      }).then((placement) => placement.resource_class);
+    expect(await resolve("from-rule", "from-podm")).toBe("from-rule");
+    expect(await resolve(undefined, "from-podm")).toBe("from-podm");
+    expect(await resolve(undefined, undefined)).toBe("baremetal");
   });
 
   it("precedence: the register body's resource class over a rule's", () => {

@@ -192,11 +192,11 @@ describe("register saga over the in-memory Ironic", () => {
       s.ironic.calls.map((call) => call.method).filter((m) => m !== "getNode" && m !== "getPortByAddress"),
     ).toEqual([
       "createNode",
-      "createPort",
-      "createPort",
-      "createPort",
-      // The traits the shipped rules give (a memory band, at least) go on before the record.
+      // The traits the shipped rules give (a memory band, at least) go on before the ports.
       "setTraits",
+      "createPort",
+      "createPort",
+      "createPort",
       "setProvisionState",
       "setProvisionState",
     ]);
@@ -647,7 +647,13 @@ describe("register steps run again after their side effect", () => {
 
     const { compensations, stopped } = await runReplaying(s, {}, "create-ports", "create-ports");
     expect(stopped).toBe(true);
-    expect(compensations.map((c) => c.name)).toEqual(["delete-port", "delete-port", "delete-port"]);
+    // The adopted node's traits were replaced first: put back on rollback, with the ports removed.
+    expect(compensations.map((c) => c.name)).toEqual([
+      "restore-traits",
+      "delete-port",
+      "delete-port",
+      "delete-port",
+    ]);
     for (const compensation of [...compensations].reverse()) await compensation.undo();
     expect(s.ironic.ports.size).toBe(0);
     expect(s.ironic.nodes.size).toBe(1);
@@ -905,6 +911,23 @@ describe("traits and resource class at register", () => {
     await service.unregister("node-a", UnregisterNodeBody.parse({}), CONTEXT);
     const again = await service.register("node-a", options({ resource_class: "from-body" }), CONTEXT);
     expect(s.ironic.nodes.get(again.node.ironic_node_uuid as string)?.resource_class).toBe("from-body");
+  });
+
+  it("replaces an adopted node's traits, and restores them when the register rolls back", async () => {
+    const s = await setup();
+    const existing = await preexisting(s, { [NODE_MARK]: s.node.uuid, [DEPLOYMENT_MARK]: DEPLOYMENT });
+    await s.ironic.setTraits(existing.uuid, ["CUSTOM_OLD"]);
+    const registered = await s.service.register("node-a", options(), CONTEXT);
+    expect(registered.node.ironic_node_uuid).toBe(existing.uuid);
+    expect(await s.ironic.getTraits(existing.uuid)).toEqual(["CUSTOM_MEMORY_LT_64G"]);
+
+    await s.service.unregister("node-a", UnregisterNodeBody.parse({}), CONTEXT);
+    const again = await preexisting(s, { [NODE_MARK]: s.node.uuid, [DEPLOYMENT_MARK]: DEPLOYMENT });
+    await s.ironic.setTraits(again.uuid, ["CUSTOM_OLD"]);
+    // A port create fails after the traits were set: the rollback puts the old ones back.
+    s.ironic.fail({ method: "createPort", nth: 3, at: "before", error: new Error("port create failed") });
+    await failure(s.service.register("node-a", options(), CONTEXT));
+    expect(await s.ironic.getTraits(again.uuid)).toEqual(["CUSTOM_OLD"]);
   });
 
   it("refuses more than 50 traits with a 400 before anything is created", async () => {
