@@ -930,6 +930,20 @@ describe("traits and resource class at register", () => {
     expect(await s.ironic.getTraits(again.uuid)).toEqual(["CUSTOM_OLD"]);
   });
 
+  it("on an Ironic without node traits (API < 1.37) sets none, and refuses the body's with a 400", async () => {
+    const s = await setup();
+    s.ironic.version = "1.36";
+    const refused = await failure(s.service.register("node-a", options({ traits: ["CUSTOM_A"] }), CONTEXT));
+    expect(refused.message).toBe(
+      "body.traits: needs Ironic API 1.37 or later; the Ironic in use speaks 1.36",
+    );
+    expect(s.ironic.callsOf("createNode")).toEqual([]);
+
+    const registered = await s.service.register("node-a", options(), CONTEXT);
+    expect(s.ironic.callsOf("setTraits")).toEqual([]);
+    expect(registered.node.traits).toBeNull();
+  });
+
   it("refuses more than 50 traits with a 400 before anything is created", async () => {
     const s = await setup();
     const many = Array.from({ length: 50 }, (_, index) => `CUSTOM_T${index}`);
