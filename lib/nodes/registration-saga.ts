@@ -156,7 +156,7 @@ function need<T>(value: T | undefined, what: string): T {
 
 /**
  * The register saga's steps, in order: `connect`, `read-system`, `find-existing`, `adopt-node` or `create-node`,
- * `set-traits`, `create-ports`, `record`. Lookups by name and by known MAC start in `connect` so they run
+ * `read-traits` (adopted) and `set-traits`, `create-ports`, `record`. Lookups by name and by known MAC start in `connect` so they run
  * while the pod manager answers; a step run again (replayed) looks them up afresh.
  */
 export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
@@ -369,24 +369,31 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
       },
     },
     {
-      name: "set-traits",
-      // An adopted node keeps its traits when the register has none to set (no rule matched, none asked for).
+      name: "read-traits",
+      // Its own step, so its checkpoint keeps what the adopted node had even if `set-traits` runs again.
       when: (state) =>
-        state.setsTraits === true && ((state.traits?.length ?? 0) > 0 || state.action === "create"),
+        state.action === "adopt" && state.setsTraits === true && (state.traits?.length ?? 0) > 0,
+      async run(state) {
+        const ironic = await driver();
+        state.previousTraits ??= await ironic.getTraits(need(state.ironicNode, "the Ironic node").uuid);
+      },
+    },
+    {
+      name: "set-traits",
+      // Nothing to set (an Ironic without traits, no rule matched, none asked for): an adopted node keeps its own.
+      when: (state) => state.setsTraits === true && (state.traits?.length ?? 0) > 0,
       async run(state, scope) {
         const ironic = await driver();
         const ironicNode = need(state.ironicNode, "the Ironic node");
         const traits = need(state.traits, "the traits");
-        if (state.action === "adopt" && state.previousTraits === undefined) {
-          const previous = await ironic.getTraits(ironicNode.uuid);
-          state.previousTraits = previous;
+        if (state.action === "adopt") {
+          const previous = need(state.previousTraits, "the adopted node's traits");
           scope.compensate({
             name: "restore-traits",
             target: ironicNode.uuid,
             undo: async () => env.undo(await driver()).setTraits(ironicNode.uuid, previous),
           });
         }
-        if (state.action === "create" && traits.length === 0) return;
         scope.doing(`setting the Ironic node's traits (${traits.length})`);
         await ironic.setTraits(ironicNode.uuid, traits);
       },

@@ -659,6 +659,19 @@ describe("register steps run again after their side effect", () => {
     expect(s.ironic.nodes.size).toBe(1);
   });
 
+  it("set-traits run again on an adopted node still restores the traits it had before the register", async () => {
+    const s = await setup();
+    const existing = await preexisting(s, { [NODE_MARK]: s.node.uuid, [DEPLOYMENT_MARK]: DEPLOYMENT });
+    await s.ironic.setTraits(existing.uuid, ["CUSTOM_OLD"]);
+
+    const { compensations, stopped } = await runReplaying(s, {}, "set-traits", "set-traits");
+    expect(stopped).toBe(true);
+    expect(await s.ironic.getTraits(existing.uuid)).toEqual(["CUSTOM_MEMORY_LT_64G"]);
+    expect(compensations.map((c) => c.name)).toEqual(["restore-traits"]);
+    await compensations[0]?.undo();
+    expect(await s.ironic.getTraits(existing.uuid)).toEqual(["CUSTOM_OLD"]);
+  });
+
   it("a created node found again by the replayed create is still rolled back", async () => {
     const s = await setup();
     const { compensations } = await runReplaying(s, {}, "create-node", "create-ports");
