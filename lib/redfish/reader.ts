@@ -102,6 +102,7 @@ export class ResourceReader {
             `GET ${port}: Ethernet.AssociatedMACAddresses`,
             body.Ethernet?.AssociatedMACAddresses,
             isEnabled(body.Status),
+            body.CurrentSpeedGbps != null ? body.CurrentSpeedGbps * 1000 : undefined,
           );
         });
         const fromNetworkPorts = networkPorts.map(async (port) => {
@@ -110,6 +111,7 @@ export class ResourceReader {
             `GET ${port}: AssociatedNetworkAddresses`,
             body.AssociatedNetworkAddresses,
             isEnabled(body.Status),
+            body.CurrentLinkSpeedMbps ?? undefined,
           );
         });
         return (await Promise.all([...fromPorts, ...fromNetworkPorts])).flat();
@@ -127,10 +129,12 @@ export class ResourceReader {
     source: string,
     raw: ReadonlyArray<string | null | undefined> | null | undefined,
     enabled: boolean,
+    speedMbps?: number,
   ) {
     return (raw ?? [])
       .map((address, index) => this.usable(`${source}[${index}]`, address, enabled))
-      .filter((nic) => nic !== undefined);
+      .filter((nic) => nic !== undefined)
+      .map((nic) => (speedMbps && speedMbps > 0 ? { ...nic, speedMbps } : nic));
   }
 
   private usable(source: string, raw: string | null | undefined, enabled: boolean): DetectedNic | undefined {

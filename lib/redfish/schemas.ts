@@ -134,12 +134,15 @@ export const NetworkAdapterSchema = z.object({
 /** A Port of a NetworkAdapter: its MACs are `Ethernet.AssociatedMACAddresses`. */
 export const PortSchema = z.object({
   Ethernet: optional(z.object({ AssociatedMACAddresses: optional(z.array(optional(z.string()))) })),
+  /** The link speed, in Gbit/s. */
+  CurrentSpeedGbps: optional(z.number()),
   Status: StatusSchema,
 });
 
 /** A NetworkPort (deprecated in favour of Port, still served): its MACs are `AssociatedNetworkAddresses`. */
 export const NetworkPortSchema = z.object({
   AssociatedNetworkAddresses: optional(z.array(optional(z.string()))),
+  CurrentLinkSpeedMbps: optional(z.number()),
   Status: StatusSchema,
 });
 

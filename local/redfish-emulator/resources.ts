@@ -631,12 +631,14 @@ export function systemChassisResource(
         ...common,
         Name: "Port",
         Ethernet: { AssociatedMACAddresses: [nic.spec.mac] },
+        CurrentSpeedGbps: (nic.spec.speedMbps ?? 10_000) / 1000,
       }
     : {
         "@odata.type": "#NetworkPort.v1_2_0.NetworkPort",
         ...common,
         Name: "Network port",
         AssociatedNetworkAddresses: [nic.spec.mac],
+        CurrentLinkSpeedMbps: nic.spec.speedMbps ?? 10_000,
       };
 }
 

@@ -365,6 +365,33 @@ describe("pod-manager client composing the emulator's GPU and NVMe blocks", () =
   });
 });
 
+describe("pod-manager client reading NIC speeds from a chassis's ports", () => {
+  let emulator: RedfishEmulator;
+  beforeAll(async () => {
+    emulator = await startRedfishEmulator({ mode: "dmtf" });
+    emulator.switches.nicsUnderChassis = true;
+  });
+  afterAll(() => emulator.close());
+
+  it("takes Port CurrentSpeedGbps and NetworkPort CurrentLinkSpeedMbps into the summary", async () => {
+    const client = createPodManagerClient({
+      url: emulator.url,
+      username: "admin",
+      password: "admin",
+      driver: "redfish",
+      verifyCa: true,
+      addressPolicy: LOCAL_ADDRESS_POLICY,
+    });
+    // ComputeBlock3: four 25 Gb/s NICs, listed two as Ports and two as NetworkPorts.
+    const composed = await client.compose({ name: "chassis-nics", resourceBlocks: ["ComputeBlock3"] });
+    const { hardware } = await client.getSystem(composed.index);
+    await client.close();
+    expect(hardware.nics).toHaveLength(4);
+    expect(hardware.summary?.nics).toEqual([{ speed_mbps: 25_000, count: 4 }]);
+    expect(hardwareTraits(hardware).traits).toContain("CUSTOM_NIC_25G");
+  });
+});
+
 describe("pod-manager clients of both dialects on one emulator", () => {
   let emulator: RedfishEmulator;
   beforeAll(async () => {
