@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import { ConfigurationError } from "./errors.ts";
 import { parseCidr } from "./net/address-policy.ts";
+import { parseHardwareRules } from "./nodes/hardware-traits.ts";
 import { parseOrThrow } from "./validation.ts";
 
 /**
@@ -73,6 +74,22 @@ const buildSchema = () => {
     IRONIC_MAX_API_VERSION: z.optional(z.string().check(z.regex(/^1\.\d+$/, "expected a version like 1.46"))),
     /** `resource_class` of registered nodes unless the register body says otherwise. */
     VALENCE_RESOURCE_CLASS: z._default(z.string().check(z.minLength(1)), "baremetal"),
+    /**
+     * Rules (JSON, `{"rules": [...]}`) mapping a composed system's hardware to Ironic traits and a resource class;
+     * unset, the shipped defaults (`DEFAULT_HARDWARE_RULES` in `lib/nodes/hardware-traits.ts`). Invalid rules fail
+     * at start, naming each problem.
+     */
+    VALENCE_HARDWARE_RULES: z.pipe(
+      z.optional(z.string()),
+      z.transform((value, context) => {
+        try {
+          return parseHardwareRules(value);
+        } catch (error) {
+          context.issues.push({ code: "custom", message: (error as Error).message, input: value });
+          return z.NEVER;
+        }
+      }),
+    ),
     /** A register/unregister intent older than this is treated as interrupted by the reconciler. */
     VALENCE_INTENT_STALE_SECONDS: z._default(z.coerce.number().check(z.int(), z.positive()), 960),
     /** How often `npm start` runs the reconciler (AWS: the EventBridge schedule). */

@@ -38,6 +38,9 @@ interface RegisterOptions {
   all?: boolean;
   podm?: string;
   concurrency: number;
+  dryRun?: boolean;
+  addTrait?: string[];
+  removeTrait?: string[];
 }
 
 /** The register body from the flags: only what was given, so the API's defaults stay the API's. */
@@ -52,8 +55,13 @@ export function registerBody(
     ...(options.inspect ? { inspect: true } : {}),
     ...(options.provide ? { provide: true } : {}),
     ...(options.waitTimeout === undefined ? {} : { wait_timeout: options.waitTimeout }),
+    ...(options.addTrait?.length || options.removeTrait?.length
+      ? { traits: { add: options.addTrait ?? [], remove: options.removeTrait ?? [] } }
+      : {}),
   };
 }
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** One register; never throws — a failure is this node's result, not the batch's end. */
 export async function registerOne(client: ValenceClient, item: BulkItem): Promise<BulkResult> {
@@ -124,6 +132,15 @@ function formatRegistered(body: Registered): string {
 
 /** One node's register: 200 printed as is; 202 followed to the operation's end unless `--no-wait`. */
 async function registerSingle(deps: CliDependencies, s: Session, node: string, options: RegisterOptions) {
+  if (options.dryRun) {
+    // The plan only: the service changes nothing in Ironic or in its store.
+    const { body } = await s.client.call<Record<string, unknown>>("POST", nodePath(node, "/register"), {
+      query: { dry_run: "true" },
+      body: registerBody(options),
+    });
+    s.print(body, () => formatDetail(body));
+    return;
+  }
   const { status, body, headers } = await s.client.call<Registered>("POST", nodePath(node, "/register"), {
     body: registerBody(options),
   });
@@ -240,6 +257,13 @@ export function addRegisterCommand(program: Command, deps: CliDependencies): voi
         "boot",
       ]),
     )
+    .option(
+      "--add-trait <trait>",
+      "an Ironic trait to add to what the hardware rules give (repeatable)",
+      collect,
+    )
+    .option("--remove-trait <trait>", "a trait the hardware rules give to leave out (repeatable)", collect)
+    .option("--dry-run", "show the plan (node fields, traits, ports) and change nothing; one node only")
     .option("--file <path>", "bulk: register the nodes listed in this YAML/JSON file")
     .option("--all", "bulk: register every node of --podm that Valence manages (not yet in Ironic)")
     .option("--podm <podm>", "with --all: the pod manager (name or uuid)")
@@ -255,6 +279,7 @@ In bulk, each node's operation is followed (a line per node as it ends); exit 5 
       `
 Examples:
   valence node-register test-node --manage --provide
+  valence node-register test-node --dry-run --add-trait CUSTOM_RACK_7
   valence node-register --file nodes.yaml --concurrency 8
   valence node-register --all --podm podm1 --resource-class gold -f json
 
@@ -272,6 +297,8 @@ A bulk file lists node names or uuids, or objects with "node" and any register b
       if (sources !== 1) throw new UsageError("node-register: give exactly one of <node>, --file or --all");
       if (options.all && !options.podm) throw new UsageError("node-register: --all needs --podm");
       if (options.podm && !options.all) throw new UsageError("node-register: --podm goes with --all");
+      if (options.dryRun && node === undefined)
+        throw new UsageError("node-register: --dry-run plans one <node>, not --file or --all");
       const s = session(deps, command);
       const defaults = registerBody(options);
 

@@ -16,6 +16,7 @@ import {
   ManageNodeBody,
   NodeActionBody,
   RegisterNodeBody,
+  RegisterNodeQuery,
   UnregisterNodeBody,
 } from "../nodes/schemas.ts";
 import {
@@ -37,7 +38,7 @@ import {
   PodManagerResyncView,
   PodManagerView,
   RegisterAcceptedView,
-  RegisteredNodeView,
+  RegisterNodeResponse,
   RootDocumentSchema,
   ShownNodeView,
   UnregisterAcceptedView,
@@ -342,8 +343,12 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
       "long Ironic takes: follow it at `Location` (`GET /v1/operations/{id}`). If verification fails (`manage` " +
       "ends back in `enroll` with `last_error`, e.g. a wrong BMC password), the registration is rolled back. A " +
       "later failure (inspection, cleaning) leaves the node registered and the Ironic node in its failed state " +
-      "with Ironic's `last_error`, which the failed operation shows.",
+      "with Ironic's `last_error`, which the failed operation shows. The Ironic node gets the traits and " +
+      "resource class the deployment's hardware rules give for what the system holds (GPUs, NVMe, NIC speeds, " +
+      "memory, CXL memory), adjusted by the body's `traits`. With `dry_run=true` it answers **200** with the " +
+      "plan (node fields, traits, ports to create / keep / conflicting) and changes nothing.",
     params: NodeIdParams,
+    query: RegisterNodeQuery,
     body: RegisterNodeBody,
     fields: {
       ...NODE_ID,
@@ -366,6 +371,11 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
       "driver_info.redfish_auth_type": "How Ironic authenticates to the BMC.",
       ports: "`all`: a port per enabled NIC; `boot`: only the boot NIC's.",
       boot_mac: "The NIC to PXE boot from; default: the first enabled NIC.",
+      dry_run:
+        "`true`: answer the plan (`RegisterPlan`) and change nothing: no Ironic write, no store write, no history.",
+      traits:
+        "Ironic traits (`CUSTOM_[A-Z0-9_]+` or standard os-traits names, at most 50): a list replaces what the " +
+        'hardware rules give; `{"add": [...], "remove": [...]}` adjusts it. Needs Ironic API 1.37.',
       manage:
         "Move the node to `manageable` (Ironic verifies the BMC), in an operation (202). Implied by `inspect` " +
         "and `provide`.",
@@ -377,8 +387,10 @@ export const CONTRACT: Readonly<Record<string, RouteContract>> = {
     },
     responses: {
       200: {
-        description: "Registered, without lifecycle steps: the node and the Ironic node's state (`enroll`).",
-        schema: RegisteredNodeView,
+        description:
+          "Registered, without lifecycle steps: the node and the Ironic node's state (`enroll`). With " +
+          "`dry_run=true`: the plan (`RegisterPlan`), nothing changed.",
+        schema: RegisterNodeResponse,
       },
       202: {
         description:

@@ -43,6 +43,36 @@ export const OperationList = z.array(OperationView);
  */
 export const RegisterAcceptedView = z.extend(RegisteredNodeView, { operation: OperationView });
 
+const JsonObject = z.record(z.string(), z.unknown());
+
+/** `POST /v1/nodes/{id}/register?dry_run=true`: the register's plan (`RegisterPlan`), nothing done. */
+export const RegisterPlanView = z.object({
+  dry_run: z.literal(true),
+  node: z.object({ uuid: z.string(), name: z.string() }),
+  action: z.enum(["create", "adopt", "refuse"]),
+  refused: z.optional(z.string()),
+  ironic_node: z.looseObject({
+    uuid: z.nullable(z.string()),
+    name: z.nullable(z.string()),
+    driver: z.string(),
+    driver_info: JsonObject,
+    properties: JsonObject,
+    resource_class: z.optional(z.nullable(z.string())),
+    extra: JsonObject,
+    traits: z.array(z.string()),
+  }),
+  ports: z.object({
+    create: z.array(z.object({ address: z.string(), pxe_enabled: z.boolean() })),
+    keep: z.array(z.string()),
+    conflicting: z.array(z.object({ address: z.string(), ironic_node_uuid: z.string() })),
+  }),
+  lifecycle: z.array(z.string()),
+  warnings: z.optional(z.array(z.string())),
+});
+
+/** `POST /v1/nodes/{id}/register` (200): the registered node, or with `dry_run=true` the plan. */
+export const RegisterNodeResponse = z.union([RegisteredNodeView, RegisterPlanView]);
+
 /**
  * `POST /v1/nodes/{id}/unregister` while Ironic still moves the node (202): the node, still registered, and the
  * operation that settles it and unregisters.
@@ -158,6 +188,7 @@ export const RESPONSE_COMPONENTS = {
   ShownNode: ShownNodeView,
   RegisteredNode: RegisteredNodeView,
   RegisterAccepted: RegisterAcceptedView,
+  RegisterPlan: RegisterPlanView,
   UnregisterAccepted: UnregisterAcceptedView,
   IronicLiveState,
   Operation: OperationView,
@@ -184,6 +215,16 @@ export const RESPONSE_FIELDS: Readonly<Record<string, Readonly<Record<string, st
     hardware: "What was read from the pod manager; becomes the Ironic node's `properties` and ports.",
     "hardware.nics[].mac": "Lower-case, colon-separated.",
     "hardware.nics[].enabled": "Only enabled NICs become Ironic ports.",
+    "hardware.summary":
+      "What the composed system holds, each kind of device once with its count (absent on nodes read before " +
+      "Valence kept it): what traits and the resource class are computed from.",
+    "hardware.summary.processors":
+      "By Redfish `ProcessorType` (`CPU`, `GPU`, `FPGA`, ...), `Manufacturer`, `Model`.",
+    "hardware.summary.drives": "By Redfish `MediaType` (`SSD`, `HDD`) and `Protocol` (`NVMe`, `SAS`, ...).",
+    "hardware.summary.nics": "The enabled NICs by `SpeedMbps` (absent when the BMC reports none).",
+    "hardware.summary.memory": "Memory devices by `MemoryType` and `MemoryDeviceType`; `cxl`: CXL-attached.",
+    traits: "The traits the register set on the Ironic node (from the hardware rules and the register body).",
+    resource_class: "The Ironic node's `resource_class` as the register set it.",
     intent: "A register, unregister or delete in flight (`null` when none).",
     registered_at: "When the node was last registered.",
     status: "`missing`: the pod manager no longer has the composed system.",
@@ -196,6 +237,25 @@ export const RESPONSE_FIELDS: Readonly<Record<string, Readonly<Record<string, st
     ironic:
       "The Ironic node as the register left it, before the operation's steps: `enroll` for a node it created.",
     operation: "The operation that runs the lifecycle steps; also the `Location` header.",
+  },
+  RegisterPlan: {
+    dry_run: "Always `true`: nothing was changed in Ironic, in the store or in the history.",
+    action:
+      "`create`: a new Ironic node; `adopt`: the Ironic node that already drives this system (ours) is taken; " +
+      "`refuse`: the register would be refused (`refused` says why: a 409).",
+    refused: "Why the register would be refused.",
+    ironic_node:
+      "The Ironic node fields the register would create (driver, `driver_info` with the password masked, " +
+      "`properties`, `resource_class`, the placement fields, `extra`); for `adopt`, the node as Ironic has it. " +
+      "`uuid` is `null` for a node to be created.",
+    "ironic_node.traits": "The traits the register would set (the hardware rules', adjusted by the body).",
+    ports: "Per NIC the register would give a port to.",
+    "ports.create": "Ports to create, with the one that PXE-boots.",
+    "ports.keep": "MACs the adopted Ironic node has a port for already.",
+    "ports.conflicting": "MACs another Ironic node holds a port for (the register would be refused).",
+    lifecycle:
+      "The lifecycle steps an operation would run after the register (`manage`, `inspect`, `provide`).",
+    warnings: "What was skipped reading the system (an interface without a usable MAC).",
   },
   UnregisterAccepted: {
     operation:

@@ -31,6 +31,12 @@ export class DynamoDeploymentIdentity implements DeploymentIdentity {
     return this.known;
   }
 
+  /** Reads the identity without creating it: `undefined` before the first register created it. */
+  async peek(): Promise<string | undefined> {
+    if (this.known) return this.known;
+    return this.read();
+  }
+
   private async readOrCreate(): Promise<string> {
     const existing = await this.read();
     if (existing) return existing;

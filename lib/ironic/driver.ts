@@ -105,6 +105,10 @@ export interface IronicDriver {
    * and, when false, Ironic's `reason`. Passwords Ironic may quote in a reason are scrubbed.
    */
   validateNode(ident: string): Promise<NodeValidation>;
+  /** The node's traits (API ≥ 1.37). */
+  getTraits(ident: string): Promise<string[]>;
+  /** Replaces every trait of the node with `traits` (API ≥ 1.37; Ironic takes at most 50). */
+  setTraits(ident: string, traits: readonly string[]): Promise<void>;
   /** Throws `IronicNodeNotFoundError` when already gone; callers deleting may treat that as success. */
   deleteNode(ident: string): Promise<void>;
 

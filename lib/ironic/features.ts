@@ -22,6 +22,9 @@ export type VersionedNodeField = keyof typeof NODE_FIELD_MIN_VERSION;
 /** From this version `GET /v1/conductors` lists the conductors and their groups. */
 export const CONDUCTORS_MIN_VERSION = "1.49";
 
+/** From this version a node has traits (`PUT /v1/nodes/{ident}/traits`). */
+export const TRAITS_MIN_VERSION = "1.37";
+
 /** From this version `GET /v1/drivers/{name}` lists the interfaces each hardware type has enabled. */
 export const DRIVER_INTERFACES_MIN_VERSION = "1.30";
 
@@ -43,6 +46,11 @@ export class IronicFeatures {
   /** Whether the hardware type's enabled interfaces can be read (`GET /v1/drivers/{name}`). */
   get listsDriverInterfaces(): boolean {
     return atLeast(this.apiVersion, DRIVER_INTERFACES_MIN_VERSION);
+  }
+
+  /** Whether nodes have traits (`PUT /v1/nodes/{ident}/traits`). */
+  get setsTraits(): boolean {
+    return atLeast(this.apiVersion, TRAITS_MIN_VERSION);
   }
 
   /** Whether the conductors and their groups can be read (`GET /v1/conductors`). */

@@ -57,6 +57,7 @@ import {
   PortListSchema,
   type ProvisionTarget,
   RootSchema,
+  TraitListSchema,
 } from "./schemas.ts";
 import { collectSecrets, SECRET_KEY, scrub } from "./scrub.ts";
 import {
@@ -337,6 +338,25 @@ class HttpIronicDriver implements IronicDriver {
       path: `/v1/nodes/${encodeURIComponent(ident)}/validate`,
       expect: [200],
       schema: NodeValidationSchema,
+    });
+  }
+
+  async getTraits(ident: string): Promise<string[]> {
+    const { traits } = await this.request({
+      method: "GET",
+      path: `/v1/nodes/${encodeURIComponent(ident)}/traits`,
+      expect: [200],
+      schema: TraitListSchema,
+    });
+    return traits;
+  }
+
+  async setTraits(ident: string, traits: readonly string[]): Promise<void> {
+    await this.request({
+      method: "PUT",
+      path: `/v1/nodes/${encodeURIComponent(ident)}/traits`,
+      body: { traits },
+      expect: [204],
     });
   }
 

@@ -30,6 +30,7 @@ export {
   IronicFeatureUnsupportedError,
   IronicInterfaceNotEnabledError,
   NODE_FIELD_MIN_VERSION,
+  TRAITS_MIN_VERSION,
   type VersionedNodeField,
 } from "./features.ts";
 export { createIronicDriver, type IronicDriverOptions, type IronicLogEvent } from "./http-driver.ts";

@@ -100,6 +100,9 @@ export const ConductorListSchema = z.object({
   next: z.optional(z.string()),
 });
 
+/** `GET /v1/nodes/{ident}/traits` (API ≥ 1.37). */
+export const TraitListSchema = z.object({ traits: z.array(z.string()) });
+
 /** `GET /`: the version range of the service. */
 export const RootSchema = z.object({
   default_version: z.optional(z.object({ version: z.string(), min_version: z.optional(z.string()) })),

@@ -17,6 +17,8 @@ export interface IronicNodesPort
     | "updateNode"
     | "validateNode"
     | "deleteNode"
+    | "getTraits"
+    | "setTraits"
     | "listPorts"
     | "getPortByAddress"
     | "createPort"

@@ -12,6 +12,43 @@ export const NicSchema = z.object({
 });
 export type Nic = z.infer<typeof NicSchema>;
 
+/**
+ * What the composed system holds, in brief: each kind of device once with its count, in a stable order, so two
+ * reads of the same composition give equal summaries (a digest of it tells when the composition changed). Traits
+ * and the resource class are computed from it (`lib/nodes/hardware-traits.ts`). Fields a BMC does not report are
+ * absent, never guessed.
+ */
+export const HardwareSummarySchema = z.object({
+  /** Every processor, CPUs included, grouped by `ProcessorType` (`CPU`, `GPU`, `FPGA`, `Accelerator`, ...). */
+  processors: z.array(
+    z.object({
+      type: z.string(),
+      manufacturer: z.optional(z.string()),
+      model: z.optional(z.string()),
+      /** Redfish `InstructionSet` (`x86-64`, `ARM-A64`, ...). */
+      instruction_set: z.optional(z.string()),
+      count: z.number(),
+    }),
+  ),
+  /** Drives by Redfish `MediaType` (`SSD`, `HDD`) and `Protocol` (`NVMe`, `SAS`, `SATA`, ...). */
+  drives: z.array(
+    z.object({ media: z.optional(z.string()), protocol: z.optional(z.string()), count: z.number() }),
+  ),
+  /** NICs (those that become ports, deduplicated) by link speed; `speed_mbps` absent when the BMC says none. */
+  nics: z.array(z.object({ speed_mbps: z.optional(z.number()), count: z.number() })),
+  /** Memory devices by Redfish `MemoryType` / `MemoryDeviceType`; `cxl` for CXL-attached memory. */
+  memory: z.array(
+    z.object({
+      type: z.optional(z.string()),
+      device_type: z.optional(z.string()),
+      cxl: z.boolean(),
+      capacity_mib: z.number(),
+      count: z.number(),
+    }),
+  ),
+});
+export type HardwareSummary = z.infer<typeof HardwareSummarySchema>;
+
 /** What Ironic needs to schedule the node (its `properties`) and which ports it has. */
 export const HardwareSchema = z.object({
   cpus: z.number(),
@@ -19,6 +56,8 @@ export const HardwareSchema = z.object({
   local_gb: z.number(),
   cpu_arch: z.string(),
   nics: z.array(NicSchema),
+  /** Absent on nodes read before Valence kept it. */
+  summary: z.optional(HardwareSummarySchema),
 });
 export type Hardware = z.infer<typeof HardwareSchema>;
 
@@ -73,6 +112,10 @@ export const NodeSchema = z.object({
   /** `missing`: the pod manager no longer has the composed system (the reconciler saw it gone). */
   status: z.optional(z.enum(NODE_STATUSES)),
   ironic_state: z.optional(z.nullable(IronicStateSchema)),
+  /** The traits the register set on the Ironic node (absent on nodes registered before Valence set any). */
+  traits: z.optional(z.nullable(z.array(z.string()))),
+  /** The Ironic node's `resource_class` as the register set it. */
+  resource_class: z.optional(z.nullable(z.string())),
   created_at: z.string(),
   updated_at: z.string(),
   /** Optimistic-locking counter, bumped by every update. */
@@ -99,6 +142,8 @@ export type NodeChanges = Partial<
     | "ironic_state"
     | "registered_at"
     | "resource_uri"
+    | "traits"
+    | "resource_class"
   >
 >;
 

@@ -12,6 +12,8 @@ export const DEPLOYMENT_MARK = "valence_deployment";
 /** This deployment's stable identity: created once, then the same for every function and every process. */
 export interface DeploymentIdentity {
   id(): Promise<string>;
+  /** The identity if it exists, never creating it (a dry run writes nothing). @default `id()` */
+  peek?(): Promise<string | undefined>;
 }
 
 /**

@@ -144,6 +144,32 @@ export function portChanges(
   return changes;
 }
 
+/** The ports a register would create, keep (already on the node it adopts) and find held by another node. */
+export interface PortsPlan {
+  create: { address: string; pxe_enabled: boolean }[];
+  keep: string[];
+  conflicting: { address: string; ironic_node_uuid: string }[];
+}
+
+/**
+ * The ports of a dry run: per MAC of the plan, Ironic's port for it (if any) decides. On the node the register
+ * adopts it is kept; on any other node it conflicts; else it is to be created.
+ */
+export function portsPlan(
+  plan: Pick<PortPlan, "macs" | "bootMac">,
+  ports: readonly (Pick<IronicPort, "node_uuid" | "address"> | undefined)[],
+  adopted: string | undefined,
+): PortsPlan {
+  const result: PortsPlan = { create: [], keep: [], conflicting: [] };
+  plan.macs.forEach((mac, index) => {
+    const port = ports[index];
+    if (!port) result.create.push({ address: mac, pxe_enabled: mac === plan.bootMac });
+    else if (port.node_uuid === adopted) result.keep.push(mac);
+    else result.conflicting.push({ address: mac, ironic_node_uuid: port.node_uuid });
+  });
+  return result;
+}
+
 /**
  * A port create refused because the MAC exists: `ours` when the port is on our Ironic node (this register's own
  * create, whose answer was lost or which runs again), `conflict` when another node holds it.

@@ -1,6 +1,7 @@
-import { VersionConflictError } from "../errors.ts";
+import { ValidationError, VersionConflictError } from "../errors.ts";
 import {
   IronicDuplicateNameError,
+  IronicFeatures,
   IronicMacAlreadyExistsError,
   type IronicNode,
   type IronicPort,
@@ -11,6 +12,12 @@ import type { PodManager } from "../podmanagers/model.ts";
 import { type Placement, placementOf } from "../podmanagers/placement.ts";
 import type { ComposedSystem } from "../redfish/index.ts";
 import type { Credentials } from "../secrets/store.ts";
+import {
+  DEFAULT_HARDWARE_RULES,
+  type HardwareRules,
+  hardwareTraits,
+  registerTraits,
+} from "./hardware-traits.ts";
 import { buildIronicNode, deleteIronicNode, portPlan, resolvePlacement } from "./ironic-node.ts";
 import type { IronicNodesPort } from "./ironic-port.ts";
 import { findIronicNode } from "./ironic-view.ts";
@@ -50,6 +57,14 @@ export interface RegisterState {
   /** The fresh system; its credentials stay out of the state, so no checkpoint of it ever holds a password. */
   read?: Omit<SystemRead, "credentials">;
   plan?: PortPlan;
+  /** The traits to set: the hardware rules' adjusted by the body's `traits`. */
+  traits?: string[];
+  /** The resource class the first matching hardware rule gives, if any. */
+  ruleResourceClass?: string;
+  /** Whether the Ironic in use has node traits (API ≥ 1.37). */
+  setsTraits?: boolean;
+  /** The traits an adopted node had before the register replaced them: restored by the rollback. */
+  previousTraits?: string[];
   deploymentId?: string;
   /** The Ironic node to adopt, when `find-existing` found one. */
   existing?: IronicNode;
@@ -89,7 +104,45 @@ export interface RegisterEnv {
   deploymentId(): Promise<string>;
   nodes: NodeRepository;
   defaultResourceClass: string;
+  /** Map the system's hardware to Ironic traits and a resource class. @default DEFAULT_HARDWARE_RULES */
+  hardwareRules?: HardwareRules;
   now(): Date;
+}
+
+/**
+ * The register options as the Ironic node is built from them: the body's `resource_class`, else the one a hardware
+ * rule gives (it then counts as set for this node, so re-applying the pod manager's placement leaves it).
+ */
+export function withRuleResourceClass<O extends { resource_class?: string | undefined }>(
+  options: O,
+  ruleResourceClass: string | undefined,
+): O {
+  if (options.resource_class !== undefined || ruleResourceClass === undefined) return options;
+  return { ...options, resource_class: ruleResourceClass };
+}
+
+/**
+ * The traits a register sets and the resource class the rules give. A body's `traits` on an Ironic without node
+ * traits (API < 1.37) is refused; the rules' traits are then left out.
+ */
+export function traitsPlan(
+  hardware: Parameters<typeof hardwareTraits>[0],
+  rules: HardwareRules,
+  body: RegisterNodeInput["traits"],
+  apiVersion: string,
+): { traits: string[]; ruleResourceClass?: string; setsTraits: boolean } {
+  const fromRules = hardwareTraits(hardware, rules);
+  const setsTraits = new IronicFeatures(apiVersion).setsTraits;
+  if (!setsTraits && body !== undefined) {
+    throw new ValidationError(
+      `body.traits: needs Ironic API 1.37 or later; the Ironic in use speaks ${apiVersion}`,
+    );
+  }
+  return {
+    traits: setsTraits ? registerTraits(fromRules.traits, body) : [],
+    ...(fromRules.resource_class ? { ruleResourceClass: fromRules.resource_class } : {}),
+    setsTraits,
+  };
 }
 
 /** The description a register failure starts with when nothing ran yet. */
@@ -103,7 +156,7 @@ function need<T>(value: T | undefined, what: string): T {
 
 /**
  * The register saga's steps, in order: `connect`, `read-system`, `find-existing`, `adopt-node` or `create-node`,
- * `create-ports`, `manage`, `provide`, `record`. Lookups by name and by known MAC start in `connect` so they run
+ * `read-traits` (adopted) and `set-traits`, `create-ports`, `record`. Lookups by name and by known MAC start in `connect` so they run
  * while the pod manager answers; a step run again (replayed) looks them up afresh.
  */
 export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
@@ -175,6 +228,16 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
         const problem = portPlanProblem(state.node.name, plan);
         if (problem) throw problem;
         credentials = read.credentials;
+        // Checked before anything is created: too many traits, or traits an old Ironic cannot take, are a 400.
+        const planned = traitsPlan(
+          read.system.hardware,
+          env.hardwareRules ?? DEFAULT_HARDWARE_RULES,
+          state.options.traits,
+          await (await driver()).apiVersion(),
+        );
+        state.traits = planned.traits;
+        state.setsTraits = planned.setsTraits;
+        if (planned.ruleResourceClass) state.ruleResourceClass = planned.ruleResourceClass;
         state.read = {
           podm: {
             url: read.podm.url,
@@ -252,8 +315,9 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
         const deploymentId = need(state.deploymentId, "the deployment id");
         // Refused (400) before anything is created when the Ironic in use cannot take a placement field.
         scope.doing("checking the placement fields against Ironic");
+        const options = withRuleResourceClass(state.options, state.ruleResourceClass);
         const placement = await resolvePlacement(ironic, {
-          body: state.options,
+          body: options,
           podm: read.podm,
           podmName: read.podm.name ?? state.node.podm_id,
           defaultResourceClass: env.defaultResourceClass,
@@ -274,7 +338,7 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
               podmVerifyCa: read.podm.verify_ca,
               // A run again after the process that read them died reads them afresh.
               credentials: credentials ?? (await env.readSystem()).credentials,
-              options: state.options,
+              options,
               defaultResourceClass: env.defaultResourceClass,
               deploymentId,
               placement: atCreate,
@@ -302,6 +366,36 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
             { op: "add", path: "/owner", value: owner },
           ]);
         }
+      },
+    },
+    {
+      name: "read-traits",
+      // Its own step, so its checkpoint keeps what the adopted node had even if `set-traits` runs again.
+      when: (state) =>
+        state.action === "adopt" && state.setsTraits === true && (state.traits?.length ?? 0) > 0,
+      async run(state) {
+        const ironic = await driver();
+        state.previousTraits ??= await ironic.getTraits(need(state.ironicNode, "the Ironic node").uuid);
+      },
+    },
+    {
+      name: "set-traits",
+      // Nothing to set (an Ironic without traits, no rule matched, none asked for): an adopted node keeps its own.
+      when: (state) => state.setsTraits === true && (state.traits?.length ?? 0) > 0,
+      async run(state, scope) {
+        const ironic = await driver();
+        const ironicNode = need(state.ironicNode, "the Ironic node");
+        const traits = need(state.traits, "the traits");
+        if (state.action === "adopt") {
+          const previous = need(state.previousTraits, "the adopted node's traits");
+          scope.compensate({
+            name: "restore-traits",
+            target: ironicNode.uuid,
+            undo: async () => env.undo(await driver()).setTraits(ironicNode.uuid, previous),
+          });
+        }
+        scope.doing(`setting the Ironic node's traits (${traits.length})`);
+        await ironic.setTraits(ironicNode.uuid, traits);
       },
     },
     {
@@ -348,6 +442,8 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
               at: env.now(),
               system: { hardware: read.system.hardware, resourceUri: read.system.resourceUri },
               operation: state.operation ?? null,
+              traits: state.setsTraits ? (state.traits ?? []) : null,
+              resourceClass: need(state.ironicNode, "the Ironic node").resource_class ?? null,
             }),
           );
         } catch (error) {

@@ -21,20 +21,31 @@ import { logger } from "../log.ts";
 import type { Operation } from "../operations/model.ts";
 import { assertIdle, type OperationService } from "../operations/service.ts";
 import type { PodManagerSessions } from "../podmanagers/sessions.ts";
+import { DEFAULT_HARDWARE_RULES, type HardwareRules } from "./hardware-traits.ts";
 import type { NewHistoryEvent, NodeHistory } from "./history.ts";
+import { buildIronicNode, portPlan, resolvePlacement } from "./ironic-node.ts";
 import type { IronicNodesPort } from "./ironic-port.ts";
 import { findIronicNode, type IronicView, ironicFor, ironicViewOf, NodeIronicView } from "./ironic-view.ts";
 import type { Intent, Node } from "./model.ts";
 import type { DeploymentIdentity } from "./ownership.ts";
-import { isTransitional } from "./registration-decisions.ts";
+import {
+  decideExisting,
+  isTransitional,
+  type PortsPlan,
+  portOwnersToRead,
+  portPlanProblem,
+  portsPlan,
+} from "./registration-decisions.ts";
 import {
   initialRegisterState,
   REGISTER_FIRST_DESCRIPTION,
   registerSteps,
   rollbackSummary,
   type SystemRead,
+  traitsPlan,
   type UnregisterState,
   unregisterSteps,
+  withRuleResourceClass,
 } from "./registration-saga.ts";
 import type { NodeRepository } from "./repository.ts";
 import { Saga } from "./saga.ts";
@@ -58,6 +69,8 @@ export interface RegistrationDeps {
   /** Resolved lazily: Keystone or Secrets Manager may stand between us and a usable driver. */
   ironic: () => Promise<IronicNodesPort>;
   defaultResourceClass: string;
+  /** Map a system's hardware to Ironic traits and a resource class. @default DEFAULT_HARDWARE_RULES */
+  hardwareRules?: HardwareRules;
   /** This deployment's identity, marked on every Ironic node it creates or adopts. */
   deployment: DeploymentIdentity;
   history?: NodeHistory;
@@ -78,6 +91,27 @@ export function lifecycleStepsOf(
 }
 
 export type { IronicView } from "./ironic-view.ts";
+
+/** A dry run's deployment mark before the first register created the deployment's identity. */
+const NO_DEPLOYMENT_YET = "(created by the first register)";
+
+/** How a dry run shows the BMC password: never sent back, as Ironic masks it. */
+const MASKED = "******";
+
+/** What `register?dry_run=true` answers: the register's plan, nothing done. */
+export interface RegisterPlan {
+  dry_run: true;
+  node: { uuid: string; name: string };
+  /** `create` an Ironic node, `adopt` the one that already drives this system, or `refuse` (see `refused`). */
+  action: "create" | "adopt" | "refuse";
+  refused?: string;
+  /** The node fields the register would create (for `adopt`, the node as Ironic has it) and the traits it sets. */
+  ironic_node: Record<string, unknown> & { uuid: string | null; traits: string[] };
+  ports: PortsPlan;
+  /** The lifecycle steps an operation would run after. */
+  lifecycle: string[];
+  warnings?: string[];
+}
 
 /**
  * The heart of Valence: make a composed node an Ironic node, and take it back out.
@@ -171,6 +205,7 @@ export class RegistrationService {
         deploymentId: () => this.deps.deployment.id(),
         nodes: this.deps.nodes,
         defaultResourceClass: this.deps.defaultResourceClass,
+        ...(this.deps.hardwareRules ? { hardwareRules: this.deps.hardwareRules } : {}),
         now: this.now,
       }),
       REGISTER_FIRST_DESCRIPTION,
@@ -260,6 +295,94 @@ export class RegistrationService {
       };
     }
     return { node: registered, ironic: ironicViewOf(ironicNode) };
+  }
+
+  /**
+   * What a register would do, and nothing done: it reads the pod manager and Ironic (the same lookups and checks
+   * as the register: placement, traits, ports) and writes to neither Ironic nor the store nor the history.
+   */
+  async plan(id: string, options: RegisterNodeInput, context: OperationContext): Promise<RegisterPlan> {
+    const node = await this.deps.finder.find(id);
+    if (node.managed_by === "ironic") throw new NodeAlreadyRegisteredError(node.name, node.ironic_node_uuid);
+    validateIronicName(node.name);
+    const read = await this.readSystem(node, context.requestId);
+    try {
+      const plan = portPlan(read.system.hardware.nics, options);
+      const problem = portPlanProblem(node.name, plan);
+      if (problem) throw problem;
+      const ironic = await this.driver(context);
+      const [deploymentId, apiVersion, byName, ports] = await Promise.all([
+        // Read, never created: before the first register there is none, and no Ironic node can be ours.
+        (this.deps.deployment.peek ?? this.deps.deployment.id)
+          .call(this.deps.deployment)
+          .then((id) => id ?? NO_DEPLOYMENT_YET),
+        ironic.apiVersion(),
+        findIronicNode(ironic, node.name),
+        Promise.all(plan.macs.map((mac) => ironic.getPortByAddress(mac))),
+      ]);
+      const owners = await Promise.all(portOwnersToRead(byName, ports).map((uuid) => ironic.getNode(uuid)));
+      const decision = decideExisting({
+        node,
+        deploymentId,
+        podmUrl: read.podm.url,
+        resourceUri: read.system.resourceUri,
+        byName,
+        ports,
+        owners,
+      });
+      const traits = traitsPlan(
+        read.system.hardware,
+        this.deps.hardwareRules ?? DEFAULT_HARDWARE_RULES,
+        options.traits,
+        apiVersion,
+      );
+      const adopted = decision.action === "adopt" ? decision.node : undefined;
+      const withClass = withRuleResourceClass(options, traits.ruleResourceClass);
+      const placement = await resolvePlacement(ironic, {
+        body: withClass,
+        podm: read.podm,
+        podmName: read.podm.name ?? node.podm_id,
+        defaultResourceClass: this.deps.defaultResourceClass,
+      });
+      const built = buildIronicNode({
+        node,
+        system: read.system,
+        podmUrl: read.podm.url,
+        podmVerifyCa: read.podm.verify_ca,
+        credentials: { username: read.credentials.username, password: MASKED },
+        options: withClass,
+        defaultResourceClass: this.deps.defaultResourceClass,
+        deploymentId,
+        placement,
+      });
+      return {
+        dry_run: true,
+        node: { uuid: node.uuid, name: node.name },
+        action: decision.action,
+        ...(decision.action === "refuse" ? { refused: decision.error.message } : {}),
+        ironic_node: adopted
+          ? {
+              uuid: adopted.uuid,
+              name: adopted.name,
+              driver: adopted.driver,
+              driver_info: adopted.driver_info,
+              properties: adopted.properties,
+              resource_class: adopted.resource_class,
+              extra: adopted.extra,
+              // An adopted node keeps its traits when the register has none to set.
+              traits:
+                traits.traits.length > 0 || !traits.setsTraits
+                  ? traits.traits
+                  : await ironic.getTraits(adopted.uuid),
+            }
+          : { uuid: null, ...built, traits: traits.traits },
+        ports: portsPlan(plan, ports, adopted?.uuid),
+        lifecycle: lifecycleStepsOf(options),
+        ...(read.system.warnings ? { warnings: read.system.warnings } : {}),
+      };
+    } finally {
+      await read.closed;
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { placementShape } from "../podmanagers/placement.ts";
+import { RegisterTraits } from "./hardware-traits.ts";
 import { MANAGED_BY } from "./model.ts";
 
 export const MAX_PAGE_SIZE = 1000;
@@ -132,6 +133,11 @@ export const RegisterNodeBody = z.strictObject({
   ),
   ports: z._default(z.enum(["all", "boot"]), "all"),
   boot_mac: z.optional(MAC),
+  /**
+   * The Ironic traits: a list replaces what the deployment's hardware rules give; `{add, remove}` adjusts it.
+   * Absent: the rules' traits.
+   */
+  traits: z.optional(RegisterTraits),
   /** Lifecycle steps: any of them makes the register answer 202 with an operation that runs them. */
   manage: z._default(z.boolean(), false),
   inspect: z._default(z.boolean(), false),
@@ -140,6 +146,16 @@ export const RegisterNodeBody = z.strictObject({
   wait_timeout: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(MAX_WAIT_SECONDS))),
 });
 export type RegisterNodeInput = z.infer<typeof RegisterNodeBody>;
+
+/** `POST /v1/nodes/{id}/register?dry_run=true`: the plan, and nothing changed. */
+export const RegisterNodeQuery = z.strictObject({
+  dry_run: z.optional(
+    z.pipe(
+      z.enum(["true", "false"]),
+      z.transform((value) => value === "true"),
+    ),
+  ),
+});
 
 /** `POST /v1/nodes/{id}/unregister`. */
 export const UnregisterNodeBody = z.strictObject({

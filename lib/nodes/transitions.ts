@@ -54,6 +54,10 @@ export interface Registration {
   system?: { hardware: Hardware; resourceUri: string };
   /** The operation that carries the register's lifecycle steps on (manage, inspect, provide). */
   operation?: NodeOperation | null;
+  /** The traits the register set on the Ironic node (null: the Ironic in use has none). */
+  traits?: string[] | null;
+  /** The Ironic node's `resource_class`. */
+  resourceClass?: string | null;
 }
 
 /** Ironic manages the node now: nothing in flight, and no state cached from an earlier registration. */
@@ -65,6 +69,8 @@ export function toRegistered(registration: Registration): Transition {
     intent: null,
     operation: registration.operation ?? null,
     ironic_state: registration.ironicState ?? null,
+    ...(registration.traits !== undefined ? { traits: registration.traits } : {}),
+    ...(registration.resourceClass !== undefined ? { resource_class: registration.resourceClass } : {}),
     ...(registration.system
       ? { hardware: registration.system.hardware, resource_uri: registration.system.resourceUri }
       : {}),
@@ -80,6 +86,8 @@ export function toUnregistered(): Transition {
     intent: null,
     operation: null,
     ironic_state: null,
+    traits: null,
+    resource_class: null,
   });
 }
 

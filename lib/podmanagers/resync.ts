@@ -1,3 +1,4 @@
+import { IronicFeatures } from "../ironic/features.ts";
 import {
   IronicConflictError,
   type IronicDriver,
@@ -14,7 +15,6 @@ import type { Operation, ResyncResult } from "../operations/model.ts";
 import type { ResyncNodeOutcome } from "../operations/resync.ts";
 import type { OperationCaller, OperationService } from "../operations/service.ts";
 import type { Credentials, SecretStore } from "../secrets/store.ts";
-import { IronicFeatures } from "../ironic/features.ts";
 import type { PodManager } from "./model.ts";
 import { placementPatch } from "./placement.ts";
 import type { PodManagerRepository } from "./repository.ts";

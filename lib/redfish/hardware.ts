@@ -1,4 +1,4 @@
-import type { Hardware, Nic } from "../nodes/model.ts";
+import type { Hardware, HardwareSummary, Nic } from "../nodes/model.ts";
 import type { Drive, Memory, Processor } from "./schemas.ts";
 
 /**
@@ -122,6 +122,8 @@ export interface StorageSizes {
   drives: readonly number[];
   /** Of the SimpleStorage devices whose `Status.State` is `Enabled` (sushy counts no others). */
   simpleStorage: readonly number[];
+  /** What each drive is (`MediaType`, `Protocol`), for the hardware summary; every drive once. */
+  driveKinds?: readonly { media?: string | undefined; protocol?: string | undefined }[];
 }
 
 /** Ironic ignores anything smaller: boot partitions, SD cards, USB keys. */
@@ -173,8 +175,11 @@ export function isEnabled(status?: { State?: string | null } | null): boolean {
   return status?.State == null || status.State === "Enabled";
 }
 
+/** A NIC as read, with its link speed when the BMC reports one (the summary keeps it, ports do not). */
+export type DetectedNic = Nic & { speedMbps?: number };
+
 /** The first occurrence of a MAC wins: the system's own list comes before what its resource blocks add. */
-export function dedupeNics(nics: readonly Nic[]): Nic[] {
+export function dedupeNics<N extends Nic>(nics: readonly N[]): N[] {
   const seen = new Set<string>();
   return nics.filter((nic) => {
     if (seen.has(nic.mac)) return false;
@@ -183,13 +188,95 @@ export function dedupeNics(nics: readonly Nic[]): Nic[] {
   });
 }
 
+/** Groups equal entries (by every field but `count`) and counts them, in a stable order. */
+function countGroups<T extends Record<string, unknown>>(entries: readonly T[]): Array<T & { count: number }> {
+  const groups = new Map<string, T & { count: number }>();
+  for (const entry of entries) {
+    const defined = Object.fromEntries(
+      Object.entries(entry)
+        .filter(([, value]) => value !== undefined)
+        .sort(([a], [b]) => a.localeCompare(b)),
+    ) as T;
+    const key = JSON.stringify(defined);
+    const group = groups.get(key);
+    if (group) group.count += 1;
+    else groups.set(key, { ...defined, count: 1 });
+  }
+  return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, group]) => group);
+}
+
+const text = (value: string | null | undefined) => {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+};
+
+/**
+ * The compact summary of a composed system: processors by type, manufacturer and model (absent ones left out),
+ * drives by media and protocol, the NICs that become ports by speed, memory devices by type with CXL memory told
+ * apart. Pure and ordered, so equal compositions give equal summaries.
+ */
+export function summarizeHardware(parts: {
+  processors: readonly Processor[];
+  dimms: readonly Memory[];
+  storage: Pick<StorageSizes, "driveKinds">;
+  nics: readonly DetectedNic[];
+}): HardwareSummary {
+  const processors = countGroups(
+    parts.processors
+      .filter((processor) => processor.Status?.State !== "Absent")
+      .map((processor) => ({
+        type: text(processor.ProcessorType) ?? "CPU",
+        manufacturer: text(processor.Manufacturer),
+        model: text(processor.Model),
+        instruction_set: text(processor.InstructionSet),
+      })),
+  );
+  const drives = countGroups(
+    (parts.storage.driveKinds ?? []).map((kind) => ({
+      media: text(kind.media),
+      protocol: text(kind.protocol),
+    })),
+  );
+  const nics = countGroups(
+    dedupeNics(parts.nics)
+      .filter((nic) => nic.enabled)
+      .map((nic) => ({ speed_mbps: nic.speedMbps })),
+  );
+  const present = parts.dimms.filter((dimm) => dimm.Status?.State !== "Absent");
+  const memoryGroups = new Map<string, HardwareSummary["memory"][number]>();
+  for (const dimm of present) {
+    const kind = {
+      type: text(dimm.MemoryType),
+      device_type: text(dimm.MemoryDeviceType),
+      cxl: isCxl(dimm),
+    };
+    const key = JSON.stringify(kind);
+    const group = memoryGroups.get(key) ?? { ...kind, capacity_mib: 0, count: 0 };
+    group.capacity_mib += Math.trunc(dimm.CapacityMiB ?? 0);
+    group.count += 1;
+    memoryGroups.set(key, group);
+  }
+  const memory = [...memoryGroups.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, group]) =>
+      Object.fromEntries(Object.entries(group).filter(([, value]) => value !== undefined)),
+    ) as HardwareSummary["memory"];
+  return { processors, drives, nics, memory };
+}
+
+/** CXL-attached memory: the `CXL` object Memory v1.17 adds, or a type that names CXL. */
+function isCxl(dimm: Memory): boolean {
+  if (dimm.CXL != null) return true;
+  return [dimm.MemoryType, dimm.MemoryDeviceType].some((value) => value?.toUpperCase().includes("CXL"));
+}
+
 export function toHardware(parts: {
   processors: readonly Processor[];
   processorSummary?: { logicalCount?: number | null; coreCount?: number | null; count?: number | null };
   dimms: readonly Memory[];
   totalSystemMemoryGiB?: number | null;
   storage: StorageSizes;
-  nics: readonly Nic[];
+  nics: readonly DetectedNic[];
 }): Hardware {
   const { cpus, cpuArch } = summarizeProcessors(parts.processors, parts.processorSummary);
   return {
@@ -197,6 +284,7 @@ export function toHardware(parts: {
     memory_mb: memoryMib(parts.dimms, parts.totalSystemMemoryGiB),
     local_gb: localGb(parts.storage),
     cpu_arch: cpuArch,
-    nics: dedupeNics(parts.nics),
+    nics: dedupeNics(parts.nics).map(({ mac, enabled }) => ({ mac, enabled })),
+    summary: summarizeHardware(parts),
   };
 }

@@ -1,6 +1,5 @@
 import type { z } from "zod/mini";
-import type { Nic } from "../nodes/model.ts";
-import { driveBytes, isEnabled, type StorageSizes, usableMac } from "./hardware.ts";
+import { type DetectedNic, driveBytes, isEnabled, type StorageSizes, usableMac } from "./hardware.ts";
 import {
   ChassisSchema,
   CollectionSchema,
@@ -60,17 +59,20 @@ export class ResourceReader {
   }
 
   /** One EthernetInterface: its NIC, or nothing (and a warning) when it has no MAC Ironic can use. */
-  async nic(reference: Path): Promise<Nic | undefined> {
+  async nic(reference: Path): Promise<DetectedNic | undefined> {
     const path = this.pathOf(reference);
     const nic = await this.read(EthernetInterfaceSchema, path);
-    return this.usable(
+    const found = this.usable(
       `GET ${path}: field MACAddress`,
       nic.MACAddress ?? nic.PermanentMACAddress,
       isEnabled(nic.Status),
     );
+    return found && nic.SpeedMbps != null && nic.SpeedMbps > 0
+      ? { ...found, speedMbps: nic.SpeedMbps }
+      : found;
   }
 
-  async nics(references: readonly Path[]): Promise<Nic[]> {
+  async nics(references: readonly Path[]): Promise<DetectedNic[]> {
     const unique = [...new Set(references.map((reference) => this.pathOf(reference)))];
     const nics = await Promise.all(unique.map((path) => this.nic(path)));
     return nics.filter((nic) => nic !== undefined);
@@ -80,7 +82,7 @@ export class ResourceReader {
    * The NICs of these chassis, where servers list them when their system does not: each `NetworkAdapter`'s
    * `Ports` (`Ethernet.AssociatedMACAddresses`) and older `NetworkPorts` (`AssociatedNetworkAddresses`).
    */
-  async chassisNics(chassis: readonly Path[]): Promise<Nic[]> {
+  async chassisNics(chassis: readonly Path[]): Promise<DetectedNic[]> {
     const adapters = await Promise.all(
       [...new Set(chassis.map((link) => this.pathOf(link)))].map(async (path) => {
         const { NetworkAdapters } = await this.read(ChassisSchema, path);
@@ -100,6 +102,7 @@ export class ResourceReader {
             `GET ${port}: Ethernet.AssociatedMACAddresses`,
             body.Ethernet?.AssociatedMACAddresses,
             isEnabled(body.Status),
+            body.CurrentSpeedGbps != null ? body.CurrentSpeedGbps * 1000 : undefined,
           );
         });
         const fromNetworkPorts = networkPorts.map(async (port) => {
@@ -108,6 +111,7 @@ export class ResourceReader {
             `GET ${port}: AssociatedNetworkAddresses`,
             body.AssociatedNetworkAddresses,
             isEnabled(body.Status),
+            body.CurrentLinkSpeedMbps ?? undefined,
           );
         });
         return (await Promise.all([...fromPorts, ...fromNetworkPorts])).flat();
@@ -125,13 +129,15 @@ export class ResourceReader {
     source: string,
     raw: ReadonlyArray<string | null | undefined> | null | undefined,
     enabled: boolean,
+    speedMbps?: number,
   ) {
     return (raw ?? [])
       .map((address, index) => this.usable(`${source}[${index}]`, address, enabled))
-      .filter((nic) => nic !== undefined);
+      .filter((nic) => nic !== undefined)
+      .map((nic) => (speedMbps && speedMbps > 0 ? { ...nic, speedMbps } : nic));
   }
 
-  private usable(source: string, raw: string | null | undefined, enabled: boolean): Nic | undefined {
+  private usable(source: string, raw: string | null | undefined, enabled: boolean): DetectedNic | undefined {
     const found = usableMac(raw);
     if ("mac" in found) return { mac: found.mac, enabled };
     this.skipped.add(`${source} ${found.problem === "missing" ? "missing" : `is ${found.problem}`}: skipped`);
@@ -165,6 +171,10 @@ export class ResourceReader {
     return {
       volumes: volumes?.map((volume) => volume.CapacityBytes).filter(known),
       drives: drives.map(driveBytes).filter(known),
+      driveKinds: drives.map((drive) => ({
+        media: drive.MediaType ?? undefined,
+        protocol: drive.Protocol ?? undefined,
+      })),
       simpleStorage: simple
         .flatMap((entry) => entry.Devices ?? [])
         .filter((device) => device.Status?.State === "Enabled")

@@ -93,16 +93,31 @@ export const ProcessorSchema = z.object({
   TotalCores: optional(z.number()),
   TotalThreads: optional(z.number()),
   Model: optional(z.string()),
+  /** The vendor: with `Model` and `ProcessorType`, what the hardware summary and its traits name. */
+  Manufacturer: optional(z.string()),
   Status: StatusSchema,
 });
 export type Processor = z.infer<typeof ProcessorSchema>;
 
-export const MemorySchema = z.object({ CapacityMiB: optional(z.number()), Status: StatusSchema });
+/**
+ * A memory device. `MemoryType` (`DRAM`, `NVDIMM_N`, `IntelOptane`, ...) and `MemoryDeviceType` (`DDR5`, `HBM`,
+ * ...) say what it is; a CXL-attached device carries the `CXL` object (Memory v1.17 on), which is how the
+ * summary tells CXL memory from a DIMM.
+ */
+export const MemorySchema = z.object({
+  CapacityMiB: optional(z.number()),
+  MemoryType: optional(z.string()),
+  MemoryDeviceType: optional(z.string()),
+  CXL: optional(z.object({})),
+  Status: StatusSchema,
+});
 export type Memory = z.infer<typeof MemorySchema>;
 
 export const EthernetInterfaceSchema = z.object({
   MACAddress: optional(z.string()),
   PermanentMACAddress: optional(z.string()),
+  /** The link speed: what NIC traits (`CUSTOM_NIC_100G`) are made of. */
+  SpeedMbps: optional(z.number()),
   Status: StatusSchema,
 });
 export type EthernetInterface = z.infer<typeof EthernetInterfaceSchema>;
@@ -119,12 +134,15 @@ export const NetworkAdapterSchema = z.object({
 /** A Port of a NetworkAdapter: its MACs are `Ethernet.AssociatedMACAddresses`. */
 export const PortSchema = z.object({
   Ethernet: optional(z.object({ AssociatedMACAddresses: optional(z.array(optional(z.string()))) })),
+  /** The link speed, in Gbit/s. */
+  CurrentSpeedGbps: optional(z.number()),
   Status: StatusSchema,
 });
 
 /** A NetworkPort (deprecated in favour of Port, still served): its MACs are `AssociatedNetworkAddresses`. */
 export const NetworkPortSchema = z.object({
   AssociatedNetworkAddresses: optional(z.array(optional(z.string()))),
+  CurrentLinkSpeedMbps: optional(z.number()),
   Status: StatusSchema,
 });
 
@@ -132,6 +150,9 @@ export const NetworkPortSchema = z.object({
 export const DriveSchema = z.object({
   CapacityBytes: optional(z.number()),
   CapacityGiB: optional(z.number()),
+  /** `SSD`, `HDD`, `SMR`: with `Protocol` (`NVMe`, `SAS`, `SATA`, ...), what drive traits are made of. */
+  MediaType: optional(z.string()),
+  Protocol: optional(z.string()),
   Status: StatusSchema,
 });
 export type Drive = z.infer<typeof DriveSchema>;

@@ -7,7 +7,11 @@ import { unregistrationDeps } from "./unregistration.ts";
 /** Register and unregister nodes in Ironic (and show Ironic's live state). */
 export const registrationServiceFor = /* @__PURE__ */ once(
   (settings) =>
-    new RegistrationService({ ...unregistrationDeps(settings), sessions: podManagerSessionsFor(settings) }),
+    new RegistrationService({
+      ...unregistrationDeps(settings),
+      sessions: podManagerSessionsFor(settings),
+      hardwareRules: settings.VALENCE_HARDWARE_RULES,
+    }),
 );
 
 export const registrationService = () => registrationServiceFor(config());

@@ -9,9 +9,10 @@ export type {
   DriveSpec,
   InventorySpec,
   NicSpec,
+  OffloadBlockSpec,
   ProcessorSpec,
 } from "./inventory.ts";
-export { defaultInventory } from "./inventory.ts";
+export { A100, defaultInventory, gpuInventory } from "./inventory.ts";
 export type { EmulatorMode } from "./pod.ts";
 export type {
   EmulatedComposition,

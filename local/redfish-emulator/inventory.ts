@@ -1,6 +1,6 @@
 /**
  * The emulator's hardware: a pool of resource blocks. One inventory is shown through DMTF composition, RSD nodes,
- * or both; a composed system is one compute block plus any drive blocks.
+ * or both; a composed system is one compute block plus any drive and offload (GPU) blocks.
  */
 
 export interface ProcessorSpec {
@@ -11,6 +11,8 @@ export interface ProcessorSpec {
   instructionSet?: string;
   speedMHz?: number;
   manufacturer?: string;
+  /** Redfish `ProcessorType`: `CPU`, `GPU`, `FPGA`, `Accelerator`. @default "CPU" */
+  type?: string;
 }
 
 export interface DimmSpec {
@@ -45,9 +47,17 @@ export interface DriveBlockSpec {
   drives: DriveSpec[];
 }
 
+/** A block of accelerators (GPUs, FPGAs) composed with a compute block, as DMTF's `OffloadBlock`. */
+export interface OffloadBlockSpec {
+  id: string;
+  processors: ProcessorSpec[];
+}
+
 export interface InventorySpec {
   computeBlocks: ComputeBlockSpec[];
   driveBlocks: DriveBlockSpec[];
+  /** @default none */
+  offloadBlocks?: OffloadBlockSpec[];
 }
 
 export interface Member<T> {
@@ -58,7 +68,7 @@ export interface Member<T> {
 
 export interface Block {
   id: string;
-  kind: "compute" | "storage";
+  kind: "compute" | "storage" | "offload";
   processors: Member<ProcessorSpec>[];
   memory: Member<DimmSpec>[];
   nics: Member<NicSpec & { mac: string }>[];
@@ -83,6 +93,32 @@ const ssd = (gigabytes: number): DriveSpec => ({
   mediaType: "SSD",
   model: "Emulated NVMe SSD",
 });
+
+/** An NVIDIA A100 as a Redfish GPU processor. */
+export const A100: ProcessorSpec = {
+  type: "GPU",
+  model: "A100",
+  manufacturer: "NVIDIA",
+  cores: 6912,
+  threads: 6912,
+  speedMHz: 1410,
+};
+
+/**
+ * The default inventory plus two composable GPU blocks (`OffloadBlock1`: 4 × A100, `OffloadBlock2`: 2 × A100),
+ * composed with a compute block by DMTF specific composition (`resource_blocks`). Not in the default inventory,
+ * whose block counts tests and demos rely on.
+ */
+export function gpuInventory(base: InventorySpec = defaultInventory()): InventorySpec {
+  return {
+    ...base,
+    offloadBlocks: [
+      ...(base.offloadBlocks ?? []),
+      { id: "OffloadBlock1", processors: [A100, A100, A100, A100] },
+      { id: "OffloadBlock2", processors: [A100, A100] },
+    ],
+  };
+}
 
 /** Four compute blocks (three x86-64, one AArch64; 2–4 NICs each) and three drive blocks. */
 export function defaultInventory(): InventorySpec {
@@ -184,6 +220,19 @@ export function buildInventory(spec: InventorySpec): Block[] {
       memory: [],
       nics: [],
       drives: block.drives.map((drive, i) => ({ id: claim(`${block.id}-Drive${i}`), spec: drive })),
+    });
+  }
+  for (const block of spec.offloadBlocks ?? []) {
+    blocks.push({
+      id: claim(block.id),
+      kind: "offload",
+      processors: block.processors.map((processor, i) => ({
+        id: claim(`${block.id}-${(processor.type ?? "CPU").toUpperCase()}${i}`),
+        spec: processor,
+      })),
+      memory: [],
+      nics: [],
+      drives: [],
     });
   }
   return blocks;

@@ -1,10 +1,11 @@
 import { parseArgs } from "node:util";
-import { type EmulatorMode, startRedfishEmulator } from "./index.ts";
+import { type EmulatorMode, gpuInventory, startRedfishEmulator } from "./index.ts";
 
 /**
  * `npx tsx local/redfish-emulator/main.ts --port 8000 --mode both [--host 127.0.0.1] [--username admin]
- * [--password admin] [--state-file pod.json]`: a pod manager for the local stack, until Ctrl-C; with
- * `--state-file`, what it composed outlives a restart.
+ * [--password admin] [--state-file pod.json] [--gpu-blocks]`: a pod manager for the local stack, until Ctrl-C; with
+ * `--state-file`, what it composed outlives a restart; with `--gpu-blocks`, two GPU offload blocks
+ * (`OffloadBlock1`: 4 × A100, `OffloadBlock2`: 2 × A100) to compose with a compute block.
  */
 const MODES: readonly EmulatorMode[] = ["dmtf", "rsd", "both"];
 
@@ -16,6 +17,7 @@ const { values } = parseArgs({
     username: { type: "string", default: "admin" },
     password: { type: "string", default: "admin" },
     "state-file": { type: "string" },
+    "gpu-blocks": { type: "boolean", default: false },
   },
 });
 
@@ -37,6 +39,7 @@ const emulator = await startRedfishEmulator({
   username: values.username,
   password: values.password,
   ...(values["state-file"] ? { stateFile: values["state-file"] } : {}),
+  ...(values["gpu-blocks"] ? { inventory: gpuInventory() } : {}),
 });
 console.log(`Redfish pod manager emulator (${mode}) listening on ${emulator.url} as user ${values.username}`);
 

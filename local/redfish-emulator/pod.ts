@@ -130,7 +130,7 @@ export class Pod {
     return [...this.compositions.values()].find((composition) => composition.nodeId === id);
   }
 
-  /** DMTF specific composition: exactly one free compute block, any number of free drive blocks. */
+  /** DMTF specific composition: exactly one free compute block, any number of free drive and offload blocks. */
   composeBlocks(name: string, description: string | undefined, blockIds: string[]): Composition {
     const blocks = blockIds.map((id) => {
       const block = this.block(id);
@@ -146,7 +146,7 @@ export class Pod {
       if (user) throw new PodError(409, `resource block ${block.id} is in use by ${user.systemId}`);
     }
     return this.create("dmtf", name, description, compute[0], [
-      ...new Set(blocks.filter((block) => block.kind === "storage")),
+      ...new Set(blocks.filter((block) => block.kind !== "compute")),
     ]);
   }
 

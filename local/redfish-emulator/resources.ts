@@ -440,7 +440,12 @@ export function resourceBlock(view: View, block: Block): Json {
     "@odata.id": `${BLOCKS}/${block.id}`,
     Id: block.id,
     Name: block.id,
-    ResourceBlockType: block.kind === "compute" ? ["Compute", "Network"] : ["Storage"],
+    ResourceBlockType:
+      block.kind === "compute"
+        ? ["Compute", "Network"]
+        : block.kind === "offload"
+          ? ["Processor"]
+          : ["Storage"],
     Status: ok,
     CompositionStatus: {
       Reserved: false,
@@ -474,15 +479,21 @@ export function device(
     const cpu = block.processors.find((member) => member.id === id);
     if (!cpu) return undefined;
     const instructionSet = cpu.spec.instructionSet ?? "x86-64";
+    const type = cpu.spec.type ?? "CPU";
     return {
       "@odata.type": "#Processor.v1_11_0.Processor",
       "@odata.id": path,
       Id: id,
       Name: "Processor",
-      Socket: `CPU ${block.processors.indexOf(cpu)}`,
-      ProcessorType: "CPU",
-      ProcessorArchitecture: instructionSet.startsWith("ARM") ? "ARM" : "x86",
-      InstructionSet: instructionSet,
+      Socket: `${type} ${block.processors.indexOf(cpu)}`,
+      ProcessorType: type,
+      // An accelerator has no CPU architecture of its own.
+      ...(type === "CPU"
+        ? {
+            ProcessorArchitecture: instructionSet.startsWith("ARM") ? "ARM" : "x86",
+            InstructionSet: instructionSet,
+          }
+        : {}),
       Manufacturer: cpu.spec.manufacturer ?? "Intel(R) Corporation",
       Model: cpu.spec.model,
       MaxSpeedMHz: cpu.spec.speedMHz ?? 2400,
@@ -649,12 +660,14 @@ export function systemChassisResource(
         ...common,
         Name: "Port",
         Ethernet: { AssociatedMACAddresses: [nic.spec.mac] },
+        CurrentSpeedGbps: (nic.spec.speedMbps ?? 10_000) / 1000,
       }
     : {
         "@odata.type": "#NetworkPort.v1_2_0.NetworkPort",
         ...common,
         Name: "Network port",
         AssociatedNetworkAddresses: [nic.spec.mac],
+        CurrentLinkSpeedMbps: nic.spec.speedMbps ?? 10_000,
       };
 }
 

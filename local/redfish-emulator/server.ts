@@ -121,7 +121,7 @@ export interface RedfishEmulator {
   clearRequests(): void;
   /** Ids of the open Redfish sessions. */
   sessions(): string[];
-  resourceBlocks(): Array<{ id: string; kind: "compute" | "storage"; composedInto?: string }>;
+  resourceBlocks(): Array<{ id: string; kind: "compute" | "storage" | "offload"; composedInto?: string }>;
   /** Back to a fresh start: no compositions, sessions or log; default switches; the initial password. */
   reset(): void;
   /**

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { hardwareTraits } from "../../lib/nodes/hardware-traits.ts";
 import {
   ComposedSystemNotFoundError,
   type ComposeRequest,
@@ -17,7 +18,11 @@ import {
   type PodManagerConnection,
   PodManagerUnreachableError,
 } from "../../lib/redfish/index.ts";
-import { type RedfishEmulator, startRedfishEmulator } from "../../local/redfish-emulator/index.ts";
+import {
+  gpuInventory,
+  type RedfishEmulator,
+  startRedfishEmulator,
+} from "../../local/redfish-emulator/index.ts";
 import { LOCAL_ADDRESS_POLICY } from "../support/fixtures.ts";
 import {
   afterIronicInspection,
@@ -107,6 +112,9 @@ describe.each(dialects)("pod-manager client against the emulator in $mode mode",
       local_gb: dialect.expected.local_gb,
       cpu_arch: "x86_64",
       nics: dialect.expected.macs.map((mac) => ({ mac, enabled: true })),
+      summary: expect.objectContaining({
+        nics: [{ speed_mbps: 25_000, count: dialect.expected.macs.length }],
+      }),
     });
     expect(system.hardware.nics.map((nic) => nic.mac)).toEqual(shown?.macs);
     expect(system.powerState).toBe("Off");
@@ -306,6 +314,81 @@ describe("pod-manager client against an address nobody listens on", () => {
     expect((error as Error).message).toBe(
       `pod manager http://127.0.0.1:${port} unreachable: connect ECONNREFUSED 127.0.0.1:${port}`,
     );
+  });
+});
+
+describe("pod-manager client composing the emulator's GPU and NVMe blocks", () => {
+  let emulator: RedfishEmulator;
+  beforeAll(async () => {
+    emulator = await startRedfishEmulator({ mode: "dmtf", inventory: gpuInventory() });
+  });
+  afterAll(() => emulator.close());
+
+  it("reads the GPUs of an offload block as accelerators, not CPUs, and their traits", async () => {
+    const client = createPodManagerClient({
+      url: emulator.url,
+      username: "admin",
+      password: "admin",
+      driver: "redfish",
+      verifyCa: true,
+      addressPolicy: LOCAL_ADDRESS_POLICY,
+    });
+    const composed = await client.compose({
+      name: "gpu-1",
+      resourceBlocks: ["ComputeBlock1", "OffloadBlock1", "DriveBlock1"],
+    });
+    const { hardware } = await client.getSystem(composed.index);
+    await client.close();
+    // 2 × Xeon 8 cores / 16 threads: the four A100s add nothing to cpus.
+    expect(hardware.cpus).toBe(32);
+    expect(hardware.summary?.processors).toEqual([
+      {
+        type: "CPU",
+        manufacturer: "Intel(R) Corporation",
+        model: "Intel(R) Xeon(R) Gold 6134 CPU",
+        instruction_set: "x86-64",
+        count: 2,
+      },
+      { type: "GPU", manufacturer: "NVIDIA", model: "A100", count: 4 },
+    ]);
+    expect(hardware.summary?.drives).toEqual([{ media: "SSD", protocol: "NVMe", count: 2 }]);
+    expect(hardwareTraits(hardware).traits).toEqual([
+      "CUSTOM_GPU",
+      "CUSTOM_GPU_COUNT_4",
+      "CUSTOM_GPU_NVIDIA_A100",
+      "CUSTOM_MEMORY_64G_256G",
+      "CUSTOM_NIC_25G",
+      "CUSTOM_NVME",
+      "HW_ARCH_X86_64",
+      "STORAGE_DISK_SSD",
+    ]);
+  });
+});
+
+describe("pod-manager client reading NIC speeds from a chassis's ports", () => {
+  let emulator: RedfishEmulator;
+  beforeAll(async () => {
+    emulator = await startRedfishEmulator({ mode: "dmtf" });
+    emulator.switches.nicsUnderChassis = true;
+  });
+  afterAll(() => emulator.close());
+
+  it("takes Port CurrentSpeedGbps and NetworkPort CurrentLinkSpeedMbps into the summary", async () => {
+    const client = createPodManagerClient({
+      url: emulator.url,
+      username: "admin",
+      password: "admin",
+      driver: "redfish",
+      verifyCa: true,
+      addressPolicy: LOCAL_ADDRESS_POLICY,
+    });
+    // ComputeBlock3: four 25 Gb/s NICs, listed two as Ports and two as NetworkPorts.
+    const composed = await client.compose({ name: "chassis-nics", resourceBlocks: ["ComputeBlock3"] });
+    const { hardware } = await client.getSystem(composed.index);
+    await client.close();
+    expect(hardware.nics).toHaveLength(4);
+    expect(hardware.summary?.nics).toEqual([{ speed_mbps: 25_000, count: 4 }]);
+    expect(hardwareTraits(hardware).traits).toContain("CUSTOM_NIC_25G");
   });
 });
 

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_HARDWARE_RULES, hardwareTraits } from "../../lib/nodes/hardware-traits.ts";
 import { CompositionUnsupportedError, createPodManagerClient } from "../../lib/redfish/index.ts";
 import { LOCAL_ADDRESS_POLICY } from "../support/fixtures.ts";
 import {
@@ -24,8 +25,14 @@ interface MockupServer {
   server: Server;
 }
 
-/** `/redfish/v1/X` → `<mockup>/X/index.json`. Sessions are refused (405), so the client must use Basic. */
-async function serveMockup(name: string): Promise<MockupServer> {
+/**
+ * `/redfish/v1/X` → `<mockup>/X/index.json`. Sessions are refused (405), so the client must use Basic. `edits`
+ * change a resource as served, by path: how a composition the static mockup cannot make is shown.
+ */
+async function serveMockup(
+  name: string,
+  edits: Record<string, (body: Record<string, unknown>) => Record<string, unknown>> = {},
+): Promise<MockupServer> {
   const root = new URL(`${name}/`, FIXTURES);
   const state: Omit<MockupServer, "url" | "server"> = { gets: [], posts: [] };
   const server = createServer((request, response) => {
@@ -51,7 +58,8 @@ async function serveMockup(name: string): Promise<MockupServer> {
       const relative = path.slice("/redfish/v1".length).replace(/^\//, "");
       try {
         const file = new URL(relative ? `${relative}/index.json` : "index.json", root);
-        send(200, JSON.parse(await readFile(file, "utf8")));
+        const body = JSON.parse(await readFile(file, "utf8"));
+        send(200, edits[path] ? edits[path](body) : body);
       } catch {
         send(404, { error: { code: "Base.1.0.ResourceMissingAtURI", message: `${path} not found` } });
       }
@@ -102,6 +110,7 @@ describe("DMTF public-composability mockup", () => {
       local_gb: 255,
       cpu_arch: "x86_64",
       nics: [{ mac: "aa:bb:cc:dd:ee:fd", enabled: true }],
+      summary: expect.any(Object),
     });
   });
 
@@ -171,7 +180,14 @@ describe("DMTF public-constrained-composition mockup", () => {
       local_gb: 255,
       cpu_arch: "x86_64",
       nics: [{ mac: "aa:bb:cc:dd:ee:fd", enabled: true }],
+      summary: expect.any(Object),
     });
+  });
+
+  it("summarizes the system's devices: CPUs, NVMe drives, DIMMs, and no accelerator", async () => {
+    const { hardware } = await clientFor(mockup).getSystem("ComposedSystem");
+    expect(hardware.summary?.processors.map((p) => p.type)).toEqual(["CPU"]);
+    expect(hardwareTraits(hardware).traits.filter((trait) => trait.includes("GPU"))).toEqual([]);
   });
 
   it("composes by constraints, as the mockup advertises, and not by blocks", async () => {
@@ -186,6 +202,53 @@ describe("DMTF public-constrained-composition mockup", () => {
       CompositionUnsupportedError,
     );
     expect(mockup.posts).toHaveLength(1);
+  });
+});
+
+/**
+ * The constrained-composition mockup's GPU offload block (`OffloadBlock9`, a Contoso GPU) composed into
+ * `ComposedSystem`, as a pod manager shows a system composed with it: the block in the system's
+ * `Links.ResourceBlocks` and its processor in the system's `Processors`.
+ */
+describe("DMTF mockup: a system composed with the GPU offload block OffloadBlock9", () => {
+  const BLOCK9 = "/redfish/v1/CompositionService/ResourceBlocks/OffloadBlock9";
+  const BLOCK9_GPU = `${BLOCK9}/Processors/Block9GPU`;
+  let mockup: MockupServer;
+  beforeAll(async () => {
+    mockup = await serveMockup("public-constrained-composition", {
+      "/redfish/v1/Systems/ComposedSystem": (body) => {
+        const links = body.Links as { ResourceBlocks: unknown[] };
+        return {
+          ...body,
+          Links: { ...links, ResourceBlocks: [...links.ResourceBlocks, { "@odata.id": BLOCK9 }] },
+        };
+      },
+      "/redfish/v1/Systems/ComposedSystem/Processors": (body) => {
+        const members = [...(body.Members as unknown[]), { "@odata.id": BLOCK9_GPU }];
+        return { ...body, Members: members, "Members@odata.count": members.length };
+      },
+    });
+  });
+  afterAll(() => new Promise<void>((resolve) => mockup.server.close(() => resolve())));
+
+  it("keeps the GPU out of cpus and gives the GPU traits, by vendor, model and count", async () => {
+    const { hardware } = await clientFor(mockup).getSystem("ComposedSystem");
+    // The GPU's 1536 threads are not CPUs: 2 × 16 threads, as before the block was added.
+    expect(hardware.cpus).toBe(32);
+    expect(hardware.summary?.processors).toContainEqual({
+      type: "GPU",
+      manufacturer: "Contoso Graphics",
+      model: "Contoso Workstation VID2000",
+      count: 1,
+    });
+    const { traits } = hardwareTraits(hardware, DEFAULT_HARDWARE_RULES);
+    expect(traits).toEqual(
+      expect.arrayContaining([
+        "CUSTOM_GPU",
+        "CUSTOM_GPU_COUNT_1",
+        "CUSTOM_GPU_CONTOSO_GRAPHICS_CONTOSO_WORKSTATION_VID2000",
+      ]),
+    );
   });
 });
 

@@ -81,6 +81,25 @@ export function ironicPortContract(port: () => IronicNodesPort) {
     await ironic.deleteNode(node.uuid);
   });
 
+  it("replaces a node's traits, refuses an invalid name or more than 50, and answers them sorted", async () => {
+    const ironic = port();
+    const node = await ironic.createNode({ driver: "fake-hardware", name: unique("traits") });
+    expect(await ironic.getTraits(node.uuid)).toEqual([]);
+    await ironic.setTraits(node.uuid, ["CUSTOM_GPU", "STORAGE_DISK_SSD", "CUSTOM_A100"]);
+    expect([...(await ironic.getTraits(node.uuid))].sort()).toEqual([
+      "CUSTOM_A100",
+      "CUSTOM_GPU",
+      "STORAGE_DISK_SSD",
+    ]);
+    await ironic.setTraits(node.uuid, ["CUSTOM_NVME"]);
+    expect(await ironic.getTraits(node.uuid)).toEqual(["CUSTOM_NVME"]);
+    await expect(ironic.setTraits(node.uuid, ["custom_lower"])).rejects.toBeInstanceOf(IronicRequestError);
+    const many = Array.from({ length: 51 }, (_, index) => `CUSTOM_T${index}`);
+    await expect(ironic.setTraits(node.uuid, many)).rejects.toBeInstanceOf(IronicRequestError);
+    expect(await ironic.getTraits(node.uuid)).toEqual(["CUSTOM_NVME"]);
+    await ironic.deleteNode(node.uuid);
+  });
+
   it("keeps MACs unique (409 MACAlreadyExists), lists ports by node and address, and deletes them with the node", async () => {
     const ironic = port();
     const node = await ironic.createNode({ driver: "fake-hardware", name: unique("ports") });

@@ -57,6 +57,8 @@ export interface MemoryFault {
 export class MemoryIronic implements IronicNodesPort {
   readonly nodes = new Map<string, IronicNode>();
   readonly ports = new Map<string, IronicPort>();
+  /** Each node's traits, by node uuid. */
+  readonly traits = new Map<string, string[]>();
   readonly calls: { method: Method; args: unknown[] }[] = [];
   /** Nodes whose `validate` fails the power and management interfaces, with Ironic's reason. */
   readonly failValidation = new Map<string, string>();
@@ -212,6 +214,30 @@ export class MemoryIronic implements IronicNodesPort {
     });
   }
 
+  /** As Ironic: every trait replaced, at most 50, each `CUSTOM_[A-Z0-9_]+` or a standard-looking name. */
+  async setTraits(ident: string, traits: readonly string[]): Promise<void> {
+    return this.call("setTraits", [ident, traits], () => {
+      const node = this.find(ident);
+      if (traits.length > 50) {
+        throw new IronicRequestError(
+          `Ironic: Could not modify traits for node ${node.uuid}: too many traits`,
+          {
+            status: 400,
+          },
+        );
+      }
+      const bad = traits.find(
+        (trait) => !/^(CUSTOM_[A-Z0-9_]+|[A-Z]+_[A-Z0-9_]+)$/.test(trait) || trait.length > 255,
+      );
+      if (bad) throw new IronicRequestError(`Ironic: Invalid trait ${bad}`, { status: 400 });
+      this.traits.set(node.uuid, [...new Set(traits)].sort());
+    });
+  }
+
+  async getTraits(ident: string): Promise<string[]> {
+    return this.call("getTraits", [ident], () => [...(this.traits.get(this.find(ident).uuid) ?? [])]);
+  }
+
   async deleteNode(ident: string): Promise<void> {
     return this.call("deleteNode", [ident], () => {
       const node = this.find(ident);
@@ -222,6 +248,7 @@ export class MemoryIronic implements IronicNodesPort {
         );
       }
       this.nodes.delete(node.uuid);
+      this.traits.delete(node.uuid);
       for (const [uuid, port] of this.ports) if (port.node_uuid === node.uuid) this.ports.delete(uuid);
     });
   }

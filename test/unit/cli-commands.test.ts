@@ -114,6 +114,38 @@ describe("valence: what each command sends", () => {
     expect(requests[0]?.body).toEqual({});
   });
 
+  it("node-register --dry-run asks for the plan with the traits to add and remove, and prints it", async () => {
+    const plan = { dry_run: true, action: "create", ironic_node: { uuid: null, traits: ["CUSTOM_GPU"] } };
+    const { code, out, requests } = await valence(
+      [
+        "node-register",
+        "n1",
+        "--dry-run",
+        "--add-trait",
+        "CUSTOM_A",
+        "--add-trait",
+        "CUSTOM_B",
+        "--remove-trait",
+        "CUSTOM_C",
+        "-f",
+        "json",
+      ],
+      { respond: () => ({ status: 200, body: plan }) },
+    );
+
+    expect(code).toBe(0);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.url.href).toBe("http://127.0.0.1:8181/v1/nodes/n1/register?dry_run=true");
+    expect(requests[0]?.body).toEqual({ traits: { add: ["CUSTOM_A", "CUSTOM_B"], remove: ["CUSTOM_C"] } });
+    expect(JSON.parse(out)).toEqual(plan);
+  });
+
+  it("node-register --dry-run plans one node, never a bulk", async () => {
+    const { code, requests } = await valence(["node-register", "--all", "--podm", "p", "--dry-run"]);
+    expect(code).not.toBe(0);
+    expect(requests).toEqual([]);
+  });
+
   it("node-unregister sends force only with --force, and escapes the node in the path", async () => {
     const plain = await valence(["node-unregister", "n 1"]);
     const forced = await valence(["node-unregister", "n1", "--force"]);

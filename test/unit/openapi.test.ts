@@ -295,8 +295,9 @@ describe("the OpenAPI document", () => {
   it("documents a register's 200 without lifecycle steps and its 202 with an operation, Location and Retry-After", () => {
     const register = operation(ROUTES.find((r) => r.handler === "register-node") as RouteDefinition);
 
+    // A register answers the node; a dry run (`dry_run=true`) its plan.
     expect(register.responses["200"]?.content?.["application/json"].schema).toEqual({
-      $ref: "#/components/schemas/RegisteredNode",
+      anyOf: [{ $ref: "#/components/schemas/RegisteredNode" }, { $ref: "#/components/schemas/RegisterPlan" }],
     });
     expect(register.responses["202"]?.content?.["application/json"].schema).toEqual({
       $ref: "#/components/schemas/RegisterAccepted",

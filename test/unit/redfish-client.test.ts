@@ -270,6 +270,7 @@ describe("getSystem (DMTF)", () => {
           { mac: "aa:aa:aa:aa:aa:02", enabled: false },
           { mac: "aa:aa:aa:aa:aa:03", enabled: true },
         ],
+        summary: expect.any(Object),
       },
     });
   });
@@ -375,6 +376,8 @@ describe("getSystem (DMTF)", () => {
       local_gb: 0,
       cpu_arch: "x86_64",
       nics: [],
+      // No collections, no blocks: nothing to summarize.
+      summary: { processors: [], drives: [], nics: [], memory: [] },
     });
   });
 
@@ -460,6 +463,7 @@ describe("getSystem (RSD)", () => {
         local_gb: 79,
         cpu_arch: "x86_64",
         nics: [{ mac: "00:1e:67:ab:cd:ef", enabled: true }],
+        summary: expect.any(Object),
       },
     });
     expect(typeof system.resourceUri).toBe("string");

@@ -199,6 +199,12 @@ describe("toHardware", () => {
       local_gb: 5,
       cpu_arch: "x86_64",
       nics: [{ mac: "aa:bb:cc:dd:ee:ff", enabled: true }],
+      summary: {
+        processors: [{ type: "CPU", instruction_set: "x86-64", count: 1 }],
+        drives: [],
+        nics: [{ count: 1 }],
+        memory: [{ cxl: false, capacity_mib: 4096, count: 1 }],
+      },
     });
   });
 });

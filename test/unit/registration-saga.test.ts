@@ -192,6 +192,8 @@ describe("register saga over the in-memory Ironic", () => {
       s.ironic.calls.map((call) => call.method).filter((m) => m !== "getNode" && m !== "getPortByAddress"),
     ).toEqual([
       "createNode",
+      // The traits the shipped rules give (a memory band, at least) go on before the ports.
+      "setTraits",
       "createPort",
       "createPort",
       "createPort",
@@ -645,10 +647,29 @@ describe("register steps run again after their side effect", () => {
 
     const { compensations, stopped } = await runReplaying(s, {}, "create-ports", "create-ports");
     expect(stopped).toBe(true);
-    expect(compensations.map((c) => c.name)).toEqual(["delete-port", "delete-port", "delete-port"]);
+    // The adopted node's traits were replaced first: put back on rollback, with the ports removed.
+    expect(compensations.map((c) => c.name)).toEqual([
+      "restore-traits",
+      "delete-port",
+      "delete-port",
+      "delete-port",
+    ]);
     for (const compensation of [...compensations].reverse()) await compensation.undo();
     expect(s.ironic.ports.size).toBe(0);
     expect(s.ironic.nodes.size).toBe(1);
+  });
+
+  it("set-traits run again on an adopted node still restores the traits it had before the register", async () => {
+    const s = await setup();
+    const existing = await preexisting(s, { [NODE_MARK]: s.node.uuid, [DEPLOYMENT_MARK]: DEPLOYMENT });
+    await s.ironic.setTraits(existing.uuid, ["CUSTOM_OLD"]);
+
+    const { compensations, stopped } = await runReplaying(s, {}, "set-traits", "set-traits");
+    expect(stopped).toBe(true);
+    expect(await s.ironic.getTraits(existing.uuid)).toEqual(["CUSTOM_MEMORY_LT_64G"]);
+    expect(compensations.map((c) => c.name)).toEqual(["restore-traits"]);
+    await compensations[0]?.undo();
+    expect(await s.ironic.getTraits(existing.uuid)).toEqual(["CUSTOM_OLD"]);
   });
 
   it("a created node found again by the replayed create is still rolled back", async () => {
@@ -839,5 +860,173 @@ describe("Saga", () => {
     expect(rollback.complete).toBe(false);
     expect(rollback.undone).toEqual([]);
     expect(rollback.failed?.compensation.target).toBe("2");
+  });
+});
+
+describe("traits and resource class at register", () => {
+  const GPU_SUMMARY = {
+    processors: [
+      { type: "CPU", instruction_set: "x86-64", count: 2 },
+      { type: "GPU", manufacturer: "NVIDIA", model: "A100", count: 4 },
+    ],
+    drives: [{ media: "SSD", protocol: "NVMe", count: 1 }],
+    nics: [{ speed_mbps: 100_000, count: 3 }],
+    memory: [],
+  };
+
+  it("sets the GPU traits on the created node and records them with the resource class", async () => {
+    const s = await setup();
+    s.system.hardware = { ...s.system.hardware, summary: GPU_SUMMARY };
+    const result = await s.service.register(
+      "node-a",
+      options({ traits: { add: ["CUSTOM_RACK_7"] } }),
+      CONTEXT,
+    );
+    const ironicUuid = result.node.ironic_node_uuid as string;
+    const expected = [
+      "CUSTOM_GPU",
+      "CUSTOM_GPU_COUNT_4",
+      "CUSTOM_GPU_NVIDIA_A100",
+      "CUSTOM_MEMORY_LT_64G",
+      "CUSTOM_NIC_100G",
+      "CUSTOM_NVME",
+      "CUSTOM_RACK_7",
+      "HW_ARCH_X86_64",
+      "STORAGE_DISK_SSD",
+    ];
+    expect(await s.ironic.getTraits(ironicUuid)).toEqual(expected);
+    expect(await s.stored()).toMatchObject({ traits: expected, resource_class: "baremetal" });
+  });
+
+  it("takes a matching rule's resource class over the default, and the body's over the rule's", async () => {
+    const rules = {
+      rules: [
+        { when: { processor: { type: "GPU" } }, traits: ["CUSTOM_GPU"], resource_class: "baremetal-gpu" },
+      ],
+    };
+    const s = await setup();
+    s.system.hardware = { ...s.system.hardware, summary: GPU_SUMMARY };
+    const service = new RegistrationService({
+      nodes: s.nodes,
+      finder: finderOf(s.nodes),
+      sessions: memorySessions(() => s.system).sessions,
+      ironic: async () => s.ironic,
+      defaultResourceClass: "baremetal",
+      hardwareRules: rules,
+      deployment: { id: async () => DEPLOYMENT },
+    });
+    const result = await service.register("node-a", options(), CONTEXT);
+    const created = s.ironic.nodes.get(result.node.ironic_node_uuid as string);
+    expect(created?.resource_class).toBe("baremetal-gpu");
+    expect(await s.ironic.getTraits(created?.uuid as string)).toEqual(["CUSTOM_GPU"]);
+    expect(result.node.resource_class).toBe("baremetal-gpu");
+
+    await service.unregister("node-a", UnregisterNodeBody.parse({}), CONTEXT);
+    const again = await service.register("node-a", options({ resource_class: "from-body" }), CONTEXT);
+    expect(s.ironic.nodes.get(again.node.ironic_node_uuid as string)?.resource_class).toBe("from-body");
+  });
+
+  it("replaces an adopted node's traits, and restores them when the register rolls back", async () => {
+    const s = await setup();
+    const existing = await preexisting(s, { [NODE_MARK]: s.node.uuid, [DEPLOYMENT_MARK]: DEPLOYMENT });
+    await s.ironic.setTraits(existing.uuid, ["CUSTOM_OLD"]);
+    const registered = await s.service.register("node-a", options(), CONTEXT);
+    expect(registered.node.ironic_node_uuid).toBe(existing.uuid);
+    expect(await s.ironic.getTraits(existing.uuid)).toEqual(["CUSTOM_MEMORY_LT_64G"]);
+
+    await s.service.unregister("node-a", UnregisterNodeBody.parse({}), CONTEXT);
+    const again = await preexisting(s, { [NODE_MARK]: s.node.uuid, [DEPLOYMENT_MARK]: DEPLOYMENT });
+    await s.ironic.setTraits(again.uuid, ["CUSTOM_OLD"]);
+    // A port create fails after the traits were set: the rollback puts the old ones back.
+    s.ironic.fail({ method: "createPort", nth: 3, at: "before", error: new Error("port create failed") });
+    await failure(s.service.register("node-a", options(), CONTEXT));
+    expect(await s.ironic.getTraits(again.uuid)).toEqual(["CUSTOM_OLD"]);
+  });
+
+  it("on an Ironic without node traits (API < 1.37) sets none, and refuses the body's with a 400", async () => {
+    const s = await setup();
+    s.ironic.version = "1.36";
+    const refused = await failure(s.service.register("node-a", options({ traits: ["CUSTOM_A"] }), CONTEXT));
+    expect(refused.message).toBe(
+      "body.traits: needs Ironic API 1.37 or later; the Ironic in use speaks 1.36",
+    );
+    expect(s.ironic.callsOf("createNode")).toEqual([]);
+
+    const registered = await s.service.register("node-a", options(), CONTEXT);
+    expect(s.ironic.callsOf("setTraits")).toEqual([]);
+    expect(registered.node.traits).toBeNull();
+  });
+
+  it("refuses more than 50 traits with a 400 before anything is created", async () => {
+    const s = await setup();
+    const many = Array.from({ length: 50 }, (_, index) => `CUSTOM_T${index}`);
+    const error = await failure(s.service.register("node-a", options({ traits: { add: many } }), CONTEXT));
+    expect(error.message).toMatch(/at most 50/);
+    expect(s.ironic.callsOf("createNode")).toEqual([]);
+  });
+
+  it("rolls back a node whose traits Ironic refused", async () => {
+    const s = await setup();
+    s.ironic.fail({ method: "setTraits", at: "before", error: new Error("Ironic refused the traits") });
+    await failure(s.service.register("node-a", options(), CONTEXT));
+    expect(s.ironic.nodes.size).toBe(0);
+    expect(await s.stored()).toMatchObject({ managed_by: "valence", intent: null });
+  });
+});
+
+describe("register dry run (plan)", () => {
+  const WRITES = ["createNode", "updateNode", "deleteNode", "createPort", "deletePort", "setTraits"];
+
+  it("answers the node fields, traits and ports, and changes nothing", async () => {
+    const s = await setup();
+    const before = await s.stored();
+    const plan = await s.service.plan("node-a", options({ boot_mac: MACS[1] }), CONTEXT);
+    expect(plan).toMatchObject({
+      dry_run: true,
+      action: "create",
+      node: { uuid: s.node.uuid, name: "node-a" },
+      ironic_node: {
+        uuid: null,
+        name: "node-a",
+        driver: "redfish",
+        driver_info: { redfish_password: "******", redfish_system_id: s.node.resource_uri },
+        properties: { cpus: 8, memory_mb: 16384, local_gb: 100, cpu_arch: "x86_64" },
+        resource_class: "baremetal",
+        traits: ["CUSTOM_MEMORY_LT_64G"],
+      },
+      ports: {
+        create: MACS.map((mac) => ({ address: mac, pxe_enabled: mac === MACS[1] })),
+        keep: [],
+        conflicting: [],
+      },
+      lifecycle: [],
+    });
+    expect(JSON.stringify(plan)).not.toContain(BMC_PASSWORD);
+    expect(s.ironic.calls.filter((call) => WRITES.includes(call.method))).toEqual([]);
+    expect(await s.stored()).toEqual(before);
+    expect(s.history.events).toEqual([]);
+  });
+
+  it("shows the ports another Ironic node holds as conflicting, and the refusal", async () => {
+    const s = await setup();
+    const other = await s.ironic.createNode({ name: "other", driver: "redfish", driver_info: {}, extra: {} });
+    await s.ironic.createPort({ node_uuid: other.uuid, address: MACS[2] as string });
+    const plan = await s.service.plan("node-a", options(), CONTEXT);
+    expect(plan.action).toBe("refuse");
+    expect(plan.refused).toMatch(/drives other hardware/);
+    expect(plan.ports.conflicting).toEqual([{ address: MACS[2], ironic_node_uuid: other.uuid }]);
+    expect(plan.ports.create.map((port) => port.address)).toEqual([MACS[0], MACS[1]]);
+  });
+
+  it("keeps the ports an adoptable node already has", async () => {
+    const s = await setup();
+    const existing = await preexisting(s, { [NODE_MARK]: s.node.uuid, [DEPLOYMENT_MARK]: DEPLOYMENT });
+    await s.ironic.createPort({ node_uuid: existing.uuid, address: MACS[0] as string });
+    const plan = await s.service.plan("node-a", options(), CONTEXT);
+    expect(plan).toMatchObject({
+      action: "adopt",
+      ironic_node: { uuid: existing.uuid },
+      ports: { create: [{ address: MACS[1] }, { address: MACS[2] }], keep: [MACS[0]], conflicting: [] },
+    });
   });
 });
