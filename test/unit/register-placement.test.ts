@@ -166,7 +166,7 @@ describe("PodManagerService with placement fields", () => {
     const s = service();
     const podm = await s.podms.create({ ...body, owner: "p", shard: "s1" });
     s.checked.length = 0;
-    const updated = await s.podms.update(podm.uuid, { owner: null, lessee: "q" });
+    const { podManager: updated } = await s.podms.update(podm.uuid, { owner: null, lessee: "q" });
     expect(s.checked).toEqual([{ lessee: "q" }]);
     expect(updated).toMatchObject({ lessee: "q", shard: "s1" });
     expect(updated).not.toHaveProperty("owner");
