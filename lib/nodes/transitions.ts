@@ -1,4 +1,13 @@
-import type { Hardware, Intent, IronicState, NodeChanges, NodeOperation } from "./model.ts";
+import { compositionRecord } from "./hardware-drift.ts";
+import type {
+  CompositionRecord,
+  Hardware,
+  HardwareDrift,
+  Intent,
+  IronicState,
+  NodeChanges,
+  NodeOperation,
+} from "./model.ts";
 
 declare const transition: unique symbol;
 
@@ -51,7 +60,7 @@ export interface Registration {
   /** Ironic's state when the reconciler saw it; a register leaves it for the reconciler's next pass. */
   ironicState?: IronicState | null;
   /** The system as its pod manager described it during the register, when read. */
-  system?: { hardware: Hardware; resourceUri: string };
+  system?: { hardware: Hardware; resourceUri: string; composition?: string[] | undefined };
   /** The operation that carries the register's lifecycle steps on (manage, inspect, provide). */
   operation?: NodeOperation | null;
 }
@@ -66,7 +75,15 @@ export function toRegistered(registration: Registration): Transition {
     operation: registration.operation ?? null,
     ironic_state: registration.ironicState ?? null,
     ...(registration.system
-      ? { hardware: registration.system.hardware, resource_uri: registration.system.resourceUri }
+      ? {
+          hardware: registration.system.hardware,
+          resource_uri: registration.system.resourceUri,
+          hardware_drift: null,
+          // The composition the hardware was read from: the reconciler compares the next listings with it.
+          ...(registration.system.composition
+            ? { composition: compositionRecord(registration.system.composition) }
+            : {}),
+        }
       : {}),
   });
 }
@@ -80,7 +97,26 @@ export function toUnregistered(): Transition {
     intent: null,
     operation: null,
     ironic_state: null,
+    hardware_drift: null,
   });
+}
+
+/** The composition as read now, its hardware unchanged: kept so the next pass compares with it. */
+export function withComposition(composition: CompositionRecord): Transition {
+  return make({ composition });
+}
+
+/**
+ * The composition changed under the node and Ironic has not followed yet: the new composition, and the drift
+ * (what changed, the hardware to write) until a re-sync clears it.
+ */
+export function withHardwareDrift(composition: CompositionRecord, drift: HardwareDrift): Transition {
+  return make({ composition, hardware_drift: drift });
+}
+
+/** The node's hardware follows its composition (Ironic re-synced, or the node is not in Ironic): no drift left. */
+export function withSyncedHardware(hardware: Hardware, composition?: CompositionRecord): Transition {
+  return make({ hardware, hardware_drift: null, ...(composition ? { composition } : {}) });
 }
 
 /** The pod manager no longer has the composed system. */

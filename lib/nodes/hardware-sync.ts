@@ -1,0 +1,149 @@
+import { VersionConflictError } from "../errors.ts";
+import { IronicMacAlreadyExistsError } from "../ironic/errors.ts";
+import type { JsonPatchOperation } from "../ironic/index.ts";
+import type { Operation } from "../operations/model.ts";
+import { AT_REST_STATES, describeChanges } from "./hardware-drift.ts";
+import type { NodeHistory } from "./history.ts";
+import type { IronicNodesPort } from "./ironic-port.ts";
+import type { Hardware, Node } from "./model.ts";
+import { NODE_MARK } from "./ownership.ts";
+import type { NodeRepository } from "./repository.ts";
+import { withSyncedHardware } from "./transitions.ts";
+
+export interface HardwareSyncDeps {
+  nodes: NodeRepository;
+  ironic: Pick<IronicNodesPort, "getNode" | "updateNode" | "listPorts" | "createPort" | "deletePort">;
+  history?: NodeHistory | undefined;
+}
+
+type StepResult = { ok: true; detail: string } | { ok: false; detail: string };
+
+/**
+ * A `hardware_sync` operation's step: the node's drifted hardware (`hardware_drift.hardware`, as the reconciler
+ * read it) into Ironic, then the drift cleared and the hardware stored. Only while Ironic rests the node unused
+ * (`enroll`, `manageable`, `available`): otherwise the step fails, the drift stays, and the reconciler starts
+ * another once the node rests. Safe to run again: it writes the same values, and ports are compared first.
+ *
+ * - properties: `cpus`, `memory_mb`, `local_gb`, `cpu_arch`, replaced;
+ * - ports: a port for every enabled MAC Ironic lacks, marked as the register marks its own
+ *   (`extra.valence_node_uuid`); ports carrying our mark whose MAC left the composition are deleted; a port
+ *   without our mark is never touched, whatever its MAC;
+ * - traits and resource class: see `compositionTraits` below.
+ */
+export async function syncHardwareForOperation(
+  operation: Operation,
+  deps: HardwareSyncDeps,
+): Promise<StepResult> {
+  const node = await deps.nodes.get(operation.node_uuid);
+  if (node?.managed_by !== "ironic" || !node.ironic_node_uuid)
+    return { ok: false, detail: "the node is not registered in Ironic" };
+  const drift = node.hardware_drift;
+  if (!drift) return { ok: true, detail: "nothing to sync: the node's hardware follows its composition" };
+  const ironicNodeUuid = node.ironic_node_uuid;
+  const current = await deps.ironic.getNode(ironicNodeUuid);
+  if (!AT_REST_STATES.has(current.provision_state) || current.target_provision_state) {
+    return {
+      ok: false,
+      detail: `Ironic is using the node (${current.provision_state}): left alone; re-synced once it rests`,
+    };
+  }
+  const hardware = drift.hardware;
+  await deps.ironic.updateNode(ironicNodeUuid, [
+    ...propertyPatch(hardware),
+    ...compositionTraits(node, hardware),
+  ]);
+  const ports = await syncPorts(node, ironicNodeUuid, hardware, deps.ironic);
+  await recordSynced(node, hardware, deps.nodes);
+  const detail = [describeChanges(drift.changes), ports].filter(Boolean).join("; ");
+  await deps.history
+    ?.append(node.uuid, {
+      action: "hardware_sync",
+      outcome: "succeeded",
+      actor: operation.principal,
+      request_id: operation.request_id,
+      ironic_node_uuid: ironicNodeUuid,
+      detail,
+    })
+    .catch(() => undefined);
+  return { ok: true, detail };
+}
+
+function propertyPatch(hardware: Hardware): JsonPatchOperation[] {
+  return (["cpus", "memory_mb", "local_gb", "cpu_arch"] as const).map((name) => ({
+    op: "add" as const,
+    path: `/properties/${name}`,
+    value: hardware[name],
+  }));
+}
+
+/**
+ * Where traits and `resource_class` join the re-sync: the patch that makes them follow the composition. Hardware
+ * traits (computed from the composed system's processors, drives and NICs) are not on this branch yet; until
+ * they are, a re-sync changes properties and ports only, and this adds nothing.
+ */
+export function compositionTraits(_node: Node, _hardware: Hardware): JsonPatchOperation[] {
+  return [];
+}
+
+/** Ports for new MACs (ours), ours whose MAC vanished deleted; what it did, in words (empty: nothing). */
+async function syncPorts(
+  node: Node,
+  ironicNodeUuid: string,
+  hardware: Hardware,
+  ironic: HardwareSyncDeps["ironic"],
+): Promise<string> {
+  const wanted = new Set(hardware.nics.filter((nic) => nic.enabled).map((nic) => nic.mac.toLowerCase()));
+  const ports = await ironic.listPorts({ node_uuid: ironicNodeUuid });
+  const present = new Set(ports.map((port) => port.address.toLowerCase()));
+  const ours = ports.filter((port) => port.extra?.[NODE_MARK] === node.uuid);
+  const added: string[] = [];
+  const removed: string[] = [];
+  const conflicts: string[] = [];
+  for (const port of ours) {
+    if (wanted.has(port.address.toLowerCase())) continue;
+    await ironic.deletePort(port.uuid);
+    removed.push(port.address);
+  }
+  // PXE stays where it is; a node left with no PXE port of ours gets its first new one.
+  let pxe = !ours.some((port) => port.pxe_enabled && wanted.has(port.address.toLowerCase()));
+  for (const mac of [...wanted].sort()) {
+    if (present.has(mac)) continue;
+    try {
+      await ironic.createPort({
+        node_uuid: ironicNodeUuid,
+        address: mac,
+        pxe_enabled: pxe,
+        extra: { [NODE_MARK]: node.uuid },
+      });
+      pxe = false;
+      added.push(mac);
+    } catch (error) {
+      // Another Ironic node holds the MAC: not ours to move.
+      if (!(error instanceof IronicMacAlreadyExistsError)) throw error;
+      conflicts.push(mac);
+    }
+  }
+  return [
+    added.length ? `ports added ${added.join(", ")}` : "",
+    removed.length ? `ports removed ${removed.join(", ")}` : "",
+    conflicts.length ? `MACs held by another Ironic node, not added: ${conflicts.join(", ")}` : "",
+  ]
+    .filter(Boolean)
+    .join("; ");
+}
+
+/** The hardware stored and the drift cleared; read again when the node moved meanwhile. */
+async function recordSynced(node: Node, hardware: Hardware, nodes: NodeRepository): Promise<void> {
+  let current: Node | undefined = node;
+  for (let attempt = 0; current && attempt < 5; attempt++) {
+    // A newer drift (read meanwhile) is left for the next re-sync.
+    if (JSON.stringify(current.hardware_drift?.hardware) !== JSON.stringify(hardware)) return;
+    try {
+      await nodes.update(current.uuid, { version: current.version }, withSyncedHardware(hardware));
+      return;
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+      current = await nodes.get(node.uuid);
+    }
+  }
+}

@@ -1,0 +1,222 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import {
+  compositionRecord,
+  compositionVerdict,
+  describeChanges,
+  hardwareChanges,
+  hasChanges,
+} from "../../lib/nodes/hardware-drift.ts";
+import { syncHardwareForOperation } from "../../lib/nodes/hardware-sync.ts";
+import type { Hardware, Node } from "../../lib/nodes/model.ts";
+import { NODE_MARK } from "../../lib/nodes/ownership.ts";
+import { withHardwareDrift } from "../../lib/nodes/transitions.ts";
+import { initialOperation } from "../../lib/operations/model.ts";
+import { dmtfComposition } from "../../lib/redfish/composition.ts";
+import { newNode } from "../support/fixtures.ts";
+import { MemoryIronic } from "../support/memory-ironic.ts";
+import { MemoryHistory, MemoryNodeRepository } from "../support/memory-registration.ts";
+
+const MOCKUP = new URL(
+  "../../../shared/fixtures/redfish-dmtf/public-composability/Systems/",
+  import.meta.url,
+);
+const mockupSystem = (name: string) =>
+  JSON.parse(readFileSync(new URL(`${name}/index.json`, MOCKUP), "utf8")) as Parameters<
+    typeof dmtfComposition
+  >[0];
+
+const HW: Hardware = {
+  cpus: 32,
+  memory_mb: 65536,
+  local_gb: 0,
+  cpu_arch: "x86_64",
+  nics: [
+    { mac: "52:54:00:00:00:01", enabled: true },
+    { mac: "52:54:00:00:00:02", enabled: false },
+  ],
+};
+const BLOCK = (id: string) => `ResourceBlocks:/redfish/v1/CompositionService/ResourceBlocks/${id}`;
+
+describe("composition digest", () => {
+  it("is the same whatever order the links come in, and moves when a block is added", () => {
+    const a = compositionRecord([BLOCK("Compute1"), BLOCK("Drive1")]);
+    expect(compositionRecord([BLOCK("Drive1"), BLOCK("Compute1")])).toEqual(a);
+    expect(compositionRecord([BLOCK("Compute1"), BLOCK("Drive1"), BLOCK("Drive2")]).digest).not.toBe(
+      a.digest,
+    );
+  });
+
+  it("reads a DMTF system's resource blocks as the mockups link them", () => {
+    const identity = (link: string) => link;
+    expect(dmtfComposition(mockupSystem("SystemPreResourceBlock"), identity)).toEqual([]);
+    expect(dmtfComposition(mockupSystem("SystemAfterAddResourceAction"), identity)).toEqual([
+      BLOCK("DriveBlock10"),
+      BLOCK("SystemBlock12"),
+    ]);
+  });
+});
+
+describe("hardwareChanges", () => {
+  it("names blocks added and removed, properties before → after, enabled MACs added and removed", () => {
+    const after: Hardware = {
+      ...HW,
+      local_gb: 893,
+      nics: [
+        { mac: "52:54:00:00:00:03", enabled: true },
+        { mac: "52:54:00:00:00:02", enabled: true },
+      ],
+    };
+    const changes = hardwareChanges(
+      { hardware: HW, links: [BLOCK("Compute1"), BLOCK("Drive1")] },
+      { hardware: after, links: [BLOCK("Compute1"), BLOCK("Drive2")] },
+    );
+    expect(changes).toEqual({
+      blocks_added: [BLOCK("Drive2")],
+      blocks_removed: [BLOCK("Drive1")],
+      properties: [{ name: "local_gb", before: "0", after: "893" }],
+      macs_added: ["52:54:00:00:00:02", "52:54:00:00:00:03"],
+      macs_removed: ["52:54:00:00:00:01"],
+    });
+    expect(describeChanges(changes)).toContain("local_gb 0 → 893");
+  });
+
+  it("finds no change in an unchanged composition, and names no blocks when the earlier links are unknown", () => {
+    const links = [BLOCK("Compute1")];
+    expect(
+      hasChanges(hardwareChanges({ hardware: HW, links }, { hardware: structuredClone(HW), links })),
+    ).toBe(false);
+    const unknown = hardwareChanges({ hardware: HW }, { hardware: { ...HW, cpus: 16 }, links });
+    expect(unknown.blocks_added).toEqual([]);
+    expect(unknown.properties).toEqual([{ name: "cpus", before: "32", after: "16" }]);
+  });
+});
+
+describe("compositionVerdict", () => {
+  const links = [BLOCK("Compute1")];
+  const base = {
+    composition: compositionRecord(links),
+    hardware_drift: null,
+    managed_by: "ironic" as const,
+    operation: null,
+    intent: null,
+  };
+  const drift = {
+    since: "2026-01-01T00:00:00.000Z",
+    changes: hardwareChanges({ hardware: HW }, { hardware: HW, links }),
+    hardware: HW,
+  };
+
+  it("costs nothing while the listing's links match the node's", () => {
+    expect(compositionVerdict(base, links, { provision_state: "available" })).toEqual({ do: "nothing" });
+  });
+
+  it("reads the system when the links moved or were never kept", () => {
+    expect(compositionVerdict(base, [...links, BLOCK("Drive1")], undefined)).toEqual({ do: "read" });
+    expect(compositionVerdict({ ...base, composition: null }, links, undefined)).toEqual({ do: "read" });
+  });
+
+  it("syncs a pending drift once Ironic rests the node unused and nothing runs on it", () => {
+    const flagged = { ...base, hardware_drift: drift };
+    expect(compositionVerdict(flagged, links, { provision_state: "active" })).toEqual({ do: "nothing" });
+    expect(compositionVerdict(flagged, links, { provision_state: "manageable" })).toEqual({ do: "sync" });
+    const busy = { ...flagged, operation: { id: "op", kind: "clean", started_at: "2026-01-01T00:00:00Z" } };
+    expect(compositionVerdict(busy, links, { provision_state: "manageable" })).toEqual({ do: "nothing" });
+  });
+});
+
+describe("syncHardwareForOperation", () => {
+  async function setUp(provisionState: string) {
+    const ironic = new MemoryIronic();
+    const nodes = new MemoryNodeRepository();
+    const history = new MemoryHistory();
+    const created = await ironic.createNode({ name: "drifted", driver: "redfish" });
+    (ironic.nodes.get(created.uuid) as { provision_state: string }).provision_state = provisionState;
+    const registered = await nodes.create(
+      newNode({ managed_by: "ironic", ironic_node_uuid: created.uuid, hardware: HW }),
+    );
+    const mark = { [NODE_MARK]: registered.uuid };
+    await ironic.createPort({
+      node_uuid: created.uuid,
+      address: "52:54:00:00:00:01",
+      pxe_enabled: true,
+      extra: mark,
+    });
+    await ironic.createPort({
+      node_uuid: created.uuid,
+      address: "52:54:00:00:00:09",
+      pxe_enabled: false,
+      extra: mark,
+    });
+    // Not Valence's: made by someone else (an operator, Ironic's inspection).
+    await ironic.createPort({
+      node_uuid: created.uuid,
+      address: "52:54:00:00:00:0a",
+      pxe_enabled: false,
+      extra: {},
+    });
+    const after: Hardware = {
+      ...HW,
+      local_gb: 893,
+      nics: [
+        { mac: "52:54:00:00:00:01", enabled: true },
+        { mac: "52:54:00:00:00:04", enabled: true },
+      ],
+    };
+    const links = [BLOCK("Compute1"), BLOCK("Drive1")];
+    const changes = hardwareChanges({ hardware: HW, links: [BLOCK("Compute1")] }, { hardware: after, links });
+    const node = await nodes.update(
+      registered.uuid,
+      { version: registered.version },
+      withHardwareDrift(compositionRecord(links), {
+        since: "2026-01-01T00:00:00.000Z",
+        changes,
+        hardware: after,
+      }),
+    );
+    const operation = initialOperation(
+      {
+        id: "op-1",
+        node_uuid: node.uuid,
+        node_name: node.name,
+        kind: "hardware_sync",
+        steps: ["hardware_sync"],
+        request_id: "req-1",
+        principal: "reconciler",
+      },
+      new Date(),
+      60_000,
+    );
+    return { ironic, nodes, history, node, operation, ironicNodeUuid: created.uuid, after };
+  }
+
+  it("writes the properties, adds ports for new MACs, deletes ours that vanished, never touches another's", async () => {
+    const { ironic, nodes, history, node, operation, ironicNodeUuid, after } = await setUp("available");
+    const result = await syncHardwareForOperation(operation, { nodes, ironic, history });
+    expect(result.ok).toBe(true);
+    expect(ironic.nodes.get(ironicNodeUuid)?.properties).toMatchObject({ local_gb: 893, cpus: 32 });
+    const ports = [...ironic.ports.values()].filter((port) => port.node_uuid === ironicNodeUuid);
+    expect(ports.map((port) => port.address).sort()).toEqual([
+      "52:54:00:00:00:01",
+      "52:54:00:00:00:04",
+      "52:54:00:00:00:0a",
+    ]);
+    expect(ports.find((port) => port.address === "52:54:00:00:00:04")?.extra).toEqual({
+      [NODE_MARK]: node.uuid,
+    });
+    const stored = (await nodes.get(node.uuid)) as Node;
+    expect(stored.hardware).toEqual(after);
+    expect(stored.hardware_drift).toBeNull();
+    expect(history.events.map((event) => event.action)).toEqual(["hardware_sync"]);
+    expect(result.detail).toContain("ports removed 52:54:00:00:00:09");
+  });
+
+  it("leaves an Ironic node in use alone and keeps the drift", async () => {
+    const { ironic, nodes, node, operation, ironicNodeUuid } = await setUp("active");
+    const result = await syncHardwareForOperation(operation, { nodes, ironic });
+    expect(result.ok).toBe(false);
+    expect(ironic.callsOf("updateNode")).toEqual([]);
+    expect([...ironic.ports.values()].filter((port) => port.node_uuid === ironicNodeUuid)).toHaveLength(3);
+    expect((await nodes.get(node.uuid))?.hardware_drift).not.toBeNull();
+  });
+});
