@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { watchComposition } from "../../lib/nodes/composition-watch.ts";
 import {
   compositionRecord,
   compositionVerdict,
@@ -10,12 +11,17 @@ import {
 import { syncHardwareForOperation } from "../../lib/nodes/hardware-sync.ts";
 import type { Hardware, Node } from "../../lib/nodes/model.ts";
 import { NODE_MARK } from "../../lib/nodes/ownership.ts";
-import { withHardwareDrift } from "../../lib/nodes/transitions.ts";
+import { withComposition, withHardwareDrift } from "../../lib/nodes/transitions.ts";
 import { initialOperation } from "../../lib/operations/model.ts";
 import { dmtfComposition } from "../../lib/redfish/composition.ts";
 import { newNode } from "../support/fixtures.ts";
 import { MemoryIronic } from "../support/memory-ironic.ts";
-import { MemoryHistory, MemoryNodeRepository } from "../support/memory-registration.ts";
+import {
+  MEMORY_PODM,
+  MemoryHistory,
+  MemoryNodeRepository,
+  memorySessions,
+} from "../support/memory-registration.ts";
 
 const MOCKUP = new URL(
   "../../../shared/fixtures/redfish-dmtf/public-composability/Systems/",
@@ -218,5 +224,113 @@ describe("syncHardwareForOperation", () => {
     expect(ironic.callsOf("updateNode")).toEqual([]);
     expect([...ironic.ports.values()].filter((port) => port.node_uuid === ironicNodeUuid)).toHaveLength(3);
     expect((await nodes.get(node.uuid))?.hardware_drift).not.toBeNull();
+  });
+});
+
+describe("watchComposition", () => {
+  const links = [BLOCK("Compute1")];
+  const grown = [BLOCK("Compute1"), BLOCK("Drive1")];
+  const bigger: Hardware = { ...HW, local_gb: 893 };
+
+  async function setUp(read: { hardware: Hardware; composition: string[] }) {
+    const nodes = new MemoryNodeRepository();
+    const history = new MemoryHistory();
+    const { sessions, counters } = memorySessions(() => ({
+      index: "sys-1",
+      resourceUri: "/redfish/v1/Systems/sys-1",
+      ...read,
+    }));
+    const begun: string[] = [];
+    const operations = {
+      begin: async (node: Node, plan: { kind: string }) => {
+        begun.push(`${node.uuid}:${plan.kind}`);
+        return {} as never;
+      },
+    };
+    const deps = {
+      nodes,
+      podManagers: { get: async () => MEMORY_PODM },
+      sessions,
+      history,
+      operations,
+      now: () => new Date("2026-02-01T00:00:00.000Z"),
+    };
+    const node = await nodes.create(
+      newNode({
+        managed_by: "ironic",
+        ironic_node_uuid: "ironic-1",
+        hardware: HW,
+        podm_id: MEMORY_PODM.uuid,
+      }),
+    );
+    return { nodes, history, counters, begun, deps, node };
+  }
+  const pass = { requestId: "req-1" };
+
+  it("keeps the links of a node first seen with unchanged hardware, then reads nothing while they match", async () => {
+    const { nodes, history, counters, begun, deps, node } = await setUp({ hardware: HW, composition: links });
+    expect(await watchComposition(node, links, { provision_state: "available" }, pass, deps)).toBe(
+      "recorded",
+    );
+    expect(counters.reads).toBe(1);
+    const kept = (await nodes.get(node.uuid)) as Node;
+    expect(kept.composition).toEqual(compositionRecord(links));
+    expect(await watchComposition(kept, links, { provision_state: "available" }, pass, deps)).toBe(
+      "unchanged",
+    );
+    expect(counters.reads).toBe(1);
+    expect((await nodes.get(node.uuid))?.version).toBe(kept.version);
+    expect(history.events).toEqual([]);
+    expect(begun).toEqual([]);
+  });
+
+  it("flags a node Ironic uses, then starts its hardware_sync on the pass that finds it at rest", async () => {
+    const { nodes, history, counters, begun, deps, node } = await setUp({
+      hardware: bigger,
+      composition: grown,
+    });
+    const known = await nodes.update(
+      node.uuid,
+      { version: node.version },
+      withComposition(compositionRecord(links)),
+    );
+    expect(await watchComposition(known, grown, { provision_state: "active" }, pass, deps)).toBe("flagged");
+    const flagged = (await nodes.get(node.uuid)) as Node;
+    expect(flagged.hardware).toEqual(HW);
+    expect(flagged.hardware_drift).toMatchObject({
+      since: "2026-02-01T00:00:00.000Z",
+      changes: {
+        blocks_added: [BLOCK("Drive1")],
+        properties: [{ name: "local_gb", before: "0", after: "893" }],
+      },
+      hardware: bigger,
+    });
+    expect(history.events.map((event) => event.action)).toEqual(["hardware_drift"]);
+    expect(begun).toEqual([]);
+
+    // Still active: nothing read, nothing started.
+    expect(await watchComposition(flagged, grown, { provision_state: "active" }, pass, deps)).toBe(
+      "unchanged",
+    );
+    expect(counters.reads).toBe(1);
+    // At rest: the re-sync starts, without reading the system again.
+    expect(await watchComposition(flagged, grown, { provision_state: "available" }, pass, deps)).toBe(
+      "syncing",
+    );
+    expect(begun).toEqual([`${node.uuid}:hardware_sync`]);
+    expect(counters.reads).toBe(1);
+  });
+
+  it("starts the hardware_sync at once for a node at rest", async () => {
+    const { nodes, begun, deps, node } = await setUp({ hardware: bigger, composition: grown });
+    const known = await nodes.update(
+      node.uuid,
+      { version: node.version },
+      withComposition(compositionRecord(links)),
+    );
+    expect(await watchComposition(known, grown, { provision_state: "manageable" }, pass, deps)).toBe(
+      "syncing",
+    );
+    expect(begun).toEqual([`${node.uuid}:hardware_sync`]);
   });
 });
