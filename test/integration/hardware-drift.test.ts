@@ -77,10 +77,10 @@ describe("composition drift (real Ironic, emulator, dynalite)", () => {
     return { uuid, systemId: (await node(name)).index };
   }
 
-  /** The emulator's DMTF action, as another user of the pod manager would send it. */
-  async function addResourceBlock(systemId: string, block: string) {
+  /** The emulator's DMTF actions, as another user of the pod manager would send them. */
+  async function addResourceBlock(systemId: string, block: string, action = "AddResourceBlock") {
     const response = await fetch(
-      `${emulator.url}/redfish/v1/Systems/${systemId}/Actions/ComputerSystem.AddResourceBlock`,
+      `${emulator.url}/redfish/v1/Systems/${systemId}/Actions/ComputerSystem.${action}`,
       {
         method: "POST",
         headers: {
@@ -139,6 +139,19 @@ describe("composition drift (real Ironic, emulator, dynalite)", () => {
 
     // The next pass finds the composition as recorded: nothing more.
     expect(await reconcile()).toMatchObject({ hardware_drift: 0, hardware_synced: 0, errors: 0 });
+
+    // The block removed again: Ironic follows back.
+    await addResourceBlock(systemId, "DriveBlock4", "RemoveResourceBlock");
+    expect(await reconcile()).toMatchObject({ hardware_drift: 1, hardware_synced: 1, errors: 0 });
+    const again = (await api.call<OperationView[]>("GET", "/v1/nodes/drift-rest/operations")).body.filter(
+      (operation) => operation.kind === "hardware_sync" && operation.id !== sync.id,
+    );
+    expect(again).toHaveLength(1);
+    expect((await followOperation(api.call, (again[0] as OperationView).id)).state).toBe("succeeded");
+    expect((await ironic.getNode(uuid)).properties).toMatchObject({ local_gb: 0 });
+    expect(
+      (await history("drift-rest")).find((event) => event.action === "hardware_drift")?.detail,
+    ).toContain(`blocks removed ResourceBlocks:${BLOCKS}/DriveBlock4`);
   });
 
   it("a block added while Ironic uses the node (active) only flags it, and leaves Ironic alone", async () => {
