@@ -235,8 +235,10 @@ export const RESPONSE_FIELDS: Readonly<Record<string, Readonly<Record<string, st
       "`succeeded`, `failed` or `cancelled`, which it never leaves.",
     steps:
       "In the order they run: a register's `manage`, then `inspect` and `provide` when asked for; an action's one " +
-      "step, named after it.",
-    "steps[].name": "`manage`, `inspect`, `provide` or `clean`: the Ironic verb the step sends.",
+      "step, named after it; a `hardware_sync`'s one step `hardware_sync`.",
+    "steps[].name":
+      "`manage`, `inspect`, `provide` or `clean`: the Ironic verb the step sends; `unregister` and `hardware_sync` " +
+      "are Valence's own steps (its `detail` says what changed in Ironic).",
     "steps[].state":
       "`pending`, `running`, then `succeeded`, `failed`, `skipped` (never ran: the operation ended before it) or " +
       "`cancelled`.",
