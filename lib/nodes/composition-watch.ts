@@ -58,24 +58,24 @@ export async function watchComposition(
   const links = linksOf(system, listedLinks);
   const record = compositionRecord(links);
   const read = { hardware: system.hardware, links: record.links };
-  const changes = hardwareChanges({ hardware: node.hardware, links: node.composition?.links }, read);
-  // First sight of the links (a node recorded before they were kept) with the same hardware: only kept.
-  if (!node.composition && !hasChanges(changes) && !node.hardware_drift) {
-    await deps.nodes.update(node.uuid, { version: node.version }, withComposition(record));
-    return "recorded";
-  }
-  if (!hasChanges(changes)) {
-    // Back to what Ironic has (a block removed and added again): nothing to sync.
+  // Against what Ironic has (the stored hardware, the links of the last sync): what a re-sync must write.
+  const drift = mergedDrift(node, read, deps.now());
+  if (!hasChanges(drift.changes)) {
+    // Seen for the first time (a node recorded before links were kept) with the same hardware, or back to what
+    // Ironic has (a block removed and added again): the links are kept, nothing to sync.
     await deps.nodes.update(node.uuid, { version: node.version }, withSyncedHardware(node.hardware, record));
     return "recorded";
   }
-
-  const drift = mergedDrift(node, node.composition?.links, read, deps.now());
+  // Since the last read: what this pass saw change.
+  const seen = hardwareChanges(
+    { hardware: node.hardware_drift?.hardware ?? node.hardware, links: node.composition?.links },
+    read,
+  );
   await append(deps.history, node, pass, {
     action: "hardware_drift",
     outcome: "succeeded",
     ironic_node_uuid: node.ironic_node_uuid,
-    detail: `the composition changed: ${describeChanges(changes)}`,
+    detail: `the composition changed: ${describeChanges(seen)}`,
   });
   if (node.managed_by !== "ironic") {
     await deps.nodes.update(node.uuid, { version: node.version }, withSyncedHardware(read.hardware, record));

@@ -80,18 +80,30 @@ export function describeChanges(changes: HardwareChanges): string {
   return parts.length ? parts.join("; ") : "no change";
 }
 
-/** Two drifts of one node in a row: the changes from the stored hardware to the latest read, first seen then. */
+/**
+ * The node's drift after this read: from the hardware Ironic has (the stored one) to the latest read. A second
+ * change while one is pending (a block added, then another, while `active`) is one drift, first seen then: its
+ * links are compared with those of the last sync (the recorded ones, the pending drift's blocks undone).
+ */
 export function mergedDrift(
-  node: Pick<Node, "hardware" | "hardware_drift">,
-  earlierLinks: readonly string[] | undefined,
+  node: Pick<Node, "hardware" | "hardware_drift" | "composition">,
   read: { hardware: Hardware; links: readonly string[] },
   at: Date,
 ): HardwareDrift {
   return {
     since: node.hardware_drift?.since ?? at.toISOString(),
-    changes: hardwareChanges({ hardware: node.hardware, links: earlierLinks }, read),
+    changes: hardwareChanges({ hardware: node.hardware, links: syncedLinks(node) }, read),
     hardware: read.hardware,
   };
+}
+
+/** The links Ironic's hardware was read from: the recorded ones, a pending drift's blocks undone. */
+export function syncedLinks(node: Pick<Node, "hardware_drift" | "composition">): string[] | undefined {
+  const recorded = node.composition?.links;
+  const pending = node.hardware_drift?.changes;
+  if (!recorded || !pending) return recorded;
+  const added = new Set(pending.blocks_added);
+  return [...recorded.filter((link) => !added.has(link)), ...pending.blocks_removed].sort();
 }
 
 /** What the reconciler does about one node's composition this pass. */

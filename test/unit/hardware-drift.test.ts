@@ -266,6 +266,12 @@ describe("watchComposition", () => {
     return { nodes, history, counters, begun, deps, node };
   }
   const pass = { requestId: "req-1" };
+  /** The same dependencies over sessions that read `read` as the system. */
+  const setUpRead = <D extends object>(deps: D, read: { hardware: Hardware; composition: string[] }) => ({
+    ...deps,
+    sessions: memorySessions(() => ({ index: "sys-1", resourceUri: "/redfish/v1/Systems/sys-1", ...read }))
+      .sessions,
+  });
 
   it("keeps the links of a node first seen with unchanged hardware, then reads nothing while they match", async () => {
     const { nodes, history, counters, begun, deps, node } = await setUp({ hardware: HW, composition: links });
@@ -319,6 +325,35 @@ describe("watchComposition", () => {
     );
     expect(begun).toEqual([`${node.uuid}:hardware_sync`]);
     expect(counters.reads).toBe(1);
+  });
+
+  it("makes two changes under a node in use one drift, and clears it when the composition is back as synced", async () => {
+    const { nodes, history, deps, node } = await setUp({ hardware: bigger, composition: grown });
+    const nodesRead = () => nodes.get(node.uuid) as Promise<Node>;
+    const known = await nodes.update(
+      node.uuid,
+      { version: node.version },
+      withComposition(compositionRecord(links)),
+    );
+    await watchComposition(known, grown, { provision_state: "active" }, pass, deps);
+    const first = await nodesRead();
+
+    const twice = [...grown, BLOCK("Drive2")];
+    const second = setUpRead(deps, { hardware: { ...bigger, local_gb: 447 }, composition: twice });
+    expect(await watchComposition(first, twice, { provision_state: "active" }, pass, second)).toBe("flagged");
+    const merged = (await nodesRead()).hardware_drift;
+    expect(merged?.since).toBe(first.hardware_drift?.since);
+    expect(merged?.changes.blocks_added).toEqual([BLOCK("Drive1"), BLOCK("Drive2")]);
+    expect(merged?.changes.properties).toEqual([{ name: "local_gb", before: "0", after: "447" }]);
+
+    const back = setUpRead(deps, { hardware: HW, composition: links });
+    expect(await watchComposition(await nodesRead(), links, { provision_state: "active" }, pass, back)).toBe(
+      "recorded",
+    );
+    const cleared = await nodesRead();
+    expect(cleared.hardware_drift).toBeNull();
+    expect(cleared.composition).toEqual(compositionRecord(links));
+    expect(history.events.map((event) => event.action)).toEqual(["hardware_drift", "hardware_drift"]);
   });
 
   it("starts the hardware_sync at once for a node at rest", async () => {
