@@ -17,7 +17,7 @@ import {
 import type { NewHistoryEvent, NodeHistory } from "./history.ts";
 import type { Node } from "./model.ts";
 import type { NodeRepository } from "./repository.ts";
-import { withComposition, withHardwareDrift, withSyncedHardware } from "./transitions.ts";
+import { withHardwareDrift, withSyncedHardware } from "./transitions.ts";
 
 export interface CompositionWatchDeps {
   nodes: NodeRepository;
