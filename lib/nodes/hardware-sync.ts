@@ -28,7 +28,7 @@ type StepResult = { ok: true; detail: string } | { ok: false; detail: string };
  * - ports: a port for every enabled MAC Ironic lacks, marked as the register marks its own
  *   (`extra.valence_node_uuid`); ports carrying our mark whose MAC left the composition are deleted; a port
  *   without our mark is never touched, whatever its MAC;
- * - traits and resource class: see `compositionTraits` below.
+ * - traits and resource class: see `syncCompositionTraits` below.
  */
 export async function syncHardwareForOperation(
   operation: Operation,
@@ -48,13 +48,11 @@ export async function syncHardwareForOperation(
     };
   }
   const hardware = drift.hardware;
-  await deps.ironic.updateNode(ironicNodeUuid, [
-    ...propertyPatch(hardware),
-    ...compositionTraits(node, hardware),
-  ]);
+  await deps.ironic.updateNode(ironicNodeUuid, propertyPatch(hardware));
+  const traits = await syncCompositionTraits(node, hardware, deps.ironic);
   const ports = await syncPorts(node, ironicNodeUuid, hardware, deps.ironic);
   await recordSynced(node, hardware, deps.nodes);
-  const detail = [describeChanges(drift.changes), ports].filter(Boolean).join("; ");
+  const detail = [describeChanges(drift.changes), traits, ports].filter(Boolean).join("; ");
   await deps.history
     ?.append(node.uuid, {
       action: "hardware_sync",
@@ -77,12 +75,18 @@ function propertyPatch(hardware: Hardware): JsonPatchOperation[] {
 }
 
 /**
- * Where traits and `resource_class` join the re-sync: the patch that makes them follow the composition. Hardware
- * traits (computed from the composed system's processors, drives and NICs) are not on this branch yet; until
- * they are, a re-sync changes properties and ports only, and this adds nothing.
+ * Where traits and `resource_class` join the re-sync, after the properties are written: the traits the
+ * configured rules compute from the drifted hardware replace the node's (`PUT /v1/nodes/{id}/traits`), and its
+ * `resource_class` is patched (Ironic takes that only while the node is not `active`, as here). Hardware traits
+ * are not on this branch yet; until they are, a re-sync changes properties and ports only. Answers what it did
+ * (empty: nothing).
  */
-export function compositionTraits(_node: Node, _hardware: Hardware): JsonPatchOperation[] {
-  return [];
+export async function syncCompositionTraits(
+  _node: Node,
+  _hardware: Hardware,
+  _ironic: HardwareSyncDeps["ironic"],
+): Promise<string> {
+  return "";
 }
 
 /** Ports for new MACs (ours), ours whose MAC vanished deleted; what it did, in words (empty: nothing). */
