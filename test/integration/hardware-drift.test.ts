@@ -154,7 +154,7 @@ describe("composition drift (real Ironic, emulator, dynalite)", () => {
     ).toContain(`blocks removed ResourceBlocks:${BLOCKS}/DriveBlock4`);
   });
 
-  it("a block added while Ironic uses the node (active) only flags it, and leaves Ironic alone", async () => {
+  it("a block added while Ironic uses the node (active) only flags it, Ironic alone; once it rests it re-syncs", async () => {
     const { uuid, systemId } = await registeredManageable("drift-active", "ComputeBlock6");
     // Ironic's adopt takes a manageable node to active without deploying.
     await ironic.updateNode(uuid, [
@@ -188,5 +188,19 @@ describe("composition drift (real Ironic, emulator, dynalite)", () => {
     expect(await reconcile()).toMatchObject({ hardware_synced: 0, errors: 0 });
     expect((await ironic.getNode(uuid)).properties).toEqual(before.properties);
     expect((await node("drift-active")).hardware_drift?.since).toBe(view.hardware_drift?.since);
+
+    // The instance goes (undeploy; no automated cleaning locally): the first pass that finds it at rest re-syncs.
+    await ironic.setProvisionState(uuid, "deleted");
+    await ironic.waitForProvisionState(uuid, { target: "available", timeoutMs: 60_000 });
+    expect(await reconcile()).toMatchObject({ hardware_synced: 1, errors: 0 });
+    const sync = (await api.call<OperationView[]>("GET", "/v1/nodes/drift-active/operations")).body.find(
+      (operation) => operation.kind === "hardware_sync",
+    );
+    if (!sync) throw new Error("no hardware_sync operation once the node rested");
+    expect((await followOperation(api.call, sync.id)).state).toBe("succeeded");
+    expect((await ironic.getNode(uuid)).properties).toMatchObject({ local_gb: 297 });
+    const rested = await node("drift-active");
+    expect(rested.hardware_drift ?? null).toBeNull();
+    expect(rested.hardware.local_gb).toBe(297);
   });
 });
