@@ -229,6 +229,18 @@ export const RESPONSE_FIELDS: Readonly<Record<string, Readonly<Record<string, st
     registered_at: "When the node was last registered.",
     status: "`missing`: the pod manager no longer has the composed system.",
     ironic_state: "Ironic's view of the node as the reconciler last saw it.",
+    composition:
+      "What defines the node's hardware as its pod manager links it (DMTF resource blocks, RSD device links), as " +
+      "`hardware` was read from it: the reconciler compares `digest` with each listing and reads the system again " +
+      "only when it moved.",
+    hardware_drift:
+      "Set while the composition changed under the node and Ironic has not followed yet (`null` or absent when " +
+      "none): the node was in use (`active`, `deploying`, ...) or busy. The reconciler re-syncs it (a " +
+      "`hardware_sync` operation) once Ironic rests it unused, and clears this.",
+    "hardware_drift.since": "When the reconciler first saw the change.",
+    "hardware_drift.changes":
+      "Resource blocks (links) added and removed, properties before → after, enabled MACs added and removed.",
+    "hardware_drift.hardware": "The hardware as read then: what the re-sync writes into Ironic.",
     operation:
       "The operation running on the node now (`null` or absent when none): one at a time, another one is a 409 " +
       "`OperationInProgress` naming it.",
@@ -266,7 +278,7 @@ export const RESPONSE_FIELDS: Readonly<Record<string, Readonly<Record<string, st
     node_uuid: "The node it works on; for a `resync`, the pod manager's uuid.",
     node_name: "The node's name; for a `resync`, the pod manager's name.",
     pod_manager_uuid: "A `resync`'s pod manager.",
-    kind: "`register`: a register's lifecycle steps; `manage`, `provide`, `inspect`, `clean`: that lifecycle action; `unregister`: an unregister that waits for Ironic to settle; `resync`: a pod manager's new credentials or address carried into the driver_info of every node of it registered in Ironic.",
+    kind: "`register`: a register's lifecycle steps; `manage`, `provide`, `inspect`, `clean`: that lifecycle action; `unregister`: an unregister that waits for Ironic to settle; `resync`: a pod manager's new credentials or address carried into the driver_info of every node of it registered in Ironic; `hardware_sync`: started by the reconciler when a node's composition changed while Ironic rested it unused: Ironic's properties and the ports Valence created follow the hardware read.",
     results:
       "A `resync`'s nodes, in the order of its steps (one step per node, named after it), each with how it ended.",
     "results[].node_uuid": "The Valence node.",
@@ -283,8 +295,10 @@ export const RESPONSE_FIELDS: Readonly<Record<string, Readonly<Record<string, st
       "`succeeded`, `failed` or `cancelled`, which it never leaves.",
     steps:
       "In the order they run: a register's `manage`, then `inspect` and `provide` when asked for; an action's one " +
-      "step, named after it.",
-    "steps[].name": "`manage`, `inspect`, `provide` or `clean`: the Ironic verb the step sends.",
+      "step, named after it; a `hardware_sync`'s one step `hardware_sync`.",
+    "steps[].name":
+      "`manage`, `inspect`, `provide` or `clean`: the Ironic verb the step sends; `unregister` and `hardware_sync` " +
+      "are Valence's own steps (its `detail` says what changed in Ironic).",
     "steps[].state":
       "`pending`, `running`, then `succeeded`, `failed`, `skipped` (never ran: the operation ended before it) or " +
       "`cancelled`.",

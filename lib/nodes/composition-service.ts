@@ -3,6 +3,7 @@ import { NodeBusyError, NodeManagedByIronicError, NodeNameConflictError } from "
 import { logger } from "../log.ts";
 import type { PodManagerSessions } from "../podmanagers/sessions.ts";
 import type { ComposedSystem } from "../redfish/index.ts";
+import { compositionRecord } from "./hardware-drift.ts";
 import type { NodeHistory } from "./history.ts";
 import type { Node } from "./model.ts";
 import type { NodeRepository } from "./repository.ts";
@@ -22,6 +23,8 @@ function toNewNode(system: ComposedSystem, podmId: string, name: string, descrip
     managed_by: "valence" as const,
     ironic_node_uuid: null,
     hardware: system.hardware,
+    // The composition the hardware was read from: the reconciler's drift check compares listings with it.
+    ...(system.composition ? { composition: compositionRecord(system.composition) } : {}),
   };
 }
 

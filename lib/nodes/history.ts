@@ -19,6 +19,10 @@ export const HISTORY_ACTIONS = [
   "finish-unregister",
   "missing",
   "found",
+  /** The pod manager's composition changed under the node (a resource block added or removed). */
+  "hardware_drift",
+  /** Ironic's properties and Valence's ports followed a changed composition. */
+  "hardware_sync",
 ] as const;
 export type HistoryAction = (typeof HISTORY_ACTIONS)[number];
 

@@ -92,6 +92,44 @@ export const IronicStateSchema = z.object({
 });
 export type IronicState = z.infer<typeof IronicStateSchema>;
 
+/**
+ * What defines the node's hardware as its pod manager links it (`lib/redfish/composition.ts`), as last synced:
+ * the reconciler compares `digest` with the listing's every pass and reads the system in full only when it moved.
+ */
+export const CompositionRecordSchema = z.object({
+  /** sha256 of `links`, hex. */
+  digest: z.string(),
+  /** Sorted `<kind>:<path>` entries: DMTF `ResourceBlocks:<block>`, RSD `Processors:<path>`, `LocalDrives:<path>`... */
+  links: z.array(z.string()),
+});
+export type CompositionRecord = z.infer<typeof CompositionRecordSchema>;
+
+/** What changed in a composition: links (resource blocks) and the hardware read from them. */
+export const HardwareChangesSchema = z.object({
+  /** Links (DMTF resource blocks, RSD device links) the composition gained, and lost. */
+  blocks_added: z.array(z.string()),
+  blocks_removed: z.array(z.string()),
+  /** Ironic properties whose value changed, before → after. */
+  properties: z.array(z.object({ name: z.string(), before: z.string(), after: z.string() })),
+  /** Enabled NICs (the MACs Valence makes ports of) the system gained, and lost. */
+  macs_added: z.array(z.string()),
+  macs_removed: z.array(z.string()),
+});
+export type HardwareChanges = z.infer<typeof HardwareChangesSchema>;
+
+/**
+ * The composition changed under a node Ironic uses (`active`, `deploying`, ...): Ironic is left alone until the
+ * node rests again, when the reconciler re-syncs it and clears this.
+ */
+export const HardwareDriftSchema = z.object({
+  /** When the reconciler first saw the change. */
+  since: z.string(),
+  changes: HardwareChangesSchema,
+  /** The hardware as read then, which a later re-sync writes. */
+  hardware: HardwareSchema,
+});
+export type HardwareDrift = z.infer<typeof HardwareDriftSchema>;
+
 export const NODE_STATUSES = ["ok", "missing"] as const;
 
 export const NodeSchema = z.object({
@@ -116,6 +154,10 @@ export const NodeSchema = z.object({
   traits: z.optional(z.nullable(z.array(z.string()))),
   /** The Ironic node's `resource_class` as the register set it. */
   resource_class: z.optional(z.nullable(z.string())),
+  /** The composition the stored `hardware` was read from; absent on nodes recorded before it was kept. */
+  composition: z.optional(z.nullable(CompositionRecordSchema)),
+  /** Set while the composition changed under a node in use and Ironic has not followed yet. */
+  hardware_drift: z.optional(z.nullable(HardwareDriftSchema)),
   created_at: z.string(),
   updated_at: z.string(),
   /** Optimistic-locking counter, bumped by every update. */
@@ -144,6 +186,8 @@ export type NodeChanges = Partial<
     | "resource_uri"
     | "traits"
     | "resource_class"
+    | "composition"
+    | "hardware_drift"
   >
 >;
 

@@ -9,6 +9,7 @@ import type { OperationService } from "../operations/service.ts";
 import type { PodManager } from "../podmanagers/model.ts";
 import type { PodManagerRepository } from "../podmanagers/repository.ts";
 import type { PodManagerSessions } from "../podmanagers/sessions.ts";
+import { type CompositionOutcome, watchComposition } from "./composition-watch.ts";
 import type { NewHistoryEvent, NodeHistory } from "./history.ts";
 import { deleteIronicNode } from "./ironic-node.ts";
 import type { IronicNodesPort } from "./ironic-port.ts";
@@ -43,6 +44,12 @@ export interface ReconcileSummary {
   rolled_back: number;
   adopted: number;
   missing: number;
+  /**
+   * Nodes whose composition changed under them (a resource block added or removed): `hardware_synced` of them
+   * got a `hardware_sync` operation, the others (in use by Ironic, or busy) were flagged.
+   */
+  hardware_drift: number;
+  hardware_synced: number;
   /** Cached Ironic state refreshed on this many nodes. */
   synced: number;
   /**
@@ -76,8 +83,11 @@ export interface ReconcilerDeps {
   concurrency?: number;
   /** An intent older than this belongs to a register/unregister that died. */
   staleIntentMs: number;
-  /** Fails operations no workflow runs any more (past their deadline) and frees their nodes. @default none */
-  operations?: Pick<OperationService, "failAbandoned">;
+  /**
+   * Fails operations no workflow runs any more (past their deadline) and frees their nodes; starts a node's
+   * `hardware_sync` when its composition changed. @default none (drift is then only flagged)
+   */
+  operations?: Pick<OperationService, "failAbandoned" | "begin">;
   now?: () => Date;
 }
 
@@ -133,6 +143,8 @@ export class Reconciler {
       rolled_back: 0,
       adopted: 0,
       missing: 0,
+      hardware_drift: 0,
+      hardware_synced: 0,
       synced: 0,
       orphans: 0,
       podms_offline: 0,
@@ -253,7 +265,7 @@ export class Reconciler {
    * answered is its `status` (`online` / `offline`), not an error of the pass.
    */
   private async listSystems(requestId: string, summary: ReconcileSummary) {
-    const systems = new Map<string, Set<string>>();
+    const systems = new Map<string, ListedSystems>();
     const podms = await this.deps.podManagers.list();
     await Promise.all(
       podms.map(async (podm: PodManager) => {
@@ -261,7 +273,10 @@ export class Reconciler {
           const listed = await this.deps.sessions.with(podm, requestId, (client) =>
             client.listComposedSystems(),
           );
-          systems.set(podm.uuid, new Set(listed.map((system) => system.index)));
+          systems.set(podm.uuid, {
+            podm,
+            byIndex: new Map(listed.map((system) => [system.index, system.composition])),
+          });
         } catch (error) {
           summary.podms_offline++;
           await this.setPodManagerStatus(podm, "offline");
@@ -326,7 +341,7 @@ export class Reconciler {
 
     const system = systems.get(node.podm_id);
     if (system) {
-      const gone = !system.has(node.index);
+      const gone = !system.byIndex.has(node.index);
       if (gone && node.status !== "missing") {
         node = await this.update(node, toMissing(), pass, {
           action: "missing",
@@ -354,9 +369,10 @@ export class Reconciler {
       }
       const state = changedIronicState(current, node.ironic_state, this.now());
       if (state) {
-        await this.update(node, withIronicState(state));
+        node = await this.update(node, withIronicState(state));
         summary.synced++;
       }
+      await this.followComposition(node, current, pass);
       return;
     }
 
@@ -379,7 +395,40 @@ export class Reconciler {
         },
       );
       summary.adopted++;
+      return;
     }
+    await this.followComposition(node, undefined, pass);
+  }
+
+  /**
+   * Composition drift (`lib/nodes/composition-watch.ts`): the listing's links of the node's system against the
+   * node's; costs nothing while they match. Its failure (the pod manager fails the full read) is this node's only.
+   */
+  private async followComposition(node: Node, ironic: IronicSummary | undefined, pass: Pass): Promise<void> {
+    const listed = pass.systems.get(node.podm_id);
+    if (!listed?.byIndex.has(node.index)) return;
+    let outcome: CompositionOutcome;
+    try {
+      outcome = await watchComposition(node, listed.byIndex.get(node.index), ironic, pass, {
+        nodes: this.deps.nodes,
+        podManagers: { get: async (uuid) => (uuid === listed.podm.uuid ? listed.podm : undefined) },
+        sessions: this.deps.sessions,
+        history: this.deps.history,
+        operations: this.deps.operations,
+        now: this.now,
+      });
+    } catch (error) {
+      if (error instanceof VersionConflictError) return; // changed meanwhile: the next pass looks again
+      pass.summary.errors++;
+      logger.error("reconcile: composition not checked", {
+        node_uuid: node.uuid,
+        error: (error as Error).message,
+      });
+      return;
+    }
+    if (outcome === "flagged" || outcome === "syncing" || outcome === "updated")
+      pass.summary.hardware_drift++;
+    if (outcome === "syncing") pass.summary.hardware_synced++;
   }
 
   /** An unmarked Ironic node we take on gets this deployment's mark, as one a register adopts does. */
@@ -532,10 +581,16 @@ interface Pass {
   ironicNodes: Map<string, IronicSummary> | undefined;
   /** Ironic nodes that name a Valence node, ours and unmarked ones only. */
   byValenceUuid: Map<string, IronicSummary>;
-  systems: Map<string, Set<string>>;
+  systems: Map<string, ListedSystems>;
   summary: ReconcileSummary;
   requestId: string;
   deploymentId: string;
   /** Events of the nodes being settled, published after each batch. */
   events: ValenceEvent[];
+}
+
+/** A pod manager that answered this pass: its composed systems by index, each with its composition's links. */
+interface ListedSystems {
+  podm: PodManager;
+  byIndex: Map<string, string[] | undefined>;
 }

@@ -440,7 +440,11 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
             toRegistered({
               ironicNodeUuid,
               at: env.now(),
-              system: { hardware: read.system.hardware, resourceUri: read.system.resourceUri },
+              system: {
+                hardware: read.system.hardware,
+                resourceUri: read.system.resourceUri,
+                composition: read.system.composition,
+              },
               operation: state.operation ?? null,
               traits: state.setsTraits ? (state.traits ?? []) : null,
               resourceClass: need(state.ironicNode, "the Ironic node").resource_class ?? null,

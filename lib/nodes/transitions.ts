@@ -1,4 +1,13 @@
-import type { Hardware, Intent, IronicState, NodeChanges, NodeOperation } from "./model.ts";
+import { compositionRecord } from "./hardware-drift.ts";
+import type {
+  CompositionRecord,
+  Hardware,
+  HardwareDrift,
+  Intent,
+  IronicState,
+  NodeChanges,
+  NodeOperation,
+} from "./model.ts";
 
 declare const transition: unique symbol;
 
@@ -51,7 +60,7 @@ export interface Registration {
   /** Ironic's state when the reconciler saw it; a register leaves it for the reconciler's next pass. */
   ironicState?: IronicState | null;
   /** The system as its pod manager described it during the register, when read. */
-  system?: { hardware: Hardware; resourceUri: string };
+  system?: { hardware: Hardware; resourceUri: string; composition?: string[] | undefined };
   /** The operation that carries the register's lifecycle steps on (manage, inspect, provide). */
   operation?: NodeOperation | null;
   /** The traits the register set on the Ironic node (null: the Ironic in use has none). */
@@ -72,7 +81,15 @@ export function toRegistered(registration: Registration): Transition {
     ...(registration.traits !== undefined ? { traits: registration.traits } : {}),
     ...(registration.resourceClass !== undefined ? { resource_class: registration.resourceClass } : {}),
     ...(registration.system
-      ? { hardware: registration.system.hardware, resource_uri: registration.system.resourceUri }
+      ? {
+          hardware: registration.system.hardware,
+          resource_uri: registration.system.resourceUri,
+          hardware_drift: null,
+          // The composition the hardware was read from: the reconciler compares the next listings with it.
+          ...(registration.system.composition
+            ? { composition: compositionRecord(registration.system.composition) }
+            : {}),
+        }
       : {}),
   });
 }
@@ -88,6 +105,34 @@ export function toUnregistered(): Transition {
     ironic_state: null,
     traits: null,
     resource_class: null,
+    hardware_drift: null,
+  });
+}
+
+/** The composition as read now, its hardware unchanged: kept so the next pass compares with it. */
+export function withComposition(composition: CompositionRecord): Transition {
+  return make({ composition });
+}
+
+/**
+ * The composition changed under the node and Ironic has not followed yet: the new composition, and the drift
+ * (what changed, the hardware to write) until a re-sync clears it.
+ */
+export function withHardwareDrift(composition: CompositionRecord, drift: HardwareDrift): Transition {
+  return make({ composition, hardware_drift: drift });
+}
+
+/** The node's hardware follows its composition (Ironic re-synced, or the node is not in Ironic): no drift left. */
+export function withSyncedHardware(
+  hardware: Hardware,
+  composition?: CompositionRecord,
+  placement?: { traits: string[] | null; resourceClass: string | null },
+): Transition {
+  return make({
+    hardware,
+    hardware_drift: null,
+    ...(composition ? { composition } : {}),
+    ...(placement ? { traits: placement.traits, resource_class: placement.resourceClass } : {}),
   });
 }
 

@@ -108,7 +108,7 @@ export const LIFECYCLE_STEPS: Readonly<Record<string, VerbSpec>> = {
 };
 
 /** Steps that are no Ironic verb: the workflow runs them through `LifecycleDeps`. */
-const OWN_STEPS = new Set(["unregister"]);
+const OWN_STEPS = new Set(["unregister", "hardware_sync"]);
 
 /** The fault Ironic records when it puts a node in maintenance after a failed clean step. */
 const CLEAN_FAILURE_FAULT = "clean failure";
@@ -174,6 +174,11 @@ export interface LifecycleDeps {
    * makes the node Valence's again, and answers what it did. Must be safe to run again.
    */
   rollBackRegistration?(operation: Operation, reason: string): Promise<string>;
+  /**
+   * A `hardware_sync` step: writes the node's drifted hardware into Ironic (properties, the ports Valence made)
+   * and clears the drift. Must be safe to run again (it writes the same values).
+   */
+  syncHardware?(operation: Operation): Promise<{ ok: true; detail: string } | { ok: false; detail: string }>;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -623,7 +628,7 @@ class LifecycleWorkflow {
     if (isFinalState(operation.state)) return false;
     const step = operation.steps.find((each) => each.name === name);
     if (step?.state === "succeeded") return true;
-    const run = this.deps.unregisterNode;
+    const run = name === "hardware_sync" ? this.deps.syncHardware : this.deps.unregisterNode;
     const result = run
       ? await run(operation)
       : { ok: false as const, detail: `this workflow cannot run ${name}` };

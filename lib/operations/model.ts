@@ -3,7 +3,9 @@ import { ValidationError } from "../errors.ts";
 
 /**
  * What an operation does: to its node, a register with lifecycle steps, an Ironic lifecycle action, an unregister;
- * to a pod manager, a `resync` of its credentials and address into every node it has registered in Ironic.
+ * to a pod manager, a `resync` of its credentials and address into every node it has registered in Ironic; a
+ * `hardware_sync` of a node whose composition changed (started by the reconciler): Ironic's properties and the
+ * ports Valence created follow the hardware read.
  */
 export const OPERATION_KINDS = [
   "register",
@@ -13,6 +15,7 @@ export const OPERATION_KINDS = [
   "clean",
   "unregister",
   "resync",
+  "hardware_sync",
 ] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 

@@ -11,6 +11,7 @@ import {
   segment,
   type Target,
 } from "./common.ts";
+import { dmtfComposition } from "./composition.ts";
 import {
   CompositionFailedError,
   CompositionRefusedError,
@@ -50,6 +51,7 @@ export function createDmtfClient(transport: RedfishTransport): PodManagerClient 
       powerState: system.PowerState ?? undefined,
       boot: bootSettings(system.Boot),
       state: system.Status?.State ?? undefined,
+      composition: dmtfComposition(system, (link) => transport.toPath(link)),
       hardware: toHardware({
         ...inventory,
         processorSummary: {
@@ -130,6 +132,7 @@ export function createDmtfClient(transport: RedfishTransport): PodManagerClient 
               {
                 index: entry.system.Id,
                 resourceUri: transport.toPath(entry.system["@odata.id"] ?? entry.path),
+                composition: dmtfComposition(entry.system, (link) => transport.toPath(link)),
               },
             ]
           : [],

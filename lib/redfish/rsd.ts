@@ -11,6 +11,7 @@ import {
   segment,
   type Target,
 } from "./common.ts";
+import { rsdComposition } from "./composition.ts";
 import {
   CompositionFailedError,
   CompositionRefusedError,
@@ -55,6 +56,7 @@ export function createRsdClient(transport: RedfishTransport): PodManagerClient {
       powerState: node.PowerState ?? undefined,
       boot: bootSettings(node.Boot),
       state: node.ComposedNodeState ?? undefined,
+      composition: rsdComposition(node, (link) => transport.toPath(link)),
       hardware: await nodeHardware(reader, node, resourceUri),
       ...warningsOf(reader),
     };
@@ -154,6 +156,7 @@ export function createRsdClient(transport: RedfishTransport): PodManagerClient {
         .map((node) => ({
           index: node.Id,
           resourceUri: transport.toPath(node.Links.ComputerSystem["@odata.id"]),
+          composition: rsdComposition(node, (link) => transport.toPath(link)),
         }));
     },
 

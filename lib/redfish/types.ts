@@ -40,6 +40,11 @@ export interface ComposedSystem {
   hardware: Hardware;
   /** RSD `ComposedNodeState`; DMTF `Status.State`. */
   state?: string;
+  /**
+   * What defines its hardware as the pod manager links it (DMTF resource blocks, RSD device links): sorted
+   * `<kind>:<path>` entries (`lib/redfish/composition.ts`). A change means the composition changed under it.
+   */
+  composition?: string[];
   /** What was read but skipped, a sentence each (an interface whose MAC Ironic cannot take); absent when nothing. */
   warnings?: string[];
 }
@@ -66,7 +71,8 @@ export interface BootOverride {
 export interface PodManagerClient {
   /** Reads the service root (no credentials), then checks the credentials on the composed-systems collection. */
   probe(): Promise<{ redfishVersion?: string; uuid?: string }>;
-  listComposedSystems(): Promise<Array<{ index: string; resourceUri: string }>>;
+  /** Each composed system with its `composition` (read from the same resource, no extra request). */
+  listComposedSystems(): Promise<Array<{ index: string; resourceUri: string; composition?: string[] }>>;
   getSystem(index: string): Promise<ComposedSystem>;
   /** Composes and returns the composed system as read back from the pod manager. */
   compose(request: ComposeRequest): Promise<ComposedSystem>;

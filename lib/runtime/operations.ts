@@ -1,6 +1,7 @@
 import { lambdaOperationStarter } from "../aws/lambda-starter.ts";
 import { config } from "../config.ts";
 import { ConfigurationError } from "../errors.ts";
+import { syncHardwareForOperation } from "../nodes/hardware-sync.ts";
 import { rollBackEnrollment, unregisterForOperation } from "../nodes/operation-steps.ts";
 import { DynamoOperationRepository } from "../operations/dynamo-repository.ts";
 import type { LifecycleDeps } from "../operations/lifecycle.ts";
@@ -67,6 +68,13 @@ export const lifecycleDepsFor = /* @__PURE__ */ once(async (settings): Promise<L
       rollBackEnrollment(operation, reason, { nodes, ironic, history: nodeHistoryFor(settings), events }),
     unregisterNode: (operation) =>
       unregisterForOperation(operation, { nodes, ironic, history: nodeHistoryFor(settings), events }),
+    syncHardware: (operation) =>
+      syncHardwareForOperation(operation, {
+        nodes,
+        ironic,
+        history: nodeHistoryFor(settings),
+        hardwareRules: settings.VALENCE_HARDWARE_RULES,
+      }),
   };
 });
 

@@ -205,6 +205,32 @@ export class Pod {
     return composition;
   }
 
+  /**
+   * DMTF `#ComputerSystem.AddResourceBlock`: a free drive block joins the composed system (its compute block is
+   * the one it was composed with).
+   */
+  addBlock(composition: Composition, blockId: string): void {
+    const block = this.block(blockId);
+    if (!block) throw new PodError(400, `resource block ${blockId} does not exist`);
+    if (block.kind !== "storage") {
+      throw new PodError(400, `resource block ${blockId} is a compute block; a system has exactly one`);
+    }
+    const user = this.compositionOf(block);
+    if (user) throw new PodError(409, `resource block ${blockId} is in use by ${user.systemId}`);
+    composition.driveBlocks = [...composition.driveBlocks, block];
+  }
+
+  /** DMTF `#ComputerSystem.RemoveResourceBlock`: one of the system's drive blocks leaves it, free again. */
+  removeBlock(composition: Composition, blockId: string): void {
+    if (composition.computeBlock.id === blockId) {
+      throw new PodError(400, `resource block ${blockId} is the system's compute block; decompose instead`);
+    }
+    if (!composition.driveBlocks.some((block) => block.id === blockId)) {
+      throw new PodError(400, `resource block ${blockId} is not part of ${composition.systemId}`);
+    }
+    composition.driveBlocks = composition.driveBlocks.filter((block) => block.id !== blockId);
+  }
+
   decompose(composition: Composition): void {
     this.compositions.delete(composition.number);
   }

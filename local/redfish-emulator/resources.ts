@@ -297,6 +297,15 @@ export function system(view: View, composition: Composition): Json {
         target: `${path}/Actions/ComputerSystem.Reset`,
         "ResetType@Redfish.AllowableValues": [...RESET_TYPES],
       },
+      // DSP2050's expandable composition, as the DMTF mockup `SystemAfterAddResourceAction` shows it.
+      ...(hasDmtf(view.mode)
+        ? {
+            "#ComputerSystem.AddResourceBlock": { target: `${path}/Actions/ComputerSystem.AddResourceBlock` },
+            "#ComputerSystem.RemoveResourceBlock": {
+              target: `${path}/Actions/ComputerSystem.RemoveResourceBlock`,
+            },
+          }
+        : {}),
     },
   };
 }

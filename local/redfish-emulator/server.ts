@@ -388,9 +388,25 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
       return notAllowed(request);
     }
     if (sub === "Actions") {
-      if (subId !== "ComputerSystem.Reset" || segments.length !== 4) return notFound(request);
+      if (segments.length !== 4) return notFound(request);
+      const blockAction =
+        subId === "ComputerSystem.AddResourceBlock" || subId === "ComputerSystem.RemoveResourceBlock";
+      if (subId !== "ComputerSystem.Reset" && !(blockAction && hasDmtf(mode))) return notFound(request);
       if (method !== "POST") return notAllowed(request);
-      pod.reset(composition, String(objectBody(request.body).ResetType));
+      if (subId === "ComputerSystem.Reset") {
+        pod.reset(composition, String(objectBody(request.body).ResetType));
+        return { status: 204 };
+      }
+      // Redfish: `ResourceBlock` is a link to the block (`ResourceBlockETag`, `ComputerSystemETag` not checked).
+      const target = (objectBody(request.body).ResourceBlock as { "@odata.id"?: unknown } | null)?.[
+        "@odata.id"
+      ];
+      if (typeof target !== "string" || !target.startsWith(`${BLOCKS}/`)) {
+        return fail(400, `ResourceBlock: ${JSON.stringify(target)} is not a link to a resource block`);
+      }
+      const blockId = target.slice(BLOCKS.length + 1).replace(/\/$/, "");
+      if (subId === "ComputerSystem.AddResourceBlock") pod.addBlock(composition, blockId);
+      else pod.removeBlock(composition, blockId);
       return { status: 204 };
     }
     if (method !== "GET") return notAllowed(request);

@@ -251,6 +251,11 @@ describe("getSystem (DMTF)", () => {
     expect(system).toEqual({
       index: "S1",
       resourceUri: S1,
+      // The resource blocks it is composed of: what the reconciler's drift check compares.
+      composition: [
+        "ResourceBlocks:/redfish/v1/CompositionService/ResourceBlocks/B1",
+        "ResourceBlocks:/redfish/v1/CompositionService/ResourceBlocks/B2",
+      ],
       name: "composed",
       uuid: "uuid-s1",
       powerState: "On",
@@ -452,6 +457,13 @@ describe("getSystem (RSD)", () => {
     expect(system).toEqual({
       index: "7",
       resourceUri: "/redfish/v1/Systems/sled-3",
+      composition: [
+        "EthernetInterfaces:/redfish/v1/Systems/sled-3/EthernetInterfaces/1",
+        "LocalDrives:/redfish/v1/Chassis/1/Drives/1",
+        "Processors:/redfish/v1/Systems/sled-3/Processors/1",
+        "Processors:/redfish/v1/Systems/sled-3/Processors/2",
+        "RemoteDrives:/redfish/v1/Services/1/Targets/1",
+      ],
       name: "node-7",
       powerState: "Off",
       state: "Assembled",
@@ -591,12 +603,34 @@ describe("NICs listed under the system's chassis", () => {
 describe("listComposedSystems", () => {
   it("lists only composed DMTF systems, skipping members that vanished", async () => {
     const systems = await connect(fakePodManager(dmtfResources())).listComposedSystems();
-    expect(systems).toEqual([{ index: "S1", resourceUri: S1 }]);
+    expect(systems).toEqual([
+      {
+        index: "S1",
+        resourceUri: S1,
+        // Read from the same GET that tells a composed system: no request more.
+        composition: [
+          "ResourceBlocks:/redfish/v1/CompositionService/ResourceBlocks/B1",
+          "ResourceBlocks:/redfish/v1/CompositionService/ResourceBlocks/B2",
+        ],
+      },
+    ]);
   });
 
   it("lists RSD nodes with their ComputerSystem paths", async () => {
     const systems = await connect(fakePodManager(rsdResources()), { driver: "rsd" }).listComposedSystems();
-    expect(systems).toEqual([{ index: "7", resourceUri: "/redfish/v1/Systems/sled-3" }]);
+    expect(systems).toEqual([
+      {
+        index: "7",
+        resourceUri: "/redfish/v1/Systems/sled-3",
+        composition: [
+          "EthernetInterfaces:/redfish/v1/Systems/sled-3/EthernetInterfaces/1",
+          "LocalDrives:/redfish/v1/Chassis/1/Drives/1",
+          "Processors:/redfish/v1/Systems/sled-3/Processors/1",
+          "Processors:/redfish/v1/Systems/sled-3/Processors/2",
+          "RemoteDrives:/redfish/v1/Services/1/Targets/1",
+        ],
+      },
+    ]);
   });
 });
 
