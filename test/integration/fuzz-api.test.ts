@@ -8,11 +8,13 @@ import { type ReliabilityStack, startReliabilityStack } from "../support/reliabi
 /** Cases per route here; `npm run fuzz` runs many more. */
 const RUNS = Number(process.env.VALENCE_FUZZ_RUNS ?? 1_000);
 /**
- * Cases for a route whose accepted requests drive Ironic (register, unregister, lifecycle verbs): each one it
- * accepts waits for real Ironic work, so it gets fewer cases here; `npm run fuzz` gives it as many as any other.
+ * Cases for a route whose accepted requests drive Ironic or the pod manager (register, unregister, lifecycle verbs;
+ * a pod manager's PATCH, which logs in and re-syncs its nodes): each one it accepts waits for real work, so it gets
+ * fewer cases here; `npm run fuzz` gives it as many as any other.
  */
 const DRIVING_RUNS = Number(process.env.VALENCE_FUZZ_RUNS ?? 300);
-const DRIVES_IRONIC = /^POST \/v1\/nodes\/\{id\}\/(register|unregister|manage|provide|inspect)$/;
+const DRIVES_IRONIC =
+  /^(POST \/v1\/nodes\/\{id\}\/(register|unregister|manage|provide|inspect)|PATCH \/v1\/pod_managers\/\{id\})$/;
 const SEED = Number(process.env.VALENCE_FUZZ_SEED ?? Date.now() % 2 ** 31);
 const PODM_CREDENTIALS = { username: "admin", password: "Fuzz-Podm-Pw-5d1" };
 

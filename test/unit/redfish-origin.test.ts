@@ -111,7 +111,7 @@ describe("RedfishTransport: every request goes to the pod manager's origin", () 
     });
     const client = connect(fake);
 
-    await expect(client.listComposedSystems()).resolves.toEqual([
+    await expect(client.listComposedSystems()).resolves.toMatchObject([
       { index: "S1", resourceUri: "/redfish/v1/Systems/S1" },
     ]);
     await client.close();
