@@ -18,7 +18,8 @@ const PODM_PLACEMENT = {
   shard: "shard-1",
   owner: "project-a",
   lessee: "project-b",
-  automated_clean: false,
+  // Production's choice: Ironic cleans the pod's nodes on provide.
+  automated_clean: true,
   resource_class: "gpu.large",
   boot_interface: "redfish-virtual-media",
   deploy_interface: "ramdisk",

@@ -61,15 +61,15 @@ export function ironicPortContract(port: () => IronicNodesPort) {
       driver: "redfish",
       name: unique("placement"),
       lessee: "project-b",
-      automated_clean: true,
       boot_interface: "pxe",
     });
-    expect(node).toMatchObject({ lessee: "project-b", automated_clean: true, boot_interface: "pxe" });
+    // Unset, the node follows the conductor's automated_clean.
+    expect(node).toMatchObject({ lessee: "project-b", automated_clean: null, boot_interface: "pxe" });
     const podm = {
       owner: "project-a",
       lessee: "project-c",
       shard: "shard-1",
-      automated_clean: false,
+      automated_clean: true,
       boot_interface: "redfish-virtual-media",
       deploy_interface: "ramdisk",
     };

@@ -155,6 +155,8 @@ export class MemoryIronic implements IronicNodesPort {
       } = body;
       const node: IronicNode = {
         conductor_group: "",
+        // Unset: the node follows the conductor's `[conductor] automated_clean`, as Ironic answers it.
+        automated_clean: null,
         ...others,
         uuid: crypto.randomUUID(),
         name: body.name ?? null,
