@@ -1,5 +1,4 @@
 import * as z from "zod/mini";
-import { VersionConflictError } from "../errors.ts";
 import { eventMessage, operationFinished, operationStarted } from "../events/build.ts";
 import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
 import type { IronicNode, ProvisionTarget } from "../ironic/index.ts";
@@ -20,6 +19,7 @@ import {
   stepStarted,
   succeeded,
 } from "./transitions.ts";
+import { eventOperation, writeTransition } from "./writes.ts";
 
 /** One check of a durable wait: done with a value, or not yet. Values are checkpointed, so plain JSON. */
 export type WaitCheck<T> = { done: true; value: T } | { done: false };
@@ -358,7 +358,7 @@ class LifecycleWorkflow {
       operation = await this.write(operation, started);
       await publishQuietly(this.deps.events, [
         operationStarted({
-          operation: this.eventOperation(operation),
+          operation: eventOperation(operation),
           actor: operation.principal,
           requestId: operation.request_id,
           at: this.now(),
@@ -728,7 +728,7 @@ class LifecycleWorkflow {
       const running = ended.steps.filter((step) => step.provision_state !== null).at(-1);
       await publishQuietly(this.deps.events, [
         operationFinished({
-          operation: this.eventOperation(ended),
+          operation: eventOperation(ended),
           outcome: ended.state as "succeeded" | "failed" | "cancelled",
           actor: ended.principal,
           requestId: ended.request_id,
@@ -741,38 +741,13 @@ class LifecycleWorkflow {
     return ended;
   }
 
-  /**
-   * Writes `transition(operation)`, re-reading and trying again when someone else (a cancel) wrote first. A
-   * transition that no longer applies to the operation re-read (it ended meanwhile) is not written.
-   */
-  private async write(
+  /** Writes `transition(operation)`, trying again on a concurrent write (see `writeTransition`). */
+  private write(
     operation: Operation,
     transition: (current: Operation) => OperationTransition | undefined,
-    onWritten: () => void = () => {},
+    onWritten?: () => void,
   ): Promise<Operation> {
-    let current = operation;
-    for (let attempt = 0; ; attempt++) {
-      const changes = transition(current);
-      if (!changes) return current;
-      try {
-        const written = await this.deps.operations.update(current.id, { version: current.version }, changes);
-        onWritten();
-        return written;
-      } catch (error) {
-        if (!(error instanceof VersionConflictError) || attempt >= 5) throw error;
-        current = await this.load();
-        if (isFinalState(current.state)) return current;
-      }
-    }
-  }
-
-  private eventOperation(operation: Operation) {
-    return {
-      id: operation.id,
-      kind: operation.kind,
-      node_uuid: operation.node_uuid,
-      node_name: operation.node_name,
-    };
+    return writeTransition(this.deps.operations, () => this.load(), operation, transition, onWritten);
   }
 }
 

@@ -1,4 +1,3 @@
-import { VersionConflictError } from "../errors.ts";
 import { eventMessage, operationFinished, operationStarted } from "../events/build.ts";
 import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
 import {
@@ -28,6 +27,7 @@ import {
   started,
   succeeded,
 } from "./transitions.ts";
+import { eventOperation, writeTransition } from "./writes.ts";
 
 /**
  * How one node of a re-sync ended, or `busy`: Ironic is in a transition that takes no driver_info change
@@ -265,34 +265,12 @@ class ResyncWorkflow {
     return ended;
   }
 
-  /** Writes `transition(operation)`, re-reading and trying again when someone else (a cancel) wrote first. */
-  private async write(
+  /** Writes `transition(operation)`, trying again on a concurrent write (see `writeTransition`). */
+  private write(
     operation: Operation,
     transition: (current: Operation) => OperationTransition | undefined,
-    onWritten: () => void = () => {},
+    onWritten?: () => void,
   ): Promise<Operation> {
-    let current = operation;
-    for (let attempt = 0; ; attempt++) {
-      const changes = transition(current);
-      if (!changes) return current;
-      try {
-        const written = await this.deps.operations.update(current.id, { version: current.version }, changes);
-        onWritten();
-        return written;
-      } catch (error) {
-        if (!(error instanceof VersionConflictError) || attempt >= 5) throw error;
-        current = await this.load();
-        if (isFinalState(current.state)) return current;
-      }
-    }
+    return writeTransition(this.deps.operations, () => this.load(), operation, transition, onWritten);
   }
-}
-
-function eventOperation(operation: Operation) {
-  return {
-    id: operation.id,
-    kind: operation.kind,
-    node_uuid: operation.node_uuid,
-    node_name: operation.node_name,
-  };
 }

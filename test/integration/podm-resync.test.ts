@@ -7,6 +7,7 @@ import type { OperationView } from "../../lib/operations/model.ts";
 import { secretStore } from "../../lib/runtime/secrets.ts";
 import { podManagerRepository } from "../../lib/runtime/store.ts";
 import { type RedfishEmulator, startRedfishEmulator } from "../../local/redfish-emulator/index.ts";
+import { powers } from "../support/ironic-power.ts";
 import { composeNode, expectErrorBody, startTestApi, type TestApi } from "../support/local-api.ts";
 import { followOperation } from "../support/operations.ts";
 
@@ -51,25 +52,8 @@ describe("a pod manager's new credentials and address follow into Ironic (real I
     return response.status;
   }
 
-  /** Ironic powers the node through the pod manager with its driver_info, and the emulator shows it done. */
-  async function ironicPowers(ironicNodeUuid: string, target: "power on" | "power off"): Promise<void> {
-    const response = await fetch(`${api.stack.ironicUrl}/v1/nodes/${ironicNodeUuid}/states/power`, {
-      method: "PUT",
-      headers: { "content-type": "application/json", "X-OpenStack-Ironic-API-Version": "1.46" },
-      body: JSON.stringify({ target }),
-    });
-    expect(response.status, await response.text()).toBe(202);
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const node = await ironic.getNode(ironicNodeUuid);
-      if (node.power_state === target && !node.target_power_state) return;
-      if (node.last_error && !node.target_power_state)
-        throw new Error(`Ironic could not ${target}: ${node.last_error}`);
-      if (Date.now() > deadline)
-        throw new Error(`Ironic still ${node.power_state} → ${node.target_power_state}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
+  const ironicPowers = (ironicNodeUuid: string, target: "power on" | "power off") =>
+    powers(api.stack.ironicUrl as string, ironic, ironicNodeUuid, target);
 
   async function storedCredentials() {
     const podm = await podManagerRepository().get(podmId);
