@@ -8,7 +8,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { BenchResult } from "./support/stats.ts";
+import type { BenchResult } from "./support/report.ts";
 
 const BENCHMARKS = [
   "cold-start",

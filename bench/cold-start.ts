@@ -13,18 +13,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { BASELINE_SOURCE, type BuiltBundle, buildBundle, deployedHandlers } from "./support/bundles.ts";
-import {
-  envInt,
-  hostInfo,
-  median,
-  percentile,
-  ROOT,
-  ratio,
-  renderTable,
-  round,
-  verdict,
-  writeResult,
-} from "./support/stats.ts";
+import { ratio, renderTable, saveResult, verdict } from "./support/report.ts";
+import { envInt, printWhenMain, ROOT } from "./support/run.ts";
+import { median, percentile, round } from "./support/stats.ts";
 
 const RUNS = Math.max(20, envInt("BENCH_COLD_RUNS", 21));
 /** The stack sets NODE_OPTIONS=--enable-source-maps; BENCH_COLD_SOURCE_MAPS=0 shows what that costs. */
@@ -233,11 +224,9 @@ export async function runColdStart(): Promise<string> {
     };
     const credentials = await credentialsReachDynamo(bundles[0]?.file as string);
     const summary = `${table}\nenvironment credentials only (the bundles' provider): the baseline bundle's GetItem got ${credentials} from dynalite (ResourceNotFoundException = signed and answered)\ntargets: size ${verdict(targets.size.met)} (${targets.size.measured}), init ${verdict(targets.init.met)} (${targets.init.measured})`;
-    writeResult({
+    await saveResult({
       name: SOURCE_MAPS ? "cold-start" : "cold-start-no-source-maps",
       command: "npx tsx bench/cold-start.ts",
-      started_at: new Date().toISOString(),
-      host: await hostInfo(),
       parameters: {
         runs: RUNS,
         source_maps: SOURCE_MAPS,
@@ -255,6 +244,4 @@ export async function runColdStart(): Promise<string> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  console.log(await runColdStart());
-}
+await printWhenMain(import.meta.url, runColdStart);

@@ -11,7 +11,8 @@ import { ROUTES } from "../lib/api/routes.ts";
 import { type FuzzOutcome, fuzzRoute } from "../test/support/api-fuzz.ts";
 import { fuzzTargetOf } from "../test/support/fuzz-target.ts";
 import { startReliabilityStack } from "../test/support/reliability-stack.ts";
-import { envInt, hostInfo, renderTable, verdict, writeResult } from "./support/stats.ts";
+import { renderTable, saveResult, verdict } from "./support/report.ts";
+import { dropEmfLines, envInt } from "./support/run.ts";
 
 const RUNS = Math.max(1, envInt("BENCH_FUZZ_RUNS", 10_000));
 const SEED = envInt("BENCH_FUZZ_SEED", Math.floor(Math.random() * 2 ** 31));
@@ -62,11 +63,10 @@ async function main(): Promise<number> {
   );
   console.log(table);
   for (const failure of failures) console.log(`\nFAILED ${failure}`);
-  const path = writeResult({
+  const path = await saveResult({
     name: "fuzz",
     command: "npm run fuzz",
-    started_at: started.toISOString(),
-    host: await hostInfo(),
+    started,
     parameters: { runs_per_route: RUNS, seed: SEED, filter: FILTER },
     results: { outcomes, failures },
     targets: {
@@ -82,11 +82,6 @@ async function main(): Promise<number> {
   return failures.length === 0 ? 0 : 1;
 }
 
-// The reconcile route prints its CloudWatch metrics (EMF) on stdout, as Lambda wants them: not this report's.
-const write = process.stdout.write.bind(process.stdout);
-process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
-  typeof chunk === "string" && chunk.startsWith('{"_aws"')
-    ? true
-    : write(chunk, ...rest)) as typeof process.stdout.write;
+dropEmfLines();
 
 process.exitCode = await main();

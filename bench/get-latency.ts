@@ -8,23 +8,14 @@
  * `npx tsx bench/get-latency.ts` — env: BENCH_REQUESTS (default 1000 per side).
  */
 import { randomUUID } from "node:crypto";
-import { pathToFileURL } from "node:url";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context } from "aws-lambda";
 import { createDocumentClient } from "../lib/db/client.ts";
 import { TABLE } from "../lib/db/table.ts";
-import { expectStatus, progress, startBenchStack } from "./support/stack.ts";
-import {
-  envInt,
-  hostInfo,
-  median,
-  percentile,
-  ratio,
-  renderTable,
-  round,
-  verdict,
-  writeResult,
-} from "./support/stats.ts";
+import { ratio, renderTable, saveResult, verdict } from "./support/report.ts";
+import { envInt, printWhenMain, progress } from "./support/run.ts";
+import { expectStatus, startBenchStack } from "./support/stack.ts";
+import { median, percentile, round } from "./support/stats.ts";
 import { TrafficRecorder } from "./support/traffic.ts";
 
 const REQUESTS = Math.max(50, envInt("BENCH_REQUESTS", 1000));
@@ -175,11 +166,8 @@ export async function runGetLatency(): Promise<string> {
         row.side === "api_by_uuid" ? `≤ ${TARGET}× ${verdict(met)}` : "",
       ]),
     );
-    writeResult({
+    await saveResult({
       name: "get-latency",
-      command: "npx tsx bench/get-latency.ts",
-      started_at: new Date().toISOString(),
-      host: await hostInfo(),
       parameters: { requests: REQUESTS, warmup: WARMUP },
       results: rows,
       targets: {
@@ -197,6 +185,4 @@ export async function runGetLatency(): Promise<string> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  console.log(await runGetLatency());
-}
+await printWhenMain(import.meta.url, runGetLatency);

@@ -13,7 +13,9 @@
  */
 import type { ReliabilityStack } from "../test/support/reliability-stack.ts";
 import { startReliabilityStack } from "../test/support/reliability-stack.ts";
-import { envInt, hostInfo, percentile, renderTable, round, verdict, writeResult } from "./support/stats.ts";
+import { renderTable, saveResult, verdict } from "./support/report.ts";
+import { dropEmfLines, envInt } from "./support/run.ts";
+import { percentile, round } from "./support/stats.ts";
 
 const CLIENTS = Math.max(1, envInt("BENCH_LOAD_CLIENTS", 8));
 const SECONDS = Math.max(1, envInt("BENCH_LOAD_SECONDS", 30));
@@ -175,11 +177,10 @@ async function main(): Promise<number> {
       `${table}\n${invariantLine}${errors.length ? `\nerrors: ${JSON.stringify(errorCodes)}` : ""}`,
     );
 
-    const path = writeResult({
+    const path = await saveResult({
       name: "load",
       command: "npm run load",
-      started_at: started.toISOString(),
-      host: await hostInfo(),
+      started,
       parameters: {
         clients: CLIENTS,
         seconds: SECONDS,
@@ -234,11 +235,6 @@ async function main(): Promise<number> {
   }
 }
 
-// The reconcile route prints its CloudWatch metrics (EMF) on stdout, as Lambda wants them: not this report's.
-const write = process.stdout.write.bind(process.stdout);
-process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
-  typeof chunk === "string" && chunk.startsWith('{"_aws"')
-    ? true
-    : write(chunk, ...rest)) as typeof process.stdout.write;
+dropEmfLines();
 
 process.exitCode = await main();

@@ -14,12 +14,12 @@
  * `npx tsx bench/reconcile.ts` — env: BENCH_RECONCILE_NODES (default 2000) for a quicker run.
  */
 import { randomUUID } from "node:crypto";
-import { pathToFileURL } from "node:url";
 import { MAX_API_VERSION } from "../lib/ironic/index.ts";
 import type { ReconcileSummary } from "../lib/nodes/reconciler.ts";
-import { expectStatus, progress, startBenchStack } from "./support/stack.ts";
-import { envInt, hostInfo, ratio, renderTable, round, verdict, writeResult } from "./support/stats.ts";
-import { TrafficRecorder } from "./support/traffic.ts";
+import { ratio, renderTable, saveResult, verdict } from "./support/report.ts";
+import { envInt, printWhenMain, progress } from "./support/run.ts";
+import { expectStatus, startRecordedStack } from "./support/stack.ts";
+import { round } from "./support/stats.ts";
 
 const NODES = Math.max(1, envInt("BENCH_RECONCILE_NODES", 2000));
 const SEED_CONCURRENCY = 4;
@@ -42,15 +42,11 @@ async function inBatches<T>(items: readonly T[], concurrency: number, work: (ite
 }
 
 export async function runReconcile(): Promise<string> {
-  const traffic = new TrafficRecorder();
-  traffic.installFetch();
   progress("reconcile: starting the local stack (Ironic, dynalite, API)");
-  const bench = await startBenchStack({ ironic: "start" });
+  const bench = await startRecordedStack({ ironic: "start" });
   try {
-    const { stack } = bench;
+    const { stack, traffic } = bench;
     const ironicUrl = stack.ironicUrl as string;
-    traffic.label(ironicUrl, "ironic");
-    traffic.label(stack.apiUrl, "api");
     const { documentClient, nodeRepository } = await import("../lib/runtime.ts");
     traffic.instrumentDynamo(documentClient());
     const ironicHeaders = {
@@ -200,11 +196,8 @@ export async function runReconcile(): Promise<string> {
       ]),
     );
     const summary = `${table}\nsteady passes: ${steadyPasses.map((pass) => pass.ms.toFixed(0)).join(", ")} ms; listings: ${steadyListings.map((listing) => listing.ms.toFixed(0)).join(", ")} ms\ntargets (steady pass): ratio ${verdict(targets.ratio.met)} (${targets.ratio.measured}), Ironic calls ${verdict(targets.ironic_calls.met)} (${targets.ironic_calls.measured} ≤ ${maxIronicCalls})`;
-    writeResult({
+    await saveResult({
       name: "reconcile",
-      command: "npx tsx bench/reconcile.ts",
-      started_at: new Date().toISOString(),
-      host: await hostInfo(),
       parameters: { nodes: NODES, page: PAGE, fields: FIELDS, steady_repeats: STEADY_REPEATS },
       results: rows,
       targets,
@@ -212,11 +205,8 @@ export async function runReconcile(): Promise<string> {
     });
     return summary;
   } finally {
-    traffic.restore();
     await bench.stop();
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  console.log(await runReconcile());
-}
+await printWhenMain(import.meta.url, runReconcile);

@@ -10,23 +10,13 @@
  * `npx tsx bench/register-floor.ts` — env: BENCH_NODES (default 20), BENCH_NICS (default 4),
  * BENCH_LATENCIES (default "0,100").
  */
-import { pathToFileURL } from "node:url";
 import { MAX_API_VERSION } from "../lib/ironic/index.ts";
-import { poolInventory } from "../local/pool.ts";
 import { DEMO_CREDENTIALS } from "../local/stack.ts";
-import { composeDemoNodes, expectStatus, progress, startBenchStack } from "./support/stack.ts";
-import {
-  envInt,
-  hostInfo,
-  median,
-  percentile,
-  ratio,
-  renderTable,
-  round,
-  verdict,
-  writeResult,
-} from "./support/stats.ts";
-import { busyMs, type Call, TrafficRecorder } from "./support/traffic.ts";
+import { ratio, renderTable, saveResult, verdict } from "./support/report.ts";
+import { envInt, printWhenMain, progress } from "./support/run.ts";
+import { composeDemoNodes, expectStatus, startRegisterStack, unregisterNode } from "./support/stack.ts";
+import { median, percentile, round } from "./support/stats.ts";
+import { busyMs, type Call } from "./support/traffic.ts";
 
 const NODES = Math.max(1, envInt("BENCH_NODES", 20));
 const NICS = Math.max(1, envInt("BENCH_NICS", 4));
@@ -209,29 +199,14 @@ function summarize(samples: readonly Sample[]) {
 }
 
 export async function runRegisterFloor(): Promise<string> {
-  const traffic = new TrafficRecorder();
-  // Before the stack: the Redfish client and the Ironic driver take the global fetch when they are built.
-  traffic.installFetch();
-  progress(`register-floor: starting the local stack (Ironic, emulator with ${NODES + 1} blocks, dynalite)`);
-  const bench = await startBenchStack({
-    demo: true,
-    ironic: "start",
-    // Measured without cleaning: the figure is Valence's overhead over Ironic's own calls, not the ramdisk's time.
-    automatedClean: false,
-    emulatorInventory: poolInventory(NODES + 3, NICS),
-  });
+  const bench = await startRegisterStack("register-floor", NODES + 3, NICS);
   try {
-    const { stack } = bench;
-    const emulator = stack.emulator;
-    if (!emulator || !stack.ironicUrl) throw new Error("the local stack started without emulator or Ironic");
-    traffic.label(emulator.url, "redfish");
-    traffic.label(stack.ironicUrl, "ironic");
-    traffic.label(stack.apiUrl, "api");
+    const { traffic, emulator, ironicUrl } = bench;
     const { documentClient } = await import("../lib/runtime.ts");
     traffic.instrumentDynamo(documentClient());
 
     const [warmup, ...measured] = await composeDemoNodes<NodeBody>(bench, "bench", NODES + 1);
-    const naive = new NaiveRegistrar(emulator.url, stack.ironicUrl, await ironicVersion(stack.ironicUrl));
+    const naive = new NaiveRegistrar(emulator.url, ironicUrl, await ironicVersion(ironicUrl));
 
     /** One register's calls in order, per latency: where the time goes. */
     const trace = new Map<number, string>();
@@ -245,11 +220,7 @@ export async function runRegisterFloor(): Promise<string> {
       if (!trace.has(emulator.switches.latencyMs) && node !== warmup) {
         trace.set(emulator.switches.latencyMs, timeline(traffic.between(from, to), from, to));
       }
-      expectStatus(
-        await bench.call("POST", `/v1/nodes/${node.uuid}/unregister`, {}),
-        200,
-        `unregistering ${node.name}`,
-      );
+      await unregisterNode(bench, node);
       return sample;
     };
     const naiveRegister = async (node: NodeBody): Promise<Sample> => {
@@ -355,11 +326,8 @@ export async function runRegisterFloor(): Promise<string> {
     const traces = [...trace].map(([latency, lines]) => `one Valence register at ${latency} ms:\n${lines}`);
     if (process.env.BENCH_TRACE) progress(traces.join("\n\n"));
     const summary = `${table}\nRedfish calls: as Valence made them (and as the emulator logged them, sessions included); "busy" = time with at least one such call in flight.`;
-    writeResult({
+    await saveResult({
       name: "register-floor",
-      command: "npx tsx bench/register-floor.ts",
-      started_at: new Date().toISOString(),
-      host: await hostInfo(),
       parameters: { nodes: measured.length, nics: NICS, latencies_ms: LATENCIES },
       results: { runs: results, traces: Object.fromEntries(trace) },
       targets,
@@ -367,11 +335,8 @@ export async function runRegisterFloor(): Promise<string> {
     });
     return summary;
   } finally {
-    traffic.restore();
     await bench.stop();
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  console.log(await runRegisterFloor());
-}
+await printWhenMain(import.meta.url, runRegisterFloor);

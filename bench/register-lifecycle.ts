@@ -14,23 +14,13 @@
  * `npx tsx bench/register-lifecycle.ts` — env: BENCH_NODES (default 10), BENCH_NICS (default 2),
  * BENCH_NAIVE_POLL_MS (default 50).
  */
-import { pathToFileURL } from "node:url";
 import { pollSchedule } from "../lib/ironic/index.ts";
-import { poolInventory } from "../local/pool.ts";
 import { ironicVersion, NaiveRegistrar, type NodeBody } from "./register-floor.ts";
-import { composeDemoNodes, expectStatus, progress, startBenchStack } from "./support/stack.ts";
-import {
-  envInt,
-  hostInfo,
-  median,
-  percentile,
-  ratio,
-  renderTable,
-  round,
-  verdict,
-  writeResult,
-} from "./support/stats.ts";
-import { type Call, TrafficRecorder } from "./support/traffic.ts";
+import { ratio, renderTable, saveResult, verdict } from "./support/report.ts";
+import { envInt, printWhenMain, progress } from "./support/run.ts";
+import { composeDemoNodes, expectStatus, startRegisterStack, unregisterNode } from "./support/stack.ts";
+import { median, percentile, round } from "./support/stats.ts";
+import type { Call } from "./support/traffic.ts";
 
 const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 
@@ -108,29 +98,12 @@ function summarize(samples: readonly Sample[]) {
 }
 
 export async function runRegisterLifecycle(): Promise<string> {
-  const traffic = new TrafficRecorder();
-  // Before the stack: the Redfish client and the Ironic driver take the global fetch when they are built.
-  traffic.installFetch();
-  progress(
-    `register-lifecycle: starting the local stack (Ironic, emulator with ${NODES + 3} blocks, dynalite)`,
-  );
-  const bench = await startBenchStack({
-    demo: true,
-    ironic: "start",
-    // Measured without cleaning: the figure is Valence's overhead over Ironic's own calls, not the ramdisk's time.
-    automatedClean: false,
-    emulatorInventory: poolInventory(NODES + 3, NICS),
-  });
+  const bench = await startRegisterStack("register-lifecycle", NODES + 3, NICS);
   try {
-    const { stack } = bench;
-    const emulator = stack.emulator;
-    if (!emulator || !stack.ironicUrl) throw new Error("the local stack started without emulator or Ironic");
-    traffic.label(emulator.url, "redfish");
-    traffic.label(stack.ironicUrl, "ironic");
-    traffic.label(stack.apiUrl, "api");
+    const { traffic, emulator, ironicUrl } = bench;
 
     const [warmup, ...measured] = await composeDemoNodes<NodeBody>(bench, "lifecycle", NODES + 1);
-    const naive = new NaiveRegistrar(emulator.url, stack.ironicUrl, await ironicVersion(stack.ironicUrl));
+    const naive = new NaiveRegistrar(emulator.url, ironicUrl, await ironicVersion(ironicUrl));
 
     const valenceRegister = async (node: NodeBody): Promise<Sample> => {
       const from = performance.now();
@@ -156,11 +129,7 @@ export async function runRegisterLifecycle(): Promise<string> {
         throw new Error(`registering ${node.name}: Ironic node is ${state.provision_state}, not available`);
       }
       const sample = sampleOf(traffic.between(from, to), from, to, ironicUuid);
-      expectStatus(
-        await bench.call("POST", `/v1/nodes/${node.uuid}/unregister`, {}),
-        200,
-        `unregistering ${node.name}`,
-      );
+      await unregisterNode(bench, node);
       return sample;
     };
     const naiveRegister = async (node: NodeBody): Promise<Sample> => {
@@ -228,11 +197,8 @@ export async function runRegisterLifecycle(): Promise<string> {
       }),
     );
     const summary = `${table}\nnode polls: GETs of the registered Ironic node (manage and provide together); Ironic GETs include Valence's name and MAC lookups.`;
-    writeResult({
+    await saveResult({
       name: "register-lifecycle",
-      command: "npx tsx bench/register-lifecycle.ts",
-      started_at: new Date().toISOString(),
-      host: await hostInfo(),
       parameters: { nodes: measured.length, nics: NICS, naive_poll_ms: NAIVE_POLL_MS },
       results: result,
       targets: {
@@ -246,11 +212,8 @@ export async function runRegisterLifecycle(): Promise<string> {
     });
     return summary;
   } finally {
-    traffic.restore();
     await bench.stop();
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  console.log(await runRegisterLifecycle());
-}
+await printWhenMain(import.meta.url, runRegisterLifecycle);

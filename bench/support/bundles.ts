@@ -2,7 +2,7 @@ import { join, resolve } from "node:path";
 import * as esbuild from "esbuild";
 import { defaultScheduledFunctions, deployedRoutes, functionNeeds } from "../../infra/catalog.ts";
 import { BUNDLING } from "../../infra/constructs/valence-function.ts";
-import { ROOT } from "./stats.ts";
+import { ROOT } from "./run.ts";
 
 /** Every function the stack deploys, by handler name (`functions/<name>.ts`). */
 export function deployedHandlers(): string[] {

@@ -1,4 +1,8 @@
+import { poolInventory } from "../../local/pool.ts";
+import type { RedfishEmulator } from "../../local/redfish-emulator/index.ts";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../local/stack.ts";
+import { progress } from "./run.ts";
+import { TrafficRecorder } from "./traffic.ts";
 
 /**
  * The local stack in this process, as the tests run it, with the functions' JSON log lines kept off the
@@ -57,6 +61,71 @@ export async function startBenchStack(options: LocalStackOptions): Promise<Bench
   };
 }
 
+/** A bench stack whose outbound calls {@link TrafficRecorder} records, labelled by the part they went to. */
+export interface RecordedStack extends BenchStack {
+  traffic: TrafficRecorder;
+}
+
+/**
+ * The local stack with every call recorded: `redfish` (the emulator), `ironic`, `api`, others by origin.
+ * `stop()` puts the global fetch back too.
+ */
+export async function startRecordedStack(options: LocalStackOptions): Promise<RecordedStack> {
+  const traffic = new TrafficRecorder();
+  // Before the stack: the Redfish client and the Ironic driver take the global fetch when they are built.
+  traffic.installFetch();
+  let bench: BenchStack;
+  try {
+    bench = await startBenchStack(options);
+  } catch (error) {
+    traffic.restore();
+    throw error;
+  }
+  const { stack } = bench;
+  if (stack.emulator) traffic.label(stack.emulator.url, "redfish");
+  if (stack.ironicUrl) traffic.label(stack.ironicUrl, "ironic");
+  traffic.label(stack.apiUrl, "api");
+  return {
+    ...bench,
+    traffic,
+    async stop() {
+      traffic.restore();
+      await bench.stop();
+    },
+  };
+}
+
+/** What the register benchmarks measure on: the demo pod manager over a pool, the started Ironic. */
+export interface RegisterStack extends RecordedStack {
+  emulator: RedfishEmulator;
+  ironicUrl: string;
+}
+
+/**
+ * The recorded stack with the demo pod manager on an emulator of `blocks` pool blocks (`nics` each) and a
+ * started Ironic, without cleaning: the figure is Valence's overhead over Ironic's own calls, not the ramdisk's
+ * time.
+ */
+export async function startRegisterStack(
+  benchmark: string,
+  blocks: number,
+  nics: number,
+): Promise<RegisterStack> {
+  progress(`${benchmark}: starting the local stack (Ironic, emulator with ${blocks} blocks, dynalite)`);
+  const bench = await startRecordedStack({
+    demo: true,
+    ironic: "start",
+    automatedClean: false,
+    emulatorInventory: poolInventory(blocks, nics),
+  });
+  const { emulator, ironicUrl } = bench.stack;
+  if (!emulator || !ironicUrl) {
+    await bench.stop();
+    throw new Error("the local stack started without emulator or Ironic");
+  }
+  return { ...bench, emulator, ironicUrl };
+}
+
 /** Fails loudly when a setup call did not answer what the benchmark needs. */
 export function expectStatus(
   response: { status: number; body: unknown },
@@ -66,11 +135,6 @@ export function expectStatus(
   if (response.status !== status) {
     throw new Error(`${what}: expected ${status}, got ${response.status}: ${JSON.stringify(response.body)}`);
   }
-}
-
-/** Progress on stderr, so a piped table on stdout stays clean. */
-export function progress(message: string): void {
-  process.stderr.write(`${message}\n`);
 }
 
 /**
@@ -96,4 +160,13 @@ export async function composeDemoNodes<T extends { uuid: string }>(
     nodes.push(created.body);
   }
   return nodes as [T, ...T[]];
+}
+
+/** Unregisters a node the benchmark registered, so that the next round starts from the same place. */
+export async function unregisterNode(bench: BenchStack, node: { uuid: string; name: string }): Promise<void> {
+  expectStatus(
+    await bench.call("POST", `/v1/nodes/${node.uuid}/unregister`, {}),
+    200,
+    `unregistering ${node.name}`,
+  );
 }
