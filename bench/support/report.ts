@@ -59,11 +59,12 @@ export type MeasuredResult = Omit<BenchResult, "command" | "started_at" | "host"
 };
 
 /** Writes `bench/results/<name>.json` with the command, the start time and this host; returns its path. */
-export async function saveResult({ command, started, ...measured }: MeasuredResult): Promise<string> {
+export async function saveResult({ name, command, started, ...measured }: MeasuredResult): Promise<string> {
   return writeResult({
-    ...measured,
-    command: command ?? `npx tsx bench/${measured.name}.ts`,
+    name,
+    command: command ?? `npx tsx bench/${name}.ts`,
     started_at: (started ?? new Date()).toISOString(),
     host: await hostInfo(),
+    ...measured,
   });
 }
