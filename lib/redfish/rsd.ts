@@ -1,35 +1,19 @@
 import { ValidationError } from "../errors.ts";
-import {
-  bootSettings,
-  createdPath,
-  deleteIdempotent,
-  patchBoot,
-  postReset,
-  readServiceRoot,
-  readTarget,
-  SERVICE_ROOT,
-  segment,
-  type Target,
-} from "./common.ts";
+import { deleteIdempotent } from "./common.ts";
 import { rsdComposition } from "./composition.ts";
-import {
-  CompositionFailedError,
-  CompositionRefusedError,
-  CompositionUnsupportedError,
-  PodManagerResponseError,
-} from "./errors.ts";
+import { createDialectClient, type Dialect } from "./dialect.ts";
+import { CompositionFailedError, CompositionUnsupportedError } from "./errors.ts";
 import { toHardware } from "./hardware.ts";
-import { ResourceReader, readSystemInventory, warningsOf } from "./reader.ts";
+import { type ResourceReader, readSystemInventory } from "./reader.ts";
 import {
   type ComposedNode,
   ComposedNodeSchema,
   MemorySchema,
   ProcessorSchema,
-  parseResource,
   SystemSchema,
 } from "./schemas.ts";
 import { isSuccess, type RedfishTransport } from "./transport.ts";
-import type { ComposedSystem, ComposeRequest, PodManagerClient } from "./types.ts";
+import type { ComposeRequest, PodManagerClient } from "./types.ts";
 
 const NODES = "/redfish/v1/Nodes";
 const ALLOCATE = `${NODES}/Actions/Allocate`;
@@ -39,28 +23,8 @@ const ALLOCATE = `${NODES}/Actions/Allocate`;
  * (`#ComposedNodeCollection.Allocate`), then assembled (`#ComposedNode.Assemble`), and deleted to decompose.
  * Power and boot go to the Node; Ironic is given the Node's ComputerSystem.
  */
-export function createRsdClient(transport: RedfishTransport): PodManagerClient {
+export function rsdDialect(transport: RedfishTransport): Dialect<ComposedNode> {
   const pm = transport.podManager;
-  const target = (index: string): Target => ({ index, path: `${NODES}/${segment(index)}` });
-
-  async function readNode(at: Target): Promise<ComposedSystem> {
-    const { resource: node, body } = await readTarget(transport, ComposedNodeSchema, at);
-    const reader = new ResourceReader(transport);
-    reader.seed(at.path, body);
-    const resourceUri = transport.toPath(node.Links.ComputerSystem["@odata.id"]);
-    return {
-      index: node.Id,
-      resourceUri,
-      name: node.Name ?? undefined,
-      uuid: node.UUID ?? undefined,
-      powerState: node.PowerState ?? undefined,
-      boot: bootSettings(node.Boot),
-      state: node.ComposedNodeState ?? undefined,
-      composition: rsdComposition(node, (link) => transport.toPath(link)),
-      hardware: await nodeHardware(reader, node, resourceUri),
-      ...warningsOf(reader),
-    };
-  }
 
   /** From the Node's device links, as PODM lists them; a node without them is read through its ComputerSystem. */
   async function nodeHardware(reader: ResourceReader, node: ComposedNode, systemPath: string) {
@@ -128,61 +92,20 @@ export function createRsdClient(transport: RedfishTransport): PodManagerClient {
   }
 
   return {
-    async probe() {
-      const root = await readServiceRoot(transport);
-      if (!root.Nodes) {
-        throw new PodManagerResponseError(
-          pm,
-          `GET ${SERVICE_ROOT}: field Nodes missing (not an RSD pod manager?)`,
-        );
-      }
-      await transport.get(transport.toPath(root.Nodes["@odata.id"]));
-      return { redfishVersion: root.RedfishVersion ?? undefined, uuid: root.UUID ?? undefined };
+    collection: NODES,
+    rootLink: "Nodes",
+    rootLinkMissing: "field Nodes missing (not an RSD pod manager?)",
+    schema: ComposedNodeSchema,
+    resetAction: "ComposedNode.Reset",
+    resetOf: (node) => node.Actions?.["#ComposedNode.Reset"],
+    systemPath: (node) => transport.toPath(node.Links.ComputerSystem["@odata.id"]),
+    state: (node) => node.ComposedNodeState,
+    composition: rsdComposition,
+    hardware: nodeHardware,
+    async creation(request) {
+      return { path: ALLOCATE, body: allocationBody(request) };
     },
-
-    async listComposedSystems() {
-      const reader = new ResourceReader(transport);
-      const members = await reader.members(NODES);
-      const nodes = await Promise.all(
-        members.map(async (path) => {
-          const response = await transport.request("GET", path);
-          if (response.status === 404) return undefined;
-          if (!isSuccess(response.status)) throw transport.statusError(response);
-          return parseResource(ComposedNodeSchema, response.body, `GET ${path}`, pm);
-        }),
-      );
-      return nodes
-        .filter((node): node is ComposedNode => node !== undefined)
-        .map((node) => ({
-          index: node.Id,
-          resourceUri: transport.toPath(node.Links.ComputerSystem["@odata.id"]),
-          composition: rsdComposition(node, (link) => transport.toPath(link)),
-        }));
-    },
-
-    getSystem(index) {
-      return readNode(target(index));
-    },
-
-    async compose(request) {
-      const allocation = await transport.request("POST", ALLOCATE, { body: allocationBody(request) });
-      const message = transport.upstreamMessage(allocation.body);
-      if (allocation.status === 409 || allocation.status === 400) {
-        throw new CompositionRefusedError(pm, message ?? `POST ${ALLOCATE} answered ${allocation.status}`);
-      }
-      if (!isSuccess(allocation.status)) {
-        throw new CompositionFailedError(
-          pm,
-          `POST ${ALLOCATE} answered ${allocation.status}${message ? `: ${message}` : ""}`,
-        );
-      }
-      const path = createdPath(transport, allocation.headers, allocation.body);
-      if (!path)
-        throw new PodManagerResponseError(
-          pm,
-          `POST ${ALLOCATE} answered ${allocation.status} without a Location`,
-        );
-
+    async afterCreation(path) {
       const assemble = `${path}/Actions/ComposedNode.Assemble`;
       let assembled: Awaited<ReturnType<RedfishTransport["request"]>>;
       try {
@@ -198,33 +121,10 @@ export function createRsdClient(transport: RedfishTransport): PodManagerClient {
         const reason = transport.upstreamMessage(assembled.body);
         return release(path, `POST ${assemble} answered ${assembled.status}${reason ? `: ${reason}` : ""}`);
       }
-      return readNode({ index: path.slice(path.lastIndexOf("/") + 1), path });
-    },
-
-    decompose(index) {
-      return deleteIdempotent(transport, target(index).path);
-    },
-
-    async reset(index, type) {
-      const at = target(index);
-      const { resource } = await readTarget(transport, ComposedNodeSchema, at);
-      await postReset(
-        transport,
-        at,
-        resource.Actions?.["#ComposedNode.Reset"],
-        `${at.path}/Actions/ComposedNode.Reset`,
-        type,
-      );
-    },
-
-    async setBoot(index, boot) {
-      const at = target(index);
-      const { resource, etag } = await readTarget(transport, ComposedNodeSchema, at);
-      await patchBoot(transport, at, { boot: resource.Boot, etag }, boot);
-    },
-
-    close() {
-      return transport.close();
     },
   };
+}
+
+export function createRsdClient(transport: RedfishTransport): PodManagerClient {
+  return createDialectClient(transport, rsdDialect(transport));
 }
