@@ -1,4 +1,5 @@
 import { withDurableExecution } from "@aws/durable-execution-sdk-js";
+import { logInvocation } from "../lib/log.ts";
 import { durableWorkflowContext } from "../lib/operations/durable.ts";
 import {
   type LifecycleInput,
@@ -14,9 +15,11 @@ import { podManagerResync } from "../lib/runtime/resync.ts";
  * path): its steps are checkpointed and its waits on Ironic suspend the execution. A malformed input fails the
  * execution outright.
  */
-export const handler = withDurableExecution<LifecycleInput, LifecycleResult>(async (event, context) =>
-  runOperation(LifecycleInputSchema.parse(event), durableWorkflowContext(context), {
+export const handler = withDurableExecution<LifecycleInput, LifecycleResult>(async (event, context) => {
+  const input = LifecycleInputSchema.parse(event);
+  logInvocation(context.lambdaContext, input.operation_id);
+  return runOperation(input, durableWorkflowContext(context), {
     ...(await lifecycleDeps()),
     resyncNode: (operation, node) => podManagerResync().resyncNode(operation, node),
-  }),
-);
+  });
+});

@@ -1,6 +1,6 @@
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
-import { logger } from "../lib/log.ts";
+import { logInvocation } from "../lib/log.ts";
 import { RotationEventSchema } from "../lib/podmanagers/rotation.ts";
 import { podManagerSecretRotation } from "../lib/runtime/rotation.ts";
 import { parseOrThrow } from "../lib/validation.ts";
@@ -12,10 +12,7 @@ import { parseOrThrow } from "../lib/validation.ts";
  */
 export const handler = middy<unknown, void, Error, Context>()
   .use({
-    before: (request) => {
-      logger.resetKeys();
-      logger.appendKeys({ request_id: request.context.awsRequestId, function: "rotate-pod-manager-secret" });
-    },
+    before: (request) => logInvocation(request.context, request.context.awsRequestId),
   })
   .handler(async (event, context) => {
     const rotation = parseOrThrow(RotationEventSchema, event, "event");

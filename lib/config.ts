@@ -173,19 +173,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
 }
 
-/**
- * The log level, in the order Powertools reads it (its own variable, Lambda's log-level control, LOG_LEVEL).
- * Read without the schema: the logger exists before, and apart from, the configuration.
- */
-export function logLevelSettings(): Array<string | undefined> {
-  return [process.env.POWERTOOLS_LOG_LEVEL, process.env.AWS_LAMBDA_LOG_LEVEL, process.env.LOG_LEVEL];
-}
-
-/** X-Ray's trace header, which Lambda sets for each invocation. */
-export function traceHeader(): string | undefined {
-  return process.env._X_AMZN_TRACE_ID;
-}
-
 let processConfig: Config | undefined;
 
 /**

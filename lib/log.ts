@@ -1,106 +1,57 @@
 /**
- * Structured JSON logs, one line per entry, in the shape of Powertools' logger (`level`, `message`, `timestamp`,
- * `service`, `xray_trace_id`, then the appended keys and the entry's fields). Our own ~1 KB instead of
- * Powertools' 20 KB: every function bundles it, and bundle size is cold-start time.
+ * Structured JSON logs through Powertools for AWS Lambda's logger: one line per entry (`level`, `message`,
+ * `timestamp`, `service`, the Lambda context's `cold_start`, `function_name`, `function_request_id`, ...,
+ * `xray_trace_id`, `correlation_id`, then the appended keys and the entry's fields). Powertools reads the level
+ * itself: Lambda's advanced logging controls (`AWS_LAMBDA_LOG_LEVEL`) first, then `POWERTOOLS_LOG_LEVEL`, then
+ * `LOG_LEVEL`; INFO by default. WARN and ERROR go to stderr.
  *
- * Never pass a request body or a credential to it: bodies of pod-manager and register requests may hold
- * passwords.
+ * Every value passes through the one scrubber (`lib/scrub.ts`) on its way into the line: a string under a
+ * secret-named key is masked, every other string (messages, error messages and stacks) scrubbed of credentials.
+ * Still, never log a request body or a credential: the scrubber is the last guard, not the first.
  */
+import { Logger } from "@aws-lambda-powertools/logger";
+import type { Context } from "aws-lambda";
+import { scrubLogValue } from "./scrub.ts";
 
-import { logLevelSettings, traceHeader } from "./config.ts";
-
-const LEVELS = { DEBUG: 8, INFO: 12, WARN: 16, ERROR: 20 } as const;
-export type LogLevel = keyof typeof LEVELS;
 export type LogFields = Record<string, unknown>;
 
-function levelOf(value: string | undefined): LogLevel | undefined {
-  const upper = value?.toUpperCase();
-  return upper !== undefined && upper in LEVELS ? (upper as LogLevel) : undefined;
-}
-
-/** Errors as name, message and stack (JSON.stringify would give `{}`); bigints as text; cycles cut. */
-function replacer(): (key: string, value: unknown) => unknown {
-  const seen = new WeakSet<object>();
-  return (_key, value) => {
-    if (typeof value === "bigint") return value.toString();
-    if (typeof value !== "object" || value === null) return value;
-    if (seen.has(value)) return "[Circular]";
-    seen.add(value);
-    if (value instanceof Error) {
-      return {
-        name: value.name,
-        message: value.message,
-        stack: value.stack,
-        ...(value.cause === undefined ? {} : { cause: value.cause }),
-      };
-    }
-    return value;
+/**
+ * An error as its name, message, stack, code and cause: SDK errors carry request metadata (and the whole HTTP
+ * response) we do not want in a log line, which Powertools' own error formatting would copy.
+ */
+function errorFields(error: Error): LogFields {
+  const code = (error as { code?: unknown }).code;
+  return {
+    name: error.name,
+    message: error.message,
+    stack: error.stack,
+    ...(typeof code === "string" ? { code } : {}),
+    ...(error.cause === undefined || error.cause === error ? {} : { cause: error.cause }),
   };
 }
 
-export class Logger {
-  private level: LogLevel;
-  private keys: LogFields = {};
-
-  constructor(private readonly service: string) {
-    // Same precedence as Powertools: its own variable, then Lambda's log-level control, then LOG_LEVEL.
-    this.level =
-      logLevelSettings()
-        .map(levelOf)
-        .find((level) => level !== undefined) ?? "INFO";
-  }
-
-  debug(message: string, fields?: LogFields): void {
-    this.write("DEBUG", message, fields);
-  }
-
-  info(message: string, fields?: LogFields): void {
-    this.write("INFO", message, fields);
-  }
-
-  warn(message: string, fields?: LogFields): void {
-    this.write("WARN", message, fields);
-  }
-
-  error(message: string, fields?: LogFields): void {
-    this.write("ERROR", message, fields);
-  }
-
-  /** Keys on every following entry until `resetKeys` (e.g. the request id). */
-  appendKeys(keys: LogFields): void {
-    Object.assign(this.keys, keys);
-  }
-
-  resetKeys(): void {
-    this.keys = {};
-  }
-
-  /** Case-insensitive; an unknown level is ignored. */
-  setLogLevel(level: string): void {
-    this.level = levelOf(level) ?? this.level;
-  }
-
-  getLevelName(): LogLevel {
-    return this.level;
-  }
-
-  private write(level: LogLevel, message: string, fields?: LogFields): void {
-    if (LEVELS[level] < LEVELS[this.level]) return;
-    const traceId = traceHeader()?.match(/Root=([^;]+)/)?.[1];
-    const entry = {
-      level,
-      message,
-      timestamp: new Date().toISOString(),
-      service: this.service,
-      ...(traceId ? { xray_trace_id: traceId } : {}),
-      ...this.keys,
-      ...fields,
-    };
-    const line = `${JSON.stringify(entry, replacer())}\n`;
-    // Looked up at each call, not kept: tests (and Lambda's runtime) replace the streams' write.
-    if (level === "WARN" || level === "ERROR") process.stderr.write(line);
-    else process.stdout.write(line);
-  }
+/** The JSON replacer step Powertools applies before its own: errors as `errorFields`, every string scrubbed. */
+function logValue(key: string, value: unknown): unknown {
+  return value instanceof Error ? errorFields(value) : scrubLogValue(key, value);
 }
 
-export const logger = new Logger("valence");
+export const logger = new Logger({ serviceName: "valence", jsonReplacerFn: logValue });
+
+/**
+ * Starts the log context of one invocation: keys of the previous one go, the Lambda context (cold start, function
+ * name and request id; absent when a handler runs outside Lambda) and the correlation id (API Gateway's request
+ * id, an operation's id in its workflow) come in, with `keys`, on every following entry.
+ *
+ * Powertools' `injectLambdaContext` middleware does the same through middy; the class methods serve middy
+ * handlers and the durable workflow (which is no middy handler) alike.
+ */
+export function logInvocation(
+  context: Context | undefined,
+  correlationId: string,
+  keys: LogFields = {},
+): void {
+  logger.resetKeys();
+  if (context?.awsRequestId) logger.addContext(context);
+  logger.setCorrelationId(correlationId);
+  logger.appendKeys(keys);
+}

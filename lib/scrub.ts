@@ -1,6 +1,8 @@
 /**
- * Masks credentials in free text from upstreams (Ironic, Keystone, pod managers) and in error messages before they
- * reach a caller or a log line: the value after a password-like key, URL user-info and Authorization header values.
+ * The one scrubber: every text from an upstream (Ironic, Keystone, pod managers), every error message and every log
+ * line passes through here before it reaches a caller, an event or CloudWatch. It masks the values Valence knows to
+ * be secret (a pod manager's password, what Ironic holds under password-like keys), the value after a
+ * password-like key, URL user-info and Authorization header values.
  *
  * Written as single-pass scanners rather than one regular expression: a pattern like
  * `[\w-]*password[\w-]*\s*[:=]` backtracks over every start position and every split of a word run, which made
@@ -13,7 +15,7 @@ export const MASK = "***";
 /** Keys whose values are secrets (`redfish_password`, `ipmi_password`, `client_secret`, `X-Auth-Token`, ...). */
 const SECRET_KEY_PART = /pass|secret|token|credential|private_?key|api_?key/i;
 
-export interface MaskOptions {
+interface MaskOptions {
   /** Mask the user of `scheme://user:password@` too, not only the password. @default false */
   readonly maskUrlUser?: boolean;
   /**
@@ -24,7 +26,7 @@ export interface MaskOptions {
 }
 
 /** Masks every credential form Valence knows of in `text`. Linear in the length of `text`. */
-export function maskCredentials(text: string, options: MaskOptions = {}): string {
+function maskCredentials(text: string, options: MaskOptions = {}): string {
   const cut = options.cut ?? false;
   return maskAuthSchemes(maskUrlUserinfo(maskKeyValues(text, cut), options.maskUrlUser ?? false, cut));
 }
@@ -152,4 +154,97 @@ const AUTH_SCHEME = /(\b(?:Basic|Bearer|Negotiate|Digest)\s+)[A-Za-z0-9+/=._~-]{
 
 function maskAuthSchemes(text: string): string {
   return text.replace(AUTH_SCHEME, (_match, scheme: string) => `${scheme}${MASK}`);
+}
+
+// --- Known secrets and shortened text (Ironic echoes driver_info, BMC passwords included, in error texts)
+
+/** Keys whose values are secrets, in JSON bodies and log fields (`redfish_password`, `ipmi_password`, `secret`, ...). */
+export const SECRET_KEY = /(pass(word|wd|phrase)?|secret|token|credential|private_?key|api_?key)$/i;
+
+/** Secret values (strings of 3+ characters) found under password-like keys, at any depth of `value`. */
+export function collectSecrets(value: unknown, into: Set<string> = new Set()): Set<string> {
+  if (Array.isArray(value)) {
+    for (const item of value) collectSecrets(item, into);
+  } else if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      if (SECRET_KEY.test(key) && typeof item === "string" && item.length >= 3) into.add(item);
+      else collectSecrets(item, into);
+    }
+  }
+  return into;
+}
+
+/** Characters scrubbed past a cut: room for a password-like key and its separator that straddle it. */
+const TRUNCATION_MARGIN = 256;
+
+/** Appended to a text that was cut short. */
+export const CUT_MARK = "…";
+
+/**
+ * Replace every known secret value (`secrets`: what the caller sent or holds, e.g. a pod manager's password and
+ * session token), and anything after a password-like key, URL user-info passwords and Authorization values, with
+ * `***`. Linear in the length of `text` (times the number of known secrets). A text that ends in `…` was cut short
+ * by `scrubTruncated`: a known secret's beginning at its end is masked too.
+ */
+export function scrub(text: string, secrets: Iterable<string> = [], options: ScrubOptions = {}): string {
+  const forms = secretForms(secrets);
+  const cut = text.endsWith(CUT_MARK);
+  let result = cut ? text.slice(0, -CUT_MARK.length) : text;
+  for (const secret of forms) result = result.split(secret).join(MASK);
+  if (cut) result = maskSecretBeginningAtEnd(result, forms);
+  result = maskCredentials(result, { cut, maskUrlUser: options.maskUrlUser ?? false });
+  return cut ? `${result}${CUT_MARK}` : result;
+}
+
+export interface ScrubOptions {
+  /** Mask the user of `scheme://user:password@` too, not only the password. @default false */
+  readonly maskUrlUser?: boolean;
+}
+
+/**
+ * A step of a `JSON.stringify` replacer for log entries: a string under a secret-named key (`password`,
+ * `client_secret`, ...) becomes `***` whatever it looks like, and every other string is scrubbed (URL user-info
+ * included), so neither a field nor an error message can carry a credential into a log line.
+ */
+export function scrubLogValue(key: string, value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  if (key !== "" && SECRET_KEY.test(key)) return MASK;
+  return scrub(value, [], { maskUrlUser: true });
+}
+
+/**
+ * `scrub`, for text that is shown shortened anyway: only the first `max` characters are kept, and only a little
+ * more than those is scrubbed, so a huge text costs no more than a short one. The margin is the longest form of a
+ * known secret plus some: a secret that starts before the cut is still masked whole, never left half visible.
+ */
+export function scrubTruncated(text: string, max: number, secrets: Iterable<string> = []): string {
+  const forms = secretForms(secrets);
+  const margin = Math.max(TRUNCATION_MARGIN, ...forms.map((form) => form.length + TRUNCATION_MARGIN));
+  const bounded = text.length > max + margin ? `${text.slice(0, max + margin)}${CUT_MARK}` : text;
+  const scrubbed = scrub(bounded, forms);
+  return scrubbed.length > max ? `${scrubbed.slice(0, max)}${CUT_MARK}` : scrubbed;
+}
+
+/**
+ * The known secrets (3+ characters) and, as Ironic's texts are often JSON inside JSON, their escaped forms;
+ * longest first, so a secret that contains another is masked whole.
+ */
+function secretForms(secrets: Iterable<string>): string[] {
+  const forms = new Set<string>();
+  for (const secret of secrets) {
+    if (secret.length < 3) continue;
+    forms.add(secret);
+    forms.add(JSON.stringify(secret).slice(1, -1));
+  }
+  return [...forms].sort((a, b) => b.length - a.length);
+}
+
+/** A text cut inside a known secret ends with that secret's first characters (3 or more): those go too. */
+function maskSecretBeginningAtEnd(text: string, forms: readonly string[]): string {
+  for (const form of forms) {
+    for (let length = Math.min(form.length - 1, text.length); length >= 3; length--) {
+      if (text.endsWith(form.slice(0, length))) return `${text.slice(0, -length)}${MASK}`;
+    }
+  }
+  return text;
 }

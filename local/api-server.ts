@@ -16,7 +16,7 @@ import {
 import { MethodNotAllowedError, RouteNotFoundError, ValidationError } from "../lib/errors.ts";
 import { toErrorBody } from "../lib/http/errors.ts";
 import { type HttpEvent, LOCAL_API_ID } from "../lib/http/route.ts";
-import { logger } from "../lib/log.ts";
+import { logger, logInvocation } from "../lib/log.ts";
 import { recordRequestTiming, SLOW_REQUEST_MESSAGE } from "./request-timings.ts";
 
 export type LambdaHttpHandler = (
@@ -302,8 +302,7 @@ function send(response: ServerResponse, result: APIGatewayProxyStructuredResultV
 }
 
 function sendError(response: ServerResponse, error: Error, requestId: string): void {
-  logger.resetKeys();
-  logger.appendKeys({ request_id: requestId });
+  logInvocation(undefined, requestId);
   const body = toErrorBody(error, requestId);
   send(response, {
     statusCode: body.status,

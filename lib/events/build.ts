@@ -1,4 +1,4 @@
-import { scrubTruncated } from "../ironic/scrub.ts";
+import { scrubTruncated } from "../scrub.ts";
 import {
   DETAIL_VERSION,
   MESSAGE_MAX,

@@ -1,6 +1,5 @@
 import { ValenceError } from "../errors.ts";
 import { logger } from "../log.ts";
-import { maskCredentials } from "../scrub.ts";
 import { STATUS_BY_CODE, titleOf } from "./statuses.ts";
 
 /** Valence's error body. */
@@ -15,19 +14,19 @@ export interface ErrorBody {
 /**
  * The one place where errors become responses. A `ValenceError` carries a code and a detail; its status comes from
  * the code table (`./statuses.ts`). Anything else is a bug or an unexpected upstream failure: logged with its
- * stack, answered with a generic 500 so that no upstream text (which may echo credentials) reaches the caller.
+ * stack (scrubbed, as every log entry: `lib/log.ts`), answered with a generic 500 so that no upstream text (which
+ * may echo credentials) reaches the caller.
  */
 export function toErrorBody(error: unknown, requestId: string): ErrorBody {
   if (error instanceof ValenceError) {
     const entry = STATUS_BY_CODE[error.code];
     if (!entry) {
       // A code the table lacks is our bug (the table's unit test should have caught it): a 500, never a guess.
-      logger.error("error code without a status", { code: error.code, error: describeError(error) });
+      logger.error("error code without a status", { code: error.code, error });
       return internalError(requestId, error.code);
     }
     const { status } = entry;
-    if (status >= 500)
-      logger.error("request failed", { code: error.code, status, error: describeError(error) });
+    if (status >= 500) logger.error("request failed", { code: error.code, status, error });
     else logger.info("request refused", { code: error.code, status });
     return {
       request_id: requestId,
@@ -37,7 +36,7 @@ export function toErrorBody(error: unknown, requestId: string): ErrorBody {
       detail: entry.internal ? GENERIC_DETAIL : error.message,
     };
   }
-  logger.error("unexpected error", { error: describeError(error) });
+  logger.error("unexpected error", { error });
   return internalError(requestId, "InternalError");
 }
 
@@ -45,22 +44,4 @@ const GENERIC_DETAIL = "An unexpected error occurred; the request id identifies 
 
 function internalError(requestId: string, code: string): ErrorBody {
   return { request_id: requestId, code, status: 500, title: titleOf(500), detail: GENERIC_DETAIL };
-}
-
-/** Credentials that can hide in error text: URL user-info and `password=...`/`"password": "..."` pairs. */
-export function scrubSecrets(text: string): string {
-  // The scanner shared with Ironic's scrubbing: linear, where regular expressions over word runs were quadratic.
-  return maskCredentials(text, { maskUrlUser: true });
-}
-
-/** Name, message and stack only: SDK errors carry request metadata we do not want in every log line. */
-export function describeError(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { value: scrubSecrets(String(error)) };
-  const described: Record<string, unknown> = {
-    name: error.name,
-    message: scrubSecrets(error.message),
-    stack: error.stack === undefined ? undefined : scrubSecrets(error.stack),
-  };
-  if (error.cause !== undefined && error.cause !== error) described.cause = describeError(error.cause);
-  return described;
 }

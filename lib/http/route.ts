@@ -2,7 +2,7 @@ import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import type { z } from "zod/mini";
 import { ValidationError } from "../errors.ts";
-import { logger } from "../log.ts";
+import { logger, logInvocation } from "../log.ts";
 import { nameFields, parseOrThrow } from "../validation.ts";
 import { toErrorBody } from "./errors.ts";
 
@@ -151,11 +151,7 @@ export function httpRoute<
   return middy<HttpEvent, APIGatewayProxyStructuredResultV2>()
     .use({
       before: (request) => {
-        logger.resetKeys();
-        logger.appendKeys({
-          request_id: requestIdOf(request.event),
-          route: request.event.routeKey,
-        });
+        logInvocation(request.context, requestIdOf(request.event), { route: request.event.routeKey });
       },
       after: (request) => {
         logger.info("request done", { status: request.response?.statusCode });

@@ -1,3 +1,4 @@
+import { scrubTruncated } from "../scrub.ts";
 import {
   IronicAuthError,
   IronicConflictError,
@@ -14,7 +15,6 @@ import {
   IronicServerError,
   IronicUnavailableError,
 } from "./errors.ts";
-import { scrubTruncated } from "./scrub.ts";
 
 const MAX_FAULT_LENGTH = 500;
 

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { collectSecrets, SECRET_KEY, scrub } from "../scrub.ts";
 import { formatIssue } from "../validation.ts";
 import {
   authSecrets,
@@ -59,7 +60,6 @@ import {
   RootSchema,
   TraitListSchema,
 } from "./schemas.ts";
-import { collectSecrets, SECRET_KEY, scrub } from "./scrub.ts";
 import {
   type ApiVersion,
   chooseVersion,

@@ -6,6 +6,8 @@
  * `yaml` parser (~115 KB minified, CommonJS so not tree-shaken), which Lambdas configured by plain env vars
  * should not carry.
  */
+
+export { collectSecrets, scrub } from "../scrub.ts";
 export {
   type EndpointInterface,
   type IronicAuth,
@@ -58,5 +60,4 @@ export type {
   NodeValidation,
   ProvisionTarget,
 } from "./schemas.ts";
-export { collectSecrets, scrub } from "./scrub.ts";
 export { MAX_API_VERSION, MIN_API_VERSION } from "./version.ts";

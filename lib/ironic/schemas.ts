@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { scrubTruncated } from "./scrub.ts";
+import { scrubTruncated } from "../scrub.ts";
 
 const JsonObject = z.record(z.string(), z.unknown());
 

@@ -1,5 +1,5 @@
 import { logger } from "../log.ts";
-import { emfLine } from "../metrics.ts";
+import { publishFigures } from "../metrics.ts";
 import type { ReconcileContext, Reconciler, ReconcileSummary } from "./reconciler.ts";
 
 /** One reconcile pass with its report: a structured log line, and the same figures as CloudWatch metrics. */
@@ -10,8 +10,6 @@ export async function reconcileAndReport(
   const summary = await reconciler.run(context);
   logger.info("reconcile pass", { summary });
   const { partial, ...figures } = summary;
-  process.stdout.write(
-    `${emfLine("Valence", { service: "valence" }, { ...figures, reconcile_partial: partial ? 1 : 0 })}\n`,
-  );
+  publishFigures({ ...figures, reconcile_partial: partial ? 1 : 0 });
   return summary;
 }

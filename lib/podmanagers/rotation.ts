@@ -117,7 +117,7 @@ export class PodManagerSecretRotation {
       throw new SecretRotationError(`secret ${metadata.name} has no version ${token} to rotate`);
     }
     const podm = await this.podManagerOf(metadata);
-    const fields = { pod_manager: podm.uuid, secret: metadata.name, step, version: token };
+    const fields = { pod_manager: podm.uuid, secret_name: metadata.name, step, version: token };
     if (stages.includes(AWSCURRENT)) {
       // Already rotated in. A finishSecret that promoted and then failed to re-sync is retried as this: re-sync.
       logger.info("secret version already current", fields);

@@ -1,6 +1,7 @@
 import { logger } from "../log.ts";
 import { type AddressPolicy, STRICT_ADDRESS_POLICY } from "../net/address-policy.ts";
 import { AddressRefusedError, pinnedFetch, type Resolver } from "../net/pinned-fetch.ts";
+import { scrub } from "../scrub.ts";
 import {
   PodManagerAddressRefusedError,
   PodManagerAuthError,
@@ -300,18 +301,16 @@ export class RedfishTransport {
     return this.redact(typeof code === "string" && !text.includes(code) ? `${code}: ${text}` : text);
   }
 
-  /** Removes the password, the Basic header value and the session token from text that may echo them. */
+  /**
+   * Removes the password, the Basic header value and the session token (and any other credential form) from text
+   * that may echo them: the one scrubber, given what this transport knows to be secret.
+   */
   redact(text: string): string {
-    const secrets = [
+    return scrub(text, [
       this.options.password,
       this.basicHeader().slice("Basic ".length),
       this.sessionToken ?? "",
-    ];
-    let result = text;
-    for (const secret of secrets) {
-      if (secret.length >= 3) result = result.split(secret).join("***");
-    }
-    return result;
+    ]);
   }
 }
 

@@ -5,7 +5,7 @@
  *
  *   node --import tsx test/support/register-child.ts register|unregister <node> <request-id> [<body JSON>]
  */
-import { logger } from "../../lib/log.ts";
+import { logInvocation } from "../../lib/log.ts";
 import { RegisterNodeBody, UnregisterNodeBody } from "../../lib/nodes/schemas.ts";
 import { registrationService } from "../../lib/runtime.ts";
 
@@ -16,7 +16,7 @@ if ((operation !== "register" && operation !== "unregister") || !nodeId || !requ
 }
 
 const context = { requestId, principal: "kill-test", remainingMs: () => 300_000 };
-logger.appendKeys({ request_id: requestId, child: operation });
+logInvocation(undefined, requestId, { child: operation });
 try {
   const service = registrationService();
   if (operation === "register") {

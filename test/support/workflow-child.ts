@@ -5,7 +5,7 @@
  *
  *   node --import tsx test/support/workflow-child.ts <operation-id>
  */
-import { logger } from "../../lib/log.ts";
+import { logInvocation } from "../../lib/log.ts";
 import { startLocalOperationRunner } from "../../local/operation-runner.ts";
 
 const [operationId] = process.argv.slice(2);
@@ -13,7 +13,7 @@ if (!operationId) {
   process.stderr.write("usage: workflow-child.ts <operation-id>\n");
   process.exit(2);
 }
-logger.appendKeys({ child: "workflow", operation_id: operationId });
+logInvocation(undefined, operationId, { child: "workflow" });
 const runner = await startLocalOperationRunner();
 await runner.start(operationId);
 await runner.settled();

@@ -298,11 +298,23 @@ describe("messages of pattern-checked fields", () => {
   });
 });
 
-describe("scrubSecrets", () => {
-  it("masks URL credentials and password pairs", async () => {
-    const { scrubSecrets } = await import("../../lib/http/errors.ts");
-    expect(scrubSecrets("GET http://admin:hunter2@10.0.0.1/x")).toBe("GET http://***:***@10.0.0.1/x");
-    expect(scrubSecrets('{"redfish_password": "hunter2", "a": 1}')).toBe('{"redfish_password": ***, "a": 1}');
-    expect(scrubSecrets("password=hunter2&user=x")).toBe("password=***&user=x");
+describe("scrubLogValue", () => {
+  it("masks URL credentials and password pairs in a logged string", async () => {
+    const { scrubLogValue } = await import("../../lib/scrub.ts");
+    expect(scrubLogValue("message", "GET http://admin:hunter2@10.0.0.1/x")).toBe(
+      "GET http://***:***@10.0.0.1/x",
+    );
+    expect(scrubLogValue("message", '{"redfish_password": "hunter2", "a": 1}')).toBe(
+      '{"redfish_password": ***, "a": 1}',
+    );
+    expect(scrubLogValue("message", "password=hunter2&user=x")).toBe("password=***&user=x");
+  });
+
+  it("masks a logged field whose name says it is secret, whatever its value looks like", async () => {
+    const { scrubLogValue } = await import("../../lib/scrub.ts");
+    expect(scrubLogValue("redfish_password", "hunter2")).toBe("***");
+    expect(scrubLogValue("session_token", "abc")).toBe("***");
+    expect(scrubLogValue("secret_name", "valence/podm/1")).toBe("valence/podm/1");
+    expect(scrubLogValue("count", 3)).toBe(3);
   });
 });

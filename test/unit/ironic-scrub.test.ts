@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { scrubSecrets } from "../../lib/http/errors.ts";
 import { errorFromResponse } from "../../lib/ironic/faults.ts";
 import { collectSecrets, extractFault, scrub } from "../../lib/ironic/index.ts";
 import { IronicNodeSchema, MAX_IRONIC_TEXT } from "../../lib/ironic/schemas.ts";
-import { scrubTruncated } from "../../lib/ironic/scrub.ts";
+import { scrubLogValue, scrubTruncated } from "../../lib/scrub.ts";
 
 describe("scrub", () => {
   it("masks known secret values wherever they appear", () => {
@@ -70,11 +69,11 @@ describe("scrubbing adversarial input", () => {
   ];
 
   it.each(shapes)(
-    "masks a credential after %s (64 KB), for Ironic text and error text alike",
+    "masks a credential after %s (64 KB), for Ironic text and log text alike",
     (_what, text) => {
       const input = `${text} password=${PLANTED} and http://admin:${PLANTED}@10.0.0.1/`;
 
-      for (const scrubbed of [scrub(input, ["known-secret"]), scrubSecrets(input)]) {
+      for (const scrubbed of [scrub(input, ["known-secret"]), String(scrubLogValue("message", input))]) {
         expect(scrubbed).not.toContain(PLANTED);
         expect(scrubbed).toContain(" password=*** and http://");
       }
