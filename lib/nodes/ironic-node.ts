@@ -38,7 +38,15 @@ export interface IronicNodeSource {
    * `resource_class` too); without it, the register body's `resource_class` or the default.
    */
   placement?: Placement;
+  /** The register request that creates the node: lets a create refused as a duplicate name know its own node. */
+  requestId?: string;
 }
+
+/**
+ * The `extra` key naming the register request that created an Ironic node: a create whose answer was lost, or a
+ * create run again, meets Ironic's 409 DuplicateName on its own node and must tell it from one that was there.
+ */
+export const REGISTER_REQUEST_MARK = "valence_request_id";
 
 /** The hardware type of every node Valence creates. */
 export const HARDWARE_TYPE = "redfish";
@@ -172,6 +180,7 @@ export function buildIronicNode(source: IronicNodeSource): NewIronicNode {
       [DEPLOYMENT_MARK]: source.deploymentId,
       // What this register set itself: re-applying the pod manager's placement (`placementPatch`) leaves it.
       ...(overridden.length > 0 ? { [OVERRIDES_MARK]: overridden } : {}),
+      ...(source.requestId ? { [REGISTER_REQUEST_MARK]: source.requestId } : {}),
     },
   };
 }

@@ -5,7 +5,7 @@ import {
   ValidationError,
 } from "../errors.ts";
 import type { IronicNode, IronicPort, JsonPatchOperation } from "../ironic/index.ts";
-import { drivesSameSystem, type portPlan } from "./ironic-node.ts";
+import { drivesSameSystem, type portPlan, REGISTER_REQUEST_MARK } from "./ironic-node.ts";
 import type { Node } from "./model.ts";
 import { DEPLOYMENT_MARK, NODE_MARK, ownershipOf } from "./ownership.ts";
 
@@ -121,6 +121,38 @@ export function isOurCreation(
   deploymentId: string,
 ): boolean {
   return candidate?.extra[NODE_MARK] === nodeUuid && ownershipOf(candidate.extra, deploymentId) === "ours";
+}
+
+/**
+ * Whether the node holding our name was created by this very register request (a create whose answer was lost, or
+ * run again): ours, and stamped with this request. Any other node of ours was there before: adopted, never deleted.
+ */
+export function isThisRegistersCreation(
+  holder: Pick<IronicNode, "extra"> | undefined,
+  nodeUuid: string,
+  deploymentId: string,
+  requestId: string | undefined,
+): boolean {
+  return (
+    requestId !== undefined &&
+    holder?.extra[REGISTER_REQUEST_MARK] === requestId &&
+    isOurCreation(holder, nodeUuid, deploymentId)
+  );
+}
+
+/**
+ * What Ironic holds under our name and MACs, leaving out the Ironic node this register created itself: a conflict
+ * met after the create is decided on what was there before it.
+ */
+export function holdersBesides(
+  found: { byName: IronicNode | undefined; ports: readonly (IronicPort | undefined)[] },
+  created: string | undefined,
+): { byName: IronicNode | undefined; ports: (IronicPort | undefined)[] } {
+  if (!created) return { byName: found.byName, ports: [...found.ports] };
+  return {
+    byName: found.byName?.uuid === created ? undefined : found.byName,
+    ports: found.ports.map((port) => (port?.node_uuid === created ? undefined : port)),
+  };
 }
 
 export interface PortChanges {

@@ -28,7 +28,9 @@ import {
   claimExistingPort,
   decideExisting,
   decideUnregister,
-  isOurCreation,
+  type ExistingDecision,
+  holdersBesides,
+  isThisRegistersCreation,
   type PortPlan,
   portChanges,
   portOwnersToRead,
@@ -66,9 +68,9 @@ export interface RegisterState {
   /** The traits an adopted node had before the register replaced them: restored by the rollback. */
   previousTraits?: string[];
   deploymentId?: string;
-  /** The Ironic node to adopt, when `find-existing` found one. */
+  /** The Ironic node to adopt, when a refused create showed one. */
   existing?: IronicNode;
-  /** Decided by `find-existing`. */
+  /** `create` once this register's node exists; `adopt` when Ironic's refusal showed a node to take instead. */
   action?: "create" | "adopt";
   /** The Ironic node as last seen. */
   ironicNode?: IronicNode;
@@ -154,260 +156,300 @@ function need<T>(value: T | undefined, what: string): T {
   return value;
 }
 
-/**
- * The register saga's steps, in order: `connect`, `read-system`, `find-existing`, `adopt-node` or `create-node`,
- * `read-traits` (adopted) and `set-traits`, `create-ports`, `record`. Lookups by name and by known MAC start in `connect` so they run
- * while the pod manager answers; a step run again (replayed) looks them up afresh.
- */
-export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
-  let ironic: IronicNodesPort | undefined;
-  /** Connected once per run; a step run again in another process connects there. */
-  const driver = async () => {
-    ironic ??= await env.connect();
-    return ironic;
-  };
+/** What the steps of one register run share besides their state: the Ironic client, the BMC credentials. */
+class RegisterRun {
+  private ironic: IronicNodesPort | undefined;
   /** The BMC credentials, kept by this run only. */
-  let credentials: Credentials | undefined;
-  let early:
-    | {
-        byName: Promise<IronicNode | undefined>;
-        ports: Map<string, Promise<IronicPort | undefined>>;
-        deploymentId: Promise<string>;
-      }
-    | undefined;
+  credentials: Credentials | undefined;
+  /** The deployment's identity, asked for when the run connects so it is known by the create. */
+  private deploymentIdRead: Promise<string> | undefined;
 
-  const compensateNode = (scope: SagaScope, uuid: string) =>
+  constructor(readonly env: RegisterEnv) {}
+
+  /** Connected once per run; a step run again in another process connects there. */
+  async driver(): Promise<IronicNodesPort> {
+    this.ironic ??= await this.env.connect();
+    return this.ironic;
+  }
+
+  startDeploymentId(): void {
+    this.deploymentIdRead = this.env.deploymentId();
+    this.deploymentIdRead.catch(() => undefined); // handled where awaited
+  }
+
+  deploymentId(): Promise<string> {
+    const pending = this.deploymentIdRead;
+    this.deploymentIdRead = undefined;
+    return pending ?? this.env.deploymentId();
+  }
+
+  compensateNode(scope: SagaScope, uuid: string): void {
     scope.compensate({
       name: "delete-node",
       target: uuid,
-      undo: async () => deleteIronicNode(env.undo(await driver()), uuid),
+      undo: async () => deleteIronicNode(this.env.undo(await this.driver()), uuid),
     });
-  const compensatePort = (scope: SagaScope, uuid: string) =>
+  }
+
+  /** Keeps a port this register created: a created node's ports go with the node, an adopted node's one by one. */
+  tookPort(state: RegisterState, scope: SagaScope, port: IronicPort): void {
+    state.createdPorts.push(port.uuid);
+    if (state.createdNode) return;
     scope.compensate({
       name: "delete-port",
-      target: uuid,
+      target: port.uuid,
       undo: async () => {
         try {
-          await env.undo(await driver()).deletePort(uuid);
+          await this.env.undo(await this.driver()).deletePort(port.uuid);
         } catch (error) {
           if (!(error instanceof IronicPortNotFoundError)) throw error;
         }
       },
     });
+  }
 
-  /** Keeps a port this register created: a created node's ports go with the node, an adopted node's one by one. */
-  const tookPort = (state: RegisterState, scope: SagaScope, port: IronicPort) => {
-    state.createdPorts.push(port.uuid);
-    if (!state.createdNode) compensatePort(scope, port.uuid);
+  /**
+   * What to do with what Ironic holds under our name and MACs, read only once Ironic refused a create for one of
+   * them (the happy path makes no lookups): adopt our node or the one driving this system, or refuse.
+   */
+  async decideOnConflict(
+    state: RegisterState,
+    scope: SagaScope,
+    byName?: IronicNode,
+  ): Promise<ExistingDecision> {
+    const { podm, system } = need(state.read, "the system");
+    const plan = need(state.plan, "the port plan");
+    const ironic = await this.driver();
+    scope.doing("looking for Ironic resources that already hold our name or MACs");
+    const [named, ...ports] = await Promise.all([
+      byName ?? findIronicNode(ironic, state.node.name),
+      ...plan.macs.map((mac) => ironic.getPortByAddress(mac)),
+    ]);
+    const found = holdersBesides({ byName: named, ports }, state.createdNode);
+    const owners = await Promise.all(
+      portOwnersToRead(found.byName, found.ports).map((uuid) => ironic.getNode(uuid)),
+    );
+    return decideExisting({
+      node: state.node,
+      deploymentId: need(state.deploymentId, "the deployment id"),
+      podmUrl: podm.url,
+      resourceUri: system.resourceUri,
+      byName: found.byName,
+      ports: found.ports,
+      owners,
+    });
+  }
+}
+
+/** The request id of the register's intent: stamped on the Ironic node it creates. */
+function requestIdOf(state: RegisterState): string | undefined {
+  return state.marked.intent?.request_id ?? undefined;
+}
+
+function connectStep(run: RegisterRun): SagaStep<RegisterState> {
+  return {
+    name: "connect",
+    async run(_state, scope) {
+      scope.doing(REGISTER_FIRST_DESCRIPTION);
+      await run.driver();
+      run.startDeploymentId();
+    },
   };
+}
 
-  return [
-    {
-      name: "connect",
-      async run(state, scope) {
-        scope.doing(REGISTER_FIRST_DESCRIPTION);
-        const connected = await driver();
-        // Our name and the MACs we know of, looked up in Ironic while the pod manager answers.
-        const knownMacs = portPlan(state.node.hardware.nics, state.options).macs;
-        early = {
-          byName: findIronicNode(connected, state.node.name),
-          ports: new Map(knownMacs.map((mac) => [mac, connected.getPortByAddress(mac)] as const)),
-          deploymentId: env.deploymentId(),
-        };
-        for (const lookup of [early.byName, early.deploymentId, ...early.ports.values()]) {
-          lookup.catch(() => undefined); // handled where awaited
-        }
-      },
+function readSystemStep(run: RegisterRun): SagaStep<RegisterState> {
+  return {
+    name: "read-system",
+    async run(state, scope) {
+      scope.doing("reading the system from its pod manager");
+      const ironic = await run.driver();
+      const apiVersion = ironic.apiVersion();
+      apiVersion.catch(() => undefined); // handled where awaited, after the read
+      const read = await run.env.readSystem();
+      const plan = portPlan(read.system.hardware.nics, state.options);
+      const problem = portPlanProblem(state.node.name, plan);
+      if (problem) throw problem;
+      run.credentials = read.credentials;
+      // Checked before anything is created: too many traits, or traits an old Ironic cannot take, are a 400.
+      const planned = traitsPlan(
+        read.system.hardware,
+        run.env.hardwareRules ?? DEFAULT_HARDWARE_RULES,
+        state.options.traits,
+        await apiVersion,
+      );
+      state.traits = planned.traits;
+      state.setsTraits = planned.setsTraits;
+      if (planned.ruleResourceClass) state.ruleResourceClass = planned.ruleResourceClass;
+      state.read = {
+        podm: {
+          url: read.podm.url,
+          verify_ca: read.podm.verify_ca,
+          ...(read.podm.name !== undefined ? { name: read.podm.name } : {}),
+          ...placementOf(read.podm),
+        },
+        system: read.system,
+      };
+      state.plan = plan;
     },
-    {
-      name: "read-system",
-      async run(state, scope) {
-        scope.doing("reading the system from its pod manager");
-        const read = await env.readSystem();
-        const plan = portPlan(read.system.hardware.nics, state.options);
-        const problem = portPlanProblem(state.node.name, plan);
-        if (problem) throw problem;
-        credentials = read.credentials;
-        // Checked before anything is created: too many traits, or traits an old Ironic cannot take, are a 400.
-        const planned = traitsPlan(
-          read.system.hardware,
-          env.hardwareRules ?? DEFAULT_HARDWARE_RULES,
-          state.options.traits,
-          await (await driver()).apiVersion(),
-        );
-        state.traits = planned.traits;
-        state.setsTraits = planned.setsTraits;
-        if (planned.ruleResourceClass) state.ruleResourceClass = planned.ruleResourceClass;
-        state.read = {
-          podm: {
-            url: read.podm.url,
-            verify_ca: read.podm.verify_ca,
-            ...(read.podm.name !== undefined ? { name: read.podm.name } : {}),
-            ...placementOf(read.podm),
-          },
-          system: read.system,
-        };
-        state.plan = plan;
-      },
-    },
-    {
-      name: "find-existing",
-      async run(state, scope) {
-        const { podm, system } = need(state.read, "the system");
-        const plan = need(state.plan, "the port plan");
-        const ironic = await driver();
-        // The lookups begun early serve the first run; a run again looks afresh.
-        const lookups = early;
-        early = undefined;
-        scope.doing("reading this deployment's identity");
-        const deploymentId = await (lookups?.deploymentId ?? env.deploymentId());
-        state.deploymentId = deploymentId;
+  };
+}
 
-        scope.doing("looking for Ironic resources that already hold our name or MACs");
-        const [byName, ...ports] = await Promise.all([
-          lookups?.byName ?? findIronicNode(ironic, state.node.name),
-          ...plan.macs.map((mac) => lookups?.ports.get(mac) ?? ironic.getPortByAddress(mac)),
-        ]);
-        const owners = await Promise.all(portOwnersToRead(byName, ports).map((uuid) => ironic.getNode(uuid)));
-        const decision = decideExisting({
-          node: state.node,
-          deploymentId,
-          podmUrl: podm.url,
-          resourceUri: system.resourceUri,
-          byName,
-          ports,
-          owners,
-        });
-        if (decision.action === "refuse") throw decision.error;
-        state.action = decision.action;
-        if (decision.action === "adopt") state.existing = decision.node;
-      },
-    },
-    {
-      name: "adopt-node",
-      when: (state) => state.action === "adopt",
-      async run(state, scope) {
-        const existing = need(state.existing, "the Ironic node to adopt");
-        const ironic = await driver();
-        logger.info("adopting an existing Ironic node", {
-          node_uuid: state.node.uuid,
-          ironic_node_uuid: existing.uuid,
-        });
-        let adopted = existing;
-        // The marks are plain `add`s of the same values: marking again changes nothing.
-        const marks = adoptionMarks(existing, state.node, need(state.deploymentId, "the deployment id"));
-        if (marks) {
-          scope.doing("marking the adopted Ironic node as ours");
-          adopted = await ironic.updateNode(existing.uuid, marks);
-        }
-        state.presentPorts ??= (await ironic.listPorts({ node_uuid: existing.uuid })).map(
-          (port) => port.address,
+/**
+ * Creates the Ironic node without looking first: Ironic keeps names unique (409 DuplicateName), so only that
+ * refusal makes the register look at what holds the name, and adopt it or refuse.
+ */
+function createNodeStep(run: RegisterRun): SagaStep<RegisterState> {
+  return {
+    name: "create-node",
+    when: (state) => state.action !== "adopt",
+    async run(state, scope) {
+      const ironic = await run.driver();
+      const read = need(state.read, "the system");
+      const deploymentId = await run.deploymentId();
+      state.deploymentId = deploymentId;
+      // Refused (400) before anything is created when the Ironic in use cannot take a placement field.
+      scope.doing("checking the placement fields against Ironic");
+      const options = withRuleResourceClass(state.options, state.ruleResourceClass);
+      const placement = await resolvePlacement(ironic, {
+        body: options,
+        podm: read.podm,
+        podmName: read.podm.name ?? state.node.podm_id,
+        defaultResourceClass: run.env.defaultResourceClass,
+      });
+      // Ironic refuses an `owner` at create from anyone but a system-scoped admin ("Cannot create a node as a
+      // project scoped admin with an owner other than your own project"; noauth counts as project-scoped), while
+      // its PATCH takes it: so the owner is set right after the create.
+      const { owner, ...atCreate } = placement;
+      const requestId = requestIdOf(state);
+      scope.doing("creating the Ironic node");
+      let created: IronicNode;
+      try {
+        created = await ironic.createNode(
+          buildIronicNode({
+            node: state.node,
+            system: read.system,
+            podmUrl: read.podm.url,
+            podmVerifyCa: read.podm.verify_ca,
+            // A run again after the process that read them died reads them afresh.
+            credentials: run.credentials ?? (await run.env.readSystem()).credentials,
+            options,
+            defaultResourceClass: run.env.defaultResourceClass,
+            deploymentId,
+            placement: atCreate,
+            ...(requestId ? { requestId } : {}),
+          }),
         );
-        state.ironicNode = adopted;
-      },
-    },
-    {
-      name: "create-node",
-      when: (state) => state.action === "create",
-      async run(state, scope) {
-        const ironic = await driver();
-        const read = need(state.read, "the system");
-        const deploymentId = need(state.deploymentId, "the deployment id");
-        // Refused (400) before anything is created when the Ironic in use cannot take a placement field.
-        scope.doing("checking the placement fields against Ironic");
-        const options = withRuleResourceClass(state.options, state.ruleResourceClass);
-        const placement = await resolvePlacement(ironic, {
-          body: options,
-          podm: read.podm,
-          podmName: read.podm.name ?? state.node.podm_id,
-          defaultResourceClass: env.defaultResourceClass,
-        });
-        // Ironic refuses an `owner` at create from anyone but a system-scoped admin ("Cannot create a node as a
-        // project scoped admin with an owner other than your own project"; noauth counts as project-scoped), while
-        // its PATCH takes it: so the owner is set right after the create.
-        const { owner, ...atCreate } = placement;
-        scope.doing("creating the Ironic node");
-        let created: IronicNode;
-        let compensated = false;
-        try {
-          created = await ironic.createNode(
-            buildIronicNode({
-              node: state.node,
-              system: read.system,
-              podmUrl: read.podm.url,
-              podmVerifyCa: read.podm.verify_ca,
-              // A run again after the process that read them died reads them afresh.
-              credentials: credentials ?? (await env.readSystem()).credentials,
-              options,
-              defaultResourceClass: env.defaultResourceClass,
-              deploymentId,
-              placement: atCreate,
-            }),
-          );
-        } catch (error) {
-          // A create whose answer was lost (timeout, reset, 5xx) may have happened, and a create run again finds
-          // its node under our name: if Ironic has our node now, it is this register's.
-          const landed = await findIronicNode(ironic, state.node.name).catch(() => undefined);
-          if (!landed || !isOurCreation(landed, state.node.uuid, deploymentId)) throw error;
-          state.createdNode = landed.uuid;
-          compensateNode(scope, landed.uuid);
-          compensated = true;
+      } catch (error) {
+        // A create whose answer was lost (timeout, reset, 5xx) may have happened, and a create run again meets its
+        // own node as a duplicate name: if Ironic has this register's node now, it is to be undone on failure.
+        const holder = await findIronicNode(ironic, state.node.name).catch(() => undefined);
+        if (holder && isThisRegistersCreation(holder, state.node.uuid, deploymentId, requestId)) {
+          state.createdNode = holder.uuid;
+          run.compensateNode(scope, holder.uuid);
           if (!(error instanceof IronicDuplicateNameError)) throw error;
-          created = landed;
+          created = holder;
+        } else {
+          if (!(error instanceof IronicDuplicateNameError)) throw error;
+          const decision = await run.decideOnConflict(state, scope, holder);
+          if (decision.action === "refuse") throw decision.error;
+          // The name was free again by the time it was looked up: a concurrent delete; the caller retries.
+          if (decision.action === "create") throw error;
+          state.action = "adopt";
+          state.existing = decision.node;
+          return;
         }
-        if (!compensated) {
-          state.createdNode = created.uuid;
-          compensateNode(scope, created.uuid);
-        }
-        state.ironicNode = created;
-        if (owner !== undefined && created.owner !== owner) {
-          scope.doing("setting the Ironic node's owner");
-          state.ironicNode = await ironic.updateNode(created.uuid, [
-            { op: "add", path: "/owner", value: owner },
-          ]);
-        }
-      },
+      }
+      state.action = "create";
+      if (!state.createdNode) {
+        state.createdNode = created.uuid;
+        run.compensateNode(scope, created.uuid);
+      }
+      state.ironicNode = created;
+      if (owner !== undefined && created.owner !== owner) {
+        scope.doing("setting the Ironic node's owner");
+        state.ironicNode = await ironic.updateNode(created.uuid, [
+          { op: "add", path: "/owner", value: owner },
+        ]);
+      }
     },
-    {
-      name: "read-traits",
-      // Its own step, so its checkpoint keeps what the adopted node had even if `set-traits` runs again.
-      when: (state) =>
-        state.action === "adopt" && state.setsTraits === true && (state.traits?.length ?? 0) > 0,
-      async run(state) {
-        const ironic = await driver();
-        state.previousTraits ??= await ironic.getTraits(need(state.ironicNode, "the Ironic node").uuid);
-      },
-    },
-    {
-      name: "set-traits",
-      // Nothing to set (an Ironic without traits, no rule matched, none asked for): an adopted node keeps its own.
-      when: (state) => state.setsTraits === true && (state.traits?.length ?? 0) > 0,
-      async run(state, scope) {
-        const ironic = await driver();
-        const ironicNode = need(state.ironicNode, "the Ironic node");
-        const traits = need(state.traits, "the traits");
-        if (state.action === "adopt") {
-          const previous = need(state.previousTraits, "the adopted node's traits");
-          scope.compensate({
-            name: "restore-traits",
-            target: ironicNode.uuid,
-            undo: async () => env.undo(await driver()).setTraits(ironicNode.uuid, previous),
-          });
-        }
-        scope.doing(`setting the Ironic node's traits (${traits.length})`);
-        await ironic.setTraits(ironicNode.uuid, traits);
-      },
-    },
-    {
-      name: "create-ports",
-      async run(state, scope) {
-        const ironic = await driver();
+  };
+}
+
+/** Marks the node to adopt as ours and notes the MACs it has ports for. */
+async function adoptNode(run: RegisterRun, state: RegisterState, scope: SagaScope): Promise<void> {
+  const existing = need(state.existing, "the Ironic node to adopt");
+  const ironic = await run.driver();
+  logger.info("adopting an existing Ironic node", {
+    node_uuid: state.node.uuid,
+    ironic_node_uuid: existing.uuid,
+  });
+  let adopted = existing;
+  // The marks are plain `add`s of the same values: marking again changes nothing.
+  state.deploymentId ??= await run.deploymentId();
+  const marks = adoptionMarks(existing, state.node, state.deploymentId);
+  if (marks) {
+    scope.doing("marking the adopted Ironic node as ours");
+    adopted = await ironic.updateNode(existing.uuid, marks);
+  }
+  state.presentPorts ??= (await ironic.listPorts({ node_uuid: existing.uuid })).map((port) => port.address);
+  state.ironicNode = adopted;
+}
+
+function adoptNodeStep(run: RegisterRun): SagaStep<RegisterState> {
+  return {
+    name: "adopt-node",
+    when: (state) => state.action === "adopt",
+    run: (state, scope) => adoptNode(run, state, scope),
+  };
+}
+
+/**
+ * A port create Ironic refused because the MAC exists: the port is ours (a create whose answer was lost, or run
+ * again), or its holder decides as a lookup would have. Adopting another node drops the node this register created
+ * (ports follow on the adopted one); `undefined` then.
+ */
+async function claimPort(
+  run: RegisterRun,
+  state: RegisterState,
+  scope: SagaScope,
+  mac: string,
+  refusal: IronicMacAlreadyExistsError,
+): Promise<IronicPort | undefined> {
+  const ironic = await run.driver();
+  const ironicNode = need(state.ironicNode, "the Ironic node");
+  const existing = await ironic.getPortByAddress(mac);
+  if (existing && claimExistingPort(existing, ironicNode.uuid) === "ours") return existing;
+  // Only a node this register created gives way to one that was there before.
+  if (!state.createdNode) throw refusal;
+  const decision = await run.decideOnConflict(state, scope);
+  if (decision.action === "refuse") throw decision.error;
+  if (decision.action === "create") throw refusal;
+  scope.doing(
+    `removing the Ironic node ${state.createdNode} this register created, to adopt ${decision.node.uuid}`,
+  );
+  await deleteIronicNode(run.env.undo(ironic), state.createdNode);
+  state.createdNode = undefined;
+  state.createdPorts = [];
+  state.action = "adopt";
+  state.existing = decision.node;
+  await adoptNode(run, state, scope);
+  return undefined;
+}
+
+/** One port after another: Ironic locks the node for every port create. */
+function createPortsStep(run: RegisterRun): SagaStep<RegisterState> {
+  return {
+    name: "create-ports",
+    async run(state, scope) {
+      const ironic = await run.driver();
+      // At most one switch to another node: the one a refused MAC showed to be this system's.
+      for (let attempt = 0; attempt < 2; attempt++) {
         const ironicNode = need(state.ironicNode, "the Ironic node");
         const changes = portChanges(need(state.plan, "the port plan"), state.presentPorts ?? []);
-        // One port after another: Ironic locks the node for every port create.
+        let switched = false;
         for (const { mac, pxe_enabled } of changes.create) {
           scope.doing(`creating the Ironic port ${mac}`);
-          let port: IronicPort;
+          let port: IronicPort | undefined;
           try {
             port = await ironic.createPort({
               node_uuid: ironicNode.uuid,
@@ -417,48 +459,109 @@ export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
             });
           } catch (error) {
             if (!(error instanceof IronicMacAlreadyExistsError)) throw error;
-            // The port may be this register's own (a create whose answer was lost, or run again).
-            const existing = await ironic.getPortByAddress(mac);
-            if (!existing || claimExistingPort(existing, ironicNode.uuid) === "conflict") throw error;
-            port = existing;
+            port = await claimPort(run, state, scope, mac, error);
           }
-          tookPort(state, scope, port);
+          if (!port) {
+            switched = true;
+            break;
+          }
+          run.tookPort(state, scope, port);
         }
-      },
+        if (!switched) return;
+      }
+      throw new Error("saga: the Ironic node to take ports changed twice");
     },
-    {
-      name: "record",
-      async run(state, scope) {
-        scope.doing("recording the registration");
-        const read = need(state.read, "the system");
-        const ironicNodeUuid = need(state.ironicNode, "the Ironic node").uuid;
-        try {
-          // `acceptLanded`: a write retried after it landed is taken as done.
-          state.registered = await env.nodes.update(
-            state.node.uuid,
-            { version: state.marked.version, acceptLanded: true },
-            toRegistered({
-              ironicNodeUuid,
-              at: env.now(),
-              system: {
-                hardware: read.system.hardware,
-                resourceUri: read.system.resourceUri,
-                composition: read.system.composition,
-              },
-              operation: state.operation ?? null,
-              traits: state.setsTraits ? (state.traits ?? []) : null,
-              resourceClass: need(state.ironicNode, "the Ironic node").resource_class ?? null,
-            }),
-          );
-        } catch (error) {
-          // Run again after it landed (with another time stamp): the record shows this very registration.
-          if (!(error instanceof VersionConflictError)) throw error;
-          const current = await env.nodes.get(state.node.uuid);
-          if (!current || !registrationLanded(current, state.marked.version, ironicNodeUuid)) throw error;
-          state.registered = current;
-        }
-      },
+  };
+}
+
+function readTraitsStep(run: RegisterRun): SagaStep<RegisterState> {
+  return {
+    name: "read-traits",
+    // Its own step, so its checkpoint keeps what the adopted node had even if `set-traits` runs again.
+    when: (state) => state.action === "adopt" && state.setsTraits === true && (state.traits?.length ?? 0) > 0,
+    async run(state) {
+      const ironic = await run.driver();
+      state.previousTraits ??= await ironic.getTraits(need(state.ironicNode, "the Ironic node").uuid);
     },
+  };
+}
+
+function setTraitsStep(run: RegisterRun): SagaStep<RegisterState> {
+  return {
+    name: "set-traits",
+    // Nothing to set (an Ironic without traits, no rule matched, none asked for): an adopted node keeps its own.
+    when: (state) => state.setsTraits === true && (state.traits?.length ?? 0) > 0,
+    async run(state, scope) {
+      const ironic = await run.driver();
+      const ironicNode = need(state.ironicNode, "the Ironic node");
+      const traits = need(state.traits, "the traits");
+      if (state.action === "adopt") {
+        const previous = need(state.previousTraits, "the adopted node's traits");
+        scope.compensate({
+          name: "restore-traits",
+          target: ironicNode.uuid,
+          undo: async () => run.env.undo(await run.driver()).setTraits(ironicNode.uuid, previous),
+        });
+      }
+      scope.doing(`setting the Ironic node's traits (${traits.length})`);
+      await ironic.setTraits(ironicNode.uuid, traits);
+    },
+  };
+}
+
+function recordStep(run: RegisterRun): SagaStep<RegisterState> {
+  return {
+    name: "record",
+    async run(state, scope) {
+      scope.doing("recording the registration");
+      const read = need(state.read, "the system");
+      const ironicNode = need(state.ironicNode, "the Ironic node");
+      try {
+        // `acceptLanded`: a write retried after it landed is taken as done.
+        state.registered = await run.env.nodes.update(
+          state.node.uuid,
+          { version: state.marked.version, acceptLanded: true },
+          toRegistered({
+            ironicNodeUuid: ironicNode.uuid,
+            at: run.env.now(),
+            system: {
+              hardware: read.system.hardware,
+              resourceUri: read.system.resourceUri,
+              composition: read.system.composition,
+            },
+            operation: state.operation ?? null,
+            traits: state.setsTraits ? (state.traits ?? []) : null,
+            resourceClass: ironicNode.resource_class ?? null,
+          }),
+        );
+      } catch (error) {
+        // Run again after it landed (with another time stamp): the record shows this very registration.
+        if (!(error instanceof VersionConflictError)) throw error;
+        const current = await run.env.nodes.get(state.node.uuid);
+        if (!current || !registrationLanded(current, state.marked.version, ironicNode.uuid)) throw error;
+        state.registered = current;
+      }
+    },
+  };
+}
+
+/**
+ * The register saga's steps, in order: `connect`, `read-system`, `create-node` (or, when Ironic's refusal of
+ * our name showed a node to adopt, `adopt-node`), `create-ports`, `read-traits` (adopted) and `set-traits`,
+ * `record`. Nothing is looked up on the way: Ironic refuses a second node with our name and a second port with
+ * one of our MACs (409), and only those refusals make a step read what holds them and decide.
+ */
+export function registerSteps(env: RegisterEnv): SagaStep<RegisterState>[] {
+  const run = new RegisterRun(env);
+  return [
+    connectStep(run),
+    readSystemStep(run),
+    createNodeStep(run),
+    adoptNodeStep(run),
+    createPortsStep(run),
+    readTraitsStep(run),
+    setTraitsStep(run),
+    recordStep(run),
   ];
 }
 

@@ -522,10 +522,12 @@ export class RegistrationService {
     const sessions = this.deps.sessions;
     if (!sessions) throw new ConfigurationError("this registration service reaches no pod manager");
     const podm = await sessions.get(node.podm_id);
-    const { result, closed } = await sessions.withLateClose(podm, requestId, async (client, credentials) => ({
-      system: await client.getSystem(node.index),
-      credentials,
-    }));
+    const { result, closed } = await sessions.withLateClose(
+      podm,
+      requestId,
+      async (client, credentials) => ({ system: await client.getSystem(node.index), credentials }),
+      { oneShot: true },
+    );
     warnSkipped(podm.uuid, result.system);
     return { podm, ...result, closed };
   }

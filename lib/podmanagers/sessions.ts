@@ -19,8 +19,10 @@ export function connectionOf(
   podm: PodManager,
   credentials: Credentials,
   requestId?: string,
+  options: { preferBasic?: boolean } = {},
 ): PodManagerConnection {
   return {
+    ...(options.preferBasic ? { preferBasic: true } : {}),
     url: podm.url,
     username: credentials.username,
     password: credentials.password,
@@ -60,15 +62,20 @@ export class PodManagerSessions {
   /**
    * Like `with`, but answers as soon as `work` is done and leaves the session's logout running: a caller with
    * more to do (Ironic calls) need not wait a pod-manager round trip for it. The caller awaits `closed` before it
-   * answers, so no logout is left behind when a Lambda is frozen.
+   * answers, so no logout is left behind when a Lambda is frozen. `oneShot`: the work is a read that ends with it
+   * (a register's), so Basic credentials go with the first request, with no session to open and close, where the
+   * pod manager takes them.
    */
   async withLateClose<T>(
     podm: PodManager,
     requestId: string | undefined,
     work: (client: PodManagerClient, credentials: Credentials) => Promise<T>,
+    options: { oneShot?: boolean } = {},
   ): Promise<{ result: T; closed: Promise<void> }> {
     const credentials = await this.secrets.get(podm.credentials_ref);
-    const client = this.createClient(connectionOf(podm, credentials, requestId));
+    const client = this.createClient(
+      connectionOf(podm, credentials, requestId, { preferBasic: options.oneShot === true }),
+    );
     let result: T;
     try {
       result = await work(client, credentials);

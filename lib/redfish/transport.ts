@@ -32,6 +32,8 @@ export interface TransportOptions {
   fetch?: typeof fetch;
   /** Unit tests: DNS answers for the address policy's connect-time check. */
   resolve?: Resolver;
+  /** Basic credentials from the first request, a session only where Basic is refused. @default false */
+  preferBasic?: boolean;
 }
 
 export interface RedfishResponse {
@@ -50,7 +52,18 @@ interface RequestOptions {
   auth?: boolean;
 }
 
-type AuthState = { kind: "session"; token: string; location?: string } | { kind: "basic" };
+type AuthState =
+  | { kind: "session"; token: string; location?: string }
+  | {
+      kind: "basic" /** Sent without asking for a session first: a refusal falls back to one. */;
+      preferred?: true;
+    };
+
+/**
+ * Pod managers (origin and user) that refused Basic credentials sent without a session: in this process, their
+ * one-shot reads open a session at once instead of paying for the refusal each time.
+ */
+const BASIC_REFUSED = new Set<string>();
 
 /**
  * HTTP to one pod manager: authentication (Redfish session, Basic when sessions are refused), per-request
@@ -65,6 +78,8 @@ export class RedfishTransport {
   private readonly maxResponseBytes: number;
   private readonly fetchImpl: (input: URL, init: RequestInit) => Promise<Response>;
   private auth?: Promise<AuthState>;
+  /** Basic credentials sent without a session, until the pod manager refuses them. */
+  private unaskedBasic?: AuthState;
   private sessionToken?: string;
 
   constructor(private readonly options: TransportOptions) {
@@ -93,13 +108,25 @@ export class RedfishTransport {
   async request(method: string, path: string, options: RequestOptions = {}): Promise<RedfishResponse> {
     const headers = this.baseHeaders(options.headers);
     if (options.body !== undefined) headers["Content-Type"] = "application/json";
+    let auth: AuthState | undefined;
     if (options.auth !== false) {
-      const auth = await this.authenticate();
+      auth = await this.authenticate();
       if (auth.kind === "session") headers["X-Auth-Token"] = auth.token;
       else headers.Authorization = this.basicHeader();
     }
     const response = await this.send(method, path, headers, options.body);
     if (response.status === 401 || response.status === 403) {
+      // Basic sent unasked and refused: this pod manager wants a session (its login says whether the credentials
+      // are wrong).
+      if (auth?.kind === "basic" && auth.preferred) {
+        BASIC_REFUSED.add(this.basicKey());
+        // Parallel requests refused alike start one session between them.
+        if (this.unaskedBasic === auth) {
+          this.auth = undefined;
+          this.unaskedBasic = undefined;
+        }
+        return this.request(method, path, options);
+      }
       throw new PodManagerAuthError(this.podManager, `${method} ${path}`, response.status);
     }
     return response;
@@ -156,6 +183,10 @@ export class RedfishTransport {
   }
 
   private authenticate(): Promise<AuthState> {
+    if (!this.auth && this.options.preferBasic && !BASIC_REFUSED.has(this.basicKey())) {
+      this.unaskedBasic = { kind: "basic", preferred: true };
+      this.auth = Promise.resolve(this.unaskedBasic);
+    }
     if (!this.auth) {
       this.auth = this.openSession();
       // A failed login must not stick: the next call tries again.
@@ -192,6 +223,10 @@ export class RedfishTransport {
   /** The connection's own headers (e.g. a request id) go on every request, under the ones Redfish needs. */
   private baseHeaders(extra?: Record<string, string>): Record<string, string> {
     return { ...this.options.headers, ...extra, Accept: "application/json", "OData-Version": "4.0" };
+  }
+
+  private basicKey(): string {
+    return `${this.origin} ${this.options.username}`;
   }
 
   private basicHeader(): string {

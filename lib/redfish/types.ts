@@ -20,6 +20,11 @@ export interface PodManagerConnection {
   addressPolicy?: AddressPolicy;
   /** Largest response body read, in bytes. @default 4 MiB */
   maxResponseBytes?: number;
+  /**
+   * A one-shot read: send Basic credentials at once instead of opening a Redfish session (two round trips, a login
+   * and a logout); a pod manager that refuses Basic gets a session, and is remembered. @default false
+   */
+  preferBasic?: boolean;
 }
 
 export interface BootSettings {

@@ -1,3 +1,4 @@
+import { EXPAND_QUERY } from "./expand.ts";
 import type { Block, Member } from "./inventory.ts";
 import {
   BOOT_MODES,
@@ -85,6 +86,7 @@ export function serviceRoot(view: View): Json {
     ...(hasDmtf(view.mode) ? { CompositionService: link("/redfish/v1/CompositionService") } : {}),
     ...(hasRsd(view.mode) ? { Nodes: link(NODES) } : {}),
     Links: { Sessions: link(SESSIONS) },
+    ProtocolFeaturesSupported: { ExpandQuery: { ...EXPAND_QUERY } },
   };
 }
 

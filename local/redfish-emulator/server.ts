@@ -3,6 +3,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { ExpandQueryError, expandResource, parseExpand } from "./expand.ts";
 import { buildInventory, defaultInventory, type InventorySpec } from "./inventory.ts";
 import { type Composition, type Demand, type EmulatorMode, Pod, PodError, type PodState } from "./pod.ts";
 import {
@@ -237,6 +238,10 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
           };
         } else {
           reply = route({ method, segments, body: parseJson(raw) });
+          const expand = url.searchParams.get("$expand");
+          if (expand !== null && method === "GET" && reply.status === 200 && reply.body) {
+            reply = expanded(reply.body, expand);
+          }
         }
       }
     } catch (error) {
@@ -250,6 +255,25 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
     requests.push({ method, path, status: reply.status, auth });
     if (method !== "GET") save();
     send(outgoing, reply, method);
+  }
+
+  /** A GET with `$expand`: the resource with the hyperlinks it asks for replaced by their resources. */
+  function expanded(body: Json, value: string): Reply {
+    let request: ReturnType<typeof parseExpand>;
+    try {
+      request = parseExpand(value);
+    } catch (error) {
+      if (error instanceof ExpandQueryError) return fail(400, error.message);
+      throw error;
+    }
+    return json(
+      expandResource(body, request, (path) => {
+        if (!path.startsWith("/redfish/v1/")) return undefined;
+        const segments = path.slice("/redfish/v1".length).split("/").filter(Boolean).map(decodeURIComponent);
+        const target = route({ method: "GET", segments, body: undefined });
+        return target.status === 200 ? target.body : undefined;
+      }),
+    );
   }
 
   function route(request: Request): Reply {

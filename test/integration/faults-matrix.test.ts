@@ -74,12 +74,6 @@ const STEPS: Step[] = [
     }),
   },
   {
-    name: "Ironic name lookup",
-    operation: "register",
-    target: "ironic",
-    match: ({ node }) => ({ method: "GET", path: `/v1/nodes/${node.name}` }),
-  },
-  {
     name: "node create",
     operation: "register",
     target: "ironic",

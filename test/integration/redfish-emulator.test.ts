@@ -196,6 +196,54 @@ describe.each<EmulatorMode>(["dmtf", "rsd", "both"])("emulator in %s mode", (mod
     });
   });
 
+  it("advertises $expand and expands subordinate hyperlinks (.), Links (~) or both (*), to $levels deep", async () => {
+    const systemUri = await composeOne();
+    const root = await call(emulator, "GET", "/redfish/v1/", { auth: false });
+    expect(root.body.ProtocolFeaturesSupported.ExpandQuery).toEqual({
+      ExpandAll: true,
+      Levels: true,
+      Links: true,
+      NoLinks: true,
+      MaxLevels: 6,
+    });
+    const plain = (await call(emulator, "GET", systemUri)).body;
+    const processors = (await call(emulator, "GET", `${systemUri}/Processors`)).body;
+    const firstCpu = (await call(emulator, "GET", processors.Members[0]["@odata.id"])).body;
+
+    // `.` one level: the collections inline, their members still hyperlinks; Links untouched.
+    const one = (await call(emulator, "GET", `${systemUri}?$expand=.`)).body;
+    expect(one.Processors).toEqual(processors);
+    expect(one.Links).toEqual(plain.Links);
+    expect(one.Id).toBe(plain.Id);
+    // Two levels: the members too.
+    const two = (await call(emulator, "GET", `${systemUri}?$expand=.($levels=2)`)).body;
+    expect(two.Processors.Members[0]).toEqual(firstCpu);
+    expect(two.Links).toEqual(plain.Links);
+    // `~`: only Links; the collections stay hyperlinks.
+    const links = (await call(emulator, "GET", `${systemUri}?$expand=~`)).body;
+    expect(links.Processors).toEqual({ "@odata.id": `${systemUri}/Processors` });
+    expect(links.Links.ManagedBy[0]).toMatchObject({
+      "@odata.id": "/redfish/v1/Managers/PodManager",
+      Id: expect.any(String),
+    });
+    // `*`: both.
+    const all = (await call(emulator, "GET", `${systemUri}?$expand=*`)).body;
+    expect(all.Processors).toEqual(processors);
+    expect(all.Links.ManagedBy[0]).toEqual(links.Links.ManagedBy[0]);
+    // A collection's members are subordinate: `.` inlines them.
+    const collection = (await call(emulator, "GET", `${systemUri}/Processors?$expand=.`)).body;
+    expect(collection.Members[0]).toEqual(firstCpu);
+  });
+
+  it("answers 400 to a $expand it cannot parse or deeper than MaxLevels", async () => {
+    const systemUri = await composeOne();
+    for (const bad of ["x", ".($levels=0)", ".($levels=7)", ".(levels=2)"]) {
+      const response = await call(emulator, "GET", `${systemUri}?$expand=${encodeURIComponent(bad)}`);
+      expect(response.status).toBe(400);
+      expectRedfishError(response.body);
+    }
+  });
+
   it.each([
     ["On", "On"],
     ["ForceOn", "On"],

@@ -699,6 +699,46 @@ describe("authentication", () => {
     expect(fake.calls.some((call) => call.method === "DELETE")).toBe(false);
   });
 
+  it("a one-shot read sends Basic from the first request: no session to open or close", async () => {
+    const fake = fakePodManager(dmtfResources(), undefined, 2);
+    const client = connect(fake, { preferBasic: true });
+    await client.getSystem("S1");
+    await client.close();
+    const basic = `Basic ${Buffer.from(`valence:${PASSWORD}`).toString("base64")}`;
+    expect(fake.calls.every((call) => call.method === "GET")).toBe(true);
+    expect(fake.calls.every((call) => call.headers.get("authorization") === basic)).toBe(true);
+  });
+
+  it("a one-shot read opens a session where Basic is refused, once for parallel reads, and remembers it", async () => {
+    const url = "http://basic-refused.test:8443";
+    const resources = dmtfResources();
+    const fake = fakePodManager(resources, (call) =>
+      call.headers.get("authorization") ? redfishError("use a session", 401) : undefined,
+    );
+    const client = createPodManagerClient(
+      { url, username: "valence", password: PASSWORD, driver: "redfish", verifyCa: true, preferBasic: true },
+      { fetch: fake.fetch },
+    );
+    const system = await client.getSystem("S1");
+    await client.close();
+    expect(system.index).toBe("S1");
+    const logins = fake.calls.filter((call) => call.method === "POST");
+    expect(logins).toHaveLength(1);
+    expect(fake.calls.filter((call) => call.headers.get("authorization"))).toHaveLength(1);
+    expect(fake.calls.at(-1)).toMatchObject({ method: "DELETE", path: SESSION });
+
+    // The next one-shot read of that pod manager logs in at once.
+    const again = fakePodManager(resources);
+    const next = createPodManagerClient(
+      { url, username: "valence", password: PASSWORD, driver: "redfish", verifyCa: true, preferBasic: true },
+      { fetch: again.fetch },
+    );
+    await next.getSystem("S1");
+    await next.close();
+    expect(again.calls[0]).toMatchObject({ method: "POST", path: "/redfish/v1/SessionService/Sessions" });
+    expect(again.calls.some((call) => call.headers.get("authorization"))).toBe(false);
+  });
+
   it("is a PodManagerAuthError when the session login is refused", async () => {
     const fake = fakePodManager(dmtfResources(), (call) =>
       call.method === "POST" ? redfishError("bad credentials", 401) : undefined,

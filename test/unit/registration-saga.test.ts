@@ -192,16 +192,68 @@ describe("register saga over the in-memory Ironic", () => {
       s.ironic.calls.map((call) => call.method).filter((m) => m !== "getNode" && m !== "getPortByAddress"),
     ).toEqual([
       "createNode",
-      // The traits the shipped rules give (a memory band, at least) go on before the ports.
+      "createPort",
+      "createPort",
+      "createPort",
+      // The traits the shipped rules give (a memory band, at least) go on once the ports are there.
       "setTraits",
-      "createPort",
-      "createPort",
-      "createPort",
       "setProvisionState",
       "setProvisionState",
     ]);
     expect(s.ironic.callsOf("setProvisionState").map((args) => args[1])).toEqual(["manage", "provide"]);
     expect(s.counters).toEqual({ reads: 1, closed: 1 });
+  });
+
+  it("creates without looking up its name or MACs first: Ironic's 409s guard against duplicates", async () => {
+    const s = await setup();
+    s.ironic.calls.length = 0;
+
+    await s.service.register("node-a", options(), CONTEXT);
+
+    expect(s.ironic.callsOf("getNode")).toEqual([]);
+    expect(s.ironic.callsOf("getPortByAddress")).toEqual([]);
+    expect(s.ironic.callsOf("listPorts")).toEqual([]);
+    expect(s.ironic.nodes.size).toBe(1);
+  });
+
+  it("adopts the node driving this system that holds a MAC under another name, removing the one it created", async () => {
+    const s = await setup();
+    const same = await s.ironic.createNode({
+      name: "renamed-by-an-operator",
+      driver: "redfish",
+      driver_info: { redfish_address: MEMORY_PODM.url, redfish_system_id: s.node.resource_uri },
+    });
+    await s.ironic.createPort({ node_uuid: same.uuid, address: MACS[1] as string });
+
+    const result = await s.service.register("node-a", options(), CONTEXT);
+
+    expect([...s.ironic.nodes.keys()]).toEqual([same.uuid]);
+    expect(result.node.ironic_node_uuid).toBe(same.uuid);
+    expect(s.ironic.nodes.get(same.uuid)?.extra).toMatchObject({
+      [NODE_MARK]: s.node.uuid,
+      [DEPLOYMENT_MARK]: DEPLOYMENT,
+    });
+    expect([...s.ironic.ports.values()].every((port) => port.node_uuid === same.uuid)).toBe(true);
+    expect([...s.ironic.ports.values()].map((port) => port.address).sort()).toEqual(MACS);
+    expect(s.history.events).toEqual([expect.objectContaining({ action: "adopt", outcome: "succeeded" })]);
+  });
+
+  it("rolls back the ports it added to the node it switched to, and deletes no node it did not create", async () => {
+    const s = await setup();
+    const same = await s.ironic.createNode({
+      name: "renamed-by-an-operator",
+      driver: "redfish",
+      driver_info: { redfish_address: MEMORY_PODM.url, redfish_system_id: s.node.resource_uri },
+    });
+    await s.ironic.createPort({ node_uuid: same.uuid, address: MACS[0] as string });
+    s.nodes.failUpdate = { at: "before", when: (changes) => changes.managed_by === "ironic" };
+
+    const error = await failure(s.service.register("node-a", options(), CONTEXT));
+
+    expect(error.message).toContain("failed while recording the registration");
+    expect([...s.ironic.nodes.keys()]).toEqual([same.uuid]);
+    expect([...s.ironic.ports.values()].map((port) => port.address)).toEqual([MACS[0]]);
+    expect(await s.stored()).toMatchObject({ managed_by: "valence", intent: null });
   });
 
   it("without lifecycle steps registers `enroll` and starts no operation", async () => {
@@ -352,7 +404,9 @@ describe("register saga over the in-memory Ironic", () => {
 
     await s.service.register("node-a", options(), CONTEXT);
 
-    expect(s.ironic.callsOf("createNode")).toEqual([]);
+    // Ironic refused the create (409 DuplicateName); only then was the holder looked at, and adopted.
+    expect(s.ironic.callsOf("createNode")).toHaveLength(1);
+    expect([...s.ironic.nodes.keys()]).toEqual([left.uuid]);
     expect(s.ironic.nodes.get(left.uuid)?.extra).toMatchObject({
       [NODE_MARK]: s.node.uuid,
       [DEPLOYMENT_MARK]: DEPLOYMENT,
@@ -395,13 +449,25 @@ describe("register saga over the in-memory Ironic", () => {
       driver_info: { redfish_address: "http://elsewhere", redfish_system_id: "/redfish/v1/Systems/9" },
     });
     await s.ironic.createPort({ node_uuid: other.uuid, address: MACS[1] as string });
+    s.ironic.calls.length = 0;
 
     const error = await failure(s.service.register("node-a", options(), CONTEXT));
 
-    expect(error.message).toBe(
-      `Ironic node ${other.uuid} (other) already holds the MAC ${MACS[1]} and drives other hardware`,
+    // Ironic refused the port (409 MACAlreadyExists): the holder drives other hardware, so the node this call
+    // created goes again, and the caller gets a conflict naming the holder.
+    const created = s.ironic.callsOf("createNode").length;
+    expect(created).toBe(1);
+    expect((error as OperationFailedError).code).toBe("RegistrationConflict");
+    expect(error.message).toMatch(
+      new RegExp(
+        `failed while looking for Ironic resources that already hold our name or MACs: ${escapeRegex(
+          `Ironic node ${other.uuid} (other) already holds the MAC ${MACS[1]} and drives other hardware`,
+        )}; rolled back: deleted Ironic node [0-9a-f-]+ and its ports$`,
+      ),
     );
-    expect(s.ironic.nodes.size).toBe(1);
+    expect([...s.ironic.nodes.keys()]).toEqual([other.uuid]);
+    expect([...s.ironic.ports.values()].map((port) => port.node_uuid)).toEqual([other.uuid]);
+    expect(await s.stored()).toMatchObject({ managed_by: "valence", intent: null });
   });
 
   const created = (s: Setup) => [...s.ironic.nodes.keys()][0];
@@ -595,7 +661,7 @@ async function runReplaying(s: Setup, body: Record<string, unknown>, replayed: s
 }
 
 describe("register steps run again after their side effect", () => {
-  const everyStep = ["connect", "read-system", "find-existing", "create-node", "create-ports", "record"];
+  const everyStep = ["connect", "read-system", "create-node", "create-ports", "record"];
   for (const replayed of everyStep) {
     it(`${replayed}: ends with one Ironic node, one port per MAC, recorded`, async () => {
       const s = await setup();
@@ -647,13 +713,8 @@ describe("register steps run again after their side effect", () => {
 
     const { compensations, stopped } = await runReplaying(s, {}, "create-ports", "create-ports");
     expect(stopped).toBe(true);
-    // The adopted node's traits were replaced first: put back on rollback, with the ports removed.
-    expect(compensations.map((c) => c.name)).toEqual([
-      "restore-traits",
-      "delete-port",
-      "delete-port",
-      "delete-port",
-    ]);
+    // The ports come before the traits: only they are to be removed on rollback so far.
+    expect(compensations.map((c) => c.name)).toEqual(["delete-port", "delete-port", "delete-port"]);
     for (const compensation of [...compensations].reverse()) await compensation.undo();
     expect(s.ironic.ports.size).toBe(0);
     expect(s.ironic.nodes.size).toBe(1);
@@ -667,8 +728,13 @@ describe("register steps run again after their side effect", () => {
     const { compensations, stopped } = await runReplaying(s, {}, "set-traits", "set-traits");
     expect(stopped).toBe(true);
     expect(await s.ironic.getTraits(existing.uuid)).toEqual(["CUSTOM_MEMORY_LT_64G"]);
-    expect(compensations.map((c) => c.name)).toEqual(["restore-traits"]);
-    await compensations[0]?.undo();
+    expect(compensations.map((c) => c.name)).toEqual([
+      "delete-port",
+      "delete-port",
+      "delete-port",
+      "restore-traits",
+    ]);
+    await compensations[3]?.undo();
     expect(await s.ironic.getTraits(existing.uuid)).toEqual(["CUSTOM_OLD"]);
   });
 
@@ -686,11 +752,14 @@ describe("register steps run again after their side effect", () => {
     const steps = registerSteps(await registerEnv(s));
     const state = initialRegisterState(s.node, options(), s.node);
     const { scope } = collectingScope();
-    for (const step of steps.slice(0, 5)) if (!step.when || step.when(state)) await step.run(state, scope);
+    for (const step of steps.slice(0, 4)) if (!step.when || step.when(state)) await step.run(state, scope);
     const other = await s.ironic.createNode({ name: "other", driver: "redfish" });
     await s.ironic.createPort({ node_uuid: other.uuid, address: MACS[1] as string });
     const ports = steps.find((step) => step.name === "create-ports");
-    await expect(ports?.run(state, scope)).rejects.toMatchObject({ code: "IronicMacAlreadyExists" });
+    await expect(ports?.run(state, scope)).rejects.toMatchObject({
+      code: "IronicResourceTaken",
+      message: `Ironic node ${other.uuid} (other) already holds the MAC ${MACS[1]} and drives other hardware`,
+    });
   });
 });
 
