@@ -3,6 +3,8 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
+  type QueryCommandOutput,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { VersionConflictError } from "../errors.ts";
@@ -30,7 +32,7 @@ export interface Claim {
   conflict(owner: string): Error;
 }
 
-/** A conditional write's names, values and condition, for {@link RecordStore.update} and `delete`. */
+/** A conditional write's names, values and condition, for {@link VersionedRecords.putVersion} and `deleteIf`. */
 export interface Condition {
   expression: string;
   names: Record<string, string>;
@@ -50,34 +52,35 @@ export function atVersion(version: number): Condition {
 }
 
 /**
- * What the repositories of versioned records (nodes, pod managers, operations) do alike: the key, the item
- * without its table fields, a consistent get, a put that creates (after claiming its unique values), a
- * versioned update and a conditional delete, each refusal a {@link VersionConflictError} naming the record.
+ * The base of the repositories of versioned records (nodes, pod managers, operations): what they do alike. The
+ * key, the item without its table fields, a consistent get, a put that creates (after claiming its unique
+ * values), a versioned update and a conditional delete, each refusal a {@link VersionConflictError} naming the
+ * record.
  */
-export class RecordStore<T extends object> {
-  readonly claims: UniqueClaims;
+export abstract class VersionedRecords<T extends object> {
+  protected readonly claims: UniqueClaims;
 
   constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    protected readonly db: DynamoDBDocumentClient,
+    protected readonly tableName: string,
     private readonly kind: RecordKind,
-    private readonly now: () => Date,
+    protected readonly now: () => Date,
   ) {
     this.claims = new UniqueClaims(db, tableName);
   }
 
-  key(id: string): Record<string, string> {
+  protected key(id: string): Record<string, string> {
     return { [TABLE.partitionKey]: `${this.kind.prefix}#${id}`, [TABLE.sortKey]: this.kind.sortKey };
   }
 
   /** The record in an item: the table's own fields left out. */
-  fromItem(item: Record<string, unknown>): T {
+  protected fromItem(item: Record<string, unknown>): T {
     const { [TABLE.partitionKey]: _pk, [TABLE.sortKey]: _sk, ...record } = item;
     if (this.kind.kind !== undefined) delete record.kind;
     return record as T;
   }
 
-  conflict(id: string): VersionConflictError {
+  protected conflict(id: string): VersionConflictError {
     return new VersionConflictError(`${this.kind.label} ${id}`);
   }
 
@@ -88,8 +91,36 @@ export class RecordStore<T extends object> {
     return result.Item ? this.fromItem(result.Item) : undefined;
   }
 
+  /** Every page of one partition of a global index, in its order. */
+  protected async *indexPages(
+    index: { name: string; partitionKey: string },
+    value: string,
+    options: { count?: boolean } = {},
+  ): AsyncGenerator<QueryCommandOutput> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index.name,
+          KeyConditionExpression: "#ipk = :ipk",
+          ExpressionAttributeNames: { "#ipk": index.partitionKey },
+          ExpressionAttributeValues: { ":ipk": value },
+          ...(options.count ? { Select: "COUNT" as const } : {}),
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      yield page;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
   /** The record that holds `value` in `scope`; a stale claim (its writer died before the record) names none. */
-  async findByClaim(scope: string, value: string, holds: (record: T) => boolean): Promise<T | undefined> {
+  protected async findByClaim(
+    scope: string,
+    value: string,
+    holds: (record: T) => boolean,
+  ): Promise<T | undefined> {
     const owner = await this.claims.owner(scope, value);
     if (!owner) return undefined;
     const record = await this.get(owner);
@@ -97,7 +128,7 @@ export class RecordStore<T extends object> {
   }
 
   /** Claims each value in order for `id`; on a conflict releases those it took and throws the claim's error. */
-  async claimAll(id: string, claims: readonly Claim[]): Promise<Claim[]> {
+  protected async claimAll(id: string, claims: readonly Claim[]): Promise<Claim[]> {
     const claimed: Claim[] = [];
     const exists = async (owner: string) => Boolean(await this.get(owner));
     for (const claim of claims) {
@@ -111,7 +142,7 @@ export class RecordStore<T extends object> {
     return claimed;
   }
 
-  async releaseAll(id: string, claims: readonly Pick<Claim, "scope" | "value">[]): Promise<void> {
+  protected async releaseAll(id: string, claims: readonly Pick<Claim, "scope" | "value">[]): Promise<void> {
     for (const claim of claims) await this.claims.release(claim.scope, claim.value, id);
   }
 
@@ -119,7 +150,7 @@ export class RecordStore<T extends object> {
    * Claims the record's unique values, then writes it if no record has its id; the claims are given back when
    * the write fails.
    */
-  async create(id: string, record: T, claims: readonly Claim[] = []): Promise<T> {
+  protected async putNew(id: string, record: T, claims: readonly Claim[] = []): Promise<T> {
     const claimed = await this.claimAll(id, claims);
     try {
       await this.db.send(
@@ -142,7 +173,7 @@ export class RecordStore<T extends object> {
    * Sets the defined fields of `changes` (and removes `removed`) as the next version, if `condition` holds;
    * a refused write throws what `refused` returns (a version conflict by default).
    */
-  async update(
+  protected async putVersion(
     id: string,
     version: number,
     changes: Record<string, unknown>,
@@ -177,7 +208,7 @@ export class RecordStore<T extends object> {
   }
 
   /** Deletes the record if `condition` holds; returns what was deleted (nothing when there was nothing). */
-  async delete(id: string, condition: Condition): Promise<T | undefined> {
+  protected async deleteIf(id: string, condition: Condition): Promise<T | undefined> {
     try {
       const result = await this.db.send(
         new DeleteCommand({

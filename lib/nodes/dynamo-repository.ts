@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
-import { atVersion, type Condition, RecordStore } from "../db/records.ts";
+import { atVersion, type Condition, VersionedRecords } from "../db/records.ts";
 import { TABLE } from "../db/table.ts";
 import { NodeAlreadyManagedError, NodeNameConflictError, ValidationError } from "../errors.ts";
 import { logger } from "../log.ts";
@@ -41,20 +41,9 @@ function wroteExactly(current: Node, version: number, changes: Transition): bool
 }
 
 /** Nodes in the single Valence table (see `lib/db/table.ts`). */
-export class DynamoNodeRepository implements NodeRepository {
-  private readonly records: RecordStore<Node>;
-
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-    private readonly now: () => Date = () => new Date(),
-  ) {
-    this.records = new RecordStore(
-      db,
-      tableName,
-      { prefix: "NODE", sortKey: "NODE", kind: KIND, label: "node" },
-      now,
-    );
+export class DynamoNodeRepository extends VersionedRecords<Node> implements NodeRepository {
+  constructor(db: DynamoDBDocumentClient, tableName: string, now: () => Date = () => new Date()) {
+    super(db, tableName, { prefix: "NODE", sortKey: "NODE", kind: KIND, label: "node" }, now);
   }
 
   async create(input: NewNode): Promise<Node> {
@@ -67,7 +56,7 @@ export class DynamoNodeRepository implements NodeRepository {
       updated_at: timestamp,
       version: 1,
     };
-    return this.records.create(node.uuid, node, [
+    return this.putNew(node.uuid, node, [
       { scope: NAME_SCOPE, value: input.name, conflict: () => new NodeNameConflictError(input.name) },
       {
         scope: SYSTEM_SCOPE,
@@ -77,12 +66,8 @@ export class DynamoNodeRepository implements NodeRepository {
     ]);
   }
 
-  get(uuid: string): Promise<Node | undefined> {
-    return this.records.get(uuid);
-  }
-
   findByName(name: string): Promise<Node | undefined> {
-    return this.records.findByClaim(NAME_SCOPE, name, (node) => node.name === name);
+    return this.findByClaim(NAME_SCOPE, name, (node) => node.name === name);
   }
 
   async list(query: NodeListQuery): Promise<NodePage> {
@@ -120,7 +105,7 @@ export class DynamoNodeRepository implements NodeRepository {
       const marker = await this.get(query.marker);
       if (!marker) throw new ValidationError(`query.marker: no node ${query.marker}`);
       startKey = {
-        ...this.records.key(marker.uuid),
+        ...this.key(marker.uuid),
         [index.partitionKey]: indexValue,
         [index.sortKey]: marker.name,
       };
@@ -132,7 +117,7 @@ export class DynamoNodeRepository implements NodeRepository {
       const page = await this.db.send(
         new QueryCommand({ ...input, Limit: query.limit + 1 - items.length, ExclusiveStartKey: startKey }),
       );
-      for (const item of page.Items ?? []) items.push(this.records.fromItem(item));
+      for (const item of page.Items ?? []) items.push(this.fromItem(item));
       startKey = page.LastEvaluatedKey;
     } while (startKey && items.length <= query.limit);
 
@@ -154,13 +139,13 @@ export class DynamoNodeRepository implements NodeRepository {
   }
 
   private write(uuid: string, guard: UpdateGuard, changes: Transition): Promise<Node> {
-    return this.records.update(uuid, guard.version, changes, guardCondition(guard));
+    return this.putVersion(uuid, guard.version, changes, guardCondition(guard));
   }
 
   async delete(uuid: string, guard: UpdateGuard): Promise<void> {
-    const gone = await this.records.delete(uuid, guardCondition(guard));
+    const gone = await this.deleteIf(uuid, guardCondition(guard));
     if (!gone) return;
-    await this.records.releaseAll(uuid, [
+    await this.releaseAll(uuid, [
       { scope: NAME_SCOPE, value: gone.name },
       { scope: SYSTEM_SCOPE, value: systemOf(gone) },
     ]);
@@ -168,22 +153,9 @@ export class DynamoNodeRepository implements NodeRepository {
 
   async countByPodManager(podmId: string): Promise<number> {
     let count = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: TABLE.indexes.byPodManager.name,
-          KeyConditionExpression: "#ipk = :ipk",
-          ExpressionAttributeNames: { "#ipk": TABLE.indexes.byPodManager.partitionKey },
-          ExpressionAttributeValues: { ":ipk": podmId },
-          Select: "COUNT",
-          ExclusiveStartKey: startKey,
-        }),
-      );
+    for await (const page of this.indexPages(TABLE.indexes.byPodManager, podmId, { count: true })) {
       count += page.Count ?? 0;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
     return count;
   }
 }

@@ -5,7 +5,7 @@ import {
   PutCommand,
   QueryCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { atVersion, RecordStore } from "../db/records.ts";
+import { atVersion, VersionedRecords } from "../db/records.ts";
 import { TABLE } from "../db/table.ts";
 import { OperationNotFoundError, ValidationError, VersionConflictError } from "../errors.ts";
 import { logger } from "../log.ts";
@@ -62,25 +62,18 @@ export interface DynamoOperationRepositoryOptions {
  * it, so a crash between the writes can leave an index item too many (skipped, then cleaned) but never an
  * operation in flight that no listing shows.
  */
-export class DynamoOperationRepository implements OperationRepository {
-  private readonly now: () => Date;
+export class DynamoOperationRepository extends VersionedRecords<Operation> implements OperationRepository {
   private readonly defaultDeadlineMs: number;
-  /** Operations have no `kind` of the table's: theirs is the operation's (and they never enter `by-kind`). */
-  private readonly records: RecordStore<Operation>;
 
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-    options: DynamoOperationRepositoryOptions = {},
-  ) {
-    this.now = options.now ?? (() => new Date());
-    this.defaultDeadlineMs = options.defaultDeadlineMs ?? DEFAULT_OPERATION_DEADLINE_MS;
-    this.records = new RecordStore(
+  constructor(db: DynamoDBDocumentClient, tableName: string, options: DynamoOperationRepositoryOptions = {}) {
+    // No table `kind`: an operation's `kind` is its own, and operations never enter `by-kind`.
+    super(
       db,
       tableName,
       { prefix: "OP", sortKey: "OP", label: "operation" },
-      this.now,
+      options.now ?? (() => new Date()),
     );
+    this.defaultDeadlineMs = options.defaultDeadlineMs ?? DEFAULT_OPERATION_DEADLINE_MS;
   }
 
   async create(input: NewOperation): Promise<Operation> {
@@ -95,7 +88,7 @@ export class DynamoOperationRepository implements OperationRepository {
       ),
     );
     try {
-      return await this.records.create(operation.id, operation);
+      return await this.putNew(operation.id, operation);
     } catch (error) {
       // Only a refused put is known not to have landed; after any other failure the index items must stay.
       if (error instanceof VersionConflictError) {
@@ -103,10 +96,6 @@ export class DynamoOperationRepository implements OperationRepository {
       }
       throw error;
     }
-  }
-
-  get(id: string): Promise<Operation | undefined> {
-    return this.records.get(id);
   }
 
   async listByNode(nodeUuid: string, query: OperationListQuery): Promise<OperationPage> {
@@ -138,9 +127,9 @@ export class DynamoOperationRepository implements OperationRepository {
   }
 
   async update(id: string, guard: OperationUpdateGuard, changes: OperationTransition): Promise<Operation> {
-    const written = await this.records.update(id, guard.version, changes, atVersion(guard.version), {
+    const written = await this.putVersion(id, guard.version, changes, atVersion(guard.version), {
       refused: async (error) =>
-        (await this.get(id)) ? this.records.conflict(id) : new OperationNotFoundError(id, { cause: error }),
+        (await this.get(id)) ? this.conflict(id) : new OperationNotFoundError(id, { cause: error }),
     });
     // An operation that ended leaves the in-flight listing; if this delete is lost, the listing skips and
     // deletes the item itself.
@@ -223,14 +212,14 @@ export class DynamoOperationRepository implements OperationRepository {
     const found = new Map<string, Operation>();
     const unique = [...new Set(ids)];
     for (let i = 0; i < unique.length; i += 100) {
-      let keys = unique.slice(i, i + 100).map((id) => this.records.key(id));
+      let keys = unique.slice(i, i + 100).map((id) => this.key(id));
       // BatchGet may hand some keys back under load; ask again for those.
       for (let attempt = 0; keys.length > 0 && attempt < 5; attempt++) {
         const result = await this.db.send(
           new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
         );
         for (const item of result.Responses?.[this.tableName] ?? []) {
-          const operation = this.records.fromItem(item);
+          const operation = this.fromItem(item);
           found.set(operation.id, operation);
         }
         keys = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof keys;
