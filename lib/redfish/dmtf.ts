@@ -38,8 +38,8 @@ export function createDmtfClient(transport: RedfishTransport): PodManagerClient 
   const target = (index: string): Target => ({ index, path: `${SYSTEMS}/${segment(index)}` });
 
   async function readSystem(at: Target): Promise<ComposedSystem> {
-    const { resource: system, body } = await readTarget(transport, SystemSchema, at);
-    const reader = new ResourceReader(transport);
+    const reader = await ResourceReader.open(transport);
+    const { resource: system, body } = await reader.readTarget(SystemSchema, at);
     const resourceUri = transport.toPath(system["@odata.id"] ?? at.path);
     reader.seed(resourceUri, body);
     const inventory = await readSystemInventory(reader, system, resourceUri);
