@@ -6,11 +6,13 @@ import {
   type LifecycleResult,
 } from "../lib/operations/lifecycle.ts";
 import { runOperation } from "../lib/operations/resync.ts";
+import { enrollmentDeps } from "../lib/runtime/enrollment.ts";
 import { lifecycleDeps } from "../lib/runtime/operations.ts";
 import { podManagerResync } from "../lib/runtime/resync.ts";
 
 /**
- * The durable workflow of one operation (a node's Ironic lifecycle, or a pod manager's re-sync) (invoked asynchronously with `{operation_id}`, never on the request
+ * The durable workflow of one operation (a node's Ironic lifecycle, a pod manager's re-sync, or an enrollment of
+ * many nodes) (invoked asynchronously with `{operation_id}`, never on the request
  * path): its steps are checkpointed and its waits on Ironic suspend the execution. A malformed input fails the
  * execution outright.
  */
@@ -18,5 +20,6 @@ export const handler = withDurableExecution<LifecycleInput, LifecycleResult>(asy
   runOperation(LifecycleInputSchema.parse(event), durableWorkflowContext(context), {
     ...(await lifecycleDeps()),
     resyncNode: (operation, node) => podManagerResync().resyncNode(operation, node),
+    enrollment: enrollmentDeps,
   }),
 );
