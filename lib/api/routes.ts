@@ -94,6 +94,16 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   {
     method: "POST",
+    path: "/v1/nodes/register",
+    handler: "register-nodes",
+    summary:
+      "Enroll many nodes (a list, or a pod manager's): 202 and an enroll operation, one per node inside",
+    // Finds the nodes and starts the workflow, which registers them: no Ironic or pod manager on this path.
+    table: "write",
+    startsOperations: true,
+  },
+  {
+    method: "POST",
     path: "/v1/nodes/{id}/register",
     handler: "register-node",
     summary: "Register a node in Ironic (202 and an operation when it includes manage, inspect or provide)",
