@@ -1,4 +1,4 @@
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 import { readTarget, SERVICE_ROOT, type Target } from "./common.ts";
 import { ComposedSystemNotFoundError, PodManagerResponseTooLargeError } from "./errors.ts";
 import { type DetectedNic, driveBytes, isEnabled, type StorageSizes, usableMac } from "./hardware.ts";
