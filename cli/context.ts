@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { ValenceClient } from "./client.ts";
 import type { CliConfig } from "./config.ts";
 import { UsageError } from "./errors.ts";
-import { formatJson, type OutputFormat, type Writer } from "./output.ts";
+import { formatDetail, formatJson, type OutputFormat, type Writer } from "./output.ts";
 import { apiGatewayRegion, type SigningCredentials, signRequest } from "./sigv4.ts";
 
 export interface CliIo {
@@ -45,6 +45,8 @@ export interface Session {
   signing?: { region: string };
   /** Prints the API's JSON as is with `-f json`, else what `table` renders. */
   print(body: unknown, table: () => string): void;
+  /** Calls the API and prints the one resource it answers (Field | Value in table mode). */
+  show(method: string, path: string, request?: Parameters<ValenceClient["call"]>[2]): Promise<void>;
   /** A message for people: in table mode only, so `-f json` output stays parseable. */
   say(text: string): void;
   /** Notes that are not results (e.g. "more nodes remain"): stderr, in both modes. */
@@ -103,12 +105,17 @@ export function session(deps: CliDependencies, command: Command): Session {
       : {}),
   });
   const { stdout, stderr } = deps.io;
+  const print = (body: unknown, table: () => string) => {
+    stdout.write(globals.format === "json" ? formatJson(body) : table());
+  };
   return {
     client,
     format: globals.format,
     ...(signing ? { signing } : {}),
-    print(body, table) {
-      stdout.write(globals.format === "json" ? formatJson(body) : table());
+    print,
+    async show(method, path, request) {
+      const { body } = await client.call<Record<string, unknown>>(method, path, request);
+      print(body, () => formatDetail(body));
     },
     say(text) {
       if (globals.format !== "json") stdout.write(`${text}\n`);

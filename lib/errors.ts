@@ -49,30 +49,26 @@ export class RouteNotFoundError extends NotFoundError {
   readonly code = "RouteNotFound";
 }
 
-export class NodeNotFoundError extends NotFoundError {
-  readonly code = "NodeNotFound";
-  constructor(id: string, options?: { cause?: unknown }) {
-    super(`node ${id} not found`, options);
+/** A record of Valence's, asked for by id, that does not exist: `<record> <id> not found`. */
+function recordNotFound<Code extends string>(record: string, code: Code) {
+  abstract class RecordNotFoundError extends NotFoundError {
+    readonly code: Code = code;
+    constructor(id: string, options?: { cause?: unknown }) {
+      super(`${record} ${id} not found`, options);
+    }
   }
+  return RecordNotFoundError;
 }
 
-export class PodManagerNotFoundError extends NotFoundError {
-  readonly code = "PodManagerNotFound";
-  constructor(id: string, options?: { cause?: unknown }) {
-    super(`pod manager ${id} not found`, options);
-  }
-}
+export class NodeNotFoundError extends recordNotFound("node", "NodeNotFound") {}
+
+export class PodManagerNotFoundError extends recordNotFound("pod manager", "PodManagerNotFound") {}
 
 export class MethodNotAllowedError extends ValenceError {
   readonly code = "MethodNotAllowed";
 }
 
-export class OperationNotFoundError extends NotFoundError {
-  readonly code = "OperationNotFound";
-  constructor(id: string, options?: { cause?: unknown }) {
-    super(`operation ${id} not found`, options);
-  }
-}
+export class OperationNotFoundError extends recordNotFound("operation", "OperationNotFound") {}
 
 export abstract class ConflictError extends ValenceError {}
 

@@ -4,52 +4,36 @@
  * provides it.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
-import { cp, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-  ensureDebianPackage,
-  freePort,
-  OPENSTACK_CACHE_DIR,
-  PYTHON_DIE_WITH_PARENT,
-  privateCacheDir,
+  cachedTemplate,
+  type RunningService,
   runPython,
-  spawnPython,
-  waitForHttp,
-} from "./ironic.ts";
+  type StartServiceOptions,
+  startPythonService,
+} from "./process.ts";
 
 const SERVE_SCRIPT = fileURLToPath(new URL("./openstack/keystone_serve.py", import.meta.url));
 
-export interface StartKeystoneOptions {
-  /** @default a new temp dir, removed by `stop()` */
-  dataDir?: string;
-  /** @default a free port */
-  port?: number;
-  host?: "127.0.0.1";
+export interface StartKeystoneOptions extends StartServiceOptions {
   /** Password of the bootstrap `admin` user (project `admin`, domain `default`). @default random */
   adminPassword?: string;
   /** @default "RegionOne" */
   region?: string;
   /** @default `<dataDir>/keystone.log` */
   logFile?: string;
-  /** @default 60_000 */
-  startTimeoutMs?: number;
 }
 
-export interface KeystoneService {
+export interface KeystoneService extends RunningService {
   /** `http://127.0.0.1:PORT/v3` */
   url: string;
   port: number;
   adminPassword: string;
   region: string;
-  dataDir: string;
   configFile: string;
   logFile: string;
-  pid: number;
-  startupMs: number;
-  stop(): Promise<void>;
 }
 
 function keystoneConfig(dataDir: string, logFile: string): string {
@@ -85,14 +69,8 @@ function keystoneManage(configFile: string, ...args: string[]) {
  * A migrated database (WAL mode) and fernet/credential key repositories, made once per Keystone version and
  * copied by each start; bootstrap (admin user, endpoints for this port) then runs inside the server process.
  */
-async function keystoneTemplate(version: string): Promise<string> {
-  const template = join(
-    await privateCacheDir(OPENSTACK_CACHE_DIR),
-    `keystone-${version.replace(/[^\w.+-]/g, "_")}`,
-  );
-  if (existsSync(template)) return template;
-  const work = await mkdtemp(join(OPENSTACK_CACHE_DIR, "keystone-template-"));
-  try {
+function keystoneTemplate(version: string): Promise<string> {
+  return cachedTemplate({ name: "keystone", version }, async (work) => {
     const configFile = join(work, "keystone.conf");
     await writeFile(configFile, keystoneConfig(work, join(work, "keystone-manage.log")));
     const owner = ["--keystone-user", "root", "--keystone-group", "root"];
@@ -109,16 +87,8 @@ async function keystoneTemplate(version: string): Promise<string> {
     ]);
     await rm(configFile);
     await rm(join(work, "keystone-manage.log"), { force: true });
-    try {
-      await rename(work, template);
-    } catch (error) {
-      // Another start made it first.
-      if (!existsSync(template)) throw error;
-    }
-    return template;
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+    return work;
+  });
 }
 
 /**
@@ -126,62 +96,27 @@ async function keystoneTemplate(version: string): Promise<string> {
  * `/v3` answers (~2.5 s once the template is cached; the first start on a machine takes ~3 s more).
  */
 export async function startKeystone(options: StartKeystoneOptions = {}): Promise<KeystoneService> {
-  const started = Date.now();
-  const version = await ensureDebianPackage("python3-keystone");
-  const ownDataDir = options.dataDir === undefined;
-  const dataDir = resolve(options.dataDir ?? (await mkdtemp(join(tmpdir(), "valence-keystone-"))));
-  try {
-    const template = await keystoneTemplate(version);
-    await cp(template, dataDir, { recursive: true });
-    const host = options.host ?? "127.0.0.1";
-    const port = options.port ?? (await freePort(host));
+  const keystone = { name: "Keystone", debianPackage: "python3-keystone" };
+  return startPythonService(keystone, options, async ({ dataDir, host, port, version }) => {
+    await cp(await keystoneTemplate(version), dataDir, { recursive: true });
     const region = options.region ?? "RegionOne";
     const adminPassword = options.adminPassword ?? randomBytes(12).toString("base64url");
     const logFile = resolve(options.logFile ?? join(dataDir, "keystone.log"));
     const configFile = join(dataDir, "keystone.conf");
     await writeFile(configFile, keystoneConfig(dataDir, logFile), { mode: 0o600 });
 
-    const service = spawnPython(
-      [
-        "-c",
-        `${PYTHON_DIE_WITH_PARENT}; import runpy; runpy.run_path(${JSON.stringify(SERVE_SCRIPT)}, run_name='__main__')`,
-        configFile,
-        host,
-        String(port),
-        region,
-      ],
-      { input: `${adminPassword}\n` },
-    );
     const url = `http://${host}:${port}/v3`;
-    try {
-      await waitForHttp(url, service, {
-        timeoutMs: options.startTimeoutMs ?? 60_000,
-        name: "Keystone",
-        logFile,
-      });
-    } catch (error) {
-      await service.stop();
-      throw error;
-    }
     return {
-      url,
-      port,
-      adminPassword,
-      region,
-      dataDir,
-      configFile,
-      logFile,
-      pid: service.pid,
-      startupMs: Date.now() - started,
-      stop: async () => {
-        await service.stop();
-        if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
+      launch: {
+        code: `import runpy; runpy.run_path(${JSON.stringify(SERVE_SCRIPT)}, run_name='__main__')`,
+        args: [configFile, host, String(port), region],
+        input: `${adminPassword}\n`,
+        readyUrl: url,
+        logFile,
       },
+      details: { url, port, adminPassword, region, configFile, logFile },
     };
-  } catch (error) {
-    if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
-    throw error;
-  }
+  });
 }
 
 // ---- Keystone v3 API helpers (plain HTTP)

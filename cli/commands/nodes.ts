@@ -53,11 +53,9 @@ export function addNodeCommands(program: Command, deps: CliDependencies): void {
       "also show Ironic's live state (provision_state, power_state, maintenance, last_error)",
     )
     .action(async (node: string, options: { refresh?: boolean }, command: Command) => {
-      const s = session(deps, command);
-      const { body } = await s.client.call<Json>("GET", nodePath(node), {
+      await session(deps, command).show("GET", nodePath(node), {
         query: { refresh: options.refresh ? "true" : undefined },
       });
-      s.print(body, () => formatDetail(body));
     });
 
   program
@@ -267,10 +265,8 @@ export function addNodeCommands(program: Command, deps: CliDependencies): void {
     .argument("<node>", "node name or uuid")
     .option("--force", "also unregister an active node or one with an instance (maintenance on, then delete)")
     .action(async (node: string, options: { force?: boolean }, command: Command) => {
-      const s = session(deps, command);
-      const { body } = await s.client.call<Json>("POST", nodePath(node, "/unregister"), {
+      await session(deps, command).show("POST", nodePath(node, "/unregister"), {
         body: { force: Boolean(options.force) },
       });
-      s.print(body, () => formatDetail(body));
     });
 }

@@ -90,6 +90,27 @@ export function exitUnless(operation: OperationView, expected: OperationView["st
   if (operation.state !== expected) throw new ExitWith(EXIT.operationFailed);
 }
 
+/**
+ * What a command that started (or looked up) an operation shows: the operation as it is, with a hint how to
+ * follow it when `hint`; or, when told to wait, the operation as it ended, exiting 5 unless it ended `expected`.
+ */
+export async function printOrFollow(
+  deps: CliDependencies,
+  s: Session,
+  waiting: Waiting,
+  options: { wait: boolean | undefined; expected: OperationView["state"]; hint?: boolean },
+): Promise<void> {
+  const { operation } = waiting;
+  if (!options.wait) {
+    s.print(operation, () => formatOperation(operation));
+    if (options.hint) s.note(followHint(operation.id));
+    return;
+  }
+  const ended = await waitForOperation(deps, s, waiting);
+  s.print(ended, () => formatOperation(ended));
+  exitUnless(ended, options.expected);
+}
+
 export const LIFECYCLE_COMMANDS = ["manage", "provide", "inspect", "clean"] as const;
 export type LifecycleCommand = (typeof LIFECYCLE_COMMANDS)[number];
 
@@ -159,14 +180,12 @@ export async function runLifecycleCommand(
       body,
     },
   );
-  if (!options.wait) {
-    s.print(operation, () => formatOperation(operation));
-    s.note(followHint(operation.id));
-    return;
-  }
-  const ended = await waitForOperation(deps, s, { operation, headers });
-  s.print(ended, () => formatOperation(ended));
-  exitUnless(ended, "succeeded");
+  await printOrFollow(
+    deps,
+    s,
+    { operation, headers },
+    { wait: options.wait, expected: "succeeded", hint: true },
+  );
 }
 
 const LIFECYCLE_HELP: Record<
@@ -231,13 +250,7 @@ export function addOperationCommands(program: Command, deps: CliDependencies): v
         "GET",
         `/v1/operations/${encodeURIComponent(id)}`,
       );
-      if (!options.wait) {
-        s.print(operation, () => formatOperation(operation));
-        return;
-      }
-      const ended = await waitForOperation(deps, s, { operation });
-      s.print(ended, () => formatOperation(ended));
-      exitUnless(ended, "succeeded");
+      await printOrFollow(deps, s, { operation }, { wait: options.wait, expected: "succeeded" });
     });
 
   program
@@ -279,12 +292,6 @@ export function addOperationCommands(program: Command, deps: CliDependencies): v
         "POST",
         `/v1/operations/${encodeURIComponent(id)}/cancel`,
       );
-      if (!options.wait) {
-        s.print(operation, () => formatOperation(operation));
-        return;
-      }
-      const ended = await waitForOperation(deps, s, { operation, headers });
-      s.print(ended, () => formatOperation(ended));
-      exitUnless(ended, "cancelled");
+      await printOrFollow(deps, s, { operation, headers }, { wait: options.wait, expected: "cancelled" });
     });
 }

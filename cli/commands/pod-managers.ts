@@ -122,8 +122,7 @@ export function addPodManagerCommands(program: Command, deps: CliDependencies): 
         command: Command,
       ) => {
         const secret = await password(deps, options.password, "podmanager-create");
-        const s = session(deps, command);
-        const { body } = await s.client.call<Json>("POST", "/v1/pod_managers", {
+        await session(deps, command).show("POST", "/v1/pod_managers", {
           body: {
             name: options.name,
             url: options.url,
@@ -133,7 +132,6 @@ export function addPodManagerCommands(program: Command, deps: CliDependencies): 
             ...placementBody(options),
           },
         });
-        s.print(body, () => formatDetail(body));
       },
     );
 
@@ -154,11 +152,7 @@ export function addPodManagerCommands(program: Command, deps: CliDependencies): 
     .argument("<podm>", "pod manager (name or uuid)")
     .action(async (podm: string, _options: unknown, command: Command) => {
       const s = session(deps, command);
-      const { body } = await s.client.call<Json>(
-        "GET",
-        `/v1/pod_managers/${await resolvePodManager(s.client, podm)}`,
-      );
-      s.print(body, () => formatDetail(body));
+      await s.show("GET", `/v1/pod_managers/${await resolvePodManager(s.client, podm)}`);
     });
 
   const update = program

@@ -37,6 +37,20 @@ const text = z.string().check(z.minLength(1), z.maxLength(256));
 const message = z.string().check(z.maxLength(MESSAGE_MAX));
 const timestamp = z.iso.datetime({ offset: true });
 
+/** Who caused an event, in which request, and when: in every detail. */
+const attribution = {
+  /** The caller's IAM principal, or `reconciler`. */
+  actor: text,
+  request_id: text,
+  /** When it happened (ISO 8601). */
+  at: timestamp,
+};
+
+/** A detail: its schema's version first, then `fields`; nothing else. */
+function eventDetail<Fields extends z.core.$ZodLooseShape>(fields: Fields) {
+  return z.strictObject({ version: z.literal(DETAIL_VERSION), ...fields });
+}
+
 /** The node an event is about: identity only, never its Ironic `driver_info` or credentials. */
 export const EventNodeSchema = z.strictObject({
   uuid: text,
@@ -47,8 +61,7 @@ export const EventNodeSchema = z.strictObject({
 });
 
 /** `Node Registered`, `Node Unregistered`, `Node Drift` and `Node Registration Failed`. */
-export const NodeEventDetailSchema = z.strictObject({
-  version: z.literal(DETAIL_VERSION),
+export const NodeEventDetailSchema = eventDetail({
   node: EventNodeSchema,
   /** What happened, as the node's history names it (`register`, `adopt`, `finish-register`, `drift`, ...). */
   action: z.enum([
@@ -62,11 +75,7 @@ export const NodeEventDetailSchema = z.strictObject({
     "rollback",
   ]),
   outcome: z.enum(["succeeded", "failed"]),
-  /** The caller's IAM principal, or `reconciler`. */
-  actor: text,
-  request_id: text,
-  /** When it happened (ISO 8601). */
-  at: timestamp,
+  ...attribution,
   /** Ironic's provision state after a register, when known. */
   provision_state: z.optional(z.nullable(text)),
   /** What went wrong or what was done, scrubbed of credentials and cut to `MESSAGE_MAX` characters. */
@@ -84,23 +93,17 @@ export const EventOperationSchema = z.strictObject({
 });
 
 /** `Operation Started`. */
-export const OperationStartedDetailSchema = z.strictObject({
-  version: z.literal(DETAIL_VERSION),
+export const OperationStartedDetailSchema = eventDetail({
   operation: EventOperationSchema,
-  actor: text,
-  request_id: text,
-  at: timestamp,
+  ...attribution,
 });
 export type OperationStartedDetail = z.infer<typeof OperationStartedDetailSchema>;
 
 /** `Operation Finished`. */
-export const OperationFinishedDetailSchema = z.strictObject({
-  version: z.literal(DETAIL_VERSION),
+export const OperationFinishedDetailSchema = eventDetail({
   operation: EventOperationSchema,
   outcome: z.enum(["succeeded", "failed", "cancelled"]),
-  actor: text,
-  request_id: text,
-  at: timestamp,
+  ...attribution,
   /** Ironic's provision state at the end, when known. */
   provision_state: z.optional(z.nullable(text)),
   /** Ironic's `last_error` (or ours), scrubbed of credentials and bounded; null when it succeeded. */

@@ -1,4 +1,4 @@
-import type { EndpointInterface, IronicAuth } from "./auth.ts";
+import type { EndpointInterface, IronicAuth, KeystoneCredentials } from "./auth.ts";
 import { IronicConfigError } from "./errors.ts";
 
 export interface CloudConfigSources {
@@ -45,47 +45,53 @@ type SettingName =
   | "interface"
   | "endpoint";
 
-/** `OS_*` variables, in order of precedence for each setting (the openstack CLI's names). */
-const ENV_NAMES: Record<SettingName, readonly string[]> = {
-  auth_type: ["OS_AUTH_TYPE"],
-  auth_url: ["OS_AUTH_URL"],
-  username: ["OS_USERNAME"],
-  user_id: ["OS_USER_ID"],
-  password: ["OS_PASSWORD"],
-  project_name: ["OS_PROJECT_NAME", "OS_TENANT_NAME"],
-  project_id: ["OS_PROJECT_ID", "OS_TENANT_ID"],
-  user_domain_name: ["OS_USER_DOMAIN_NAME"],
-  user_domain_id: ["OS_USER_DOMAIN_ID"],
-  project_domain_name: ["OS_PROJECT_DOMAIN_NAME"],
-  project_domain_id: ["OS_PROJECT_DOMAIN_ID"],
-  default_domain: ["OS_DEFAULT_DOMAIN"],
-  application_credential_id: ["OS_APPLICATION_CREDENTIAL_ID"],
-  application_credential_secret: ["OS_APPLICATION_CREDENTIAL_SECRET"],
-  region_name: ["OS_REGION_NAME"],
-  interface: ["OS_INTERFACE"],
-  endpoint: ["OS_BAREMETAL_ENDPOINT_OVERRIDE", "OS_ENDPOINT_OVERRIDE"],
+/**
+ * Where each setting is read, in order of precedence: `env`, the `OS_*` variables (the openstack CLI's names);
+ * `cloud`, the clouds.yaml keys (after `-` → `_`), top level or inside `auth`.
+ */
+const SOURCES: Record<SettingName, { env: readonly string[]; cloud: readonly string[] }> = {
+  auth_type: { env: ["OS_AUTH_TYPE"], cloud: ["auth_type"] },
+  auth_url: { env: ["OS_AUTH_URL"], cloud: ["auth_url"] },
+  username: { env: ["OS_USERNAME"], cloud: ["username", "user_name"] },
+  user_id: { env: ["OS_USER_ID"], cloud: ["user_id"] },
+  password: { env: ["OS_PASSWORD"], cloud: ["password"] },
+  project_name: { env: ["OS_PROJECT_NAME", "OS_TENANT_NAME"], cloud: ["project_name", "tenant_name"] },
+  project_id: { env: ["OS_PROJECT_ID", "OS_TENANT_ID"], cloud: ["project_id", "tenant_id"] },
+  user_domain_name: { env: ["OS_USER_DOMAIN_NAME"], cloud: ["user_domain_name"] },
+  user_domain_id: { env: ["OS_USER_DOMAIN_ID"], cloud: ["user_domain_id"] },
+  project_domain_name: { env: ["OS_PROJECT_DOMAIN_NAME"], cloud: ["project_domain_name"] },
+  project_domain_id: { env: ["OS_PROJECT_DOMAIN_ID"], cloud: ["project_domain_id"] },
+  default_domain: { env: ["OS_DEFAULT_DOMAIN"], cloud: ["default_domain", "domain_id"] },
+  application_credential_id: {
+    env: ["OS_APPLICATION_CREDENTIAL_ID"],
+    cloud: ["application_credential_id"],
+  },
+  application_credential_secret: {
+    env: ["OS_APPLICATION_CREDENTIAL_SECRET"],
+    cloud: ["application_credential_secret"],
+  },
+  region_name: { env: ["OS_REGION_NAME"], cloud: ["baremetal_region_name", "region_name"] },
+  interface: { env: ["OS_INTERFACE"], cloud: ["baremetal_interface", "interface", "endpoint_type"] },
+  endpoint: {
+    env: ["OS_BAREMETAL_ENDPOINT_OVERRIDE", "OS_ENDPOINT_OVERRIDE"],
+    cloud: ["baremetal_endpoint_override", "endpoint_override", "endpoint"],
+  },
 };
 
-/** clouds.yaml keys (after `-` → `_`), top level or inside `auth`, for each setting; first found wins. */
-const CLOUD_KEYS: Record<SettingName, readonly string[]> = {
-  auth_type: ["auth_type"],
-  auth_url: ["auth_url"],
-  username: ["username", "user_name"],
-  user_id: ["user_id"],
-  password: ["password"],
-  project_name: ["project_name", "tenant_name"],
-  project_id: ["project_id", "tenant_id"],
-  user_domain_name: ["user_domain_name"],
-  user_domain_id: ["user_domain_id"],
-  project_domain_name: ["project_domain_name"],
-  project_domain_id: ["project_domain_id"],
-  default_domain: ["default_domain", "domain_id"],
-  application_credential_id: ["application_credential_id"],
-  application_credential_secret: ["application_credential_secret"],
-  region_name: ["baremetal_region_name", "region_name"],
-  interface: ["baremetal_interface", "interface", "endpoint_type"],
-  endpoint: ["baremetal_endpoint_override", "endpoint_override", "endpoint"],
-};
+/** Each setting's first value that `lookup` finds among its names in `from`. */
+function collect(from: "env" | "cloud", lookup: (name: string) => string | undefined): Settings {
+  const settings: Settings = {};
+  for (const [setting, names] of Object.entries(SOURCES) as [SettingName, (typeof SOURCES)[SettingName]][]) {
+    for (const name of names[from]) {
+      const value = lookup(name);
+      if (value !== undefined) {
+        settings[setting] = value;
+        break;
+      }
+    }
+  }
+  return settings;
+}
 
 function candidateFiles(sources: CloudConfigSources): string[] {
   const files: string[] = [];
@@ -138,17 +144,7 @@ function readCloud(sources: CloudConfigSources, cloud: string): { settings: Sett
     }
     const entry = normalizeKeys(clouds[cloud]);
     const auth = normalizeKeys(entry.auth);
-    const settings: Settings = {};
-    for (const [name, keys] of Object.entries(CLOUD_KEYS) as [SettingName, readonly string[]][]) {
-      for (const key of keys) {
-        const found = scalar(auth[key]) ?? scalar(entry[key]);
-        if (found !== undefined) {
-          settings[name] = found;
-          break;
-        }
-      }
-    }
-    return { settings, source: file };
+    return { settings: collect("cloud", (key) => scalar(auth[key]) ?? scalar(entry[key])), source: file };
   }
   throw new IronicConfigError(
     `OS_CLOUD=${cloud} is set but no clouds.yaml was found (tried ${tried.join(", ")})`,
@@ -156,17 +152,7 @@ function readCloud(sources: CloudConfigSources, cloud: string): { settings: Sett
 }
 
 function fromEnv(env: Record<string, string | undefined>): Settings {
-  const settings: Settings = {};
-  for (const [name, variables] of Object.entries(ENV_NAMES) as [SettingName, readonly string[]][]) {
-    for (const variable of variables) {
-      const value = env[variable];
-      if (value !== undefined && value !== "") {
-        settings[name] = value;
-        break;
-      }
-    }
-  }
-  return settings;
+  return collect("env", (variable) => env[variable] || undefined);
 }
 
 function endpointInterface(value: string | undefined): EndpointInterface {
@@ -178,24 +164,27 @@ function endpointInterface(value: string | undefined): EndpointInterface {
 function required(settings: Settings, name: SettingName, why: string): string {
   const value = settings[name];
   if (value === undefined) {
-    throw new IronicConfigError(`${name}: is required for ${why} (clouds.yaml or ${ENV_NAMES[name][0]})`);
+    throw new IronicConfigError(`${name}: is required for ${why} (clouds.yaml or ${SOURCES[name].env[0]})`);
   }
   return value;
 }
 
-/**
- * Work out how to reach Ironic the way the openstack CLI would: the `OS_CLOUD` entry of the first clouds.yaml
- * found (`OS_CLIENT_CONFIG_FILE`, `./clouds.yaml`, `~/.config/openstack/clouds.yaml`,
- * `/etc/openstack/clouds.yaml`), with `OS_*` variables overriding it. Pure: the caller passes the environment
- * and a file reader, so it runs the same in Lambda, the local stack and tests.
- */
-export function resolveCloudConfig(sources: CloudConfigSources): ResolvedCloud {
+/** The `OS_CLOUD` entry's settings with `OS_*` over them, and where they came from. */
+function settingsOf(sources: CloudConfigSources): {
+  settings: Settings;
+  origin: Omit<ResolvedCloud, "url" | "auth">;
+} {
   const cloud = sources.env.OS_CLOUD || undefined;
   const fromFile = cloud ? readCloud(sources, cloud) : undefined;
-  const settings: Settings = { ...fromFile?.settings, ...fromEnv(sources.env) };
-  const origin = { ...(cloud ? { cloud } : {}), ...(fromFile ? { source: fromFile.source } : {}) };
+  return {
+    settings: { ...fromFile?.settings, ...fromEnv(sources.env) },
+    origin: { ...(cloud ? { cloud } : {}), ...(fromFile ? { source: fromFile.source } : {}) },
+  };
+}
 
-  const authType = (
+/** `auth_type` as set, or what the settings imply: an application credential, a Keystone URL, a user. */
+function authTypeOf(settings: Settings): string {
+  return (
     settings.auth_type ??
     (settings.application_credential_id
       ? "v3applicationcredential"
@@ -205,70 +194,78 @@ export function resolveCloudConfig(sources: CloudConfigSources): ResolvedCloud {
           ? "http_basic"
           : "none")
   ).toLowerCase();
-  const url = settings.endpoint;
+}
 
+/**
+ * Keystone authentication with the `credentials` read last, and where in its catalog Ironic's endpoint is.
+ * Settings are checked in the order their errors are reported: the URL, the interface, then the credentials.
+ */
+function keystoneAuth(settings: Settings, why: string, credentials: () => KeystoneCredentials): IronicAuth {
+  return {
+    type: "keystone",
+    authUrl: required(settings, "auth_url", why),
+    interface: endpointInterface(settings.interface),
+    region: settings.region_name,
+    credentials: credentials(),
+  };
+}
+
+function passwordCredentials(settings: Settings, why: string): KeystoneCredentials {
+  const domainId = settings.default_domain;
+  return {
+    method: "password",
+    username: settings.username,
+    userId: settings.user_id,
+    password: required(settings, "password", why),
+    userDomainName: settings.user_domain_name,
+    userDomainId: settings.user_domain_id ?? (settings.user_domain_name ? undefined : domainId),
+    projectName: settings.project_name,
+    projectId: settings.project_id,
+    projectDomainName: settings.project_domain_name,
+    projectDomainId: settings.project_domain_id ?? (settings.project_domain_name ? undefined : domainId),
+  };
+}
+
+/**
+ * Work out how to reach Ironic the way the openstack CLI would: the `OS_CLOUD` entry of the first clouds.yaml
+ * found (`OS_CLIENT_CONFIG_FILE`, `./clouds.yaml`, `~/.config/openstack/clouds.yaml`,
+ * `/etc/openstack/clouds.yaml`), with `OS_*` variables overriding it. Pure: the caller passes the environment
+ * and a file reader, so it runs the same in Lambda, the local stack and tests.
+ */
+export function resolveCloudConfig(sources: CloudConfigSources): ResolvedCloud {
+  const { settings, origin } = settingsOf(sources);
+  const authType = authTypeOf(settings);
   switch (authType) {
     case "none":
     case "noauth":
       return { url: required(settings, "endpoint", "auth_type none"), auth: { type: "none" }, ...origin };
-    case "http_basic":
+    case "http_basic": {
+      const why = "auth_type http_basic";
+      const url = required(settings, "endpoint", why);
+      const username = required(settings, "username", why);
       return {
-        url: required(settings, "endpoint", "auth_type http_basic"),
-        auth: {
-          type: "http_basic",
-          username: required(settings, "username", "auth_type http_basic"),
-          password: required(settings, "password", "auth_type http_basic"),
-        },
+        url,
+        auth: { type: "http_basic", username, password: required(settings, "password", why) },
         ...origin,
       };
+    }
     case "password":
     case "v3password": {
       const why = "Keystone password authentication";
       if (!settings.username && !settings.user_id) required(settings, "username", why);
-      const domainId = settings.default_domain;
-      return {
-        url,
-        auth: {
-          type: "keystone",
-          authUrl: required(settings, "auth_url", why),
-          interface: endpointInterface(settings.interface),
-          region: settings.region_name,
-          credentials: {
-            method: "password",
-            username: settings.username,
-            userId: settings.user_id,
-            password: required(settings, "password", why),
-            userDomainName: settings.user_domain_name,
-            userDomainId: settings.user_domain_id ?? (settings.user_domain_name ? undefined : domainId),
-            projectName: settings.project_name,
-            projectId: settings.project_id,
-            projectDomainName: settings.project_domain_name,
-            projectDomainId:
-              settings.project_domain_id ?? (settings.project_domain_name ? undefined : domainId),
-          },
-        },
-        ...origin,
-      };
+      const auth = keystoneAuth(settings, why, () => passwordCredentials(settings, why));
+      return { url: settings.endpoint, auth, ...origin };
     }
     case "v3applicationcredential":
     case "applicationcredential":
     case "application_credential": {
       const why = "Keystone application-credential authentication";
-      return {
-        url,
-        auth: {
-          type: "keystone",
-          authUrl: required(settings, "auth_url", why),
-          interface: endpointInterface(settings.interface),
-          region: settings.region_name,
-          credentials: {
-            method: "application_credential",
-            id: required(settings, "application_credential_id", why),
-            secret: required(settings, "application_credential_secret", why),
-          },
-        },
-        ...origin,
-      };
+      const auth = keystoneAuth(settings, why, () => ({
+        method: "application_credential",
+        id: required(settings, "application_credential_id", why),
+        secret: required(settings, "application_credential_secret", why),
+      }));
+      return { url: settings.endpoint, auth, ...origin };
     }
     default:
       throw new IronicConfigError(

@@ -1,4 +1,11 @@
-import { ConflictError, NotFoundError, type TimedOut, UpstreamError, ValidationError } from "../errors.ts";
+import {
+  ConflictError,
+  NotFoundError,
+  type TimedOut,
+  UpstreamError,
+  type ValenceError,
+  ValidationError,
+} from "../errors.ts";
 
 /** What we know about the Ironic exchange behind an error. `faultstring` is always scrubbed of secrets. */
 export interface IronicErrorDetails {
@@ -13,32 +20,38 @@ export interface IronicErrorDetails {
   cause?: unknown;
 }
 
-export class IronicNodeNotFoundError extends NotFoundError {
-  readonly code = "IronicNodeNotFound";
-  readonly details: IronicErrorDetails;
-  constructor(message: string, details: IronicErrorDetails = {}) {
-    super(message, { cause: details.cause });
-    this.details = details;
+type ValenceErrorClass = abstract new (detail: string, options?: { cause?: unknown }) => ValenceError;
+
+/**
+ * `base` (a not-found, a conflict, an upstream or a validation error: what decides the HTTP status) carrying
+ * the {@link IronicErrorDetails} of the exchange behind it, given as `new (message, details)`.
+ */
+function withIronicDetails<Base extends ValenceErrorClass>(base: Base) {
+  const parent: ValenceErrorClass = base;
+  abstract class IronicDetailedError extends parent {
+    readonly details: IronicErrorDetails;
+    constructor(message: string, details: IronicErrorDetails = {}) {
+      super(message, { cause: details.cause });
+      this.details = details;
+    }
   }
+  return IronicDetailedError as unknown as abstract new (
+    message: string,
+    details?: IronicErrorDetails,
+  ) => InstanceType<Base> & IronicDetailedError;
 }
 
-export class IronicPortNotFoundError extends NotFoundError {
+export class IronicNodeNotFoundError extends withIronicDetails(NotFoundError) {
+  readonly code = "IronicNodeNotFound";
+}
+
+export class IronicPortNotFoundError extends withIronicDetails(NotFoundError) {
   readonly code = "IronicPortNotFound";
-  readonly details: IronicErrorDetails;
-  constructor(message: string, details: IronicErrorDetails = {}) {
-    super(message, { cause: details.cause });
-    this.details = details;
-  }
 }
 
 /** Any other 409 from Ironic. */
-export class IronicConflictError extends ConflictError {
+export class IronicConflictError extends withIronicDetails(ConflictError) {
   readonly code: string = "IronicConflict";
-  readonly details: IronicErrorDetails;
-  constructor(message: string, details: IronicErrorDetails = {}) {
-    super(message, { cause: details.cause });
-    this.details = details;
-  }
 }
 
 export class IronicDuplicateNameError extends IronicConflictError {
@@ -65,39 +78,27 @@ export class IronicNodeAssociatedError extends IronicConflictError {
 }
 
 /** Ironic did not answer, answered 503, or timed out. */
-export class IronicUnavailableError extends UpstreamError {
+export class IronicUnavailableError extends withIronicDetails(UpstreamError) {
   override readonly code: string = "IronicUnavailable";
-  readonly details: IronicErrorDetails;
   /**
    * `unavailable`: a 503; `connect`: the connection was never made (safe to repeat any request);
    * `timeout` and `network`: the request may or may not have reached Ironic.
    */
   readonly reason: "unavailable" | "connect" | "timeout" | "network" | "deadline";
   constructor(message: string, reason: IronicUnavailableError["reason"], details: IronicErrorDetails = {}) {
-    super(message, { cause: details.cause });
+    super(message, details);
     this.reason = reason;
-    this.details = details;
   }
 }
 
 /** Ironic or Keystone refused our credentials (401/403): a deployment problem, not the caller's. */
-export class IronicAuthError extends UpstreamError {
+export class IronicAuthError extends withIronicDetails(UpstreamError) {
   override readonly code: string = "IronicAuthFailed";
-  readonly details: IronicErrorDetails;
-  constructor(message: string, details: IronicErrorDetails = {}) {
-    super(message, { cause: details.cause });
-    this.details = details;
-  }
 }
 
 /** Ironic refused a request as malformed (a 4xx we did not expect): a bug on our side, not the caller's. */
-export class IronicRequestError extends UpstreamError {
+export class IronicRequestError extends withIronicDetails(UpstreamError) {
   override readonly code: string = "IronicRequestRejected";
-  readonly details: IronicErrorDetails;
-  constructor(message: string, details: IronicErrorDetails = {}) {
-    super(message, { cause: details.cause });
-    this.details = details;
-  }
 }
 
 /** Ironic failed on its side (5xx other than 503). */
@@ -137,13 +138,7 @@ export class IronicProvisionTimeoutError extends IronicRequestError implements T
 }
 
 /** A name Ironic would refuse; checked before calling Ironic. The code stays `ValidationError`: the caller's to fix. */
-export class IronicNameInvalidError extends ValidationError {
-  readonly details: IronicErrorDetails;
-  constructor(message: string, details: IronicErrorDetails = {}) {
-    super(message, { cause: details.cause });
-    this.details = details;
-  }
-}
+export class IronicNameInvalidError extends withIronicDetails(ValidationError) {}
 
 /**
  * clouds.yaml / `OS_*` / IRONIC_* settings are incomplete or contradictory: the service is misconfigured, which

@@ -219,11 +219,8 @@ class HttpIronicDriver implements IronicDriver {
     });
   }
 
-  async listConductors(): Promise<IronicConductor[]> {
-    const conductors: IronicConductor[] = [];
-    const seen = new Set<string>();
-    let marker: string | undefined;
-    for (;;) {
+  listConductors(): Promise<IronicConductor[]> {
+    return allPages(async (marker) => {
       const page = await this.request({
         method: "GET",
         path: "/v1/conductors",
@@ -231,12 +228,8 @@ class HttpIronicDriver implements IronicDriver {
         expect: [200],
         schema: ConductorListSchema,
       });
-      conductors.push(...page.conductors);
-      const next = markerOf(page.next);
-      if (!next || page.conductors.length === 0 || seen.has(next)) return conductors;
-      seen.add(next);
-      marker = next;
-    }
+      return { items: page.conductors, next: page.next };
+    });
   }
 
   // ---- nodes
@@ -380,13 +373,8 @@ class HttpIronicDriver implements IronicDriver {
 
   // ---- ports
 
-  async listPorts(
-    filter: { node_uuid?: string; address?: string; limit?: number } = {},
-  ): Promise<IronicPort[]> {
-    const ports: IronicPort[] = [];
-    const seen = new Set<string>();
-    let marker: string | undefined;
-    for (;;) {
+  listPorts(filter: { node_uuid?: string; address?: string; limit?: number } = {}): Promise<IronicPort[]> {
+    return allPages(async (marker) => {
       const page = await this.request({
         method: "GET",
         path: "/v1/ports/detail",
@@ -399,12 +387,8 @@ class HttpIronicDriver implements IronicDriver {
         expect: [200],
         schema: PortListSchema,
       });
-      ports.push(...page.ports);
-      const next = markerOf(page.next);
-      if (!next || page.ports.length === 0 || seen.has(next)) return ports;
-      seen.add(next);
-      marker = next;
-    }
+      return { items: page.ports, next: page.next };
+    });
   }
 
   async getPortByAddress(address: string): Promise<IronicPort | undefined> {
@@ -719,6 +703,26 @@ class HttpIronicDriver implements IronicDriver {
     if (chosen === current) return false;
     this.shared.version = chosen;
     return true;
+  }
+}
+
+/**
+ * Every item of a listing Ironic pages with `next` links: page after page until one is empty, has no next, or
+ * points back to a marker already followed.
+ */
+async function allPages<T>(
+  page: (marker: string | undefined) => Promise<{ items: T[]; next?: string | undefined }>,
+): Promise<T[]> {
+  const items: T[] = [];
+  const seen = new Set<string>();
+  let marker: string | undefined;
+  for (;;) {
+    const answered = await page(marker);
+    items.push(...answered.items);
+    const next = markerOf(answered.next);
+    if (!next || answered.items.length === 0 || seen.has(next)) return items;
+    seen.add(next);
+    marker = next;
   }
 }
 

@@ -99,10 +99,7 @@ export class DynamoNodeHistory implements NodeHistory {
   ): Promise<HistoryPage> {
     const result = await this.db.send(
       new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
-        ExpressionAttributeNames: { "#pk": TABLE.partitionKey, "#sk": TABLE.sortKey },
-        ExpressionAttributeValues: { ":pk": nodePk(nodeUuid), ":prefix": EVENT_PREFIX },
+        ...this.eventsOf(nodeUuid),
         ScanIndexForward: false,
         Limit: options.limit + 1,
         ...(options.marker
@@ -124,6 +121,16 @@ export class DynamoNodeHistory implements NodeHistory {
     return events.length > options.limit && last ? { items: page, next: last.id } : { items: page };
   }
 
+  /** The query of a node's history items (its partition, the event prefix). */
+  private eventsOf(nodeUuid: string) {
+    return {
+      TableName: this.tableName,
+      KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
+      ExpressionAttributeNames: { "#pk": TABLE.partitionKey, "#sk": TABLE.sortKey },
+      ExpressionAttributeValues: { ":pk": nodePk(nodeUuid), ":prefix": EVENT_PREFIX },
+    };
+  }
+
   async deleteAll(nodeUuid: string): Promise<void> {
     await this.deleteKeys(await this.keys(nodeUuid));
   }
@@ -134,10 +141,7 @@ export class DynamoNodeHistory implements NodeHistory {
     do {
       const page = await this.db.send(
         new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
-          ExpressionAttributeNames: { "#pk": TABLE.partitionKey, "#sk": TABLE.sortKey },
-          ExpressionAttributeValues: { ":pk": nodePk(nodeUuid), ":prefix": EVENT_PREFIX },
+          ...this.eventsOf(nodeUuid),
           ProjectionExpression: "#pk, #sk",
           ScanIndexForward: true,
           ExclusiveStartKey: startKey,

@@ -4,18 +4,7 @@ import { createRsdClient } from "./rsd.ts";
 import { RedfishTransport } from "./transport.ts";
 import type { PodManagerClient, PodManagerConnection } from "./types.ts";
 
-export {
-  ComposedSystemNotFoundError,
-  CompositionFailedError,
-  CompositionRefusedError,
-  CompositionUnsupportedError,
-  PodManagerAddressRefusedError,
-  PodManagerAuthError,
-  PodManagerOriginRefusedError,
-  PodManagerResponseError,
-  PodManagerResponseTooLargeError,
-  PodManagerUnreachableError,
-} from "./errors.ts";
+export * from "./errors.ts";
 export { cpuArchOf, localGb, memoryMib, normalizeMac, summarizeProcessors } from "./hardware.ts";
 export { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS } from "./transport.ts";
 export type {

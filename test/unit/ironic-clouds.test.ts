@@ -194,6 +194,33 @@ describe("resolveCloudConfig", () => {
       { OS_AUTH_URL: "http://k", OS_USERNAME: "u", OS_PASSWORD: "p", OS_INTERFACE: "private" },
       /interface/,
     ],
+    // With several settings missing, the first one named is the same whatever the auth type's code shares.
+    ["a password with nothing set: the user first", { OS_AUTH_TYPE: "password" }, /^username: is required/],
+    [
+      "a password without auth_url nor password: auth_url first",
+      { OS_AUTH_TYPE: "password", OS_USERNAME: "u" },
+      /^auth_url: is required/,
+    ],
+    [
+      "an application credential without auth_url nor id: auth_url first",
+      { OS_AUTH_TYPE: "v3applicationcredential" },
+      /^auth_url: is required/,
+    ],
+    [
+      "an application credential without its secret",
+      { OS_AUTH_URL: "http://k", OS_APPLICATION_CREDENTIAL_ID: "ac" },
+      /^application_credential_secret: is required .*OS_APPLICATION_CREDENTIAL_SECRET/,
+    ],
+    [
+      "http_basic with nothing set: the endpoint first",
+      { OS_AUTH_TYPE: "http_basic" },
+      /^endpoint: is required/,
+    ],
+    [
+      "http_basic without its password",
+      { OS_AUTH_TYPE: "http_basic", OS_ENDPOINT_OVERRIDE: "http://i", OS_USERNAME: "u" },
+      /^password: is required .*OS_PASSWORD/,
+    ],
   ])("explains %s", (_what, env, message) => {
     const { readFile } = reader({ "./clouds.yaml": CLOUDS });
     expect(() => resolveCloudConfig({ env, readFile })).toThrow(message);

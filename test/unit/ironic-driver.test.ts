@@ -704,3 +704,49 @@ describe("Ironic driver: waitForProvisionState", () => {
     expect(Date.now() - started).toBeLessThan(500);
   });
 });
+
+describe("Ironic listings that page with next links", () => {
+  const port = (n: number) => ({
+    uuid: `port-${n}`,
+    address: `52:54:00:00:00:0${n}`,
+    node_uuid: NODE_UUID,
+    pxe_enabled: true,
+    extra: {},
+    created_at: "2026-01-01T00:00:00+00:00",
+    updated_at: "2026-01-01T00:00:00+00:00",
+  });
+  const next = (resource: string, marker: string) => `${URL_}/v1/${resource}?marker=${marker}`;
+
+  it("lists every port, following next until a page has none, and passes the filter on each page", async () => {
+    const fetch = ironic((request) => {
+      const marker = request.url.searchParams.get("marker");
+      if (marker === null)
+        return jsonResponse(200, { ports: [port(1), port(2)], next: next("ports", "port-2") });
+      if (marker === "port-2") return jsonResponse(200, { ports: [port(3)], next: next("ports", "port-3") });
+      return jsonResponse(200, { ports: [] });
+    });
+    const ports = await driverWith(fetch).listPorts({ node_uuid: NODE_UUID, address: "52:54:00:AA:BB:CC" });
+    expect(ports.map((p) => p.uuid)).toEqual(["port-1", "port-2", "port-3"]);
+    const pages = apiCalls(fetch);
+    expect(pages.map((call) => call.url.searchParams.get("marker"))).toEqual([null, "port-2", "port-3"]);
+    for (const call of pages) {
+      expect(call.url.pathname).toBe("/v1/ports/detail");
+      expect(call.url.searchParams.get("node_uuid")).toBe(NODE_UUID);
+      expect(call.url.searchParams.get("address")).toBe("52:54:00:aa:bb:cc");
+    }
+  });
+
+  it("stops at a next link that points back to a marker already followed", async () => {
+    const fetch = ironic(() =>
+      jsonResponse(200, {
+        conductors: [{ hostname: "c1", conductor_group: "", alive: true }],
+        next: next("conductors", "c1"),
+      }),
+    );
+    const conductors = await driverWith(fetch).listConductors();
+    // The first page, then the page at marker c1 that links to c1 again: two requests, not a loop.
+    expect(apiCalls(fetch)).toHaveLength(2);
+    expect(conductors).toHaveLength(2);
+    expect(apiCalls(fetch)[0]?.url.searchParams.get("detail")).toBe("true");
+  });
+});
