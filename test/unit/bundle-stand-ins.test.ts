@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { LRUCache as MnemonistLRUCache } from "mnemonist";
 import { describe, expect, it } from "vitest";
 import LRUCache from "../../lib/aws/lru-cache.ts";
@@ -57,5 +59,25 @@ describe("the event-stream stand-in in the bundles", () => {
       expect(standIn, name).toHaveProperty(name);
       expect(await import("@smithy/core/event-streams"), name).toHaveProperty(name);
     }
+  });
+});
+
+describe("the Lambda client stand-in in the bundles", () => {
+  it("exports the very classes the durable SDK takes from @aws-sdk/client-lambda, and all it takes", async () => {
+    const standIn: Record<string, unknown> = await import("../../lib/aws/durable-lambda-client.ts");
+    // What the bundler resolves the package to (its `module` entry point).
+    const lambda: Record<string, unknown> = await import(
+      "../../node_modules/@aws-sdk/client-lambda/dist-es/index.js" as string
+    );
+    const sdk = await readFile(
+      fileURLToPath(import.meta.resolve("@aws/durable-execution-sdk-js")).replace(
+        /index\.[cm]?js$/,
+        "index.mjs",
+      ),
+      "utf8",
+    );
+    const used = [...new Set([...sdk.matchAll(/new module\.(\w+)\(/g)].map((match) => match[1] as string))];
+    expect(used).toContain("LambdaClient");
+    for (const name of used) expect(standIn[name], name).toBe(lambda[name]);
   });
 });
