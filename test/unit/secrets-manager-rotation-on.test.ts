@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../lib/config.ts";
+import { ironicDriverFor } from "../../lib/runtime/ironic.ts";
 import { secretStoreFor } from "../../lib/runtime/secrets.ts";
 import { SecretsManagerStore, secretsManagerApi } from "../../lib/secrets/secrets-manager.ts";
+import { ironicNode, ironicRoot } from "../support/openstack.ts";
 import { refusal, type SecretsManagerHandler, secretsManagerFetch } from "../support/secrets-manager-wire.ts";
 
 const credentials = { username: "admin", password: "s3cret" };
@@ -104,5 +106,42 @@ describe("secretStoreFor", () => {
       "https://secretsmanager.eu-central-1.amazonaws.com/",
       "http://127.0.0.1:4566/",
     ]);
+  });
+});
+
+describe("ironicDriverFor with IRONIC_SECRET_ARN", () => {
+  beforeEach(() => {
+    vi.stubEnv("AWS_ACCESS_KEY_ID", KEYS.accessKeyId);
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", KEYS.secretAccessKey);
+  });
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.unstubAllEnvs();
+  });
+
+  it("reads Ironic's credentials from the secret by a signed GetSecretValue and sends them to Ironic", async () => {
+    const secretArn = "arn:aws:secretsmanager:eu-west-1:1:secret:ironic/valence-AbCdEf";
+    const secrets = secretsManagerFetch(() => ({
+      SecretString: JSON.stringify({ username: "valence", password: "Ironic-Pw-51" }),
+    }));
+    const ironicAuth: Array<string | null> = [];
+    vi.stubGlobal("fetch", async (url: URL | string, init?: RequestInit) => {
+      if (String(url).startsWith("https://secretsmanager.")) return secrets.fetch(url, init);
+      ironicAuth.push(new Headers(init?.headers).get("authorization"));
+      return new URL(String(url)).pathname === "/" ? ironicRoot() : Response.json(ironicNode({ name: "n1" }));
+    });
+
+    const driver = await ironicDriverFor(
+      parseConfig({
+        AWS_REGION: "eu-west-1",
+        IRONIC_URL: "http://ironic.test:6385",
+        IRONIC_AUTH_TYPE: "http_basic",
+        IRONIC_SECRET_ARN: secretArn,
+      }),
+    );
+    await driver.getNode("n1");
+
+    expect(secrets.requests).toMatchObject([{ action: "GetSecretValue", input: { SecretId: secretArn } }]);
+    expect(ironicAuth.at(-1)).toBe(`Basic ${Buffer.from("valence:Ironic-Pw-51").toString("base64")}`);
   });
 });
