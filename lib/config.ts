@@ -21,6 +21,8 @@ const buildSchema = () => {
     VALENCE_TABLE_NAME: z._default(z.string().check(z.minLength(1)), "valence"),
     /** Set for dynalite / DynamoDB Local; unset in AWS. */
     DYNAMODB_ENDPOINT: z.optional(z.url()),
+    /** A Secrets Manager stand-in speaking its JSON protocol (tests); unset in AWS, the region's endpoint. */
+    SECRETS_MANAGER_ENDPOINT: z.optional(z.url({ protocol: /^https?$/ })),
     /** DynamoDB connection and per-attempt request timeouts; unset, `lib/db/client.ts`'s defaults. */
     VALENCE_DYNAMODB_CONNECT_TIMEOUT_MS: z.optional(z.coerce.number().check(z.int(), z.positive())),
     VALENCE_DYNAMODB_TIMEOUT_MS: z.optional(z.coerce.number().check(z.int(), z.positive())),

@@ -32,9 +32,18 @@ export const BUNDLING = {
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
   externalModules: [],
   esbuildArgs: {
-    // Lambda passes credentials in the environment: the SDK's default chain (SSO, ini files, STS, instance
-    // metadata, ~120 KB) gives way to env and container credentials. See lib/runtime/lambda-credentials.ts.
-    "--alias": ["@aws-sdk/credential-provider-node=./lib/runtime/lambda-credentials.ts"],
+    "--alias": [
+      // Lambda passes credentials in the environment: the SDK's default chain (SSO, ini files, STS, instance
+      // metadata, ~120 KB) gives way to env and container credentials. See lib/runtime/lambda-credentials.ts.
+      "@aws-sdk/credential-provider-node=./lib/runtime/lambda-credentials.ts",
+      // No call of ours streams events: the codec (~10 KB) gives way to a stub. See lib/aws/no-event-streams.ts.
+      "@smithy/core/event-streams=./lib/aws/no-event-streams.ts",
+      // The DynamoDB client's endpoint-discovery cache on a Map (~6 KB less). See lib/aws/lru-cache.ts.
+      "mnemonist/lru-cache=./lib/aws/lru-cache.ts",
+      // The durable SDK's checkpoints need the Lambda client and two commands, not the whole package (~50 KB
+      // less in the workflow). See lib/aws/durable-lambda-client.ts.
+      "@aws-sdk/client-lambda=./lib/aws/durable-lambda-client.ts",
+    ],
   },
 } as const satisfies BundlingOptions;
 

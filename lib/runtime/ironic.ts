@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
-import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { type Config, config } from "../config.ts";
 import { createIronicDriver, type IronicDriver } from "../ironic/index.ts";
 import { resolveIronicSettings } from "../ironic/settings.ts";
 import { logger } from "../log.ts";
-import { secretsManagerFor } from "./secrets.ts";
+import { secretStringOf } from "../secrets/secrets-manager.ts";
+import { secretsManagerApiFor } from "./secrets.ts";
 import { once } from "./store.ts";
 
 function readOptionalFile(path: string): string | undefined {
@@ -30,10 +30,8 @@ async function localYamlParser(settings: Config): Promise<((text: string) => unk
 export const ironicDriverFor = /* @__PURE__ */ once(async (settings): Promise<IronicDriver> => {
   let secret: Record<string, unknown> | undefined;
   if (settings.IRONIC_SECRET_ARN) {
-    const value = await secretsManagerFor(settings).send(
-      new GetSecretValueCommand({ SecretId: settings.IRONIC_SECRET_ARN }),
-    );
-    secret = JSON.parse(value.SecretString ?? "{}") as Record<string, unknown>;
+    const text = await secretStringOf(secretsManagerApiFor(settings), settings.IRONIC_SECRET_ARN);
+    secret = JSON.parse(text ?? "{}") as Record<string, unknown>;
   }
   const { url, auth } = await resolveIronicSettings({
     url: settings.IRONIC_URL,

@@ -1,13 +1,26 @@
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { config } from "../config.ts";
 import { FileSecretStore } from "../secrets/file-store.ts";
-import { SecretsManagerStore } from "../secrets/secrets-manager.ts";
+import {
+  type SecretsManagerApi,
+  SecretsManagerStore,
+  secretsManagerApi,
+} from "../secrets/secrets-manager.ts";
 import type { SecretStore } from "../secrets/store.ts";
+import { defaultProvider } from "./lambda-credentials.ts";
 import { once } from "./store.ts";
 
-/** Secrets Manager: pod-manager credentials, and Ironic's when `IRONIC_SECRET_ARN` names a secret. */
-export const secretsManagerFor = /* @__PURE__ */ once(
-  (settings) => new SecretsManagerClient({ region: settings.AWS_REGION }),
+/**
+ * Secrets Manager over signed requests: pod-manager credentials, and Ironic's when `IRONIC_SECRET_ARN` names a
+ * secret. Credentials as Lambda gives them (the environment, else the container endpoint). The rotation function
+ * keeps the SDK client (`./rotation.ts`).
+ */
+export const secretsManagerApiFor = /* @__PURE__ */ once(
+  (settings): SecretsManagerApi =>
+    secretsManagerApi({
+      region: settings.AWS_REGION,
+      credentials: defaultProvider(),
+      ...(settings.SECRETS_MANAGER_ENDPOINT ? { endpoint: settings.SECRETS_MANAGER_ENDPOINT } : {}),
+    }),
 );
 
 export const secretStoreFor = /* @__PURE__ */ once((settings): SecretStore => {
@@ -21,8 +34,7 @@ export const secretStoreFor = /* @__PURE__ */ once((settings): SecretStore => {
           days: settings.VALENCE_SECRET_ROTATION_DAYS,
         }
       : undefined;
-  return new SecretsManagerStore(secretsManagerFor(settings), settings.VALENCE_SECRET_PREFIX, rotation);
+  return new SecretsManagerStore(secretsManagerApiFor(settings), settings.VALENCE_SECRET_PREFIX, rotation);
 });
 
-export const secretsManager = () => secretsManagerFor(config());
 export const secretStore = () => secretStoreFor(config());

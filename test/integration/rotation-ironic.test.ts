@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Context } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { handler } from "../../functions/rotate-pod-manager-secret.ts";
 import { config, useConfig } from "../../lib/config.ts";
 import { createIronicDriver, type IronicDriver } from "../../lib/ironic/index.ts";
@@ -55,10 +55,18 @@ describe("a rotated pod-manager password reaches Ironic (real Ironic, emulator, 
     emulator = await startRedfishEmulator(FIRST);
     api = await startTestApi({ ironic: "start" });
     ironic = createIronicDriver({ url: api.stack.ironicUrl as string, auth: { type: "none" } });
-    // The deployment's secret store: Secrets Manager, where the rotation happens.
-    useConfig({ ...config(), VALENCE_SECRET_STORE: "secretsmanager", VALENCE_SECRET_PREFIX: PREFIX });
     podmId = randomUUID();
     secret = fakeRotatingSecret({ name: `${PREFIX}podm/${podmId}`, value: FIRST, everyClient: true });
+    // The deployment's secret store: Secrets Manager, where the rotation happens. The API and the workflow reach
+    // it by signed requests (to the fake's HTTP face), the rotation function through the SDK (mocked).
+    vi.stubEnv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+    useConfig({
+      ...config(),
+      VALENCE_SECRET_STORE: "secretsmanager",
+      VALENCE_SECRET_PREFIX: PREFIX,
+      SECRETS_MANAGER_ENDPOINT: await secret.serve(),
+    });
     await podManagerRepository().create({
       uuid: podmId,
       name: "rotated-podm",
@@ -78,12 +86,15 @@ describe("a rotated pod-manager password reaches Ironic (real Ironic, emulator, 
   });
 
   afterAll(async () => {
+    vi.unstubAllEnvs();
     secret?.restore();
     await api?.stop();
     await emulator?.close();
   });
 
   it("ends with the pod manager, the secret and every Ironic node on the new password", async () => {
+    // Registering read the pod manager's credentials by signed requests, not through the SDK.
+    expect(secret.servedActions).toContain("GetSecretValue");
     for (const node of ironicNodes) await ironicPowers(node, "power on");
     const token = secret.startRotation();
     for (const Step of ["createSecret", "setSecret", "testSecret", "finishSecret"]) {

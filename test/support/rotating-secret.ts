@@ -1,23 +1,31 @@
 import { randomUUID } from "node:crypto";
 import {
   DescribeSecretCommand,
+  type DescribeSecretCommandInput as DescribeSecretInput,
   GetRandomPasswordCommand,
+  type GetRandomPasswordCommandInput as GetRandomPasswordInput,
   GetSecretValueCommand,
+  type GetSecretValueCommandInput as GetSecretValueInput,
   InvalidParameterException,
   InvalidRequestException,
   PutSecretValueCommand,
+  type PutSecretValueCommandInput as PutSecretValueInput,
   ResourceExistsException,
   ResourceNotFoundException,
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
+  type UpdateSecretVersionStageCommandInput as UpdateSecretVersionStageInput,
 } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
+import { serveSecretsManager } from "./secrets-manager-wire.ts";
 
 /**
  * One secret in Secrets Manager, with versions and staging labels as the service keeps them, behind
  * aws-sdk-client-mock: what a rotation function sees of DescribeSecret, GetSecretValue, PutSecretValue,
  * UpdateSecretVersionStage and GetRandomPassword. `startRotation()` does what RotateSecret does before it calls
- * the function: a new version id, staged AWSPENDING, without a value yet.
+ * the function: a new version id, staged AWSPENDING, without a value yet. `serve()` answers the same over
+ * Secrets Manager's JSON protocol on HTTP, for the functions that reach it by signed requests (point
+ * `SECRETS_MANAGER_ENDPOINT` at its URL).
  */
 export interface FakeRotatingSecret {
   readonly client: SecretsManagerClient;
@@ -29,6 +37,10 @@ export interface FakeRotatingSecret {
   current(): { username: string; password: string };
   stagesOf(versionId: string): string[];
   startRotation(): string;
+  /** Answers on HTTP as Secrets Manager: its URL (`restore()` stops it). */
+  serve(): Promise<string>;
+  /** The actions asked over HTTP, in order. */
+  readonly servedActions: string[];
   /** Every GetRandomPassword request's input. */
   readonly passwordRequests: Array<Record<string, unknown>>;
   restore(): void;
@@ -85,10 +97,12 @@ export function fakeRotatingSecret(options: {
       versions.set(token, { stages: new Set(["AWSPENDING"]) });
       return token;
     },
+    serve: async () => "",
+    servedActions: [],
     restore: () => mock.restore(),
   };
 
-  mock.on(DescribeSecretCommand).callsFake((input) => {
+  const describeSecret = (input: DescribeSecretInput) => {
     checkId(input.SecretId);
     return {
       ARN: arn,
@@ -98,8 +112,8 @@ export function fakeRotatingSecret(options: {
         [...versions.entries()].map(([id, version]) => [id, [...version.stages]]),
       ),
     };
-  });
-  mock.on(GetSecretValueCommand).callsFake((input) => {
+  };
+  const getSecretValue = (input: GetSecretValueInput) => {
     checkId(input.SecretId);
     const found = input.VersionId
       ? ([input.VersionId, versions.get(input.VersionId)] as const)
@@ -115,8 +129,8 @@ export function fakeRotatingSecret(options: {
       SecretString: version.value,
       VersionStages: [...version.stages],
     };
-  });
-  mock.on(PutSecretValueCommand).callsFake((input) => {
+  };
+  const putSecretValue = (input: PutSecretValueInput) => {
     checkId(input.SecretId);
     const id = input.ClientRequestToken ?? randomUUID();
     const existing = versions.get(id);
@@ -130,8 +144,8 @@ export function fakeRotatingSecret(options: {
     else versions.set(id, { value: input.SecretString, stages: new Set() });
     for (const stage of input.VersionStages ?? ["AWSCURRENT"]) moveStage(stage, id);
     return { ARN: arn, Name: options.name, VersionId: id, VersionStages: input.VersionStages };
-  });
-  mock.on(UpdateSecretVersionStageCommand).callsFake((input) => {
+  };
+  const updateSecretVersionStage = (input: UpdateSecretVersionStageInput) => {
     checkId(input.SecretId);
     const stage = String(input.VersionStage);
     const holder = withStage(stage)?.[0];
@@ -149,11 +163,38 @@ export function fakeRotatingSecret(options: {
     for (const version of versions.values()) version.stages.delete(stage);
     target?.stages.add(stage);
     return { ARN: arn, Name: options.name };
-  });
-  mock.on(GetRandomPasswordCommand).callsFake((input) => {
+  };
+  const getRandomPassword = (input: GetRandomPasswordInput) => {
     passwordRequests.push({ ...input });
     passwords += 1;
     return { RandomPassword: `Rotated-${passwords}-Zq9x!` };
-  });
+  };
+  const actions: Record<string, (input: never) => unknown> = {
+    DescribeSecret: describeSecret,
+    GetSecretValue: getSecretValue,
+    PutSecretValue: putSecretValue,
+    UpdateSecretVersionStage: updateSecretVersionStage,
+    GetRandomPassword: getRandomPassword,
+  };
+  mock.on(DescribeSecretCommand).callsFake(describeSecret);
+  mock.on(GetSecretValueCommand).callsFake(getSecretValue);
+  mock.on(PutSecretValueCommand).callsFake(putSecretValue);
+  mock.on(UpdateSecretVersionStageCommand).callsFake(updateSecretVersionStage);
+  mock.on(GetRandomPasswordCommand).callsFake(getRandomPassword);
+
+  let server: Awaited<ReturnType<typeof serveSecretsManager>> | undefined;
+  secret.serve = async () => {
+    server ??= await serveSecretsManager((action, input) => {
+      secret.servedActions.push(action);
+      const answer = actions[action];
+      if (!answer) throw new Error(`the fake secret does not answer ${action}`);
+      return answer(input as never);
+    });
+    return server.url;
+  };
+  secret.restore = () => {
+    mock.restore();
+    void server?.close();
+  };
   return secret;
 }

@@ -1,62 +1,78 @@
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  CreateSecretCommand,
-  DeleteSecretCommand,
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  ResourceExistsException,
-  ResourceNotFoundException,
-  SecretsManagerClient,
-} from "@aws-sdk/client-secrets-manager";
-import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 import { FileSecretStore } from "../../lib/secrets/file-store.ts";
-import { SecretsManagerStore } from "../../lib/secrets/secrets-manager.ts";
+import { SecretsManagerStore, secretsManagerApi } from "../../lib/secrets/secrets-manager.ts";
+import { refusal, type SecretsManagerHandler, secretsManagerFetch } from "../support/secrets-manager-wire.ts";
 
 const credentials = { username: "admin", password: "s3cret" };
+const KEYS = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" };
+
+/** A store whose requests reach `handler` as Secrets Manager's JSON protocol, signed. */
+function storeAnswering(handler: SecretsManagerHandler) {
+  const wire = secretsManagerFetch(handler);
+  const api = secretsManagerApi({ region: "eu-west-1", credentials: KEYS, fetch: wire.fetch });
+  return { store: new SecretsManagerStore(api, "valence/"), requests: wire.requests };
+}
 
 describe("SecretsManagerStore", () => {
-  const sm = mockClient(SecretsManagerClient);
-  afterEach(() => sm.reset());
-
-  it("creates the secret under the prefix and returns its ARN", async () => {
-    sm.on(CreateSecretCommand).resolves({
+  it("creates the secret under the prefix with a signed CreateSecret, and returns its ARN", async () => {
+    const { store, requests } = storeAnswering(() => ({
       ARN: "arn:aws:secretsmanager:eu-west-1:1:secret:valence/podm/1-abc",
-    });
-    const store = new SecretsManagerStore(new SecretsManagerClient({ region: "eu-west-1" }), "valence/");
+    }));
 
     const ref = await store.put("podm/1", credentials);
 
     expect(ref).toBe("arn:aws:secretsmanager:eu-west-1:1:secret:valence/podm/1-abc");
-    const input = sm.commandCalls(CreateSecretCommand)[0]?.args[0].input;
-    expect(input?.Name).toBe("valence/podm/1");
-    expect(JSON.parse(input?.SecretString ?? "")).toEqual(credentials);
+    expect(requests.map((request) => request.action)).toEqual(["CreateSecret"]);
+    const [request] = requests;
+    expect(request?.url).toBe("https://secretsmanager.eu-west-1.amazonaws.com/");
+    expect(request?.headers["content-type"]).toBe("application/x-amz-json-1.1");
+    expect(request?.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/secretsmanager\/aws4_request, SignedHeaders=.*x-amz-target/,
+    );
+    expect(request?.input.Name).toBe("valence/podm/1");
+    expect(JSON.parse(String(request?.input.SecretString))).toEqual(credentials);
   });
 
   it("puts a new value when the secret exists", async () => {
-    sm.on(CreateSecretCommand).rejects(new ResourceExistsException({ message: "exists", $metadata: {} }));
-    sm.on(PutSecretValueCommand).resolves({ ARN: "arn:x" });
-    const store = new SecretsManagerStore(new SecretsManagerClient({}), "valence/");
+    const { store, requests } = storeAnswering((action) => {
+      if (action === "CreateSecret") throw refusal("ResourceExistsException");
+      return { ARN: "arn:x" };
+    });
 
     expect(await store.put("podm/1", credentials)).toBe("arn:x");
-    expect(sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input.SecretId).toBe("valence/podm/1");
+    expect(requests.map((request) => [request.action, request.input.SecretId])).toEqual([
+      ["CreateSecret", undefined],
+      ["PutSecretValue", "valence/podm/1"],
+    ]);
   });
 
   it("reads and validates a secret", async () => {
-    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(credentials) });
-    const store = new SecretsManagerStore(new SecretsManagerClient({}), "valence/");
+    let value = JSON.stringify(credentials);
+    const { store, requests } = storeAnswering(() => ({ SecretString: value }));
     expect(await store.get("arn:x")).toEqual(credentials);
+    expect(requests[0]).toMatchObject({ action: "GetSecretValue", input: { SecretId: "arn:x" } });
 
-    sm.on(GetSecretValueCommand).resolves({ SecretString: '{"username": "admin"}' });
+    value = '{"username": "admin"}';
     await expect(store.get("arn:x")).rejects.toThrow(/secret\.password/);
   });
 
-  it("treats deleting a missing secret as done", async () => {
-    sm.on(DeleteSecretCommand).rejects(new ResourceNotFoundException({ message: "gone", $metadata: {} }));
-    const store = new SecretsManagerStore(new SecretsManagerClient({}), "valence/");
-    await expect(store.delete("arn:x")).resolves.toBeUndefined();
+  it("treats deleting a missing secret as done, and any other refusal as an error named by its type", async () => {
+    const gone = storeAnswering(() => {
+      throw refusal("ResourceNotFoundException", "gone");
+    });
+    await expect(gone.store.delete("arn:x")).resolves.toBeUndefined();
+    expect(gone.requests[0]?.input).toEqual({ SecretId: "arn:x", ForceDeleteWithoutRecovery: true });
+
+    const denied = storeAnswering(() => {
+      throw refusal("AccessDeniedException");
+    });
+    await expect(denied.store.delete("arn:x")).rejects.toMatchObject({
+      name: "AccessDeniedException",
+      message: expect.stringContaining("DeleteSecret"),
+    });
   });
 });
 
