@@ -13,7 +13,7 @@ import { type CompositionOutcome, watchComposition } from "./composition-watch.t
 import type { NewHistoryEvent, NodeHistory } from "./history.ts";
 import { deleteIronicNode } from "./ironic-node.ts";
 import type { IronicNodesPort } from "./ironic-port.ts";
-import type { Node } from "./model.ts";
+import type { IronicState, Node } from "./model.ts";
 import {
   DEPLOYMENT_MARK,
   type DeploymentIdentity,
@@ -398,7 +398,7 @@ export class Reconciler {
       }
       const state = changedIronicState(current, node.ironic_state, this.now());
       if (state) {
-        node = await this.update(node, withIronicState(state));
+        node = await this.cacheIronicState(node, state);
         summary.synced++;
       }
       await this.followComposition(node, current, pass);
@@ -568,6 +568,18 @@ export class Reconciler {
       ironic_node_uuid: uuid ?? null,
     });
     pass.summary.finished++;
+  }
+
+  /**
+   * Caches Ironic's state on the node. A write that landed but whose answer was lost (the SDK's retry then fails
+   * the version condition) counts as written: no other writer makes this one, its `synced_at` included.
+   */
+  private cacheIronicState(node: Node, state: IronicState): Promise<Node> {
+    return this.deps.nodes.update(
+      node.uuid,
+      { version: node.version, acceptLanded: true },
+      withIronicState(state),
+    );
   }
 
   /** Writes one transition; the node as written (with the version the repository gave it). */

@@ -139,6 +139,17 @@ describe("Reconciler: settling the store's nodes", () => {
     expect(cachedStates(nodes)).toHaveLength(30);
   });
 
+  it("counts a cached state whose write landed but whose answer was lost as written, not as an error", async () => {
+    const { nodes, ironic } = await fleet(10);
+    // Every state write lands and its answer is lost; the SDK's retry would then fail the version condition.
+    nodes.failUpdate = { at: "after", when: (changes) => "ironic_state" in changes };
+
+    const summary = await reconcilerOver(nodes, ironic, { concurrency: 4 }).run(plenty);
+
+    expect(summary).toMatchObject({ checked: 10, synced: 10, errors: 0 });
+    expect(cachedStates(nodes)).toHaveLength(10);
+  });
+
   it("never overwrites a node changed under it: the other writer's change stands, and is no error", async () => {
     const { nodes, ironic } = await fleet(12);
     const target = [...nodes.items.values()][5] as Node;
