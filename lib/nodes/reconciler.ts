@@ -13,7 +13,7 @@ import { type CompositionOutcome, watchComposition } from "./composition-watch.t
 import type { NewHistoryEvent, NodeHistory } from "./history.ts";
 import { deleteIronicNode } from "./ironic-node.ts";
 import type { IronicNodesPort } from "./ironic-port.ts";
-import type { Node } from "./model.ts";
+import type { IronicState, Node } from "./model.ts";
 import {
   DEPLOYMENT_MARK,
   type DeploymentIdentity,
@@ -24,6 +24,7 @@ import {
   ownershipOf,
 } from "./ownership.ts";
 import type { ReconcileCursor } from "./reconcile-cursor.ts";
+import { inOrderPool, readStoreAhead, type StorePage } from "./reconcile-pages.ts";
 import type { NodeRepository } from "./repository.ts";
 import {
   changedIronicState,
@@ -102,6 +103,8 @@ const SAFETY_MS = 10_000;
 const PAGE = 1000;
 /** Nodes settled at once. */
 const CONCURRENCY = 16;
+/** EventBridge takes up to ten entries per PutEvents. */
+const EVENTS_PER_PUBLISH = 10;
 /** How long past its deadline an operation still in flight is left to its workflow (which fails it itself). */
 const ABANDONED_GRACE_MS = 15 * 60_000;
 const IRONIC_FIELDS = [
@@ -133,100 +136,126 @@ export class Reconciler {
     this.now = deps.now ?? (() => new Date());
   }
 
+  /**
+   * One pass, as named steps: what it reads (Ironic, the pod managers and the store, all at once), the store's
+   * nodes settled a few at a time, where it stopped, the orphans only a whole pass can tell, abandoned operations.
+   */
   async run(context: ReconcileContext): Promise<ReconcileSummary> {
     const started = Date.now();
-    const requestId = context.requestId ?? randomUUID();
-    const summary: ReconcileSummary = {
-      checked: 0,
-      drift: 0,
-      finished: 0,
-      rolled_back: 0,
-      adopted: 0,
-      missing: 0,
-      hardware_drift: 0,
-      hardware_synced: 0,
-      synced: 0,
-      orphans: 0,
-      podms_offline: 0,
-      abandoned: 0,
-      errors: 0,
-      partial: false,
-      duration_ms: 0,
-    };
+    const pass = await this.begin(context);
+    const { resumed, store } = await this.readSources(pass);
+    const walk = await this.settleStore(pass, store, context);
+    await this.saveCursor(walk, resumed);
+    // Only a pass that saw every node can tell that an Ironic node names one the store does not have.
+    if (pass.ironicNodes && !walk.partial && resumed === undefined) await this.reportOrphans(pass, walk.seen);
+    pass.summary.partial = walk.partial;
+    pass.summary.abandoned = await this.failAbandonedSafely(pass.summary);
+    pass.summary.duration_ms = Date.now() - started;
+    return pass.summary;
+  }
+
+  /** The pass's identity and an empty summary; Ironic's calls carry the pass's deadline. */
+  private async begin(context: ReconcileContext): Promise<Pass> {
     const deploymentId = await this.deps.deployment.id();
     const ironic = (await this.deps.ironic()).withContext({
       requestId: `req-${randomUUID()}`,
       deadline: () => context.remainingMs() - SAFETY_MS,
     });
-
-    // Ironic in bulk, and each pod manager's composed systems, all at once.
-    const [ironicListing, systems] = await Promise.all([
-      this.listIronic(ironic, summary, deploymentId),
-      this.listSystems(requestId, summary),
-    ]);
-    const ironicNodes = ironicListing?.byUuid;
-    const byValenceUuid = ironicListing?.byValenceUuid ?? new Map<string, IronicSummary>();
-
-    const seen = new Set<string>();
-    const resumed = await this.startingPoint();
-    let marker = resumed;
-    let lastSettled: string | undefined;
-    const pass: Pass = {
+    return {
       ironic,
-      ironicNodes,
-      byValenceUuid,
-      systems,
-      summary,
-      requestId,
+      ironicNodes: undefined,
+      byValenceUuid: new Map(),
+      systems: new Map(),
+      summary: emptySummary(),
+      requestId: context.requestId ?? randomUUID(),
       deploymentId,
       events: [],
     };
-    pages: do {
-      const page = await this.deps.nodes.list({ limit: PAGE, marker });
-      // A few nodes at a time: each is independent (its own conditional update), and a first pass that caches
-      // state on every node is write-bound.
-      const concurrency = this.deps.concurrency ?? CONCURRENCY;
-      for (let start = 0; start < page.items.length; start += concurrency) {
-        if (context.remainingMs() < SAFETY_MS) {
-          summary.partial = true;
-          break pages;
-        }
-        const batch = page.items.slice(start, start + concurrency);
-        await Promise.all(batch.map((node) => this.settleSafely(node, pass)));
-        await publishQuietly(this.deps.events, pass.events.splice(0));
-        for (const node of batch) seen.add(node.uuid);
-        lastSettled = batch.at(-1)?.uuid ?? lastSettled;
-        summary.checked += batch.length;
-      }
-      marker = page.next;
-    } while (marker);
-    // Written only when it changes: a pass that starts and ends at the beginning leaves it alone.
-    if (summary.partial) await this.deps.cursor?.set(lastSettled ?? resumed);
-    else if (resumed !== undefined) await this.deps.cursor?.set(undefined);
+  }
 
-    // Ironic nodes (ours or unmarked) that name a Valence node this store does not have at all. Nothing of ours
-    // proves we created them — a record is what proves it — so they are reported, never deleted. Only a pass
-    // that saw every node can tell.
-    if (ironicNodes && !summary.partial && resumed === undefined) {
-      for (const [owner, orphan] of byValenceUuid) {
-        if (seen.has(owner) || (await this.deps.nodes.get(owner))) continue;
-        summary.orphans++;
-        logger.warn(
-          "reconcile: an Ironic node names a Valence node this deployment does not have; left alone",
-          {
-            ironic_node_uuid: orphan.uuid,
-            ironic_node_name: orphan.name,
-            valence_node_uuid: owner,
-            deployment_mark: ownershipOf(orphan.extra, deploymentId),
-            provision_state: orphan.provision_state,
-          },
-        );
+  /**
+   * Ironic in bulk, each pod manager's composed systems, and the store from where the last pass stopped, all at
+   * once: the store's pages are read ahead (`readStoreAhead`) while Ironic lists, so a pass costs about its
+   * slowest listing rather than their sum.
+   */
+  private async readSources(pass: Pass) {
+    const resumedAt = this.startingPoint();
+    const store = resumedAt.then((marker) => readStoreAhead(this.deps.nodes, marker, PAGE));
+    // Awaited below: a failing store read fails the pass there, never as an unhandled rejection meanwhile.
+    store.catch(() => undefined);
+    const [ironicListing, systems] = await Promise.all([
+      this.listIronic(pass.ironic, pass.summary, pass.deploymentId),
+      this.listSystems(pass.requestId, pass.summary),
+    ]);
+    pass.ironicNodes = ironicListing?.byUuid;
+    if (ironicListing) pass.byValenceUuid = ironicListing.byValenceUuid;
+    pass.systems = systems;
+    return { resumed: await resumedAt, store: await store };
+  }
+
+  /**
+   * Every node from the starting point on, page by page, `concurrency` at a time: each is independent (its own
+   * conditional update), and a first pass that caches state on every node is write-bound. Stops, with no node
+   * half-settled, when the time left runs short; `last` is then the node after which the next pass goes on.
+   */
+  private async settleStore(
+    pass: Pass,
+    store: { first: Promise<StorePage>; stop(): void },
+    context: ReconcileContext,
+  ): Promise<StoreWalk> {
+    const walk: StoreWalk = { seen: new Set(), last: undefined, partial: false };
+    const concurrency = this.deps.concurrency ?? CONCURRENCY;
+    const outOfTime = () => context.remainingMs() < SAFETY_MS;
+    let page: Promise<StorePage> | undefined = store.first;
+    try {
+      while (page && !walk.partial) {
+        const { items, next }: StorePage = await page;
+        const { started, stopped } = await inOrderPool(items, concurrency, outOfTime, async (node) => {
+          await this.settleSafely(node, pass);
+          walk.seen.add(node.uuid);
+          pass.summary.checked++;
+          if (pass.events.length >= EVENTS_PER_PUBLISH) await this.publishEvents(pass);
+        });
+        await this.publishEvents(pass);
+        walk.last = items[started - 1]?.uuid ?? walk.last;
+        walk.partial = stopped;
+        page = next;
       }
+    } finally {
+      store.stop(); // out of time, or a page failed: read no further
     }
+    return walk;
+  }
 
-    summary.abandoned = await this.failAbandonedSafely(summary);
-    summary.duration_ms = Date.now() - started;
-    return summary;
+  private async publishEvents(pass: Pass): Promise<void> {
+    await publishQuietly(this.deps.events, pass.events.splice(0));
+  }
+
+  /** Written only when it changes: a pass that starts and ends at the beginning leaves it alone. */
+  private async saveCursor(walk: StoreWalk, resumed: string | undefined): Promise<void> {
+    if (walk.partial) await this.deps.cursor?.set(walk.last ?? resumed);
+    else if (resumed !== undefined) await this.deps.cursor?.set(undefined);
+  }
+
+  /**
+   * Ironic nodes (ours or unmarked) that name a Valence node this store does not have at all. Nothing of ours
+   * proves we created them — a record is what proves it — so they are reported, never deleted.
+   */
+  private async reportOrphans(pass: Pass, seen: ReadonlySet<string>): Promise<void> {
+    for (const [owner, orphan] of pass.byValenceUuid) {
+      if (seen.has(owner) || (await this.deps.nodes.get(owner))) continue;
+      pass.summary.orphans++;
+      logger.warn(
+        "reconcile: an Ironic node names a Valence node this deployment does not have; left alone",
+        {
+          ironic_node_uuid: orphan.uuid,
+          ironic_node_name: orphan.name,
+          valence_node_uuid: owner,
+          deployment_mark: ownershipOf(orphan.extra, pass.deploymentId),
+          provision_state: orphan.provision_state,
+        },
+      );
+    }
   }
 
   private async failAbandonedSafely(summary: ReconcileSummary): Promise<number> {
@@ -369,7 +398,7 @@ export class Reconciler {
       }
       const state = changedIronicState(current, node.ironic_state, this.now());
       if (state) {
-        node = await this.update(node, withIronicState(state));
+        node = await this.cacheIronicState(node, state);
         summary.synced++;
       }
       await this.followComposition(node, current, pass);
@@ -541,6 +570,18 @@ export class Reconciler {
     pass.summary.finished++;
   }
 
+  /**
+   * Caches Ironic's state on the node. A write that landed but whose answer was lost (the SDK's retry then fails
+   * the version condition) counts as written: no other writer makes this one, its `synced_at` included.
+   */
+  private cacheIronicState(node: Node, state: IronicState): Promise<Node> {
+    return this.deps.nodes.update(
+      node.uuid,
+      { version: node.version, acceptLanded: true },
+      withIronicState(state),
+    );
+  }
+
   /** Writes one transition; the node as written (with the version the repository gave it). */
   private async update(
     node: Node,
@@ -576,6 +617,35 @@ export class Reconciler {
   }
 }
 
+/** What settling the store's nodes saw and where it stopped. */
+interface StoreWalk {
+  seen: Set<string>;
+  /** The last node settled, every one before it settled too. */
+  last: string | undefined;
+  /** Stopped early to stay within the pass's time. */
+  partial: boolean;
+}
+
+function emptySummary(): ReconcileSummary {
+  return {
+    checked: 0,
+    drift: 0,
+    finished: 0,
+    rolled_back: 0,
+    adopted: 0,
+    missing: 0,
+    hardware_drift: 0,
+    hardware_synced: 0,
+    synced: 0,
+    orphans: 0,
+    podms_offline: 0,
+    abandoned: 0,
+    errors: 0,
+    partial: false,
+    duration_ms: 0,
+  };
+}
+
 interface Pass {
   ironic: IronicNodesPort;
   ironicNodes: Map<string, IronicSummary> | undefined;
@@ -585,7 +655,7 @@ interface Pass {
   summary: ReconcileSummary;
   requestId: string;
   deploymentId: string;
-  /** Events of the nodes being settled, published after each batch. */
+  /** Events of the nodes being settled, published by tens and after each page. */
   events: ValenceEvent[];
 }
 
