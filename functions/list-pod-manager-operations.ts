@@ -1,17 +1,13 @@
-import { UuidParams } from "../lib/api/common.ts";
+import { route } from "../lib/api/routes/list-pod-manager-operations.ts";
 import { nextPageLink } from "../lib/http/pagination.ts";
 import { httpRoute, json } from "../lib/http/route.ts";
 import { toOperationView } from "../lib/operations/model.ts";
-import { OperationListQuery } from "../lib/operations/schemas.ts";
 import { operationService } from "../lib/runtime/operations.ts";
 import { podManagerService } from "../lib/runtime/pod-managers.ts";
 
-export const handler = httpRoute(
-  { params: UuidParams, query: OperationListQuery },
-  async ({ params, query, baseUrl, path }) => {
-    const podm = await podManagerService().get(params.id);
-    const page = await operationService().listForPodManager(podm.uuid, query);
-    const link = page.next ? nextPageLink(baseUrl, path, query, page.next) : undefined;
-    return json(200, page.items.map(toOperationView), link ? { link } : undefined);
-  },
-);
+export const handler = httpRoute(route, async ({ params, query, baseUrl, path }) => {
+  const podm = await podManagerService().get(params.id);
+  const page = await operationService().listForPodManager(podm.uuid, query);
+  const link = page.next ? nextPageLink(baseUrl, path, query, page.next) : undefined;
+  return json(200, page.items.map(toOperationView), link ? { link } : undefined);
+});
