@@ -1,7 +1,6 @@
 import { route } from "../lib/api/routes/update-pod-manager.ts";
-import { accepted, httpRoute, json } from "../lib/http/route.ts";
-import { toOperationView } from "../lib/operations/model.ts";
-import { OPERATION_RETRY_AFTER_SECONDS } from "../lib/operations/schemas.ts";
+import { answerWithOperation } from "../lib/http/operation-answer.ts";
+import { httpRoute } from "../lib/http/route.ts";
 import { toPodManagerView } from "../lib/podmanagers/model.ts";
 import { podManagerService } from "../lib/runtime/pod-managers.ts";
 
@@ -11,12 +10,5 @@ export const handler = httpRoute(route, async ({ params, body, baseUrl, requestI
     requestId,
     principal,
   });
-  const view = toPodManagerView(podManager);
-  if (!operation) return json(200, view);
-  return accepted(
-    { ...view, operation: toOperationView(operation) },
-    operation,
-    baseUrl,
-    OPERATION_RETRY_AFTER_SECONDS,
-  );
+  return answerWithOperation(toPodManagerView(podManager), operation, baseUrl);
 });

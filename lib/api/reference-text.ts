@@ -3,8 +3,10 @@
  * reference only, never a Lambda bundle. What is computed from other modules is a function, so that nothing here
  * runs, and esbuild keeps none of it, in a function that imports its definition's `route`.
  */
-import { MAX_WAIT_SECONDS } from "../nodes/schemas.ts";
+import { MAX_PAGE_SIZE, MAX_WAIT_SECONDS } from "../nodes/schemas.ts";
 import { OPERATION_RETRY_AFTER_SECONDS } from "../operations/schemas.ts";
+import { OperationList } from "./responses.ts";
+import type { RequestExample, RouteReference } from "./route-definition.ts";
 
 export const EXAMPLE_PODM = "6f1a9c2e-4b7d-4e8a-9c3f-2d5e7a1b8c40";
 
@@ -90,3 +92,33 @@ export function deadline(): string {
 
 export const EXAMPLE_OPERATION = "3c9e1f4a-7b2d-4e6f-8a1c-5d0b9e2f7a63";
 export const OPERATION_ID = { id: "The operation's uuid (the `Location` of the 202 that started it)." };
+
+/** A page of operations, newest first: a node's or a pod manager's. */
+export function operationListReference(owner: {
+  /** Whose operations, first in the description: "The node's operations". */
+  readonly description: string;
+  readonly id: Readonly<Record<string, string>>;
+  readonly notFound: string;
+  readonly example: RequestExample;
+}): RouteReference {
+  return {
+    tag: "operations",
+    description: `${owner.description}, newest first, those that ended included. When more remain, the \`Link\` header holds the next page's URL.`,
+    fields: {
+      ...owner.id,
+      limit: `Page size, 1–${MAX_PAGE_SIZE}.`,
+      marker: "The `id` of the last operation of the previous page.",
+    },
+    responses: {
+      200: {
+        description: "One page of operations.",
+        schema: OperationList,
+        headers: {
+          Link: 'RFC 8288 link to the next page, `<url>; rel="next"`, when more operations remain.',
+        },
+      },
+    },
+    errors: { 404: owner.notFound },
+    example: owner.example,
+  };
+}

@@ -1,8 +1,6 @@
-import { MAX_PAGE_SIZE } from "../../nodes/schemas.ts";
 import { OperationListQuery } from "../../operations/schemas.ts";
 import { UuidParams } from "../common.ts";
-import { EXAMPLE_PODM, NOT_FOUND_PODM, PODM_ID } from "../reference-text.ts";
-import { OperationList } from "../responses.ts";
+import { EXAMPLE_PODM, NOT_FOUND_PODM, operationListReference, PODM_ID } from "../reference-text.ts";
 import { defineRoute, type RouteReference } from "../route-definition.ts";
 
 export const route = defineRoute({
@@ -15,26 +13,11 @@ export const route = defineRoute({
 });
 
 export function reference(): RouteReference {
-  return {
-    tag: "operations",
+  return operationListReference({
     description:
-      "The pod manager's operations (each `resync` of its credentials or address into its Ironic nodes), newest " +
-      "first, those that ended included. When more remain, the `Link` header holds the next page's URL.",
-    fields: {
-      ...PODM_ID,
-      limit: `Page size, 1–${MAX_PAGE_SIZE}.`,
-      marker: "The `id` of the last operation of the previous page.",
-    },
-    responses: {
-      200: {
-        description: "One page of operations.",
-        schema: OperationList,
-        headers: {
-          Link: 'RFC 8288 link to the next page, `<url>; rel="next"`, when more operations remain.',
-        },
-      },
-    },
-    errors: { 404: NOT_FOUND_PODM },
+      "The pod manager's operations (each `resync` of its credentials or address into its Ironic nodes)",
+    id: PODM_ID,
+    notFound: NOT_FOUND_PODM,
     example: { params: { id: EXAMPLE_PODM }, query: { limit: "20" } },
-  };
+  });
 }
