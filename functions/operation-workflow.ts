@@ -7,11 +7,13 @@ import {
   type LifecycleResult,
 } from "../lib/operations/lifecycle.ts";
 import { runOperation } from "../lib/operations/resync.ts";
+import { enrollmentDeps } from "../lib/runtime/enrollment.ts";
 import { lifecycleDeps } from "../lib/runtime/operations.ts";
 import { podManagerResync } from "../lib/runtime/resync.ts";
 
 /**
- * The durable workflow of one operation (a node's Ironic lifecycle, or a pod manager's re-sync) (invoked asynchronously with `{operation_id}`, never on the request
+ * The durable workflow of one operation (a node's Ironic lifecycle, a pod manager's re-sync, or an enrollment of
+ * many nodes) (invoked asynchronously with `{operation_id}`, never on the request
  * path): its steps are checkpointed and its waits on Ironic suspend the execution. A malformed input fails the
  * execution outright.
  */
@@ -21,5 +23,6 @@ export const handler = withDurableExecution<LifecycleInput, LifecycleResult>(asy
   return runOperation(input, durableWorkflowContext(context), {
     ...(await lifecycleDeps()),
     resyncNode: (operation, node) => podManagerResync().resyncNode(operation, node),
+    enrollment: enrollmentDeps,
   });
 });

@@ -68,6 +68,8 @@ export async function startLocalOperationRunner(): Promise<LocalOperationRunner>
       do {
         const page = await operations.listActive({ limit: 100, ...(marker ? { marker } : {}) });
         for (const operation of page.items) {
+          // A node's operation inside an enrollment runs in the enrollment's execution, resumed with it.
+          if (operation.parent_id) continue;
           await start(operation.id);
           count++;
         }

@@ -29,39 +29,45 @@ export class UniqueClaims {
     owner: string,
     ownerExists: (uuid: string) => Promise<boolean>,
   ): Promise<string> {
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...claimKey(scope, value), owner, claimed_at: this.now() },
-          ConditionExpression: "attribute_not_exists(#pk) OR #owner = :owner",
-          ExpressionAttributeNames: { "#pk": TABLE.partitionKey, "#owner": "owner" },
-          ExpressionAttributeValues: { ":owner": owner },
-        }),
-      );
-      return owner;
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-    }
+    if (await this.write(scope, value, owner, { free: true, heldBy: owner })) return owner;
     const claim = await this.read(scope, value);
     if (claim === undefined) return this.claim(scope, value, owner, ownerExists);
     const current = claim.owner;
     if (this.now() - claim.claimedAt < this.staleAfterMs || (await ownerExists(current))) return current;
     // Stale claim: take it over only if nobody else did meanwhile.
+    if (await this.write(scope, value, owner, { free: false, heldBy: current })) return owner;
+    return (await this.owner(scope, value)) ?? owner;
+  }
+
+  /**
+   * Writes `owner`'s claim if the value is held by `heldBy` (or, with `free`, held by nobody); false when that
+   * no longer holds.
+   */
+  private async write(
+    scope: string,
+    value: string,
+    owner: string,
+    expected: { free: boolean; heldBy: string },
+  ): Promise<boolean> {
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { ...claimKey(scope, value), owner, claimed_at: this.now() },
-          ConditionExpression: "#owner = :stale",
-          ExpressionAttributeNames: { "#owner": "owner" },
-          ExpressionAttributeValues: { ":stale": current },
+          ConditionExpression: expected.free
+            ? "attribute_not_exists(#pk) OR #owner = :held"
+            : "#owner = :held",
+          ExpressionAttributeNames: {
+            ...(expected.free ? { "#pk": TABLE.partitionKey } : {}),
+            "#owner": "owner",
+          },
+          ExpressionAttributeValues: { ":held": expected.heldBy },
         }),
       );
-      return owner;
+      return true;
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-      return (await this.owner(scope, value)) ?? owner;
+      return false;
     }
   }
 

@@ -1,47 +1,23 @@
 import { isDeepStrictEqual } from "node:util";
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
-import { isConditionalCheckFailed } from "../db/client.ts";
-import { versionedSet } from "../db/expressions.ts";
+import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import { atVersion, type Condition, VersionedRecords } from "../db/records.ts";
 import { TABLE } from "../db/table.ts";
-import { UniqueClaims } from "../db/unique.ts";
-import {
-  NodeAlreadyManagedError,
-  NodeNameConflictError,
-  ValidationError,
-  VersionConflictError,
-} from "../errors.ts";
+import { NodeAlreadyManagedError, NodeNameConflictError, ValidationError } from "../errors.ts";
 import { logger } from "../log.ts";
 import type { NewNode, Node } from "./model.ts";
 import type { NodeListQuery, NodePage, NodeRepository, UpdateGuard } from "./repository.ts";
 import type { Transition } from "./transitions.ts";
 
 const KIND = "node";
-const SK = "NODE";
 const NAME_SCOPE = "node-name";
 /** One node per composed system: `<podm_id>/<index>`. */
 const SYSTEM_SCOPE = "node-system";
 const systemOf = (node: Pick<Node, "podm_id" | "index">) => `${node.podm_id}/${node.index}`;
 
-const nodeKey = (uuid: string) => ({ [TABLE.partitionKey]: `NODE#${uuid}`, [TABLE.sortKey]: SK });
-
-function toNode(item: Record<string, unknown>): Node {
-  const { pk: _pk, sk: _sk, kind: _kind, ...node } = item;
-  return node as unknown as Node;
-}
-
-function guardExpression(guard: UpdateGuard, names: Record<string, string>, values: Record<string, unknown>) {
-  const conditions = ["attribute_exists(#pk)", "#version = :expectedVersion"];
-  names["#pk"] = TABLE.partitionKey;
-  names["#version"] = "version";
-  values[":expectedVersion"] = guard.version;
+/** The version the guard expects, and what else it insists on. */
+function guardCondition(guard: UpdateGuard): Condition {
+  const { expression, names, values } = atVersion(guard.version);
+  const conditions = [expression];
   if (guard.managed_by) {
     conditions.push("#managedBy = :guardManagedBy");
     names["#managedBy"] = "managed_by";
@@ -52,7 +28,7 @@ function guardExpression(guard: UpdateGuard, names: Record<string, string>, valu
     names["#intent"] = "intent";
     values[":null"] = null;
   }
-  return conditions.join(" AND ");
+  return { expression: conditions.join(" AND "), names, values };
 }
 
 /** The record is exactly one write after `version`, and that write carried every one of `changes`. */
@@ -65,26 +41,12 @@ function wroteExactly(current: Node, version: number, changes: Transition): bool
 }
 
 /** Nodes in the single Valence table (see `lib/db/table.ts`). */
-export class DynamoNodeRepository implements NodeRepository {
-  private readonly claims: UniqueClaims;
-
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-    private readonly now: () => Date = () => new Date(),
-  ) {
-    this.claims = new UniqueClaims(db, tableName);
+export class DynamoNodeRepository extends VersionedRecords<Node> implements NodeRepository {
+  constructor(db: DynamoDBDocumentClient, tableName: string, now: () => Date = () => new Date()) {
+    super(db, tableName, { prefix: "NODE", sortKey: "NODE", kind: KIND, label: "node" }, now);
   }
 
   async create(input: NewNode): Promise<Node> {
-    const exists = async (uuid: string) => Boolean(await this.get(uuid));
-    const owner = await this.claims.claim(NAME_SCOPE, input.name, input.uuid, exists);
-    if (owner !== input.uuid) throw new NodeNameConflictError(input.name);
-    const systemOwner = await this.claims.claim(SYSTEM_SCOPE, systemOf(input), input.uuid, exists);
-    if (systemOwner !== input.uuid) {
-      await this.claims.release(NAME_SCOPE, input.name, input.uuid);
-      throw new NodeAlreadyManagedError(input.podm_id, input.index, systemOwner);
-    }
     const timestamp = this.now().toISOString();
     const node: Node = {
       ...input,
@@ -94,37 +56,18 @@ export class DynamoNodeRepository implements NodeRepository {
       updated_at: timestamp,
       version: 1,
     };
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...nodeKey(node.uuid), kind: KIND, ...node },
-          ConditionExpression: "attribute_not_exists(#pk)",
-          ExpressionAttributeNames: { "#pk": TABLE.partitionKey },
-        }),
-      );
-    } catch (error) {
-      await this.claims.release(NAME_SCOPE, input.name, input.uuid);
-      await this.claims.release(SYSTEM_SCOPE, systemOf(input), input.uuid);
-      if (isConditionalCheckFailed(error)) throw new VersionConflictError(`node ${input.uuid}`);
-      throw error;
-    }
-    return node;
+    return this.putNew(node.uuid, node, [
+      { scope: NAME_SCOPE, value: input.name, conflict: () => new NodeNameConflictError(input.name) },
+      {
+        scope: SYSTEM_SCOPE,
+        value: systemOf(input),
+        conflict: (owner) => new NodeAlreadyManagedError(input.podm_id, input.index, owner),
+      },
+    ]);
   }
 
-  async get(uuid: string): Promise<Node | undefined> {
-    const result = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: nodeKey(uuid), ConsistentRead: true }),
-    );
-    return result.Item ? toNode(result.Item) : undefined;
-  }
-
-  async findByName(name: string): Promise<Node | undefined> {
-    const owner = await this.claims.owner(NAME_SCOPE, name);
-    if (!owner) return undefined;
-    const node = await this.get(owner);
-    // A stale claim (its writer died before the record) names nobody.
-    return node?.name === name ? node : undefined;
+  findByName(name: string): Promise<Node | undefined> {
+    return this.findByClaim(NAME_SCOPE, name, (node) => node.name === name);
   }
 
   async list(query: NodeListQuery): Promise<NodePage> {
@@ -161,7 +104,11 @@ export class DynamoNodeRepository implements NodeRepository {
     if (query.marker !== undefined) {
       const marker = await this.get(query.marker);
       if (!marker) throw new ValidationError(`query.marker: no node ${query.marker}`);
-      startKey = { ...nodeKey(marker.uuid), [index.partitionKey]: indexValue, [index.sortKey]: marker.name };
+      startKey = {
+        ...this.key(marker.uuid),
+        [index.partitionKey]: indexValue,
+        [index.sortKey]: marker.name,
+      };
     }
 
     // Fetch one more than asked for, to know whether a next page exists.
@@ -170,7 +117,7 @@ export class DynamoNodeRepository implements NodeRepository {
       const page = await this.db.send(
         new QueryCommand({ ...input, Limit: query.limit + 1 - items.length, ExclusiveStartKey: startKey }),
       );
-      for (const item of page.Items ?? []) items.push(toNode(item));
+      for (const item of page.Items ?? []) items.push(this.fromItem(item));
       startKey = page.LastEvaluatedKey;
     } while (startKey && items.length <= query.limit);
 
@@ -191,75 +138,24 @@ export class DynamoNodeRepository implements NodeRepository {
     }
   }
 
-  private async write(uuid: string, guard: UpdateGuard, changes: Transition): Promise<Node> {
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const condition = guardExpression(guard, names, values);
-    const update = versionedSet(changes, guard.version + 1, this.now().toISOString(), names, values);
-    try {
-      const result = await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: nodeKey(uuid),
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return toNode(result.Attributes ?? {});
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) throw new VersionConflictError(`node ${uuid}`);
-      throw error;
-    }
+  private write(uuid: string, guard: UpdateGuard, changes: Transition): Promise<Node> {
+    return this.putVersion(uuid, guard.version, changes, guardCondition(guard));
   }
 
   async delete(uuid: string, guard: UpdateGuard): Promise<void> {
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const condition = guardExpression(guard, names, values);
-    let deleted: Record<string, unknown> | undefined;
-    try {
-      const result = await this.db.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: nodeKey(uuid),
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: "ALL_OLD",
-        }),
-      );
-      deleted = result.Attributes;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) throw new VersionConflictError(`node ${uuid}`);
-      throw error;
-    }
-    if (!deleted) return;
-    const gone = toNode(deleted);
-    await this.claims.release(NAME_SCOPE, gone.name, uuid);
-    await this.claims.release(SYSTEM_SCOPE, systemOf(gone), uuid);
+    const gone = await this.deleteIf(uuid, guardCondition(guard));
+    if (!gone) return;
+    await this.releaseAll(uuid, [
+      { scope: NAME_SCOPE, value: gone.name },
+      { scope: SYSTEM_SCOPE, value: systemOf(gone) },
+    ]);
   }
 
   async countByPodManager(podmId: string): Promise<number> {
     let count = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: TABLE.indexes.byPodManager.name,
-          KeyConditionExpression: "#ipk = :ipk",
-          ExpressionAttributeNames: { "#ipk": TABLE.indexes.byPodManager.partitionKey },
-          ExpressionAttributeValues: { ":ipk": podmId },
-          Select: "COUNT",
-          ExclusiveStartKey: startKey,
-        }),
-      );
+    for await (const page of this.indexPages(TABLE.indexes.byPodManager, podmId, { count: true })) {
       count += page.Count ?? 0;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
     return count;
   }
 }

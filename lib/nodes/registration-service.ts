@@ -264,19 +264,23 @@ export class RegistrationService {
 
     const ironicNode = state.ironicNode as IronicNode;
     const adopted = state.action === "adopt";
-    // The registration stands from here: a failure to write its history is logged, never rolled back.
-    await this.recordQuietly(node.uuid, context, {
-      action: adopted ? "adopt" : "register",
-      outcome: "succeeded",
-      ironic_node_uuid: ironicNode.uuid,
-      detail: `provision state ${ironicNode.provision_state}, ${state.createdPorts.length} port(s) created`,
-    });
-    await this.announce(NODE_REGISTERED, node, context, {
-      action: adopted ? "adopt" : "register",
-      outcome: "succeeded",
-      ironic_node_uuid: ironicNode.uuid,
-      provision_state: ironicNode.provision_state,
-    });
+    // The registration stands from here: a failure to write its history is logged, never rolled back. The
+    // history, the event and the pod manager's logout (if a session was opened) go at once.
+    await Promise.all([
+      this.recordQuietly(node.uuid, context, {
+        action: adopted ? "adopt" : "register",
+        outcome: "succeeded",
+        ironic_node_uuid: ironicNode.uuid,
+        detail: `provision state ${ironicNode.provision_state}, ${state.createdPorts.length} port(s) created`,
+      }),
+      this.announce(NODE_REGISTERED, node, context, {
+        action: adopted ? "adopt" : "register",
+        outcome: "succeeded",
+        ironic_node_uuid: ironicNode.uuid,
+        provision_state: ironicNode.provision_state,
+      }),
+      closed,
+    ]);
     logger.info("node registered", {
       node_uuid: node.uuid,
       ironic_node_uuid: ironicNode.uuid,
@@ -285,7 +289,6 @@ export class RegistrationService {
       provision_state: ironicNode.provision_state,
       principal: context.principal,
     });
-    await closed;
     const registered = state.registered as Node;
     if (operation && operations) {
       return {

@@ -2,13 +2,10 @@ import {
   BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
   QueryCommand,
-  UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { isConditionalCheckFailed } from "../db/client.ts";
-import { versionedSet } from "../db/expressions.ts";
+import { atVersion, VersionedRecords } from "../db/records.ts";
 import { TABLE } from "../db/table.ts";
 import { OperationNotFoundError, ValidationError, VersionConflictError } from "../errors.ts";
 import { logger } from "../log.ts";
@@ -27,13 +24,11 @@ import type {
 } from "./repository.ts";
 import type { OperationTransition } from "./transitions.ts";
 
-const SK = "OP";
 const NODE_ITEM_PREFIX = "OP#";
 const ACTIVE_PK = "OPERATIONS#ACTIVE";
 /** An index item naming no operation is left alone this long: its operation may be being written right now. */
 const ORPHAN_GRACE_MS = 5 * 60 * 1000;
 
-const operationKey = (id: string) => ({ [TABLE.partitionKey]: `OP#${id}`, [TABLE.sortKey]: SK });
 /** Sorts by creation, ties broken by id: the order of both listings. */
 const orderOf = (operation: Pick<Operation, "created_at" | "id">) =>
   `${operation.created_at}#${operation.id}`;
@@ -53,11 +48,6 @@ const indexKey = (index: IndexPartition, order: string) => ({
   [TABLE.sortKey]: `${index.prefix}${order}`,
 });
 
-function toOperation(item: Record<string, unknown>): Operation {
-  const { pk: _pk, sk: _sk, ...operation } = item;
-  return operation as unknown as Operation;
-}
-
 export interface DynamoOperationRepositoryOptions {
   now?: () => Date;
   /** Deadline of an operation created without one, after its creation. @default 2 h */
@@ -72,16 +62,17 @@ export interface DynamoOperationRepositoryOptions {
  * it, so a crash between the writes can leave an index item too many (skipped, then cleaned) but never an
  * operation in flight that no listing shows.
  */
-export class DynamoOperationRepository implements OperationRepository {
-  private readonly now: () => Date;
+export class DynamoOperationRepository extends VersionedRecords<Operation> implements OperationRepository {
   private readonly defaultDeadlineMs: number;
 
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-    options: DynamoOperationRepositoryOptions = {},
-  ) {
-    this.now = options.now ?? (() => new Date());
+  constructor(db: DynamoDBDocumentClient, tableName: string, options: DynamoOperationRepositoryOptions = {}) {
+    // No table `kind`: an operation's `kind` is its own, and operations never enter `by-kind`.
+    super(
+      db,
+      tableName,
+      { prefix: "OP", sortKey: "OP", label: "operation" },
+      options.now ?? (() => new Date()),
+    );
     this.defaultDeadlineMs = options.defaultDeadlineMs ?? DEFAULT_OPERATION_DEADLINE_MS;
   }
 
@@ -97,28 +88,14 @@ export class DynamoOperationRepository implements OperationRepository {
       ),
     );
     try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...operationKey(operation.id), ...operation },
-          ConditionExpression: "attribute_not_exists(#pk)",
-          ExpressionAttributeNames: { "#pk": TABLE.partitionKey },
-        }),
-      );
+      return await this.putNew(operation.id, operation);
     } catch (error) {
       // Only a refused put is known not to have landed; after any other failure the index items must stay.
-      if (!isConditionalCheckFailed(error)) throw error;
-      await Promise.all(indexKeys.map((key) => this.deleteIndexItem(key)));
-      throw new VersionConflictError(`operation ${operation.id}`);
+      if (error instanceof VersionConflictError) {
+        await Promise.all(indexKeys.map((key) => this.deleteIndexItem(key)));
+      }
+      throw error;
     }
-    return operation;
-  }
-
-  async get(id: string): Promise<Operation | undefined> {
-    const result = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: operationKey(id), ConsistentRead: true }),
-    );
-    return result.Item ? toOperation(result.Item) : undefined;
   }
 
   async listByNode(nodeUuid: string, query: OperationListQuery): Promise<OperationPage> {
@@ -150,28 +127,10 @@ export class DynamoOperationRepository implements OperationRepository {
   }
 
   async update(id: string, guard: OperationUpdateGuard, changes: OperationTransition): Promise<Operation> {
-    const names: Record<string, string> = { "#pk": TABLE.partitionKey };
-    const values: Record<string, unknown> = { ":expectedVersion": guard.version };
-    const expression = versionedSet(changes, guard.version + 1, this.now().toISOString(), names, values);
-    let written: Operation;
-    try {
-      const result = await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: operationKey(id),
-          UpdateExpression: expression,
-          ConditionExpression: "attribute_exists(#pk) AND #version = :expectedVersion",
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      written = toOperation(result.Attributes ?? {});
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-      if (!(await this.get(id))) throw new OperationNotFoundError(id, { cause: error });
-      throw new VersionConflictError(`operation ${id}`);
-    }
+    const written = await this.putVersion(id, guard.version, changes, atVersion(guard.version), {
+      refused: async (error) =>
+        (await this.get(id)) ? this.conflict(id) : new OperationNotFoundError(id, { cause: error }),
+    });
     // An operation that ended leaves the in-flight listing; if this delete is lost, the listing skips and
     // deletes the item itself.
     if (!isActiveState(written.state)) await this.deleteIndexItem(indexKey(ACTIVE_INDEX, orderOf(written)));
@@ -253,14 +212,14 @@ export class DynamoOperationRepository implements OperationRepository {
     const found = new Map<string, Operation>();
     const unique = [...new Set(ids)];
     for (let i = 0; i < unique.length; i += 100) {
-      let keys = unique.slice(i, i + 100).map(operationKey);
+      let keys = unique.slice(i, i + 100).map((id) => this.key(id));
       // BatchGet may hand some keys back under load; ask again for those.
       for (let attempt = 0; keys.length > 0 && attempt < 5; attempt++) {
         const result = await this.db.send(
           new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
         );
         for (const item of result.Responses?.[this.tableName] ?? []) {
-          const operation = toOperation(item);
+          const operation = this.fromItem(item);
           found.set(operation.id, operation);
         }
         keys = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof keys;

@@ -41,7 +41,29 @@ export interface WaitOptions {
 export interface WorkflowContext {
   step<T>(name: string, fn: () => Promise<T>): Promise<T>;
   waitUntil<T>(name: string, check: () => Promise<WaitCheck<T>>, options: WaitOptions): Promise<T>;
+  /**
+   * Runs `fn` over `items`, at most `options.maxConcurrency` at a time, each in its own child context (its steps
+   * and waits checkpointed apart from the others'; a replay runs again only the items that had not ended). An item
+   * that throws fails alone: the others carry on, and its slot in the answer says why. The answer is in the
+   * items' order.
+   */
+  map<I, R>(
+    name: string,
+    items: readonly I[],
+    fn: (ctx: WorkflowContext, item: I, index: number) => Promise<R>,
+    options: MapOptions<I>,
+  ): Promise<MapItemResult<R>[]>;
 }
+
+export interface MapOptions<I> {
+  /** Items running at once. */
+  maxConcurrency: number;
+  /** A name for the item's child context, unique in the map (what the engine's history shows). */
+  itemName?(item: I, index: number): string;
+}
+
+/** How one item of a `map` ended: its value (checkpointed, so plain JSON), or why it threw. */
+export type MapItemResult<R> = { ok: true; value: R } | { ok: false; error: string };
 
 /** What starts a lifecycle workflow: the operation, already created `pending` with its steps. */
 export const LifecycleInputSchema = /* @__PURE__ */ lazySchema(() =>

@@ -6,7 +6,8 @@ import { lazySchema } from "../lazy-schema.ts";
  * What an operation does: to its node, a register with lifecycle steps, an Ironic lifecycle action, an unregister;
  * to a pod manager, a `resync` of its credentials and address into every node it has registered in Ironic; a
  * `hardware_sync` of a node whose composition changed (started by the reconciler): Ironic's properties and the
- * ports Valence created follow the hardware read.
+ * ports Valence created follow the hardware read; an `enroll` of many nodes at once (`POST /v1/nodes/register`),
+ * each node's register and lifecycle its own operation.
  */
 export const OPERATION_KINDS = [
   "register",
@@ -17,6 +18,7 @@ export const OPERATION_KINDS = [
   "unregister",
   "resync",
   "hardware_sync",
+  "enroll",
 ] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
@@ -136,6 +138,10 @@ export const OperationArgumentsSchema = /* @__PURE__ */ lazySchema(() =>
      * at one of them are re-synced.
      */
     pod_manager_urls: z.optional(z.array(z.string())),
+    /** An `enroll`'s register body, for every node (each node's own fields over it). */
+    register: z.optional(z.record(z.string(), z.unknown())),
+    /** An `enroll`'s limit of nodes enrolled at once. */
+    concurrency: z.optional(z.number()),
     /**
      * A `resync` after the pod manager's owner turned TLS verification off: the nodes' `redfish_verify_ca` follows
      * to false. Otherwise a re-sync only ever sets it to true (a node registered with the check keeps it).
@@ -164,6 +170,39 @@ export const ResyncResultSchema = /* @__PURE__ */ lazySchema(() =>
 );
 export type ResyncResult = z.infer<typeof ResyncResultSchema>;
 
+/** How one node of an `enroll` stands. */
+export const ENROLL_NODE_STATES = ["pending", "running", "succeeded", "failed", "cancelled"] as const;
+export type EnrollNodeState = (typeof ENROLL_NODE_STATES)[number];
+
+/**
+ * One node of an `enroll`: its register and lifecycle run as its own operation (`operation_id`, set once the
+ * node is registered). `code` and `detail` say how it ended: the register's error code when the register was
+ * refused, the node operation's outcome code otherwise.
+ */
+export const EnrollNodeSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    node_uuid: z.string(),
+    name: z.string(),
+    state: z.enum(ENROLL_NODE_STATES),
+    operation_id: z.nullable(z.string()),
+    ironic_node_uuid: z.nullable(z.string()),
+    code: z.nullable(z.string()),
+    detail: z.nullable(z.string()),
+    /** The register body fields this node sets for itself, over the enrollment's (`arguments.register`). */
+    options: z.optional(z.record(z.string(), z.unknown())),
+  }),
+);
+export type EnrollNode = z.infer<typeof EnrollNodeSchema>;
+
+/** An `enroll`'s nodes counted by state, as the API shows it (computed on read). */
+export const EnrollProgressSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    total: z.number(),
+    ...Object.fromEntries(ENROLL_NODE_STATES.map((state) => [state, z.number()])),
+  } as Record<"total" | EnrollNodeState, z.ZodMiniNumber>),
+);
+export type EnrollProgress = z.infer<typeof EnrollProgressSchema>;
+
 export const OperationSchema = /* @__PURE__ */ lazySchema(() =>
   z.object({
     /** uuid. */
@@ -175,6 +214,12 @@ export const OperationSchema = /* @__PURE__ */ lazySchema(() =>
     pod_manager_uuid: z.optional(z.string()),
     /** A `resync`'s nodes, one per step in the same order, each with how it ended. */
     results: z.optional(z.array(ResyncResultSchema)),
+    /** An `enroll`'s nodes, one per step in the same order, each with its own operation and how it ended. */
+    nodes: z.optional(z.array(EnrollNodeSchema)),
+    /** An `enroll`'s nodes counted by state. */
+    progress: z.optional(EnrollProgressSchema),
+    /** A node's operation run by an `enroll`: the enrollment's operation, whose workflow runs this one. */
+    parent_id: z.optional(z.string()),
     kind: z.enum(OPERATION_KINDS),
     state: z.enum(OPERATION_STATES),
     steps: z.array(OperationStepSchema),
@@ -211,11 +256,13 @@ export interface NewOperation {
   arguments?: OperationArguments | undefined;
   pod_manager_uuid?: string | undefined;
   results?: ResyncResult[] | undefined;
+  nodes?: EnrollNode[] | undefined;
+  parent_id?: string | undefined;
 }
 
 /** Fields a transition may change; identity, who started it and when, never change. */
 export type OperationChanges = Partial<
-  Pick<Operation, "state" | "steps" | "outcome" | "cancel_requested_at" | "results">
+  Pick<Operation, "state" | "steps" | "outcome" | "cancel_requested_at" | "results" | "nodes">
 >;
 
 export function isActiveState(state: OperationState): boolean {
@@ -254,6 +301,8 @@ export function initialOperation(input: NewOperation, at: Date, defaultDeadlineM
     })),
     ...(input.arguments ? { arguments: input.arguments } : {}),
     ...(input.results ? { results: input.results } : {}),
+    ...(input.nodes ? { nodes: input.nodes } : {}),
+    ...(input.parent_id ? { parent_id: input.parent_id } : {}),
     outcome: null,
     request_id: input.request_id,
     principal: input.principal,
@@ -266,8 +315,18 @@ export function initialOperation(input: NewOperation, at: Date, defaultDeadlineM
 }
 
 /** The operation as the API shows it: internal bookkeeping stays inside. */
-export function toOperationView(operation: Operation) {
+export function toOperationView(operation: Operation): Omit<Operation, "version"> {
   const { version: _version, ...view } = operation;
-  return view;
+  if (!view.nodes) return view;
+  // Each node's own fields stay inside: the enrollment's register body (`arguments.register`) is what it asked.
+  const nodes = view.nodes.map(({ options: _options, ...node }) => node);
+  return { ...view, nodes, progress: enrollProgress(view.nodes) };
+}
+
+/** An `enroll`'s nodes counted by state. */
+export function enrollProgress(nodes: readonly Pick<EnrollNode, "state">[]): EnrollProgress {
+  const progress = { total: nodes.length, pending: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+  for (const node of nodes) progress[node.state]++;
+  return progress;
 }
 export type OperationView = ReturnType<typeof toOperationView>;

@@ -1,5 +1,6 @@
 import { eventMessage, operationFinished, operationStarted } from "../events/build.ts";
 import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
+import { type EnrollmentDeps, runEnrollment } from "./enrollment.ts";
 import {
   type LifecycleDeps,
   type LifecycleInput,
@@ -59,14 +60,22 @@ export const RESYNC_FAILURES = {
   error: "ResyncError",
 } as const;
 
-/** Runs an operation's workflow: a `resync` of a pod manager's nodes, or the Ironic lifecycle of one node. */
+/**
+ * Runs an operation's workflow: a `resync` of a pod manager's nodes, an `enroll` of many nodes, or the Ironic
+ * lifecycle of one node.
+ */
 export async function runOperation(
   input: LifecycleInput,
   ctx: WorkflowContext,
-  deps: LifecycleDeps & { resyncNode?: ResyncDeps["resyncNode"] | undefined },
+  deps: LifecycleDeps & {
+    resyncNode?: ResyncDeps["resyncNode"] | undefined;
+    enrollment?: (() => Promise<EnrollmentDeps>) | undefined;
+  },
 ): Promise<LifecycleResult> {
   // The kind never changes, so this read gives a replay the same answer: no checkpoint needed.
   const operation = await deps.operations.get(input.operation_id);
+  if (operation?.kind === "enroll" && deps.enrollment)
+    return runEnrollment(input, ctx, await deps.enrollment());
   if (operation?.kind === "resync" && deps.resyncNode) {
     return runResync(input, ctx, {
       operations: deps.operations,

@@ -1,5 +1,7 @@
 import { OperationStateError } from "../errors.ts";
 import {
+  type EnrollNode,
+  type EnrollNodeState,
   type InspectionReport,
   type IronicProgress,
   isActiveState,
@@ -194,6 +196,92 @@ export function resyncNodeWaiting(
       detail,
     }),
   });
+}
+
+/** The step and the `nodes` entry of node `index` of an `enroll`, refusing any other operation or node. */
+function enrollTarget(operation: Operation, index: number, move: string) {
+  const step = operation.steps[index];
+  const node = operation.nodes?.[index];
+  if (operation.kind !== "enroll" || !step || !node) refuse(operation, move, "it has no such node to enroll");
+  return { step, node };
+}
+
+/** Node `index` of an `enroll` begins (its register). Nodes run side by side, so no order is checked. */
+export function enrollNodeStarted(operation: Operation, index: number, at: Date): OperationTransition {
+  const move = `start enrolling node ${operation.nodes?.[index]?.name ?? index}`;
+  requireState(operation, move, ["running"]);
+  const { step, node } = enrollTarget(operation, index, move);
+  if (node.state !== "pending") refuse(operation, move, `the node is ${node.state}`);
+  return make({
+    steps: withStep(operation, index, { ...step, state: "running", started_at: at.toISOString() }),
+    nodes: withNode(operation, index, { ...node, state: "running" }),
+  });
+}
+
+/** Node `index` of an `enroll` is registered: its own operation (`operationId`) runs its lifecycle steps. */
+export function enrollNodeRegistered(
+  operation: Operation,
+  index: number,
+  registered: { operationId: string; ironicNodeUuid: string | null; detail: string },
+): OperationTransition {
+  const move = `record node ${operation.nodes?.[index]?.name ?? index} registered`;
+  requireState(operation, move, ["running", "cancelling"]);
+  const { step, node } = enrollTarget(operation, index, move);
+  if (node.state !== "running") refuse(operation, move, `the node is ${node.state}`);
+  return make({
+    steps: withStep(operation, index, { ...step, detail: registered.detail }),
+    nodes: withNode(operation, index, {
+      ...node,
+      operation_id: registered.operationId,
+      ironic_node_uuid: registered.ironicNodeUuid,
+    }),
+  });
+}
+
+/** How one node of an `enroll` ended. */
+export interface EnrollNodeEnd {
+  state: Exclude<EnrollNodeState, "pending" | "running">;
+  code: string;
+  detail: string;
+  /** The node's Ironic node, when its register (without lifecycle steps) ended it. */
+  ironicNodeUuid?: string | null;
+}
+
+/**
+ * Node `index` of an `enroll` ended: its register was refused, its operation ended, or the enrollment was cancelled
+ * before it started. Undefined when it had ended already (a replay).
+ */
+export function enrollNodeFinished(
+  operation: Operation,
+  index: number,
+  end: EnrollNodeEnd,
+  at: Date,
+): OperationTransition | undefined {
+  const move = `finish node ${operation.nodes?.[index]?.name ?? index} as ${end.state}`;
+  requireState(operation, move, ["running", "cancelling"]);
+  const { step, node } = enrollTarget(operation, index, move);
+  if (node.state !== "pending" && node.state !== "running") return undefined;
+  const finishedAt = at.toISOString();
+  return make({
+    steps: withStep(operation, index, {
+      ...step,
+      state: end.state,
+      started_at: step.started_at ?? finishedAt,
+      finished_at: finishedAt,
+      detail: end.detail,
+    }),
+    nodes: withNode(operation, index, {
+      ...node,
+      state: end.state,
+      code: end.code,
+      detail: end.detail,
+      ...(end.ironicNodeUuid ? { ironic_node_uuid: end.ironicNodeUuid } : {}),
+    }),
+  });
+}
+
+function withNode(operation: Operation, index: number, node: EnrollNode): EnrollNode[] {
+  return (operation.nodes ?? []).map((current, i) => (i === index ? node : current));
 }
 
 /** Every step succeeded or was skipped. */

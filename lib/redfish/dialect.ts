@@ -64,9 +64,8 @@ export function createDialectClient<R extends ComposedResource>(
   const target = (index: string): Target => ({ index, path: `${dialect.collection}/${segment(index)}` });
 
   async function readComposed(at: Target): Promise<ComposedSystem> {
-    const { resource, body } = await readTarget(transport, dialect.schema, at);
-    const reader = new ResourceReader(transport);
-    reader.seed(at.path, body);
+    const reader = await ResourceReader.open(transport);
+    const { resource } = await reader.readTarget(dialect.schema, at);
     const resourceUri = dialect.systemPath(resource, at.path);
     return {
       index: resource.Id,

@@ -1,4 +1,7 @@
-import type { z } from "zod/mini";
+import * as z from "zod/mini";
+import { lazySchema } from "../lazy-schema.ts";
+import { readTarget, SERVICE_ROOT, type Target } from "./common.ts";
+import { ComposedSystemNotFoundError, PodManagerResponseTooLargeError } from "./errors.ts";
 import { type DetectedNic, driveBytes, isEnabled, type StorageSizes, usableMac } from "./hardware.ts";
 import {
   ChassisSchema,
@@ -19,9 +22,88 @@ import {
   SystemSchema,
   VolumeSchema,
 } from "./schemas.ts";
-import type { RedfishTransport } from "./transport.ts";
+import { isSuccess, type RedfishResponse, type RedfishTransport } from "./transport.ts";
 
 type Path = string | Link;
+
+/**
+ * `ProtocolFeaturesSupported.ExpandQuery` of a service root: what `$expand` the service takes (DSP0266). Only `.`
+ * (`NoLinks`, subordinate resources and collection members, never `Links`) is used.
+ */
+const ExpandQuerySchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    ProtocolFeaturesSupported: z.optional(
+      z.nullable(
+        z.object({
+          ExpandQuery: z.optional(
+            z.nullable(
+              z.object({
+                NoLinks: z.optional(z.nullable(z.boolean())),
+                Levels: z.optional(z.nullable(z.boolean())),
+                MaxLevels: z.optional(z.nullable(z.number())),
+              }),
+            ),
+          ),
+        }),
+      ),
+    ),
+  }),
+);
+
+/** How deep a read of a composed system expands: its collections (1), their members (2), a Storage's drives (3). */
+const SYSTEM_EXPAND_LEVELS = 3;
+/** How long a service root's answer about `$expand` is trusted in this process (a warm Lambda's reads reuse it). */
+const EXPAND_SUPPORT_TTL_MS = 10 * 60_000;
+const expandSupport = new Map<string, { until: number; levels: Promise<number> }>();
+
+/** The `$levels` of `.` expansion a service takes (0: none), from its service root, read once per process and TTL. */
+export function expandLevels(transport: RedfishTransport, now = Date.now()): Promise<number> {
+  const known = expandSupport.get(transport.podManager);
+  if (known && known.until > now) return known.levels;
+  const levels = transport
+    .request("GET", SERVICE_ROOT, { auth: false })
+    .then((response) => {
+      if (!isSuccess(response.status)) return 0;
+      const parsed = ExpandQuerySchema.safeParse(response.body);
+      const expand = parsed.success ? parsed.data.ProtocolFeaturesSupported?.ExpandQuery : undefined;
+      if (!expand?.NoLinks) return 0;
+      return expand.Levels ? Math.max(1, Math.min(SYSTEM_EXPAND_LEVELS, expand.MaxLevels ?? 1)) : 1;
+    })
+    .catch(() => 0);
+  expandSupport.set(transport.podManager, { until: now + EXPAND_SUPPORT_TTL_MS, levels });
+  return levels;
+}
+
+/** Forgets what service roots said about `$expand` (tests that change a service's answer). */
+export function forgetExpandSupport(): void {
+  expandSupport.clear();
+}
+
+/** The query a read with `$expand` of subordinate resources adds to a path. */
+function expandQuery(levels: number): string {
+  return levels === 1 ? "?$expand=." : `?$expand=.($levels=${levels})`;
+}
+
+/** Every complete resource inside an expanded body (an object with `@odata.id` and more), by path. */
+function embeddedResources(
+  body: unknown,
+  found: Array<[string, unknown]> = [],
+  top = true,
+): Array<[string, unknown]> {
+  if (Array.isArray(body)) {
+    for (const entry of body) embeddedResources(entry, found, false);
+  } else if (typeof body === "object" && body !== null) {
+    const record = body as Record<string, unknown>;
+    const id = record["@odata.id"];
+    if (!top && typeof id === "string" && !id.includes("#") && Object.keys(record).length > 1) {
+      found.push([id, record]);
+    }
+    for (const [key, value] of Object.entries(record)) {
+      if (key !== "@odata.id") embeddedResources(value, found, false);
+    }
+  }
+  return found;
+}
 
 /**
  * Reads the resources of one composed system. Each URI is fetched at most once (resource blocks, systems and
@@ -31,21 +113,96 @@ export class ResourceReader {
   private readonly cache = new Map<string, Promise<unknown>>();
   private readonly skipped = new Set<string>();
 
-  constructor(private readonly transport: RedfishTransport) {}
+  /**
+   * `expandLevels`: the `$levels` of `.` expansion the service takes (0: none). Each read then asks for its
+   * subordinate resources inline and keeps them, so a collection's members or a block's devices cost no round trip
+   * of their own.
+   */
+  constructor(
+    private readonly transport: RedfishTransport,
+    private expandLevels = 0,
+  ) {}
+
+  /** A reader using `$expand` where the service root advertises it (`ProtocolFeaturesSupported.ExpandQuery`). */
+  static async open(transport: RedfishTransport): Promise<ResourceReader> {
+    return new ResourceReader(transport, await expandLevels(transport));
+  }
 
   /** Records a body already fetched (e.g. the system itself, read with its own 404 handling). */
   seed(path: string, body: unknown): void {
     this.cache.set(this.transport.toPath(path), Promise.resolve(body));
   }
 
+  /**
+   * The composed system itself, where a 404 means "no such system": with `$expand` its collections, their members
+   * and a Storage's drives come with it (three levels, at most the service's `MaxLevels`).
+   */
+  async readTarget<S extends z.ZodMiniType>(
+    schema: S,
+    target: Target,
+  ): Promise<{ resource: z.infer<S>; body: unknown; etag?: string }> {
+    const expanded = await this.expandedGet(target.path, SYSTEM_EXPAND_LEVELS);
+    if (expanded) {
+      if (expanded.status === 404)
+        throw new ComposedSystemNotFoundError(this.transport.podManager, target.index, target.path);
+      if (!isSuccess(expanded.status)) throw this.transport.statusError(expanded);
+      const resource = parseResource(schema, expanded.body, `GET ${target.path}`, this.transport.podManager);
+      this.keep(target.path, expanded.body);
+      this.seed(target.path, expanded.body);
+      return { resource, body: expanded.body, etag: expanded.headers.get("etag") ?? undefined };
+    }
+    const read = await readTarget(this.transport, schema, target);
+    this.seed(target.path, read.body);
+    return read;
+  }
+
   read<S extends z.ZodMiniType>(schema: S, reference: Path): Promise<z.infer<S>> {
     const path = this.pathOf(reference);
     let body = this.cache.get(path);
     if (!body) {
-      body = this.transport.get(path);
+      body = this.fetch(path);
       this.cache.set(path, body);
     }
     return body.then((value) => parseResource(schema, value, `GET ${path}`, this.transport.podManager));
+  }
+
+  /** One GET, with `$expand=.` where the service takes it; what came inline is kept for the reads after. */
+  private async fetch(path: string): Promise<unknown> {
+    const expanded = await this.expandedGet(path, 1);
+    if (!expanded) return this.transport.get(path);
+    if (!isSuccess(expanded.status)) throw this.transport.statusError(expanded);
+    this.keep(path, expanded.body);
+    return expanded.body;
+  }
+
+  /**
+   * A GET with `$expand=.` to `levels` deep (at most what the service takes), or `undefined` without a request
+   * when the service takes none. A service that refuses the query after all (400, 501, or an answer too large to
+   * read) is read without it from then on, by this reader and every one in this process.
+   */
+  private async expandedGet(path: string, levels: number): Promise<RedfishResponse | undefined> {
+    if (this.expandLevels === 0) return undefined;
+    const query = expandQuery(Math.min(levels, this.expandLevels));
+    try {
+      const response = await this.transport.request("GET", `${path}${query}`);
+      if (response.status !== 400 && response.status !== 501) return { ...response, path };
+    } catch (error) {
+      if (!(error instanceof PodManagerResponseTooLargeError)) throw error;
+    }
+    this.expandLevels = 0;
+    expandSupport.set(this.transport.podManager, {
+      until: Date.now() + EXPAND_SUPPORT_TTL_MS,
+      levels: Promise.resolve(0),
+    });
+    return undefined;
+  }
+
+  /** Keeps every complete resource an expanded body carries, under its own path. */
+  private keep(path: string, body: unknown): void {
+    for (const [id, resource] of embeddedResources(body)) {
+      const at = this.transport.toPath(id);
+      if (at !== path && !this.cache.has(at)) this.cache.set(at, Promise.resolve(resource));
+    }
   }
 
   readAll<S extends z.ZodMiniType>(schema: S, references: readonly Path[]): Promise<Array<z.infer<S>>> {

@@ -37,6 +37,8 @@ export interface View {
   disabledMacs: ReadonlySet<string>;
   /** Composed systems list no EthernetInterfaces: their NICs are ports of their own chassis' network adapter. */
   nicsUnderChassis: boolean;
+  /** The service root advertises `$expand` (and GETs take it). */
+  expandEnabled: boolean;
 }
 
 const link = (path: string) => ({ "@odata.id": path });
@@ -86,7 +88,7 @@ export function serviceRoot(view: View): Json {
     ...(hasDmtf(view.mode) ? { CompositionService: link("/redfish/v1/CompositionService") } : {}),
     ...(hasRsd(view.mode) ? { Nodes: link(NODES) } : {}),
     Links: { Sessions: link(SESSIONS) },
-    ProtocolFeaturesSupported: { ExpandQuery: { ...EXPAND_QUERY } },
+    ...(view.expandEnabled ? { ProtocolFeaturesSupported: { ExpandQuery: { ...EXPAND_QUERY } } } : {}),
   };
 }
 

@@ -83,6 +83,8 @@ export interface EmulatorSwitches {
    * chassis, whose network adapter lists the NICs as `Ports` and older `NetworkPorts`.
    */
   nicsUnderChassis: boolean;
+  /** `false`: the service root advertises no `$expand`, and a GET with one answers 501, as Redfish has it. */
+  expandEnabled: boolean;
 }
 
 export interface RequestRecord {
@@ -141,6 +143,7 @@ const defaultSwitches = (): EmulatorSwitches => ({
   disabledMacs: new Set(),
   refusePasswordChange: false,
   nicsUnderChassis: false,
+  expandEnabled: true,
 });
 
 interface Reply {
@@ -189,6 +192,7 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
     sessionsEnabled: switches.sessionsEnabled,
     disabledMacs: switches.disabledMacs,
     nicsUnderChassis: switches.nicsUnderChassis,
+    expandEnabled: switches.expandEnabled,
   });
 
   function authOf(request: IncomingMessage): RequestRecord["auth"] | "invalid" {
@@ -259,6 +263,7 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
 
   /** A GET with `$expand`: the resource with the hyperlinks it asks for replaced by their resources. */
   function expanded(body: Json, value: string): Reply {
+    if (!switches.expandEnabled) return fail(501, "$expand is not implemented by this service");
     let request: ReturnType<typeof parseExpand>;
     try {
       request = parseExpand(value);

@@ -18,6 +18,7 @@ import {
   type PodManagerConnection,
   PodManagerUnreachableError,
 } from "../../lib/redfish/index.ts";
+import { forgetExpandSupport } from "../../lib/redfish/reader.ts";
 import {
   gpuInventory,
   type RedfishEmulator,
@@ -256,8 +257,35 @@ describe.each(dialects)("pod-manager client against the emulator in $mode mode",
     ]);
   });
 
+  // The RSD dialect reads a node's links as before.
+  it.skipIf(dialect.mode !== "dmtf")(
+    "reads a composed system in two round trips with $expand, Basic credentials and no session",
+    async () => {
+      const composed = await connect().compose(dialect.request);
+      forgetExpandSupport();
+      // The first read of a pod manager in a process asks its service root what it takes.
+      emulator.clearRequests();
+      await connect({ preferBasic: true }).getSystem(composed.index);
+      expect(emulator.requests.filter((request) => request.path === "/redfish/v1/")).toHaveLength(1);
+      emulator.clearRequests();
+      const system = await connect({ preferBasic: true }).getSystem(composed.index);
+      expect(system.hardware.nics).toHaveLength(dialect.expected.macs.length);
+      const reads = emulator.requests.map((request) => `${request.method} ${request.path} ${request.auth}`);
+      // The system (with its collections, their members and its drives), then its resource blocks, each with its
+      // devices inline.
+      expect(reads).toEqual([
+        `GET ${composed.resourceUri} basic`,
+        "GET /redfish/v1/CompositionService/ResourceBlocks/ComputeBlock2 basic",
+        "GET /redfish/v1/CompositionService/ResourceBlocks/DriveBlock1 basic",
+      ]);
+    },
+  );
+
   it("reads in parallel when the pod manager is slow, and times out when too slow", async () => {
     const composed = await connect().compose(dialect.request);
+    // Without $expand: every collection and member is a request of its own.
+    emulator.switches.expandEnabled = false;
+    forgetExpandSupport();
     emulator.switches.latencyMs = 100;
     emulator.clearRequests();
     const started = performance.now();

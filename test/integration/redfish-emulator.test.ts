@@ -235,6 +235,16 @@ describe.each<EmulatorMode>(["dmtf", "rsd", "both"])("emulator in %s mode", (mod
     expect(collection.Members[0]).toEqual(firstCpu);
   });
 
+  it("without $expand (switch off) advertises none and answers 501 to one", async () => {
+    const systemUri = await composeOne();
+    emulator.switches.expandEnabled = false;
+    const root = await call(emulator, "GET", "/redfish/v1/", { auth: false });
+    expect(root.body.ProtocolFeaturesSupported).toBeUndefined();
+    const response = await call(emulator, "GET", `${systemUri}?$expand=.`);
+    expect(response.status).toBe(501);
+    expectRedfishError(response.body);
+  });
+
   it("answers 400 to a $expand it cannot parse or deeper than MaxLevels", async () => {
     const systemUri = await composeOne();
     for (const bad of ["x", ".($levels=0)", ".($levels=7)", ".(levels=2)"]) {

@@ -1,13 +1,44 @@
+import { runWithConcurrency } from "../../cli/bulk.ts";
 import type { ProvisionTarget } from "../../lib/ironic/index.ts";
 import type { NodeHistory } from "../../lib/nodes/history.ts";
 import type { IronicNodesPort } from "../../lib/nodes/ironic-port.ts";
 import { rollBackEnrollment, unregisterForOperation } from "../../lib/nodes/operation-steps.ts";
 import type { NodeRepository } from "../../lib/nodes/repository.ts";
 import type { NodeService } from "../../lib/nodes/service.ts";
-import { runLifecycle, type WaitCheck, type WorkflowContext } from "../../lib/operations/lifecycle.ts";
+import {
+  type MapItemResult,
+  type MapOptions,
+  runLifecycle,
+  type WaitCheck,
+  type WorkflowContext,
+} from "../../lib/operations/lifecycle.ts";
 import type { OperationRepository } from "../../lib/operations/repository.ts";
 import { OperationService } from "../../lib/operations/service.ts";
 import { MemoryIronic } from "./memory-ironic.ts";
+
+/**
+ * A `map` in this process: `fn` over the items, `maxConcurrency` at a time, each with a fresh child context; an
+ * item that throws fails alone, as the durable engine's map (tolerating every failure) does.
+ */
+async function mapInProcess<I, R>(
+  items: readonly I[],
+  fn: (ctx: WorkflowContext, item: I, index: number) => Promise<R>,
+  options: MapOptions<I>,
+  child: (name: string) => WorkflowContext,
+): Promise<MapItemResult<R>[]> {
+  return runWithConcurrency(
+    items.map((item, index) => ({ item, index })),
+    options.maxConcurrency,
+    async ({ item, index }): Promise<MapItemResult<R>> => {
+      try {
+        const name = options.itemName?.(item, index) ?? String(index);
+        return { ok: true, value: structuredClone(await fn(child(name), item, index)) };
+      } catch (error) {
+        return { ok: false, error: (error as Error).message };
+      }
+    },
+  );
+}
 
 /**
  * An in-memory Ironic whose `provide` cleans: the node waits in `clean wait` (target `available`) until the test
@@ -58,6 +89,22 @@ export class FakeWorkflowContext implements WorkflowContext {
   readonly waits: string[] = [];
   replay = new Set<string>();
   onWait: (check: number) => void | Promise<void> = () => {};
+  /** The child context of each `map` item, by the item's name. */
+  readonly children = new Map<string, FakeWorkflowContext>();
+
+  map<I, R>(
+    _name: string,
+    items: readonly I[],
+    fn: (ctx: WorkflowContext, item: I, index: number) => Promise<R>,
+    options: MapOptions<I>,
+  ): Promise<MapItemResult<R>[]> {
+    return mapInProcess(items, fn, options, (name) => {
+      const child = new FakeWorkflowContext();
+      child.onWait = this.onWait;
+      this.children.set(name, child);
+      return child;
+    });
+  }
 
   async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
     this.ran.push(name);
@@ -91,6 +138,15 @@ export class FakeWorkflowContext implements WorkflowContext {
  */
 export class RealTimeWorkflowContext implements WorkflowContext {
   constructor(private readonly maxDelayMs = 1_000) {}
+
+  map<I, R>(
+    _name: string,
+    items: readonly I[],
+    fn: (ctx: WorkflowContext, item: I, index: number) => Promise<R>,
+    options: MapOptions<I>,
+  ): Promise<MapItemResult<R>[]> {
+    return mapInProcess(items, fn, options, () => new RealTimeWorkflowContext(this.maxDelayMs));
+  }
 
   async step<T>(_name: string, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {

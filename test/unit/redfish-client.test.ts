@@ -11,6 +11,7 @@ import {
   PodManagerResponseError,
   PodManagerUnreachableError,
 } from "../../lib/redfish/index.ts";
+import { expandResource, parseExpand } from "../../local/redfish-emulator/expand.ts";
 
 // ---------------------------------------------------------------------------------------------------------------
 // A fake pod manager behind `deps.fetch`: a map of path → body, plus per-test overrides. No network.
@@ -24,6 +25,8 @@ const SESSION = "/redfish/v1/SessionService/Sessions/7";
 interface Call {
   method: string;
   path: string;
+  /** The query string, `?$expand=...` say; empty without one. */
+  query: string;
   headers: Headers;
   body: unknown;
   dispatcher: unknown;
@@ -52,6 +55,7 @@ function fakePodManager(resources: Record<string, unknown>, override?: Override,
     const call: Call = {
       method: init?.method ?? "GET",
       path: url.pathname,
+      query: url.search,
       headers: new Headers(init?.headers),
       body: typeof init?.body === "string" ? JSON.parse(init.body) : undefined,
       dispatcher: init?.dispatcher,
@@ -397,6 +401,83 @@ describe("getSystem (DMTF)", () => {
   });
 });
 
+describe("getSystem with $expand", () => {
+  /** The DMTF resources served as a service that takes `$expand` (each with its `@odata.id`, as Redfish has it). */
+  function expanding(root: Record<string, unknown>, refuse?: number) {
+    const resources: Record<string, Record<string, unknown>> = Object.fromEntries(
+      Object.entries(dmtfResources()).map(([path, body]) => [
+        path,
+        { "@odata.id": path, ...(body as object) },
+      ]),
+    );
+    resources["/redfish/v1/"] = { ...resources["/redfish/v1/"], ...root };
+    return fakePodManager(resources, (call) => {
+      const value = new URLSearchParams(call.query).get("$expand");
+      if (call.method !== "GET" || value === null) return undefined;
+      if (refuse) return redfishError("$expand is not implemented", refuse);
+      const body = resources[call.path] as Record<string, unknown> | undefined;
+      if (!body) return redfishError(`${call.path} not found`, 404);
+      return reply(expandResource(body, parseExpand(value), (path) => resources[path] as never));
+    });
+  }
+  const advertised = {
+    ProtocolFeaturesSupported: {
+      ExpandQuery: { ExpandAll: true, Levels: true, Links: true, NoLinks: true, MaxLevels: 6 },
+    },
+  };
+
+  it("reads the system with its collections, members and drives in one request, the rest in one more", async () => {
+    const plain = await connect(fakePodManager(dmtfResources())).getSystem("S1");
+    const fake = expanding(advertised);
+
+    const system = await connect(fake, { url: "http://expand.test:8443" }).getSystem("S1");
+
+    expect(system).toEqual(plain);
+    const reads = fake.calls
+      .filter((call) => call.method === "GET")
+      .map((call) => `${call.path}${call.query}`);
+    expect(reads).toEqual([
+      "/redfish/v1/",
+      `${S1}?$expand=.($levels=3)`,
+      `${B1}?$expand=.`,
+      `${B2}?$expand=.`,
+      "/redfish/v1/Systems/Inner/EthernetInterfaces?$expand=.",
+    ]);
+  });
+
+  it("asks the service root once per pod manager, and no deeper than its MaxLevels", async () => {
+    const url = "http://shallow.test:8443";
+    const first = expanding({
+      ProtocolFeaturesSupported: { ExpandQuery: { NoLinks: true, Levels: true, MaxLevels: 2 } },
+    });
+    await connect(first, { url }).getSystem("S1");
+    const second = expanding({});
+    await connect(second, { url }).getSystem("S1");
+
+    const getsOf = (fake: typeof first) => fake.calls.filter((call) => call.method === "GET");
+    expect(getsOf(first)[0]).toMatchObject({ path: "/redfish/v1/" });
+    expect(getsOf(first)[1]).toMatchObject({ path: S1, query: "?$expand=.($levels=2)" });
+    expect(getsOf(second).some((call) => call.path === "/redfish/v1/")).toBe(false);
+    expect(getsOf(second)[0]).toMatchObject({ path: S1, query: "?$expand=.($levels=2)" });
+  });
+
+  it("reads without $expand where the root does not advertise it, or the service refuses it after all", async () => {
+    const silent = expanding({});
+    const plain = await connect(silent, { url: "http://silent.test:8443" }).getSystem("S1");
+    expect(silent.calls.every((call) => call.query === "")).toBe(true);
+
+    const refusing = expanding(advertised, 501);
+    const system = await connect(refusing, { url: "http://refusing.test:8443" }).getSystem("S1");
+    expect(system).toEqual(plain);
+    const expandedReads = refusing.calls.filter((call) => call.query !== "");
+    expect(expandedReads.map((call) => call.path)).toEqual([S1]);
+    const gets = refusing.calls
+      .filter((call) => call.method === "GET" && call.query === "")
+      .map((c) => c.path);
+    expect(new Set(gets).size).toBe(gets.length);
+  });
+});
+
 describe("unexpected shapes", () => {
   async function failure(change: (resources: Record<string, unknown>) => void): Promise<Error> {
     const resources = dmtfResources();
@@ -676,7 +757,7 @@ describe("authentication", () => {
     await client.getSystem("S1");
     await client.close();
     expect(fake.calls.filter((call) => call.path === "/redfish/v1/SessionService/Sessions")).toHaveLength(1);
-    const login = fake.calls[0];
+    const login = fake.calls.find((call) => call.method === "POST");
     expect(login?.body).toEqual({ UserName: "valence", Password: PASSWORD });
     const reads = fake.calls.filter((call) => call.method === "GET");
     expect(reads.every((call) => call.headers.get("x-auth-token") === TOKEN)).toBe(true);

@@ -20,6 +20,7 @@ import * as listPodManagers from "./list-pod-managers.ts";
 import * as manageNode from "./manage-node.ts";
 import * as nodeAction from "./node-action.ts";
 import * as registerNode from "./register-node.ts";
+import * as registerNodes from "./register-nodes.ts";
 import * as runReconcile from "./run-reconcile.ts";
 import * as startNodeOperation from "./start-node-operation.ts";
 import * as unregisterNode from "./unregister-node.ts";
@@ -46,6 +47,7 @@ export const ROUTE_MODULES: Readonly<Record<string, RouteModule>> = {
   "manage-node": manageNode,
   "node-action": nodeAction,
   "register-node": registerNode,
+  "register-nodes": registerNodes,
   "run-reconcile": runReconcile,
   "start-node-operation": startNodeOperation,
   "unregister-node": unregisterNode,
