@@ -1,8 +1,8 @@
 /**
- * Response bodies of the API as zod/mini schemas, for the API reference (`lib/api/contract.ts`) and the contract
- * test. Derived from the stored models where possible, so a field added to a model shows up in the reference
- * without a second edit here. Handlers do not parse their own responses: the contract test checks real responses
- * against the generated document instead.
+ * Response bodies of the API as zod/mini schemas, for the API reference (the `reference` of each route definition,
+ * `lib/api/routes/`) and the contract test. Derived from the stored models where possible, so a field added to a
+ * model shows up in the reference without a second edit here. Handlers do not parse their own responses: the
+ * contract test checks real responses against the generated document instead.
  */
 import * as z from "zod/mini";
 import { lazySchema } from "../lazy-schema.ts";
