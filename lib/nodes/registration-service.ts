@@ -301,8 +301,9 @@ export class RegistrationService {
   }
 
   /**
-   * What a register would do, and nothing done: it reads the pod manager and Ironic (the same lookups and checks
-   * as the register: placement, traits, ports) and writes to neither Ironic nor the store nor the history.
+   * What a register would do, and nothing done: it reads the pod manager and Ironic (the lookups a register makes
+   * when Ironic refuses its create, and the same checks: placement, traits, ports) and writes to neither Ironic nor
+   * the store nor the history.
    */
   async plan(id: string, options: RegisterNodeInput, context: OperationContext): Promise<RegisterPlan> {
     const node = await this.deps.finder.find(id);
@@ -314,78 +315,109 @@ export class RegistrationService {
       const problem = portPlanProblem(node.name, plan);
       if (problem) throw problem;
       const ironic = await this.driver(context);
-      const [deploymentId, apiVersion, byName, ports] = await Promise.all([
-        // Read, never created: before the first register there is none, and no Ironic node can be ours.
-        (this.deps.deployment.peek ?? this.deps.deployment.id)
-          .call(this.deps.deployment)
-          .then((id) => id ?? NO_DEPLOYMENT_YET),
-        ironic.apiVersion(),
-        findIronicNode(ironic, node.name),
-        Promise.all(plan.macs.map((mac) => ironic.getPortByAddress(mac))),
-      ]);
-      const owners = await Promise.all(portOwnersToRead(byName, ports).map((uuid) => ironic.getNode(uuid)));
-      const decision = decideExisting({
-        node,
-        deploymentId,
-        podmUrl: read.podm.url,
-        resourceUri: read.system.resourceUri,
-        byName,
-        ports,
-        owners,
-      });
+      const found = await this.planLookups(ironic, node, read, plan.macs);
       const traits = traitsPlan(
         read.system.hardware,
         this.deps.hardwareRules ?? DEFAULT_HARDWARE_RULES,
         options.traits,
-        apiVersion,
+        found.apiVersion,
       );
+      const { decision } = found;
       const adopted = decision.action === "adopt" ? decision.node : undefined;
-      const withClass = withRuleResourceClass(options, traits.ruleResourceClass);
-      const placement = await resolvePlacement(ironic, {
-        body: withClass,
-        podm: read.podm,
-        podmName: read.podm.name ?? node.podm_id,
-        defaultResourceClass: this.deps.defaultResourceClass,
-      });
-      const built = buildIronicNode({
-        node,
-        system: read.system,
-        podmUrl: read.podm.url,
-        podmVerifyCa: read.podm.verify_ca,
-        credentials: { username: read.credentials.username, password: MASKED },
-        options: withClass,
-        defaultResourceClass: this.deps.defaultResourceClass,
-        deploymentId,
-        placement,
-      });
+      // Built whatever the decision: a placement field the Ironic in use cannot take is a 400 in any case.
+      const created = await this.plannedCreation(ironic, node, read, options, traits, found.deploymentId);
       return {
         dry_run: true,
         node: { uuid: node.uuid, name: node.name },
         action: decision.action,
         ...(decision.action === "refuse" ? { refused: decision.error.message } : {}),
-        ironic_node: adopted
-          ? {
-              uuid: adopted.uuid,
-              name: adopted.name,
-              driver: adopted.driver,
-              driver_info: adopted.driver_info,
-              properties: adopted.properties,
-              resource_class: adopted.resource_class,
-              extra: adopted.extra,
-              // An adopted node keeps its traits when the register has none to set.
-              traits:
-                traits.traits.length > 0 || !traits.setsTraits
-                  ? traits.traits
-                  : await ironic.getTraits(adopted.uuid),
-            }
-          : { uuid: null, ...built, traits: traits.traits },
-        ports: portsPlan(plan, ports, adopted?.uuid),
+        ironic_node: adopted ? await this.plannedAdoption(ironic, adopted, traits) : created,
+        ports: portsPlan(plan, found.ports, adopted?.uuid),
         lifecycle: lifecycleStepsOf(options),
         ...(read.system.warnings ? { warnings: read.system.warnings } : {}),
       };
     } finally {
       await read.closed;
     }
+  }
+
+  /** A dry run's reads of Ironic: what holds the name and MACs, and what a register would decide on them. */
+  private async planLookups(
+    ironic: IronicNodesPort,
+    node: Node,
+    read: Awaited<ReturnType<RegistrationService["readSystem"]>>,
+    macs: readonly string[],
+  ) {
+    const [deploymentId, apiVersion, byName, ports] = await Promise.all([
+      // Read, never created: before the first register there is none, and no Ironic node can be ours.
+      (this.deps.deployment.peek ?? this.deps.deployment.id)
+        .call(this.deps.deployment)
+        .then((id) => id ?? NO_DEPLOYMENT_YET),
+      ironic.apiVersion(),
+      findIronicNode(ironic, node.name),
+      Promise.all(macs.map((mac) => ironic.getPortByAddress(mac))),
+    ]);
+    const owners = await Promise.all(portOwnersToRead(byName, ports).map((uuid) => ironic.getNode(uuid)));
+    const decision = decideExisting({
+      node,
+      deploymentId,
+      podmUrl: read.podm.url,
+      resourceUri: read.system.resourceUri,
+      byName,
+      ports,
+      owners,
+    });
+    return { deploymentId, apiVersion, ports, decision };
+  }
+
+  /** The node a register would adopt, as Ironic has it. */
+  private async plannedAdoption(
+    ironic: IronicNodesPort,
+    adopted: IronicNode,
+    traits: ReturnType<typeof traitsPlan>,
+  ): Promise<RegisterPlan["ironic_node"]> {
+    return {
+      uuid: adopted.uuid,
+      name: adopted.name,
+      driver: adopted.driver,
+      driver_info: adopted.driver_info,
+      properties: adopted.properties,
+      resource_class: adopted.resource_class,
+      extra: adopted.extra,
+      // An adopted node keeps its traits when the register has none to set.
+      traits:
+        traits.traits.length > 0 || !traits.setsTraits ? traits.traits : await ironic.getTraits(adopted.uuid),
+    };
+  }
+
+  /** The node a register would create, its password masked. */
+  private async plannedCreation(
+    ironic: IronicNodesPort,
+    node: Node,
+    read: Awaited<ReturnType<RegistrationService["readSystem"]>>,
+    options: RegisterNodeInput,
+    traits: ReturnType<typeof traitsPlan>,
+    deploymentId: string,
+  ): Promise<RegisterPlan["ironic_node"]> {
+    const withClass = withRuleResourceClass(options, traits.ruleResourceClass);
+    const placement = await resolvePlacement(ironic, {
+      body: withClass,
+      podm: read.podm,
+      podmName: read.podm.name ?? node.podm_id,
+      defaultResourceClass: this.deps.defaultResourceClass,
+    });
+    const built = buildIronicNode({
+      node,
+      system: read.system,
+      podmUrl: read.podm.url,
+      podmVerifyCa: read.podm.verify_ca,
+      credentials: { username: read.credentials.username, password: MASKED },
+      options: withClass,
+      defaultResourceClass: this.deps.defaultResourceClass,
+      deploymentId,
+      placement,
+    });
+    return { uuid: null, ...built, traits: traits.traits };
   }
 
   /**

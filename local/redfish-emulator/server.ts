@@ -43,6 +43,9 @@ import {
   type View,
   zone,
 } from "./resources.ts";
+import { type Params, type RouteRequest, Router } from "./router.ts";
+
+const ZONES = "/redfish/v1/CompositionService/ResourceZones";
 
 export interface EmulatorOptions {
   /** @default "127.0.0.1" */
@@ -152,11 +155,7 @@ interface Reply {
   headers?: Record<string, string>;
 }
 
-interface Request {
-  method: string;
-  segments: string[];
-  body: unknown;
-}
+type Request = RouteRequest;
 
 const MAX_BODY = 1024 * 1024;
 
@@ -281,109 +280,277 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
     );
   }
 
-  function route(request: Request): Reply {
-    const { method, segments } = request;
-    const [top, id, sub] = segments;
-    switch (top) {
-      case undefined:
-        return method === "GET" ? json(serviceRoot(view())) : notAllowed(request);
-      case "SessionService":
-        return sessionRoutes(request);
-      case "AccountService":
-        return accountRoutes(request);
-      case "Systems":
-        return systemRoutes(request);
-      case "Nodes":
-        if (!hasRsd(mode)) return notFound(request);
-        return nodeRoutes(request);
-      case "CompositionService":
-        if (!hasDmtf(mode)) return notFound(request);
-        return compositionRoutes(request);
-      case "Managers":
-        if (method !== "GET") return notAllowed(request);
-        if (!id)
-          return json(
-            collection("ManagerCollection", "/redfish/v1/Managers", "Manager Collection", [
-              "/redfish/v1/Managers/PodManager",
-            ]),
-          );
-        return id === "PodManager" && !sub ? json(manager(view())) : notFound(request);
-      case "Chassis": {
-        if (method !== "GET") return notAllowed(request);
-        const own = switches.nicsUnderChassis ? [...pod.compositions.values()] : [];
-        if (!id)
-          return json(
-            collection("ChassisCollection", "/redfish/v1/Chassis", "Chassis Collection", [
-              "/redfish/v1/Chassis/Pod",
-              ...own.map(chassisPathOf),
-            ]),
-          );
-        if (id === "Pod") return sub ? notFound(request) : json(chassis(view()));
-        const composition = own.find((candidate) => candidate.systemId === id);
-        const body = composition && systemChassisResource(view(), composition, segments.slice(2));
-        return body ? json(body) : notFound(request);
-      }
-      default:
-        return notFound(request);
-    }
-  }
+  const composed = (params: Params) => pod.bySystemId(params.id ?? "");
+  /** The composed system a route's `:id` names; its `exists` check has made sure there is one. */
+  const systemOf = (params: Params) => composed(params) as Composition;
+  const rsdNodeOf = (params: Params) => pod.byNodeId(params.id ?? "") as Composition;
+  const blockOf = (params: Params) => pod.block(params.id ?? "") as NonNullable<ReturnType<Pod["block"]>>;
+  const SYSTEM_DEVICES = new Set(["Processors", "Memory", "EthernetInterfaces"]);
+  const BLOCK_DEVICES = new Set(["Processors", "Memory", "EthernetInterfaces", "Drives"]);
+  const dmtf = () => hasDmtf(mode);
+  const rsd = () => hasRsd(mode);
 
-  function sessionRoutes(request: Request): Reply {
-    const { method, segments } = request;
-    const [, collectionName, id] = segments;
-    if (!collectionName) return method === "GET" ? json(sessionService(view())) : notAllowed(request);
-    if (collectionName !== "Sessions" || segments.length > 3) return notFound(request);
-    if (!id) {
-      if (method === "GET") {
-        return json(
+  const router = new Router<Reply>({ notFound, notAllowed }).add(
+    { pattern: "", GET: () => json(serviceRoot(view())) },
+
+    // Sessions: the login is open, as Redfish requires.
+    { pattern: "SessionService", GET: () => json(sessionService(view())) },
+    {
+      pattern: "SessionService/Sessions",
+      GET: () =>
+        json(
           collection(
             "SessionCollection",
             SESSIONS,
             "Session Collection",
-            [...sessions.keys()].map((key) => `${SESSIONS}/${sessions.get(key)?.id}`),
+            [...sessions.values()].map((entry) => `${SESSIONS}/${entry.id}`),
           ),
+        ),
+      POST: (_params, request) => login(request.body),
+    },
+    {
+      pattern: "SessionService/Sessions/:id",
+      exists: (params) => sessionToken(params.id) !== undefined,
+      GET: (params) => json(session(params.id ?? "", username)),
+      DELETE: (params) => {
+        sessions.delete(sessionToken(params.id) as string);
+        return { status: 204 };
+      },
+    },
+
+    // One account, the emulator's user, as id `1`.
+    { pattern: "AccountService", GET: () => json(accountService()) },
+    {
+      pattern: "AccountService/Accounts",
+      GET: () =>
+        json(collection("ManagerAccountCollection", ACCOUNTS, "Accounts Collection", [`${ACCOUNTS}/1`])),
+    },
+    {
+      pattern: "AccountService/Accounts/:id",
+      exists: (params) => params.id === "1",
+      GET: (params) => json(account(params.id ?? "", username)),
+      PATCH: (params, request) => changePassword(params.id ?? "", request.body),
+    },
+
+    // Systems: DMTF composition, and the ComputerSystems behind RSD nodes.
+    {
+      pattern: "Systems",
+      GET: () => json(systemsCollection(view())),
+      ...(hasDmtf(mode)
+        ? { POST: (_params: Params, request: RouteRequest) => composeDmtf(request.body) }
+        : {}),
+    },
+    { pattern: "Systems/Capabilities", enabled: dmtf, GET: () => json(capabilities("Capabilities")) },
+    {
+      pattern: "Systems/ConstrainedCompositionCapabilities",
+      enabled: dmtf,
+      GET: () => json(capabilities("ConstrainedCompositionCapabilities")),
+    },
+    {
+      pattern: "Systems/:id",
+      exists: (params) => composed(params) !== undefined,
+      GET: (params) => json(system(view(), systemOf(params))),
+      PATCH: (params, request) =>
+        patch(systemOf(params), request.body, () => system(view(), systemOf(params))),
+      ...(hasDmtf(mode)
+        ? {
+            DELETE: (params: Params) => {
+              pod.decompose(systemOf(params));
+              return { status: 204 };
+            },
+          }
+        : {}),
+    },
+    {
+      pattern: "Systems/:id/Actions/:action",
+      exists: (params) =>
+        composed(params) !== undefined &&
+        (params.action === "ComputerSystem.Reset" ||
+          (hasDmtf(mode) &&
+            (params.action === "ComputerSystem.AddResourceBlock" ||
+              params.action === "ComputerSystem.RemoveResourceBlock"))),
+      POST: (params, request) => systemAction(systemOf(params), params.action ?? "", request.body),
+    },
+    {
+      pattern: "Systems/:id/Storage",
+      exists: (params) => composed(params) !== undefined,
+      GET: (params) => json(systemStorageCollection(view(), systemOf(params))),
+    },
+    {
+      pattern: "Systems/:id/Storage/:storage",
+      exists: (params) => composed(params) !== undefined && params.storage === "Local",
+      GET: (params) => json(systemStorage(systemOf(params))),
+    },
+    {
+      pattern: "Systems/:id/Storage/:storage/Drives/:device",
+      exists: (params) => composed(params) !== undefined && params.storage === "Local",
+      GET: (params, request) => deviceReply(request, systemOf(params), "Drives", params.device ?? ""),
+    },
+    {
+      pattern: "Systems/:id/:kind",
+      exists: (params) => composed(params) !== undefined && SYSTEM_DEVICES.has(params.kind ?? ""),
+      GET: (params) =>
+        json(systemCollection(view(), systemOf(params), params.kind as Exclude<DeviceKind, "Drives">)),
+    },
+    {
+      pattern: "Systems/:id/:kind/:device",
+      exists: (params) => composed(params) !== undefined && SYSTEM_DEVICES.has(params.kind ?? ""),
+      GET: (params, request) =>
+        deviceReply(request, systemOf(params), params.kind as DeviceKind, params.device ?? ""),
+    },
+
+    // RSD composed nodes.
+    { pattern: "Nodes", enabled: rsd, GET: () => json(nodesCollection(view())) },
+    {
+      pattern: "Nodes/Actions/Allocate",
+      enabled: rsd,
+      POST: (_params, request) => allocate(request.body),
+    },
+    {
+      pattern: "Nodes/:id",
+      enabled: rsd,
+      exists: (params) => pod.byNodeId(params.id ?? "") !== undefined,
+      GET: (params) => json(node(view(), rsdNodeOf(params))),
+      PATCH: (params, request) =>
+        patch(rsdNodeOf(params), request.body, () => node(view(), rsdNodeOf(params))),
+      DELETE: (params) => {
+        pod.decompose(rsdNodeOf(params));
+        return { status: 204 };
+      },
+    },
+    {
+      pattern: "Nodes/:id/Actions/:action",
+      enabled: rsd,
+      exists: (params) =>
+        pod.byNodeId(params.id ?? "") !== undefined &&
+        (params.action === "ComposedNode.Reset" || params.action === "ComposedNode.Assemble"),
+      POST: (params, request) => {
+        if (params.action === "ComposedNode.Assemble") return assemble(rsdNodeOf(params));
+        pod.reset(rsdNodeOf(params), String(objectBody(request.body).ResetType));
+        return { status: 204 };
+      },
+    },
+
+    // DMTF composition service: resource blocks and zones, read-only.
+    { pattern: "CompositionService", enabled: dmtf, GET: () => json(compositionService()) },
+    {
+      pattern: "CompositionService/ResourceZones",
+      enabled: dmtf,
+      GET: () => json(collection("ZoneCollection", ZONES, "Resource Zone Collection", [`${ZONES}/1`])),
+    },
+    {
+      pattern: "CompositionService/ResourceZones/:id",
+      enabled: dmtf,
+      exists: (params) => params.id === "1",
+      GET: () => json(zone(view())),
+    },
+    {
+      pattern: "CompositionService/ResourceBlocks",
+      enabled: dmtf,
+      GET: () =>
+        json(
+          collection(
+            "ResourceBlockCollection",
+            BLOCKS,
+            "Resource Block Collection",
+            pod.blocks.map((block) => `${BLOCKS}/${block.id}`),
+          ),
+        ),
+    },
+    {
+      pattern: "CompositionService/ResourceBlocks/:id",
+      enabled: dmtf,
+      exists: (params) => pod.block(params.id ?? "") !== undefined,
+      GET: (params) => json(resourceBlock(view(), blockOf(params))),
+    },
+    {
+      pattern: "CompositionService/ResourceBlocks/:id/Storage/:storage",
+      enabled: dmtf,
+      exists: (params) => params.storage === "Local" && (pod.block(params.id ?? "")?.drives.length ?? 0) > 0,
+      GET: (params) => json(blockStorage(blockOf(params))),
+    },
+    {
+      pattern: "CompositionService/ResourceBlocks/:id/:kind/:device",
+      enabled: dmtf,
+      exists: (params) => pod.block(params.id ?? "") !== undefined && BLOCK_DEVICES.has(params.kind ?? ""),
+      GET: (params, request) => {
+        const path = `/redfish/v1/${request.segments.join("/")}`;
+        const body = device(view(), params.kind as DeviceKind, blockOf(params), params.device ?? "", path);
+        return body ? json(body) : notFound(request);
+      },
+    },
+
+    // The pod manager itself, and the chassis: the pod's, and (NICs under chassis) one per composed system.
+    {
+      pattern: "Managers",
+      GET: () =>
+        json(
+          collection("ManagerCollection", "/redfish/v1/Managers", "Manager Collection", [
+            "/redfish/v1/Managers/PodManager",
+          ]),
+        ),
+    },
+    { pattern: "Managers/PodManager", GET: () => json(manager(view())) },
+    {
+      pattern: "Chassis",
+      GET: () =>
+        json(
+          collection("ChassisCollection", "/redfish/v1/Chassis", "Chassis Collection", [
+            "/redfish/v1/Chassis/Pod",
+            ...ownChassis().map(chassisPathOf),
+          ]),
+        ),
+    },
+    { pattern: "Chassis/Pod", GET: () => json(chassis(view())) },
+    {
+      pattern: "Chassis/:id/*rest",
+      exists: (params) => ownChassis().some((candidate) => candidate.systemId === params.id),
+      GET: (params, request) => {
+        const composition = ownChassis().find((candidate) => candidate.systemId === params.id) as Composition;
+        const body = systemChassisResource(
+          view(),
+          composition,
+          (params.rest ?? "").split("/").filter(Boolean),
         );
-      }
-      if (method !== "POST") return notAllowed(request);
-      if (!switches.sessionsEnabled) return fail(405, "sessions are disabled on this service; use Basic");
-      const { UserName, Password } = objectBody(request.body);
-      if (UserName !== username || Password !== password) return fail(401, "invalid user name or password");
-      sessionCounter += 1;
-      const token = randomBytes(16).toString("hex");
-      const sessionId = String(sessionCounter);
-      sessions.set(token, { id: sessionId, userName: username });
-      return {
-        status: 201,
-        body: session(sessionId, username),
-        headers: { "X-Auth-Token": token, Location: `${SESSIONS}/${sessionId}` },
-      };
-    }
-    const token = [...sessions.entries()].find(([, entry]) => entry.id === id)?.[0];
-    if (!token) return notFound(request);
-    if (method === "GET") return json(session(id, username));
-    if (method !== "DELETE") return notAllowed(request);
-    sessions.delete(token);
-    return { status: 204 };
+        return body ? json(body) : notFound(request);
+      },
+    },
+  );
+
+  function route(request: Request): Reply {
+    return router.handle(request);
+  }
+
+  /** Composed systems with a chassis of their own: only while their NICs are listed under it. */
+  function ownChassis(): Composition[] {
+    return switches.nicsUnderChassis ? [...pod.compositions.values()] : [];
+  }
+
+  function sessionToken(id: string | undefined): string | undefined {
+    return [...sessions.entries()].find(([, entry]) => entry.id === id)?.[0];
+  }
+
+  function login(raw: unknown): Reply {
+    if (!switches.sessionsEnabled) return fail(405, "sessions are disabled on this service; use Basic");
+    const { UserName, Password } = objectBody(raw);
+    if (UserName !== username || Password !== password) return fail(401, "invalid user name or password");
+    sessionCounter += 1;
+    const token = randomBytes(16).toString("hex");
+    const sessionId = String(sessionCounter);
+    sessions.set(token, { id: sessionId, userName: username });
+    return {
+      status: 201,
+      body: session(sessionId, username),
+      headers: { "X-Auth-Token": token, Location: `${SESSIONS}/${sessionId}` },
+    };
   }
 
   /**
-   * One account, the emulator's user, as id `1`. Its password can be changed; from then on only the new one opens
-   * a session or passes Basic (sessions already open stay open, as on most BMCs).
+   * The account's password can be changed; from then on only the new one opens a session or passes Basic
+   * (sessions already open stay open, as on most BMCs).
    */
-  function accountRoutes(request: Request): Reply {
-    const { method, segments } = request;
-    const [, collectionName, id] = segments;
-    if (!collectionName) return method === "GET" ? json(accountService()) : notAllowed(request);
-    if (collectionName !== "Accounts" || segments.length > 3) return notFound(request);
-    if (!id) {
-      return method === "GET"
-        ? json(collection("ManagerAccountCollection", ACCOUNTS, "Accounts Collection", [`${ACCOUNTS}/1`]))
-        : notAllowed(request);
-    }
-    if (id !== "1") return notFound(request);
-    if (method === "GET") return json(account(id, username));
-    if (method !== "PATCH") return notAllowed(request);
-    const body = objectBody(request.body);
+  function changePassword(id: string, raw: unknown): Reply {
+    const body = objectBody(raw);
     const others = Object.keys(body).filter((key) => key !== "Password");
     if (others.length > 0) return fail(400, `only Password can be changed here, not ${others.join(", ")}`);
     if (typeof body.Password !== "string" || body.Password === "") {
@@ -394,62 +561,20 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
     return json(account(id, username));
   }
 
-  function systemRoutes(request: Request): Reply {
-    const { method, segments } = request;
-    const [, id, sub, subId, extra, extraId] = segments;
-    if (!id) {
-      if (method === "GET") return json(systemsCollection(view()));
-      if (method === "POST" && hasDmtf(mode)) return composeDmtf(request.body);
-      return notAllowed(request);
-    }
-    if (hasDmtf(mode) && (id === "Capabilities" || id === "ConstrainedCompositionCapabilities") && !sub) {
-      return method === "GET" ? json(capabilities(id)) : notAllowed(request);
-    }
-    const composition = pod.bySystemId(id);
-    if (!composition) return notFound(request);
-    if (!sub) {
-      if (method === "GET") return json(system(view(), composition));
-      if (method === "PATCH") return patch(composition, request.body, () => system(view(), composition));
-      if (method === "DELETE" && hasDmtf(mode)) {
-        pod.decompose(composition);
-        return { status: 204 };
-      }
-      return notAllowed(request);
-    }
-    if (sub === "Actions") {
-      if (segments.length !== 4) return notFound(request);
-      const blockAction =
-        subId === "ComputerSystem.AddResourceBlock" || subId === "ComputerSystem.RemoveResourceBlock";
-      if (subId !== "ComputerSystem.Reset" && !(blockAction && hasDmtf(mode))) return notFound(request);
-      if (method !== "POST") return notAllowed(request);
-      if (subId === "ComputerSystem.Reset") {
-        pod.reset(composition, String(objectBody(request.body).ResetType));
-        return { status: 204 };
-      }
-      // Redfish: `ResourceBlock` is a link to the block (`ResourceBlockETag`, `ComputerSystemETag` not checked).
-      const target = (objectBody(request.body).ResourceBlock as { "@odata.id"?: unknown } | null)?.[
-        "@odata.id"
-      ];
-      if (typeof target !== "string" || !target.startsWith(`${BLOCKS}/`)) {
-        return fail(400, `ResourceBlock: ${JSON.stringify(target)} is not a link to a resource block`);
-      }
-      const blockId = target.slice(BLOCKS.length + 1).replace(/\/$/, "");
-      if (subId === "ComputerSystem.AddResourceBlock") pod.addBlock(composition, blockId);
-      else pod.removeBlock(composition, blockId);
+  function systemAction(composition: Composition, action: string, raw: unknown): Reply {
+    if (action === "ComputerSystem.Reset") {
+      pod.reset(composition, String(objectBody(raw).ResetType));
       return { status: 204 };
     }
-    if (method !== "GET") return notAllowed(request);
-    if (sub === "Storage") {
-      if (!subId) return json(systemStorageCollection(view(), composition));
-      if (subId !== "Local") return notFound(request);
-      if (!extra) return json(systemStorage(composition));
-      if (extra !== "Drives" || !extraId || segments.length !== 6) return notFound(request);
-      return deviceReply(request, composition, "Drives", extraId);
+    // Redfish: `ResourceBlock` is a link to the block (`ResourceBlockETag`, `ComputerSystemETag` not checked).
+    const target = (objectBody(raw).ResourceBlock as { "@odata.id"?: unknown } | null)?.["@odata.id"];
+    if (typeof target !== "string" || !target.startsWith(`${BLOCKS}/`)) {
+      return fail(400, `ResourceBlock: ${JSON.stringify(target)} is not a link to a resource block`);
     }
-    if (sub !== "Processors" && sub !== "Memory" && sub !== "EthernetInterfaces") return notFound(request);
-    if (!subId) return json(systemCollection(view(), composition, sub));
-    if (segments.length !== 4) return notFound(request);
-    return deviceReply(request, composition, sub, subId);
+    const blockId = target.slice(BLOCKS.length + 1).replace(/\/$/, "");
+    if (action === "ComputerSystem.AddResourceBlock") pod.addBlock(composition, blockId);
+    else pod.removeBlock(composition, blockId);
+    return { status: 204 };
   }
 
   /** A device under a system's alias path: only devices of that system's blocks exist there. */
@@ -460,79 +585,6 @@ export async function startRedfishEmulator(options: EmulatorOptions = {}): Promi
       if (body) return json(body);
     }
     return notFound(request);
-  }
-
-  function nodeRoutes(request: Request): Reply {
-    const { method, segments } = request;
-    const [, id, sub, action] = segments;
-    if (!id) return method === "GET" ? json(nodesCollection(view())) : notAllowed(request);
-    if (id === "Actions") {
-      if (sub !== "Allocate" || segments.length !== 3) return notFound(request);
-      return method === "POST" ? allocate(request.body) : notAllowed(request);
-    }
-    const composition = pod.byNodeId(id);
-    if (!composition) return notFound(request);
-    if (!sub) {
-      if (method === "GET") return json(node(view(), composition));
-      if (method === "PATCH") return patch(composition, request.body, () => node(view(), composition));
-      if (method === "DELETE") {
-        pod.decompose(composition);
-        return { status: 204 };
-      }
-      return notAllowed(request);
-    }
-    if (sub !== "Actions" || segments.length !== 4) return notFound(request);
-    if (method !== "POST") return notAllowed(request);
-    if (action === "ComposedNode.Reset") {
-      pod.reset(composition, String(objectBody(request.body).ResetType));
-      return { status: 204 };
-    }
-    if (action === "ComposedNode.Assemble") return assemble(composition);
-    return notFound(request);
-  }
-
-  function compositionRoutes(request: Request): Reply {
-    const { method, segments } = request;
-    if (method !== "GET") return notAllowed(request);
-    const [, collectionName, id, sub, subId, extra] = segments;
-    if (!collectionName) return json(compositionService());
-    if (collectionName === "ResourceZones") {
-      if (!id) {
-        return json(
-          collection(
-            "ZoneCollection",
-            "/redfish/v1/CompositionService/ResourceZones",
-            "Resource Zone Collection",
-            ["/redfish/v1/CompositionService/ResourceZones/1"],
-          ),
-        );
-      }
-      return id === "1" && !sub ? json(zone(view())) : notFound(request);
-    }
-    if (collectionName !== "ResourceBlocks") return notFound(request);
-    if (!id)
-      return json(
-        collection(
-          "ResourceBlockCollection",
-          BLOCKS,
-          "Resource Block Collection",
-          pod.blocks.map((block) => `${BLOCKS}/${block.id}`),
-        ),
-      );
-    const block = pod.block(id);
-    if (!block) return notFound(request);
-    if (!sub) return json(resourceBlock(view(), block));
-    if (sub === "Storage") {
-      return subId === "Local" && !extra && block.drives.length > 0
-        ? json(blockStorage(block))
-        : notFound(request);
-    }
-    if (sub !== "Processors" && sub !== "Memory" && sub !== "EthernetInterfaces" && sub !== "Drives") {
-      return notFound(request);
-    }
-    if (!subId || segments.length !== 5) return notFound(request);
-    const body = device(view(), sub, block, subId, `/redfish/v1/${segments.join("/")}`);
-    return body ? json(body) : notFound(request);
   }
 
   function composeDmtf(raw: unknown): Reply {

@@ -205,6 +205,30 @@ describe("register and unregister (real Ironic, emulator, dynalite)", () => {
     expect(await ironic.listPorts({ node_uuid: leftover.uuid })).toHaveLength(enabled.length);
   });
 
+  it("adopts the node driving this system under another name when Ironic refuses one of our MACs, deleting the node it created", async () => {
+    const node = await compose("renamed");
+    const same = await ironic.createNode({
+      name: "renamed-by-an-operator",
+      driver: "redfish",
+      driver_info: {
+        redfish_address: api.stack.emulator?.url,
+        redfish_system_id: node.resource_uri,
+        redfish_username: "admin",
+        redfish_password: DEMO_CREDENTIALS.password,
+      },
+    });
+    const enabled = node.hardware.nics.filter((nic) => nic.enabled);
+    await ironic.createPort({ node_uuid: same.uuid, address: enabled[1]?.mac as string });
+
+    const response = await api.call<NodeBody>("POST", `/v1/nodes/${node.uuid}/register`);
+    expect(response.status).toBe(200);
+    expect(response.body.ironic_node_uuid).toBe(same.uuid);
+    // The node the register created first (under our name) went again: one Ironic node drives the system.
+    expect((await ironicNodes()).filter((n) => n.name === "renamed")).toHaveLength(0);
+    expect((await ironic.getNode(same.uuid)).extra).toMatchObject({ valence_node_uuid: node.uuid });
+    expect(await ironic.listPorts({ node_uuid: same.uuid })).toHaveLength(enabled.length);
+  });
+
   it("refuses with 409 when another Ironic node for other hardware holds our name, changing nothing", async () => {
     const node = await compose("name-clash");
     const foreign = await ironic.createNode({ name: "name-clash", driver: "fake-hardware" });

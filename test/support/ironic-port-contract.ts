@@ -109,6 +109,13 @@ export function ironicPortContract(port: () => IronicNodesPort) {
     await expect(ironic.createPort({ node_uuid: node.uuid, address: mac })).rejects.toBeInstanceOf(
       IronicMacAlreadyExistsError,
     );
+    // What a register that creates first relies on: the MAC is Ironic's to keep unique, on any node, in any case.
+    const other = await ironic.createNode({ driver: "fake-hardware", name: unique("ports-other") });
+    await expect(
+      ironic.createPort({ node_uuid: other.uuid, address: mac.toUpperCase() }),
+    ).rejects.toBeInstanceOf(IronicMacAlreadyExistsError);
+    expect(await ironic.listPorts({ node_uuid: other.uuid })).toEqual([]);
+    await ironic.deleteNode(other.uuid);
     expect((await ironic.getPortByAddress(mac))?.uuid).toBe(created.uuid);
     expect((await ironic.listPorts({ node_uuid: node.uuid })).map((p) => p.uuid)).toEqual([created.uuid]);
     await ironic.deleteNode(node.uuid);
