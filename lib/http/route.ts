@@ -1,6 +1,6 @@
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
-import type { z } from "zod/mini";
+import type * as z from "zod/mini";
 import type { RequestSchemas } from "../api/route-definition.ts";
 import { ValidationError } from "../errors.ts";
 import { logger, logInvocation } from "../log.ts";
