@@ -1,8 +1,9 @@
-import { NoQuery } from "../lib/api/common.ts";
+import { route } from "../lib/api/routes/list-pod-managers.ts";
 import { httpRoute, json } from "../lib/http/route.ts";
 import { toPodManagerView } from "../lib/podmanagers/model.ts";
-import { podManagerService } from "../lib/runtime/pod-managers.ts";
+import { podManagerRepository } from "../lib/runtime/store.ts";
 
-export const handler = httpRoute({ query: NoQuery }, async () =>
-  json(200, (await podManagerService().list()).map(toPodManagerView)),
+/** A listing reads the store alone: no Redfish, Ironic or secret store in this function. */
+export const handler = httpRoute(route, async () =>
+  json(200, (await podManagerRepository().list()).map(toPodManagerView)),
 );

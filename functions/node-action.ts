@@ -1,12 +1,8 @@
-import { NodeIdParams } from "../lib/api/common.ts";
+import { route } from "../lib/api/routes/node-action.ts";
 import { httpRoute, noContent } from "../lib/http/route.ts";
-import { NodeActionBody } from "../lib/nodes/schemas.ts";
 import { compositionService } from "../lib/runtime/composition.ts";
 
-export const handler = httpRoute(
-  { params: NodeIdParams, body: NodeActionBody },
-  async ({ params, body, requestId }) => {
-    await compositionService().act(params.id, body, requestId);
-    return noContent();
-  },
-);
+export const handler = httpRoute(route, async ({ params, body, requestId }) => {
+  await compositionService().act(params.id, body, requestId);
+  return noContent();
+});

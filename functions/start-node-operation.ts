@@ -1,7 +1,7 @@
-import { NodeIdParams } from "../lib/api/common.ts";
+import { route } from "../lib/api/routes/start-node-operation.ts";
 import { accepted, httpRoute } from "../lib/http/route.ts";
 import { toOperationView } from "../lib/operations/model.ts";
-import { LifecycleActionBody, OPERATION_RETRY_AFTER_SECONDS } from "../lib/operations/schemas.ts";
+import { OPERATION_RETRY_AFTER_SECONDS } from "../lib/operations/schemas.ts";
 import { LIFECYCLE_ACTIONS, type LifecycleAction } from "../lib/operations/service.ts";
 import { operationService } from "../lib/runtime/operations.ts";
 
@@ -13,10 +13,7 @@ function actionOf(path: string): LifecycleAction {
   return action as LifecycleAction;
 }
 
-export const handler = httpRoute(
-  { params: NodeIdParams, body: LifecycleActionBody },
-  async ({ params, body, path, baseUrl, requestId, principal }) => {
-    const operation = await operationService().act(params.id, actionOf(path), body, { requestId, principal });
-    return accepted(toOperationView(operation), operation, baseUrl, OPERATION_RETRY_AFTER_SECONDS);
-  },
-);
+export const handler = httpRoute(route, async ({ params, body, path, baseUrl, requestId, principal }) => {
+  const operation = await operationService().act(params.id, actionOf(path), body, { requestId, principal });
+  return accepted(toOperationView(operation), operation, baseUrl, OPERATION_RETRY_AFTER_SECONDS);
+});

@@ -1,21 +1,10 @@
-import { NodeIdParams } from "../lib/api/common.ts";
-import { accepted, httpRoute, json } from "../lib/http/route.ts";
+import { route } from "../lib/api/routes/unregister-node.ts";
+import { answerWithOperation } from "../lib/http/operation-answer.ts";
+import { httpRoute } from "../lib/http/route.ts";
 import { toNodeView } from "../lib/nodes/model.ts";
-import { UnregisterNodeBody } from "../lib/nodes/schemas.ts";
-import { toOperationView } from "../lib/operations/model.ts";
-import { OPERATION_RETRY_AFTER_SECONDS } from "../lib/operations/schemas.ts";
 import { unregistrationService } from "../lib/runtime/unregistration.ts";
 
-export const handler = httpRoute(
-  { params: NodeIdParams, body: UnregisterNodeBody },
-  async ({ params, body, baseUrl, ...context }) => {
-    const { node, operation } = await unregistrationService().unregister(params.id, body, context);
-    if (!operation) return json(200, toNodeView(node));
-    return accepted(
-      { ...toNodeView(node), operation: toOperationView(operation) },
-      operation,
-      baseUrl,
-      OPERATION_RETRY_AFTER_SECONDS,
-    );
-  },
-);
+export const handler = httpRoute(route, async ({ params, body, baseUrl, ...context }) => {
+  const { node, operation } = await unregistrationService().unregister(params.id, body, context);
+  return answerWithOperation(toNodeView(node), operation, baseUrl);
+});

@@ -1,26 +1,14 @@
-import { UuidParams } from "../lib/api/common.ts";
-import { accepted, httpRoute, json } from "../lib/http/route.ts";
-import { toOperationView } from "../lib/operations/model.ts";
-import { OPERATION_RETRY_AFTER_SECONDS } from "../lib/operations/schemas.ts";
+import { route } from "../lib/api/routes/update-pod-manager.ts";
+import { answerWithOperation } from "../lib/http/operation-answer.ts";
+import { httpRoute } from "../lib/http/route.ts";
 import { toPodManagerView } from "../lib/podmanagers/model.ts";
-import { UpdatePodManagerBody } from "../lib/podmanagers/schemas.ts";
 import { podManagerService } from "../lib/runtime/pod-managers.ts";
 
 /** 200 with the pod manager; 202 with it and the `resync` of its Ironic nodes when new credentials must reach them. */
-export const handler = httpRoute(
-  { params: UuidParams, body: UpdatePodManagerBody },
-  async ({ params, body, baseUrl, requestId, principal }) => {
-    const { podManager, operation } = await podManagerService().update(params.id, body, {
-      requestId,
-      principal,
-    });
-    const view = toPodManagerView(podManager);
-    if (!operation) return json(200, view);
-    return accepted(
-      { ...view, operation: toOperationView(operation) },
-      operation,
-      baseUrl,
-      OPERATION_RETRY_AFTER_SECONDS,
-    );
-  },
-);
+export const handler = httpRoute(route, async ({ params, body, baseUrl, requestId, principal }) => {
+  const { podManager, operation } = await podManagerService().update(params.id, body, {
+    requestId,
+    principal,
+  });
+  return answerWithOperation(toPodManagerView(podManager), operation, baseUrl);
+});

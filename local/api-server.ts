@@ -328,7 +328,8 @@ function timeoutsOf(timeouts: Map<string, number>): (handler: string) => number 
  * request that takes `slowRequestMs` or longer.
  */
 export async function startApiServer(options: ApiServerOptions = {}) {
-  const routes = (options.routes ?? ROUTES).map(compile);
+  // As API Gateway matches: the most specific route first, a literal segment winning over a `{param}`.
+  const routes = (options.routes ?? ROUTES).map(compile).sort((a, b) => a.names.length - b.names.length);
   const load = options.loadHandler ?? defaultLoader;
   const integrationTimeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_SECONDS * 1000;
   const slowRequestMs = options.slowRequestMs ?? 29_000;

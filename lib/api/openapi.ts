@@ -110,22 +110,17 @@ function pathParameterNames(path: string): string[] {
   return [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] as string);
 }
 
-function contractTemplate(route: RouteDefinition): string {
-  const params = pathParameterNames(route.path);
+function referenceTemplate(_route: RouteDefinition): string {
   return [
-    `  "${route.handler}": {`,
+    `export function reference(): RouteReference {`,
+    `  return {`,
     `    tag: "nodes" | "operations" | "pod managers" | "versions",`,
     `    description: "...",`,
-    ...(params.length
-      ? [
-          `    params: <the zod schema functions/${route.handler}.ts validates {${params.join("}, {")}} with>,`,
-        ]
-      : []),
-    `    query: <its query schema, if any>, body: <its body schema, if any>,`,
     `    responses: { <status>: { description: "...", schema: <a response schema from lib/api/responses.ts> } },`,
     `    errors: { <4xx/5xx status>: "when it happens" },`,
     `    example: { params: {...}, query: {...}, body: {...} },`,
-    `  },`,
+    `  };`,
+    `}`,
   ].join("\n");
 }
 
@@ -145,8 +140,8 @@ export function contractProblems(
     const where = `${route.method} ${route.path} (handler "${route.handler}")`;
     if (!entry) {
       problems.push(
-        `${where} has no entry in CONTRACT of lib/api/contract.ts. Add one next to the others:\n` +
-          `${contractTemplate(route)}\nthen run \`npm run docs\` to regenerate docs/api-ref.`,
+        `${where} has no reference. Add it to lib/api/routes/${route.handler}.ts:\n` +
+          `${referenceTemplate(route)}\nthen run \`npm run docs\` to regenerate docs/api-ref.`,
       );
       continue;
     }
@@ -154,7 +149,7 @@ export function contractProblems(
     const declared = entry.params ? Object.keys(objectProperties(toJsonSchema(entry.params, "input"))) : [];
     for (const name of templated) {
       if (!declared.includes(name))
-        problems.push(`${where}: path segment {${name}} is not in the contract's params schema`);
+        problems.push(`${where}: path segment {${name}} is not in the definition's params schema`);
     }
     for (const name of declared) {
       if (!templated.includes(name))
@@ -162,7 +157,7 @@ export function contractProblems(
     }
     const statuses = Object.keys(entry.responses).map(Number);
     if (!statuses.some((status) => status >= 200 && status < 300))
-      problems.push(`${where}: the contract lists no 2xx response`);
+      problems.push(`${where}: the reference lists no 2xx response`);
     for (const status of Object.keys(entry.errors).map(Number)) {
       if (status < 400 || status > 599) problems.push(`${where}: error status ${status} is not a 4xx or 5xx`);
     }
@@ -171,11 +166,11 @@ export function contractProblems(
     for (const path of Object.keys(entry.routeExamples ?? {})) {
       if (!routes.some((route) => route.handler === handler && route.path === path))
         problems.push(
-          `CONTRACT entry "${handler}" has an example for ${path}, which is not one of its routes`,
+          `the reference of "${handler}" has an example for ${path}, which is not one of its routes`,
         );
     }
     if (!handlers.has(handler))
-      problems.push(`CONTRACT entry "${handler}" matches no route in ROUTES (lib/api/routes.ts): remove it`);
+      problems.push(`the contract entry "${handler}" matches no route of ROUTES: remove it`);
   }
   return problems;
 }

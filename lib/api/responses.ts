@@ -1,116 +1,133 @@
 /**
- * Response bodies of the API as zod/mini schemas, for the API reference (`lib/api/contract.ts`) and the contract
- * test. Derived from the stored models where possible, so a field added to a model shows up in the reference
- * without a second edit here. Handlers do not parse their own responses: the contract test checks real responses
- * against the generated document instead.
+ * Response bodies of the API as zod/mini schemas, for the API reference (the `reference` of each route definition,
+ * `lib/api/routes/`) and the contract test. Derived from the stored models where possible, so a field added to a
+ * model shows up in the reference without a second edit here. Handlers do not parse their own responses: the
+ * contract test checks real responses against the generated document instead.
  */
 import * as z from "zod/mini";
-import { HISTORY_ACTIONS } from "../nodes/history.ts";
+import { lazySchema } from "../lazy-schema.ts";
+import { HISTORY_ACTIONS } from "../nodes/history-actions.ts";
 import { NodeSchema } from "../nodes/model.ts";
 import { OperationSchema } from "../operations/model.ts";
 import { MASKED, PodManagerSchema } from "../podmanagers/model.ts";
 
 /** `toNodeView`: the stored node without its optimistic-locking counter. */
-export const NodeView = z.omit(NodeSchema, { version: true });
+export const NodeView = /* @__PURE__ */ lazySchema(() => z.omit(NodeSchema, { version: true }));
 
 /** Ironic's live fields (`IronicView` of the registration service), read from Ironic at request time. */
-export const IronicLiveState = z.object({
-  provision_state: z.string(),
-  power_state: z.nullable(z.string()),
-  maintenance: z.boolean(),
-  last_error: z.nullable(z.string()),
-});
+export const IronicLiveState = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    provision_state: z.string(),
+    power_state: z.nullable(z.string()),
+    maintenance: z.boolean(),
+    last_error: z.nullable(z.string()),
+  }),
+);
 
 /** `POST /v1/nodes/{id}/register`: the node as stored now, plus the Ironic node's state after the register. */
-export const RegisteredNodeView = z.extend(NodeView, { ironic: IronicLiveState });
+export const RegisteredNodeView = /* @__PURE__ */ lazySchema(() =>
+  z.extend(NodeView, { ironic: IronicLiveState }),
+);
 
 /**
  * `GET /v1/nodes/{id}`: the node; with `?refresh=true` also `ironic` — Ironic's live state, `null` when Ironic no
  * longer has the node, absent when the node is not registered.
  */
-export const ShownNodeView = z.extend(NodeView, { ironic: z.optional(z.nullable(IronicLiveState)) });
+export const ShownNodeView = /* @__PURE__ */ lazySchema(() =>
+  z.extend(NodeView, { ironic: z.optional(z.nullable(IronicLiveState)) }),
+);
 
-export const NodeList = z.array(NodeView);
+export const NodeList = /* @__PURE__ */ lazySchema(() => z.array(NodeView));
 
 /** `toOperationView`: the stored operation without its optimistic-locking counter. */
-export const OperationView = z.omit(OperationSchema, { version: true });
+export const OperationView = /* @__PURE__ */ lazySchema(() => z.omit(OperationSchema, { version: true }));
 
-export const OperationList = z.array(OperationView);
+export const OperationList = /* @__PURE__ */ lazySchema(() => z.array(OperationView));
 
 /**
  * `POST /v1/nodes/{id}/register` with lifecycle steps (202): the node as registered (Ironic `enroll`), and the
  * operation that carries the steps on.
  */
-export const RegisterAcceptedView = z.extend(RegisteredNodeView, { operation: OperationView });
+export const RegisterAcceptedView = /* @__PURE__ */ lazySchema(() =>
+  z.extend(RegisteredNodeView, { operation: OperationView }),
+);
 
-const JsonObject = z.record(z.string(), z.unknown());
+const JsonObject = /* @__PURE__ */ lazySchema(() => z.record(z.string(), z.unknown()));
 
 /** `POST /v1/nodes/{id}/register?dry_run=true`: the register's plan (`RegisterPlan`), nothing done. */
-export const RegisterPlanView = z.object({
-  dry_run: z.literal(true),
-  node: z.object({ uuid: z.string(), name: z.string() }),
-  action: z.enum(["create", "adopt", "refuse"]),
-  refused: z.optional(z.string()),
-  ironic_node: z.looseObject({
-    uuid: z.nullable(z.string()),
-    name: z.nullable(z.string()),
-    driver: z.string(),
-    driver_info: JsonObject,
-    properties: JsonObject,
-    resource_class: z.optional(z.nullable(z.string())),
-    extra: JsonObject,
-    traits: z.array(z.string()),
+export const RegisterPlanView = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    dry_run: z.literal(true),
+    node: z.object({ uuid: z.string(), name: z.string() }),
+    action: z.enum(["create", "adopt", "refuse"]),
+    refused: z.optional(z.string()),
+    ironic_node: z.looseObject({
+      uuid: z.nullable(z.string()),
+      name: z.nullable(z.string()),
+      driver: z.string(),
+      driver_info: JsonObject,
+      properties: JsonObject,
+      resource_class: z.optional(z.nullable(z.string())),
+      extra: JsonObject,
+      traits: z.array(z.string()),
+    }),
+    ports: z.object({
+      create: z.array(z.object({ address: z.string(), pxe_enabled: z.boolean() })),
+      keep: z.array(z.string()),
+      conflicting: z.array(z.object({ address: z.string(), ironic_node_uuid: z.string() })),
+    }),
+    lifecycle: z.array(z.string()),
+    warnings: z.optional(z.array(z.string())),
   }),
-  ports: z.object({
-    create: z.array(z.object({ address: z.string(), pxe_enabled: z.boolean() })),
-    keep: z.array(z.string()),
-    conflicting: z.array(z.object({ address: z.string(), ironic_node_uuid: z.string() })),
-  }),
-  lifecycle: z.array(z.string()),
-  warnings: z.optional(z.array(z.string())),
-});
+);
 
 /** `POST /v1/nodes/{id}/register` (200): the registered node, or with `dry_run=true` the plan. */
-export const RegisterNodeResponse = z.union([RegisteredNodeView, RegisterPlanView]);
+export const RegisterNodeResponse = /* @__PURE__ */ lazySchema(() =>
+  z.union([RegisteredNodeView, RegisterPlanView]),
+);
 
 /**
  * `POST /v1/nodes/{id}/unregister` while Ironic still moves the node (202): the node, still registered, and the
  * operation that settles it and unregisters.
  */
-export const UnregisterAcceptedView = z.extend(NodeView, { operation: OperationView });
+export const UnregisterAcceptedView = /* @__PURE__ */ lazySchema(() =>
+  z.extend(NodeView, { operation: OperationView }),
+);
 
 /** `toPodManagerView`: credentials masked, in Valence's `authentication` shape. */
-export const PodManagerView = z.extend(
-  z.omit(PodManagerSchema, {
-    version: true,
-    credentials_ref: true,
-    username: true,
-    conductor_group: true,
-    shard: true,
-    owner: true,
-    lessee: true,
-    automated_clean: true,
-    resource_class: true,
-    boot_interface: true,
-    deploy_interface: true,
-  }),
-  {
-    // Every placement field is shown, `null` when the pod manager has no default for it.
-    conductor_group: z.nullable(z.string()),
-    shard: z.nullable(z.string()),
-    owner: z.nullable(z.string()),
-    lessee: z.nullable(z.string()),
-    automated_clean: z.nullable(z.boolean()),
-    resource_class: z.nullable(z.string()),
-    boot_interface: z.nullable(z.string()),
-    deploy_interface: z.nullable(z.string()),
-    authentication: z.array(
-      z.object({
-        type: z.literal("basic"),
-        auth_items: z.object({ username: z.string(), password: z.literal(MASKED) }),
-      }),
-    ),
-  },
+export const PodManagerView = /* @__PURE__ */ lazySchema(() =>
+  z.extend(
+    z.omit(PodManagerSchema, {
+      version: true,
+      credentials_ref: true,
+      username: true,
+      conductor_group: true,
+      shard: true,
+      owner: true,
+      lessee: true,
+      automated_clean: true,
+      resource_class: true,
+      boot_interface: true,
+      deploy_interface: true,
+    }),
+    {
+      // Every placement field is shown, `null` when the pod manager has no default for it.
+      conductor_group: z.nullable(z.string()),
+      shard: z.nullable(z.string()),
+      owner: z.nullable(z.string()),
+      lessee: z.nullable(z.string()),
+      automated_clean: z.nullable(z.boolean()),
+      resource_class: z.nullable(z.string()),
+      boot_interface: z.nullable(z.string()),
+      deploy_interface: z.nullable(z.string()),
+      authentication: z.array(
+        z.object({
+          type: z.literal("basic"),
+          auth_items: z.object({ username: z.string(), password: z.literal(MASKED) }),
+        }),
+      ),
+    },
+  ),
 );
 
 /**
@@ -118,66 +135,78 @@ export const PodManagerView = z.extend(
  * Ironic (202): the pod manager as stored now, and the `resync` operation carrying the change into their
  * driver_info.
  */
-export const PodManagerResyncView = z.extend(PodManagerView, { operation: OperationView });
+export const PodManagerResyncView = /* @__PURE__ */ lazySchema(() =>
+  z.extend(PodManagerView, { operation: OperationView }),
+);
 
-export const PodManagerList = z.array(PodManagerView);
+export const PodManagerList = /* @__PURE__ */ lazySchema(() => z.array(PodManagerView));
 
 /** One event of a node's audit trail (`HistoryEvent` of `lib/nodes/history.ts`). */
-export const HistoryEventSchema = z.object({
-  id: z.string(),
-  node_uuid: z.string(),
-  at: z.string(),
-  actor: z.string(),
-  action: z.enum(HISTORY_ACTIONS),
-  request_id: z.string(),
-  outcome: z.enum(["succeeded", "failed"]),
-  detail: z.optional(z.string()),
-  ironic_node_uuid: z.optional(z.nullable(z.string())),
-});
+export const HistoryEventSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    id: z.string(),
+    node_uuid: z.string(),
+    at: z.string(),
+    actor: z.string(),
+    action: z.enum(HISTORY_ACTIONS),
+    request_id: z.string(),
+    outcome: z.enum(["succeeded", "failed"]),
+    detail: z.optional(z.string()),
+    ironic_node_uuid: z.optional(z.nullable(z.string())),
+  }),
+);
 
-export const HistoryEventList = z.array(HistoryEventSchema);
+export const HistoryEventList = /* @__PURE__ */ lazySchema(() => z.array(HistoryEventSchema));
 
 /** Valence's error body (`ErrorBody` of `lib/http/errors.ts`); `request_id` is echoed in `X-Request-Id`. */
-export const ErrorBodySchema = z.object({
-  request_id: z.string(),
-  code: z.string(),
-  status: z.number().check(z.int(), z.minimum(400), z.maximum(599)),
-  title: z.string(),
-  detail: z.string(),
-});
+export const ErrorBodySchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    request_id: z.string(),
+    code: z.string(),
+    status: z.number().check(z.int(), z.minimum(400), z.maximum(599)),
+    title: z.string(),
+    detail: z.string(),
+  }),
+);
 
-const Link = z.object({ href: z.string(), rel: z.string() });
+const Link = /* @__PURE__ */ lazySchema(() => z.object({ href: z.string(), rel: z.string() }));
 
-const VersionRange = {
+const VersionRange = /* @__PURE__ */ lazySchema(() => ({
   id: z.string(),
   min_version: z.string(),
   max_version: z.string(),
   links: z.array(Link),
-};
+}));
 
 /** `GET /`: `rootDocument` of `lib/api/versions.ts`. */
-export const RootDocumentSchema = z.object({
-  name: z.string(),
-  description: z.string(),
-  versions: z.array(z.object({ ...VersionRange, status: z.string() })),
-  default_version: z.object(VersionRange),
-});
+export const RootDocumentSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    name: z.string(),
+    description: z.string(),
+    versions: z.array(z.object({ ...VersionRange, status: z.string() })),
+    default_version: z.object(VersionRange),
+  }),
+);
 
 /** `GET /v1`: `v1Document` of `lib/api/versions.ts`. */
-export const V1DocumentSchema = z.object({
-  ...VersionRange,
-  status: z.string(),
-  media_types: z.array(z.object({ base: z.string(), type: z.string() })),
-  nodes: z.array(Link),
-  pod_managers: z.array(Link),
-});
+export const V1DocumentSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    ...VersionRange,
+    status: z.string(),
+    media_types: z.array(z.object({ base: z.string(), type: z.string() })),
+    nodes: z.array(Link),
+    pod_managers: z.array(Link),
+  }),
+);
 
 /** `GET /v1/openapi.json`: an OpenAPI 3.1 document (its full shape is OpenAPI's, not ours to restate). */
-export const OpenApiDocumentSchema = z.looseObject({
-  openapi: z.string(),
-  info: z.looseObject({ title: z.string(), version: z.string() }),
-  paths: z.record(z.string(), z.record(z.string(), z.unknown())),
-});
+export const OpenApiDocumentSchema = /* @__PURE__ */ lazySchema(() =>
+  z.looseObject({
+    openapi: z.string(),
+    info: z.looseObject({ title: z.string(), version: z.string() }),
+    paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+  }),
+);
 
 /**
  * Named response schemas: each becomes `#/components/schemas/<name>` in the document, so the reference shows a

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { lazySchema } from "../lazy-schema.ts";
 
 /**
  * What Valence tells the world: one `source`, a few `detail-type`s, and a strict schema per detail. These are
@@ -33,9 +34,9 @@ export type DetailType = (typeof DETAIL_TYPES)[number];
 /** Free text (an error, what a rollback did) is bounded: events are notifications, not logs. */
 export const MESSAGE_MAX = 2_000;
 
-const text = z.string().check(z.minLength(1), z.maxLength(256));
-const message = z.string().check(z.maxLength(MESSAGE_MAX));
-const timestamp = z.iso.datetime({ offset: true });
+const text = /* @__PURE__ */ lazySchema(() => z.string().check(z.minLength(1), z.maxLength(256)));
+const message = /* @__PURE__ */ lazySchema(() => z.string().check(z.maxLength(MESSAGE_MAX)));
+const timestamp = /* @__PURE__ */ lazySchema(() => z.iso.datetime({ offset: true }));
 
 /** Who caused an event, in which request, and when: in every detail. */
 const attribution = {
@@ -52,63 +53,70 @@ function eventDetail<Fields extends z.core.$ZodLooseShape>(fields: Fields) {
 }
 
 /** The node an event is about: identity only, never its Ironic `driver_info` or credentials. */
-export const EventNodeSchema = z.strictObject({
-  uuid: text,
-  name: text,
-  podm_id: text,
-  /** The Ironic node it is (or was) registered as; null when none exists. */
-  ironic_node_uuid: z.nullable(text),
-});
+export const EventNodeSchema = /* @__PURE__ */ lazySchema(() =>
+  z.strictObject({
+    uuid: text,
+    name: text,
+    podm_id: text,
+    /** The Ironic node it is (or was) registered as; null when none exists. */
+    ironic_node_uuid: z.nullable(text),
+  }),
+);
 
 /** `Node Registered`, `Node Unregistered`, `Node Drift` and `Node Registration Failed`. */
-export const NodeEventDetailSchema = eventDetail({
-  node: EventNodeSchema,
-  /** What happened, as the node's history names it (`register`, `adopt`, `finish-register`, `drift`, ...). */
-  action: z.enum([
-    "register",
-    "adopt",
-    "finish-register",
-    "unregister",
-    "force-unregister",
-    "finish-unregister",
-    "drift",
-    "rollback",
-  ]),
-  outcome: z.enum(["succeeded", "failed"]),
-  ...attribution,
-  /** Ironic's provision state after a register, when known. */
-  provision_state: z.optional(z.nullable(text)),
-  /** What went wrong or what was done, scrubbed of credentials and cut to `MESSAGE_MAX` characters. */
-  message: z.optional(message),
-});
+export const NodeEventDetailSchema = /* @__PURE__ */ lazySchema(() =>
+  eventDetail({
+    node: EventNodeSchema,
+    /** What happened, as the node's history names it (`register`, `adopt`, `finish-register`, `drift`, ...). */
+    action: z.enum([
+      "register",
+      "adopt",
+      "finish-register",
+      "unregister",
+      "force-unregister",
+      "finish-unregister",
+      "drift",
+      "rollback",
+    ]),
+    outcome: z.enum(["succeeded", "failed"]),
+    ...attribution,
+    /** Ironic's provision state after a register, when known. */
+    provision_state: z.optional(z.nullable(text)),
+    /** What went wrong or what was done, scrubbed of credentials and cut to `MESSAGE_MAX` characters. */
+    message: z.optional(message),
+  }),
+);
 export type NodeEventDetail = z.infer<typeof NodeEventDetailSchema>;
 
 /** An asynchronous operation (register with lifecycle steps, manage, provide, inspect, clean, ...). */
-export const EventOperationSchema = z.strictObject({
-  id: text,
-  /** What it does: `register`, `unregister`, `manage`, `provide`, `inspect`, `clean`, ... */
-  kind: text,
-  node_uuid: text,
-  node_name: z.optional(text),
-});
+export const EventOperationSchema = /* @__PURE__ */ lazySchema(() =>
+  z.strictObject({
+    id: text,
+    /** What it does: `register`, `unregister`, `manage`, `provide`, `inspect`, `clean`, ... */
+    kind: text,
+    node_uuid: text,
+    node_name: z.optional(text),
+  }),
+);
 
 /** `Operation Started`. */
-export const OperationStartedDetailSchema = eventDetail({
-  operation: EventOperationSchema,
-  ...attribution,
-});
+export const OperationStartedDetailSchema = /* @__PURE__ */ lazySchema(() =>
+  eventDetail({ operation: EventOperationSchema, ...attribution }),
+);
 export type OperationStartedDetail = z.infer<typeof OperationStartedDetailSchema>;
 
 /** `Operation Finished`. */
-export const OperationFinishedDetailSchema = eventDetail({
-  operation: EventOperationSchema,
-  outcome: z.enum(["succeeded", "failed", "cancelled"]),
-  ...attribution,
-  /** Ironic's provision state at the end, when known. */
-  provision_state: z.optional(z.nullable(text)),
-  /** Ironic's `last_error` (or ours), scrubbed of credentials and bounded; null when it succeeded. */
-  last_error: z.optional(z.nullable(message)),
-});
+export const OperationFinishedDetailSchema = /* @__PURE__ */ lazySchema(() =>
+  eventDetail({
+    operation: EventOperationSchema,
+    outcome: z.enum(["succeeded", "failed", "cancelled"]),
+    ...attribution,
+    /** Ironic's provision state at the end, when known. */
+    provision_state: z.optional(z.nullable(text)),
+    /** Ironic's `last_error` (or ours), scrubbed of credentials and bounded; null when it succeeded. */
+    last_error: z.optional(z.nullable(message)),
+  }),
+);
 export type OperationFinishedDetail = z.infer<typeof OperationFinishedDetailSchema>;
 
 /** One event: its detail-type and the detail of that type. */

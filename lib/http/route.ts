@@ -1,6 +1,7 @@
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
-import type { z } from "zod/mini";
+import type * as z from "zod/mini";
+import type { RequestSchemas } from "../api/route-definition.ts";
 import { ValidationError } from "../errors.ts";
 import { logger, logInvocation } from "../log.ts";
 import { nameFields, parseOrThrow } from "../validation.ts";
@@ -32,12 +33,6 @@ export interface RouteRequest<P, Q, B> {
   baseUrl: string;
   /** Milliseconds left before the Lambda times out. */
   remainingMs: () => number;
-}
-
-interface Schemas<PS, QS, BS> {
-  params?: PS;
-  query?: QS;
-  body?: BS;
 }
 
 type Out<S> = S extends z.ZodMiniType ? z.infer<S> : undefined;
@@ -104,15 +99,17 @@ export function noContent(): HttpResult {
 }
 
 /**
- * Builds a Lambda handler for one route: request id and logging, input validation with zod, and error mapping.
- * The route function stays a plain async function of validated input.
+ * Builds a Lambda handler for one route from its definition (`route` of `lib/api/routes/<function>.ts`): request
+ * id and logging, input validation with the definition's zod schemas, and error mapping. The route function stays
+ * a plain async function of validated input. The handler keeps the definition it was built from (`route`), so a
+ * test can tell that each function validates with its own definition.
  */
 export function httpRoute<
   PS extends z.ZodMiniType | undefined = undefined,
   QS extends z.ZodMiniType | undefined = undefined,
   BS extends z.ZodMiniType | undefined = undefined,
 >(
-  schemas: Schemas<PS, QS, BS>,
+  schemas: RequestSchemas<PS, QS, BS>,
   fn: (request: RouteRequest<Out<PS>, Out<QS>, Out<BS>>) => Promise<HttpResult>,
 ) {
   const inner = async (event: HttpEvent, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
@@ -148,7 +145,7 @@ export function httpRoute<
     };
   };
 
-  return middy<HttpEvent, APIGatewayProxyStructuredResultV2>()
+  const handler = middy<HttpEvent, APIGatewayProxyStructuredResultV2>()
     .use({
       before: (request) => {
         logInvocation(request.context, requestIdOf(request.event), { route: request.event.routeKey });
@@ -170,6 +167,7 @@ export function httpRoute<
       },
     })
     .handler(inner);
+  return Object.assign(handler, { route: schemas });
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { lazySchema } from "../lazy-schema.ts";
 import { formatIssue } from "../validation.ts";
 import { IronicAuthError, IronicBadResponseError, IronicEndpointError } from "./errors.ts";
 import { errorFromNetwork, errorFromResponse } from "./faults.ts";
@@ -57,24 +58,28 @@ export function authSecrets(auth: IronicAuth): string[] {
   return [];
 }
 
-const CatalogSchema = z.array(
-  z.object({
-    type: z.string(),
-    endpoints: z.array(
-      z.object({
-        interface: z.string(),
-        url: z.string(),
-        region_id: z.optional(z.nullable(z.string())),
-        region: z.optional(z.nullable(z.string())),
-      }),
-    ),
-  }),
+const CatalogSchema = /* @__PURE__ */ lazySchema(() =>
+  z.array(
+    z.object({
+      type: z.string(),
+      endpoints: z.array(
+        z.object({
+          interface: z.string(),
+          url: z.string(),
+          region_id: z.optional(z.nullable(z.string())),
+          region: z.optional(z.nullable(z.string())),
+        }),
+      ),
+    }),
+  ),
 );
 export type KeystoneCatalog = z.infer<typeof CatalogSchema>;
 
-const TokenBodySchema = z.object({
-  token: z.object({ expires_at: z.string(), catalog: z.optional(CatalogSchema) }),
-});
+const TokenBodySchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    token: z.object({ expires_at: z.string(), catalog: z.optional(CatalogSchema) }),
+  }),
+);
 
 /** The catalog endpoint of `serviceType` on `interface`, in `region` if given; undefined if there is none. */
 export function selectEndpoint(

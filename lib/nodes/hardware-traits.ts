@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { ValidationError } from "../errors.ts";
+import { lazySchema } from "../lazy-schema.ts";
 import { PLACEMENT_SCHEMAS } from "../podmanagers/placement.ts";
 import type { Hardware, HardwareSummary } from "./model.ts";
 
@@ -37,10 +38,12 @@ function traitProblem(name: string): string | undefined {
 }
 
 /** A trait name as Ironic takes it. */
-export const TraitName = z.string().check(
-  z.refine((name) => traitProblem(name) === undefined, {
-    error: "must be CUSTOM_[A-Z0-9_]+ (≤ 255 characters) or a standard os-traits name",
-  }),
+export const TraitName = /* @__PURE__ */ lazySchema(() =>
+  z.string().check(
+    z.refine((name) => traitProblem(name) === undefined, {
+      error: "must be CUSTOM_[A-Z0-9_]+ (≤ 255 characters) or a standard os-traits name",
+    }),
+  ),
 );
 
 const PLACEHOLDERS = {
@@ -54,77 +57,100 @@ type Kind = keyof typeof PLACEHOLDERS;
 
 const PLACEHOLDER = /\{([a-z_]+)\}/g;
 
-const count = z.number().check(z.int(), z.minimum(1));
-const text = z.string().check(z.minLength(1), z.maxLength(255));
+const count = /* @__PURE__ */ lazySchema(() => z.number().check(z.int(), z.minimum(1)));
+const text = /* @__PURE__ */ lazySchema(() => z.string().check(z.minLength(1), z.maxLength(255)));
 /** One value or any of several, compared without regard to case. */
-const oneOrMore = z.union([text, z.array(text).check(z.minLength(1))]);
+const oneOrMore = /* @__PURE__ */ lazySchema(() => z.union([text, z.array(text).check(z.minLength(1))]));
 
-const ProcessorMatch = z.strictObject({
-  type: z.optional(oneOrMore),
-  manufacturer: z.optional(oneOrMore),
-  /** A part of the model, e.g. `A100`. */
-  model_contains: z.optional(text),
-  instruction_set: z.optional(oneOrMore),
-  min_count: z.optional(count),
-});
-const DriveMatch = z.strictObject({
-  media: z.optional(oneOrMore),
-  protocol: z.optional(oneOrMore),
-  min_count: z.optional(count),
-});
-const NicMatch = z.strictObject({
-  min_speed_mbps: z.optional(z.number().check(z.nonnegative())),
-  /** Exclusive. */
-  max_speed_mbps: z.optional(z.number().check(z.positive())),
-  min_count: z.optional(count),
-});
-const MemoryDeviceMatch = z.strictObject({
-  cxl: z.optional(z.boolean()),
-  type: z.optional(oneOrMore),
-  device_type: z.optional(oneOrMore),
-  min_count: z.optional(count),
-});
-const MemoryMatch = z.strictObject({
-  min_gib: z.optional(z.number().check(z.nonnegative())),
-  /** Exclusive. */
-  max_gib: z.optional(z.number().check(z.positive())),
-});
+const ProcessorMatch = /* @__PURE__ */ lazySchema(() =>
+  z.strictObject({
+    type: z.optional(oneOrMore),
+    manufacturer: z.optional(oneOrMore),
+    /** A part of the model, e.g. `A100`. */
+    model_contains: z.optional(text),
+    instruction_set: z.optional(oneOrMore),
+    min_count: z.optional(count),
+  }),
+);
+const DriveMatch = /* @__PURE__ */ lazySchema(() =>
+  z.strictObject({
+    media: z.optional(oneOrMore),
+    protocol: z.optional(oneOrMore),
+    min_count: z.optional(count),
+  }),
+);
+const NicMatch = /* @__PURE__ */ lazySchema(() =>
+  z.strictObject({
+    min_speed_mbps: z.optional(z.number().check(z.nonnegative())),
+    /** Exclusive. */
+    max_speed_mbps: z.optional(z.number().check(z.positive())),
+    min_count: z.optional(count),
+  }),
+);
+const MemoryDeviceMatch = /* @__PURE__ */ lazySchema(() =>
+  z.strictObject({
+    cxl: z.optional(z.boolean()),
+    type: z.optional(oneOrMore),
+    device_type: z.optional(oneOrMore),
+    min_count: z.optional(count),
+  }),
+);
+const MemoryMatch = /* @__PURE__ */ lazySchema(() =>
+  z.strictObject({
+    min_gib: z.optional(z.number().check(z.nonnegative())),
+    /** Exclusive. */
+    max_gib: z.optional(z.number().check(z.positive())),
+  }),
+);
 
 /** What a rule matches: exactly one kind. */
-const RuleWhen = z.union([
-  z.strictObject({ processor: ProcessorMatch }),
-  z.strictObject({ drive: DriveMatch }),
-  z.strictObject({ nic: NicMatch }),
-  z.strictObject({ memory_device: MemoryDeviceMatch }),
-  z.strictObject({ memory: MemoryMatch }),
-]);
+const RuleWhen = /* @__PURE__ */ lazySchema(() =>
+  z.union([
+    z.strictObject({ processor: ProcessorMatch }),
+    z.strictObject({ drive: DriveMatch }),
+    z.strictObject({ nic: NicMatch }),
+    z.strictObject({ memory_device: MemoryDeviceMatch }),
+    z.strictObject({ memory: MemoryMatch }),
+  ]),
+);
 
-const TraitTemplate = z.string().check(z.minLength(1), z.maxLength(MAX_TRAIT_LENGTH));
+const TraitTemplate = /* @__PURE__ */ lazySchema(() =>
+  z.string().check(z.minLength(1), z.maxLength(MAX_TRAIT_LENGTH)),
+);
 
-export const HardwareRuleSchema = z
-  .strictObject({
-    /** For the operator and error messages. */
-    name: z.optional(text),
-    when: RuleWhen,
-    traits: z._default(z.array(TraitTemplate).check(z.maxLength(MAX_TRAITS_PER_NODE)), []),
-    /** The resource class of a node this rule matches; the first matching rule that has one decides. */
-    resource_class: z.optional(PLACEMENT_SCHEMAS.resource_class),
-  })
-  .check(
-    z.superRefine((rule, context) => {
-      const kind = kindOf(rule.when);
-      for (const [index, template] of rule.traits.entries()) {
-        const problem = templateProblem(kind, template);
-        if (problem)
-          context.issues.push({ code: "custom", message: problem, input: template, path: ["traits", index] });
-      }
-    }),
-  );
+export const HardwareRuleSchema = /* @__PURE__ */ lazySchema(() =>
+  z
+    .strictObject({
+      /** For the operator and error messages. */
+      name: z.optional(text),
+      when: RuleWhen,
+      traits: z._default(z.array(TraitTemplate).check(z.maxLength(MAX_TRAITS_PER_NODE)), []),
+      /** The resource class of a node this rule matches; the first matching rule that has one decides. */
+      resource_class: z.optional(PLACEMENT_SCHEMAS.resource_class),
+    })
+    .check(
+      z.superRefine((rule, context) => {
+        const kind = kindOf(rule.when);
+        for (const [index, template] of rule.traits.entries()) {
+          const problem = templateProblem(kind, template);
+          if (problem)
+            context.issues.push({
+              code: "custom",
+              message: problem,
+              input: template,
+              path: ["traits", index],
+            });
+        }
+      }),
+    ),
+);
 export type HardwareRule = z.infer<typeof HardwareRuleSchema>;
 
-export const HardwareRulesSchema = z.strictObject({
-  rules: z.array(HardwareRuleSchema).check(z.maxLength(200)),
-});
+export const HardwareRulesSchema = /* @__PURE__ */ lazySchema(() =>
+  z.strictObject({
+    rules: z.array(HardwareRuleSchema).check(z.maxLength(200)),
+  }),
+);
 export type HardwareRules = z.infer<typeof HardwareRulesSchema>;
 
 function kindOf(when: HardwareRule["when"]): Kind {
@@ -366,13 +392,15 @@ export function hardwareTraits(
 }
 
 /** The register body's `traits`: a full list replaces what the rules give; `{add, remove}` adjusts it. */
-export const RegisterTraits = z.union([
-  z.array(TraitName).check(z.maxLength(MAX_TRAITS_PER_NODE)),
-  z.strictObject({
-    add: z._default(z.array(TraitName).check(z.maxLength(MAX_TRAITS_PER_NODE)), []),
-    remove: z._default(z.array(TraitName).check(z.maxLength(200)), []),
-  }),
-]);
+export const RegisterTraits = /* @__PURE__ */ lazySchema(() =>
+  z.union([
+    z.array(TraitName).check(z.maxLength(MAX_TRAITS_PER_NODE)),
+    z.strictObject({
+      add: z._default(z.array(TraitName).check(z.maxLength(MAX_TRAITS_PER_NODE)), []),
+      remove: z._default(z.array(TraitName).check(z.maxLength(200)), []),
+    }),
+  ]),
+);
 export type RegisterTraitsInput = z.infer<typeof RegisterTraits>;
 
 /**

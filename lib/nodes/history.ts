@@ -7,24 +7,9 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { TABLE } from "../db/table.ts";
 import { logger } from "../log.ts";
+import type { HistoryAction } from "./history-actions.ts";
 
-export const HISTORY_ACTIONS = [
-  "register",
-  "unregister",
-  "force-unregister",
-  "adopt",
-  "rollback",
-  "drift",
-  "finish-register",
-  "finish-unregister",
-  "missing",
-  "found",
-  /** The pod manager's composition changed under the node (a resource block added or removed). */
-  "hardware_drift",
-  /** Ironic's properties and Valence's ports followed a changed composition. */
-  "hardware_sync",
-] as const;
-export type HistoryAction = (typeof HISTORY_ACTIONS)[number];
+export { HISTORY_ACTIONS, type HistoryAction } from "./history-actions.ts";
 
 /** One entry of a node's audit trail. */
 export interface HistoryEvent {

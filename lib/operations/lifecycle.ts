@@ -3,6 +3,7 @@ import { eventMessage, operationFinished, operationStarted } from "../events/bui
 import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
 import type { IronicNode, ProvisionTarget } from "../ironic/index.ts";
 import { DEFAULT_POLL_POLICY, type PollPolicy, pollDelay, sleep } from "../ironic/retry.ts";
+import { lazySchema } from "../lazy-schema.ts";
 import type { IronicNodesPort } from "../nodes/ironic-port.ts";
 import { isTransitional } from "../nodes/registration-decisions.ts";
 import { describeInspection, inspectionReport, type RegisteredView, registeredView } from "./inspection.ts";
@@ -65,7 +66,9 @@ export interface MapOptions<I> {
 export type MapItemResult<R> = { ok: true; value: R } | { ok: false; error: string };
 
 /** What starts a lifecycle workflow: the operation, already created `pending` with its steps. */
-export const LifecycleInputSchema = z.object({ operation_id: z.string().check(z.minLength(1)) });
+export const LifecycleInputSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({ operation_id: z.string().check(z.minLength(1)) }),
+);
 export type LifecycleInput = z.infer<typeof LifecycleInputSchema>;
 
 export interface LifecycleResult {

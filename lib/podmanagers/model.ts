@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { lazySchema } from "../lazy-schema.ts";
 import {
   PLACEMENT_FIELDS,
   type Placement,
@@ -17,20 +18,22 @@ export type PodManagerStatus = (typeof PODM_STATUSES)[number];
  * The username is kept (it is shown back to operators, as Ironic shows `redfish_username`). The placement fields
  * (`conductor_group`, `owner`, ...) are the Ironic registration defaults of its nodes, absent when unset.
  */
-export const PodManagerSchema = z.object({
-  uuid: z.string(),
-  name: z.string(),
-  url: z.string(),
-  driver: z.enum(PODM_DRIVERS),
-  verify_ca: z.boolean(),
-  status: z.enum(PODM_STATUSES),
-  username: z.string(),
-  credentials_ref: z.string(),
-  ...StoredPlacementShape,
-  created_at: z.string(),
-  updated_at: z.string(),
-  version: z.number(),
-});
+export const PodManagerSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    uuid: z.string(),
+    name: z.string(),
+    url: z.string(),
+    driver: z.enum(PODM_DRIVERS),
+    verify_ca: z.boolean(),
+    status: z.enum(PODM_STATUSES),
+    username: z.string(),
+    credentials_ref: z.string(),
+    ...StoredPlacementShape,
+    created_at: z.string(),
+    updated_at: z.string(),
+    version: z.number(),
+  }),
+);
 export type PodManager = z.infer<typeof PodManagerSchema>;
 
 export type NewPodManager = Omit<PodManager, "created_at" | "updated_at" | "version">;

@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import type { IronicFeatures } from "../ironic/features.ts";
 import type { JsonPatchOperation } from "../ironic/schemas.ts";
+import { lazySchema } from "../lazy-schema.ts";
 
 /**
  * Where and for whom Ironic runs a node, as Ironic names the node fields: the registration defaults a pod manager
@@ -21,44 +22,49 @@ export type PlacementField = (typeof PLACEMENT_FIELDS)[number];
 /** Lists the Ironic node create and `placementPatch` leave to the pod manager: its own value stays on the node. */
 export const OVERRIDES_MARK = "valence_placement_overrides";
 
-const projectOrName = z.string().check(z.minLength(1), z.maxLength(255));
-const interfaceName = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(255),
-    z.regex(/^[A-Za-z0-9_.-]+$/, { error: "must be an Ironic interface name (letters, digits and _ . -)" }),
-  );
-
-/** The validators of each field, with Ironic's own rules where it has them (`ironic/api/controllers/v1/node.py`). */
-export const PLACEMENT_SCHEMAS = {
-  /** Ironic's `validate_conductor_group`; Ironic keeps it lower-cased (it is case-insensitive), so does Valence. */
-  conductor_group: z.pipe(
-    z
-      .string()
-      .check(
-        z.maxLength(255),
-        z.regex(/^[a-zA-Z0-9_\-.]*$/, { error: "may only hold letters, digits and _ - . (Ironic's rule)" }),
-      ),
-    z.transform((group) => group.toLowerCase()),
-  ),
-  shard: projectOrName,
-  owner: projectOrName,
-  lessee: projectOrName,
-  automated_clean: z.boolean(),
-  resource_class: z
+const projectOrName = /* @__PURE__ */ lazySchema(() => z.string().check(z.minLength(1), z.maxLength(255)));
+const interfaceName = /* @__PURE__ */ lazySchema(() =>
+  z
     .string()
     .check(
       z.minLength(1),
-      z.maxLength(80),
-      z.regex(/^[A-Za-z0-9_.-]+$/, { error: "may only hold letters, digits and _ . -" }),
+      z.maxLength(255),
+      z.regex(/^[A-Za-z0-9_.-]+$/, { error: "must be an Ironic interface name (letters, digits and _ . -)" }),
     ),
-  boot_interface: interfaceName,
-  deploy_interface: interfaceName,
-} as const;
+);
+
+/** The validators of each field, with Ironic's own rules where it has them (`ironic/api/controllers/v1/node.py`). */
+export const PLACEMENT_SCHEMAS = /* @__PURE__ */ lazySchema(
+  () =>
+    ({
+      /** Ironic's `validate_conductor_group`; Ironic keeps it lower-cased (it is case-insensitive), so does Valence. */
+      conductor_group: z.pipe(
+        z.string().check(
+          z.maxLength(255),
+          z.regex(/^[a-zA-Z0-9_\-.]*$/, {
+            error: "may only hold letters, digits and _ - . (Ironic's rule)",
+          }),
+        ),
+        z.transform((group) => group.toLowerCase()),
+      ),
+      shard: projectOrName,
+      owner: projectOrName,
+      lessee: projectOrName,
+      automated_clean: z.boolean(),
+      resource_class: z
+        .string()
+        .check(
+          z.minLength(1),
+          z.maxLength(80),
+          z.regex(/^[A-Za-z0-9_.-]+$/, { error: "may only hold letters, digits and _ . -" }),
+        ),
+      boot_interface: interfaceName,
+      deploy_interface: interfaceName,
+    }) as const,
+);
 
 /** Every placement field, optional: the shape of a create body and of a register body. */
-export const placementShape = {
+export const placementShape = /* @__PURE__ */ lazySchema(() => ({
   conductor_group: z.optional(PLACEMENT_SCHEMAS.conductor_group),
   shard: z.optional(PLACEMENT_SCHEMAS.shard),
   owner: z.optional(PLACEMENT_SCHEMAS.owner),
@@ -67,10 +73,10 @@ export const placementShape = {
   resource_class: z.optional(PLACEMENT_SCHEMAS.resource_class),
   boot_interface: z.optional(PLACEMENT_SCHEMAS.boot_interface),
   deploy_interface: z.optional(PLACEMENT_SCHEMAS.deploy_interface),
-};
+}));
 
 /** A PATCH may also clear a field with `null`: the pod manager then has no default for it. */
-export const placementPatchShape = {
+export const placementPatchShape = /* @__PURE__ */ lazySchema(() => ({
   conductor_group: z.optional(z.nullable(PLACEMENT_SCHEMAS.conductor_group)),
   shard: z.optional(z.nullable(PLACEMENT_SCHEMAS.shard)),
   owner: z.optional(z.nullable(PLACEMENT_SCHEMAS.owner)),
@@ -79,10 +85,10 @@ export const placementPatchShape = {
   resource_class: z.optional(z.nullable(PLACEMENT_SCHEMAS.resource_class)),
   boot_interface: z.optional(z.nullable(PLACEMENT_SCHEMAS.boot_interface)),
   deploy_interface: z.optional(z.nullable(PLACEMENT_SCHEMAS.deploy_interface)),
-};
+}));
 
 /** How a pod manager stores the fields: absent when it has no default. */
-export const StoredPlacementShape = {
+export const StoredPlacementShape = /* @__PURE__ */ lazySchema(() => ({
   conductor_group: z.optional(z.string()),
   shard: z.optional(z.string()),
   owner: z.optional(z.string()),
@@ -91,7 +97,7 @@ export const StoredPlacementShape = {
   resource_class: z.optional(z.string()),
   boot_interface: z.optional(z.string()),
   deploy_interface: z.optional(z.string()),
-};
+}));
 
 export interface Placement {
   conductor_group?: string | undefined;

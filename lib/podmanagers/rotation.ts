@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { ValenceError } from "../errors.ts";
+import { lazySchema } from "../lazy-schema.ts";
 import { logger } from "../log.ts";
 import type { AddressPolicy } from "../net/address-policy.ts";
 import { changeAccountPassword, checkAccountLogin } from "../redfish/accounts.ts";
@@ -50,11 +51,13 @@ export const ROTATION_STEPS = ["createSecret", "setSecret", "testSecret", "finis
 export type RotationStep = (typeof ROTATION_STEPS)[number];
 
 /** What Secrets Manager invokes the rotation function with (its `RotationToken` is not needed here). */
-export const RotationEventSchema = z.object({
-  Step: z.enum(ROTATION_STEPS),
-  SecretId: z.string().check(z.minLength(1)),
-  ClientRequestToken: z.string().check(z.minLength(1)),
-});
+export const RotationEventSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    Step: z.enum(ROTATION_STEPS),
+    SecretId: z.string().check(z.minLength(1)),
+    ClientRequestToken: z.string().check(z.minLength(1)),
+  }),
+);
 export type RotationEvent = z.infer<typeof RotationEventSchema>;
 
 export interface RotationRequest {

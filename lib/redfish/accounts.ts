@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { lazySchema } from "../lazy-schema.ts";
 import { SERVICE_ROOT } from "./common.ts";
 import { PodManagerResponseError } from "./errors.ts";
 import { CollectionSchema, LinkSchema, parseResource } from "./schemas.ts";
@@ -15,13 +16,19 @@ const CONVENTIONAL_ACCOUNT_SERVICE = "/redfish/v1/AccountService";
 /** Far above any real BMC's user list; a collection that keeps paging is not followed without end. */
 const MAX_COLLECTION_PAGES = 20;
 
-const RootSchema = z.object({ AccountService: z.optional(z.nullable(LinkSchema)) });
-const AccountServiceSchema = z.object({ Accounts: LinkSchema });
-const AccountPageSchema = z.object({
-  ...CollectionSchema.shape,
-  "Members@odata.nextLink": z.optional(z.nullable(z.string())),
-});
-const AccountSchema = z.object({ UserName: z.optional(z.nullable(z.string())) });
+const RootSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({ AccountService: z.optional(z.nullable(LinkSchema)) }),
+);
+const AccountServiceSchema = /* @__PURE__ */ lazySchema(() => z.object({ Accounts: LinkSchema }));
+const AccountPageSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    ...CollectionSchema.shape,
+    "Members@odata.nextLink": z.optional(z.nullable(z.string())),
+  }),
+);
+const AccountSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({ UserName: z.optional(z.nullable(z.string())) }),
+);
 
 export type AccountConnection = Omit<PodManagerConnection, "driver">;
 

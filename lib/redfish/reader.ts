@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { lazySchema } from "../lazy-schema.ts";
 import { readTarget, SERVICE_ROOT, type Target } from "./common.ts";
 import { ComposedSystemNotFoundError, PodManagerResponseTooLargeError } from "./errors.ts";
 import { type DetectedNic, driveBytes, isEnabled, type StorageSizes, usableMac } from "./hardware.ts";
@@ -29,23 +30,25 @@ type Path = string | Link;
  * `ProtocolFeaturesSupported.ExpandQuery` of a service root: what `$expand` the service takes (DSP0266). Only `.`
  * (`NoLinks`, subordinate resources and collection members, never `Links`) is used.
  */
-const ExpandQuerySchema = z.object({
-  ProtocolFeaturesSupported: z.optional(
-    z.nullable(
-      z.object({
-        ExpandQuery: z.optional(
-          z.nullable(
-            z.object({
-              NoLinks: z.optional(z.nullable(z.boolean())),
-              Levels: z.optional(z.nullable(z.boolean())),
-              MaxLevels: z.optional(z.nullable(z.number())),
-            }),
+const ExpandQuerySchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    ProtocolFeaturesSupported: z.optional(
+      z.nullable(
+        z.object({
+          ExpandQuery: z.optional(
+            z.nullable(
+              z.object({
+                NoLinks: z.optional(z.nullable(z.boolean())),
+                Levels: z.optional(z.nullable(z.boolean())),
+                MaxLevels: z.optional(z.nullable(z.number())),
+              }),
+            ),
           ),
-        ),
-      }),
+        }),
+      ),
     ),
-  ),
-});
+  }),
+);
 
 /** How deep a read of a composed system expands: its collections (1), their members (2), a Storage's drives (3). */
 const SYSTEM_EXPAND_LEVELS = 3;

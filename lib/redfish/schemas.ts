@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { lazySchema } from "../lazy-schema.ts";
 import { formatIssue } from "../validation.ts";
 import { PodManagerResponseError } from "./errors.ts";
 
@@ -11,92 +12,108 @@ function optional<T extends z.ZodMiniType>(schema: T) {
   return z.optional(z.nullable(schema));
 }
 
-export const LinkSchema = z.object({ "@odata.id": z.string() });
+export const LinkSchema = /* @__PURE__ */ lazySchema(() => z.object({ "@odata.id": z.string() }));
 export type Link = z.infer<typeof LinkSchema>;
-const LinksSchema = optional(z.array(LinkSchema));
+const LinksSchema = /* @__PURE__ */ lazySchema(() => optional(z.array(LinkSchema)));
 
-const StatusSchema = optional(z.object({ State: optional(z.string()), Health: optional(z.string()) }));
+const StatusSchema = /* @__PURE__ */ lazySchema(() =>
+  optional(z.object({ State: optional(z.string()), Health: optional(z.string()) })),
+);
 
-export const ServiceRootSchema = z.object({
-  Id: optional(z.string()),
-  RedfishVersion: optional(z.string()),
-  UUID: optional(z.string()),
-  Systems: optional(LinkSchema),
-  Nodes: optional(LinkSchema),
-  CompositionService: optional(LinkSchema),
-});
+export const ServiceRootSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    Id: optional(z.string()),
+    RedfishVersion: optional(z.string()),
+    UUID: optional(z.string()),
+    Systems: optional(LinkSchema),
+    Nodes: optional(LinkSchema),
+    CompositionService: optional(LinkSchema),
+  }),
+);
 
-const CapabilitySchema = z.object({ UseCase: optional(z.string()) });
+const CapabilitySchema = /* @__PURE__ */ lazySchema(() => z.object({ UseCase: optional(z.string()) }));
 
-export const CollectionSchema = z.object({
-  Members: z.array(LinkSchema),
-  "@Redfish.CollectionCapabilities": optional(
-    z.object({ Capabilities: optional(z.array(CapabilitySchema)) }),
-  ),
-});
+export const CollectionSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    Members: z.array(LinkSchema),
+    "@Redfish.CollectionCapabilities": optional(
+      z.object({ Capabilities: optional(z.array(CapabilitySchema)) }),
+    ),
+  }),
+);
 
-export const BootSchema = z.object({
-  BootSourceOverrideEnabled: optional(z.string()),
-  BootSourceOverrideTarget: optional(z.string()),
-  "BootSourceOverrideTarget@Redfish.AllowableValues": optional(z.array(z.string())),
-});
+export const BootSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    BootSourceOverrideEnabled: optional(z.string()),
+    BootSourceOverrideTarget: optional(z.string()),
+    "BootSourceOverrideTarget@Redfish.AllowableValues": optional(z.array(z.string())),
+  }),
+);
 
-const ResetActionSchema = z.object({
-  target: z.string(),
-  "ResetType@Redfish.AllowableValues": optional(z.array(z.string())),
-});
+const ResetActionSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    target: z.string(),
+    "ResetType@Redfish.AllowableValues": optional(z.array(z.string())),
+  }),
+);
 export type ResetAction = z.infer<typeof ResetActionSchema>;
 
-export const SystemSchema = z.object({
-  "@odata.id": optional(z.string()),
-  Id: z.string(),
-  Name: optional(z.string()),
-  UUID: optional(z.string()),
-  SystemType: optional(z.string()),
-  PowerState: optional(z.string()),
-  Status: StatusSchema,
-  Boot: optional(BootSchema),
-  ProcessorSummary: optional(
-    z.object({
-      Count: optional(z.number()),
-      CoreCount: optional(z.number()),
-      LogicalProcessorCount: optional(z.number()),
-    }),
-  ),
-  MemorySummary: optional(z.object({ TotalSystemMemoryGiB: optional(z.number()) })),
-  Processors: optional(LinkSchema),
-  Memory: optional(LinkSchema),
-  EthernetInterfaces: optional(LinkSchema),
-  Storage: optional(LinkSchema),
-  SimpleStorage: optional(LinkSchema),
-  Links: optional(z.object({ ResourceBlocks: LinksSchema, Chassis: LinksSchema })),
-  Actions: optional(z.object({ "#ComputerSystem.Reset": optional(ResetActionSchema) })),
-});
+export const SystemSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    "@odata.id": optional(z.string()),
+    Id: z.string(),
+    Name: optional(z.string()),
+    UUID: optional(z.string()),
+    SystemType: optional(z.string()),
+    PowerState: optional(z.string()),
+    Status: StatusSchema,
+    Boot: optional(BootSchema),
+    ProcessorSummary: optional(
+      z.object({
+        Count: optional(z.number()),
+        CoreCount: optional(z.number()),
+        LogicalProcessorCount: optional(z.number()),
+      }),
+    ),
+    MemorySummary: optional(z.object({ TotalSystemMemoryGiB: optional(z.number()) })),
+    Processors: optional(LinkSchema),
+    Memory: optional(LinkSchema),
+    EthernetInterfaces: optional(LinkSchema),
+    Storage: optional(LinkSchema),
+    SimpleStorage: optional(LinkSchema),
+    Links: optional(z.object({ ResourceBlocks: LinksSchema, Chassis: LinksSchema })),
+    Actions: optional(z.object({ "#ComputerSystem.Reset": optional(ResetActionSchema) })),
+  }),
+);
 export type RedfishSystem = z.infer<typeof SystemSchema>;
 
 /** A DMTF ResourceBlock: its devices are arrays of links, not collections. */
-export const ResourceBlockSchema = z.object({
-  Processors: LinksSchema,
-  Memory: LinksSchema,
-  EthernetInterfaces: LinksSchema,
-  Drives: LinksSchema,
-  Storage: LinksSchema,
-  SimpleStorage: LinksSchema,
-  ComputerSystems: LinksSchema,
-});
+export const ResourceBlockSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    Processors: LinksSchema,
+    Memory: LinksSchema,
+    EthernetInterfaces: LinksSchema,
+    Drives: LinksSchema,
+    Storage: LinksSchema,
+    SimpleStorage: LinksSchema,
+    ComputerSystems: LinksSchema,
+  }),
+);
 export type ResourceBlock = z.infer<typeof ResourceBlockSchema>;
 
-export const ProcessorSchema = z.object({
-  ProcessorType: optional(z.string()),
-  ProcessorArchitecture: optional(z.string()),
-  InstructionSet: optional(z.string()),
-  TotalCores: optional(z.number()),
-  TotalThreads: optional(z.number()),
-  Model: optional(z.string()),
-  /** The vendor: with `Model` and `ProcessorType`, what the hardware summary and its traits name. */
-  Manufacturer: optional(z.string()),
-  Status: StatusSchema,
-});
+export const ProcessorSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    ProcessorType: optional(z.string()),
+    ProcessorArchitecture: optional(z.string()),
+    InstructionSet: optional(z.string()),
+    TotalCores: optional(z.number()),
+    TotalThreads: optional(z.number()),
+    Model: optional(z.string()),
+    /** The vendor: with `Model` and `ProcessorType`, what the hardware summary and its traits name. */
+    Manufacturer: optional(z.string()),
+    Status: StatusSchema,
+  }),
+);
 export type Processor = z.infer<typeof ProcessorSchema>;
 
 /**
@@ -104,87 +121,109 @@ export type Processor = z.infer<typeof ProcessorSchema>;
  * ...) say what it is; a CXL-attached device carries the `CXL` object (Memory v1.17 on), which is how the
  * summary tells CXL memory from a DIMM.
  */
-export const MemorySchema = z.object({
-  CapacityMiB: optional(z.number()),
-  MemoryType: optional(z.string()),
-  MemoryDeviceType: optional(z.string()),
-  CXL: optional(z.object({})),
-  Status: StatusSchema,
-});
+export const MemorySchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    CapacityMiB: optional(z.number()),
+    MemoryType: optional(z.string()),
+    MemoryDeviceType: optional(z.string()),
+    CXL: optional(z.object({})),
+    Status: StatusSchema,
+  }),
+);
 export type Memory = z.infer<typeof MemorySchema>;
 
-export const EthernetInterfaceSchema = z.object({
-  MACAddress: optional(z.string()),
-  PermanentMACAddress: optional(z.string()),
-  /** The link speed: what NIC traits (`CUSTOM_NIC_100G`) are made of. */
-  SpeedMbps: optional(z.number()),
-  Status: StatusSchema,
-});
+export const EthernetInterfaceSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    MACAddress: optional(z.string()),
+    PermanentMACAddress: optional(z.string()),
+    /** The link speed: what NIC traits (`CUSTOM_NIC_100G`) are made of. */
+    SpeedMbps: optional(z.number()),
+    Status: StatusSchema,
+  }),
+);
 export type EthernetInterface = z.infer<typeof EthernetInterfaceSchema>;
 
 /** A Chassis: where a server's NICs are listed when its system lists none (`NetworkAdapters`). */
-export const ChassisSchema = z.object({ NetworkAdapters: optional(LinkSchema) });
+export const ChassisSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({ NetworkAdapters: optional(LinkSchema) }),
+);
 
 /** A NetworkAdapter: its ports (`Ports`, Redfish 2020.3 on) and the older `NetworkPorts`. */
-export const NetworkAdapterSchema = z.object({
-  Ports: optional(LinkSchema),
-  NetworkPorts: optional(LinkSchema),
-});
+export const NetworkAdapterSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    Ports: optional(LinkSchema),
+    NetworkPorts: optional(LinkSchema),
+  }),
+);
 
 /** A Port of a NetworkAdapter: its MACs are `Ethernet.AssociatedMACAddresses`. */
-export const PortSchema = z.object({
-  Ethernet: optional(z.object({ AssociatedMACAddresses: optional(z.array(optional(z.string()))) })),
-  /** The link speed, in Gbit/s. */
-  CurrentSpeedGbps: optional(z.number()),
-  Status: StatusSchema,
-});
+export const PortSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    Ethernet: optional(z.object({ AssociatedMACAddresses: optional(z.array(optional(z.string()))) })),
+    /** The link speed, in Gbit/s. */
+    CurrentSpeedGbps: optional(z.number()),
+    Status: StatusSchema,
+  }),
+);
 
 /** A NetworkPort (deprecated in favour of Port, still served): its MACs are `AssociatedNetworkAddresses`. */
-export const NetworkPortSchema = z.object({
-  AssociatedNetworkAddresses: optional(z.array(optional(z.string()))),
-  CurrentLinkSpeedMbps: optional(z.number()),
-  Status: StatusSchema,
-});
+export const NetworkPortSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    AssociatedNetworkAddresses: optional(z.array(optional(z.string()))),
+    CurrentLinkSpeedMbps: optional(z.number()),
+    Status: StatusSchema,
+  }),
+);
 
 /** RSD 2.x remote targets report `CapacityGiB`; DMTF drives report `CapacityBytes`. */
-export const DriveSchema = z.object({
-  CapacityBytes: optional(z.number()),
-  CapacityGiB: optional(z.number()),
-  /** `SSD`, `HDD`, `SMR`: with `Protocol` (`NVMe`, `SAS`, `SATA`, ...), what drive traits are made of. */
-  MediaType: optional(z.string()),
-  Protocol: optional(z.string()),
-  Status: StatusSchema,
-});
+export const DriveSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    CapacityBytes: optional(z.number()),
+    CapacityGiB: optional(z.number()),
+    /** `SSD`, `HDD`, `SMR`: with `Protocol` (`NVMe`, `SAS`, `SATA`, ...), what drive traits are made of. */
+    MediaType: optional(z.string()),
+    Protocol: optional(z.string()),
+    Status: StatusSchema,
+  }),
+);
 export type Drive = z.infer<typeof DriveSchema>;
 
-export const StorageSchema = z.object({ Drives: LinksSchema, Volumes: optional(LinkSchema) });
+export const StorageSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({ Drives: LinksSchema, Volumes: optional(LinkSchema) }),
+);
 
-export const VolumeSchema = z.object({ CapacityBytes: optional(z.number()) });
+export const VolumeSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({ CapacityBytes: optional(z.number()) }),
+);
 
-export const SimpleStorageSchema = z.object({
-  Devices: optional(z.array(z.object({ CapacityBytes: optional(z.number()), Status: StatusSchema }))),
-});
+export const SimpleStorageSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    Devices: optional(z.array(z.object({ CapacityBytes: optional(z.number()), Status: StatusSchema }))),
+  }),
+);
 
 /** An Intel RSD 2.x ComposedNode. `Processors`/`Memory` here are summaries; the devices are under `Links`. */
-export const ComposedNodeSchema = z.object({
-  Id: z.string(),
-  Name: optional(z.string()),
-  UUID: optional(z.string()),
-  PowerState: optional(z.string()),
-  ComposedNodeState: optional(z.string()),
-  Boot: optional(BootSchema),
-  Processors: optional(z.object({ Count: optional(z.number()) })),
-  Memory: optional(z.object({ TotalSystemMemoryGiB: optional(z.number()) })),
-  Links: z.object({
-    ComputerSystem: LinkSchema,
-    Processors: LinksSchema,
-    Memory: LinksSchema,
-    EthernetInterfaces: LinksSchema,
-    LocalDrives: LinksSchema,
-    RemoteDrives: LinksSchema,
+export const ComposedNodeSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    Id: z.string(),
+    Name: optional(z.string()),
+    UUID: optional(z.string()),
+    PowerState: optional(z.string()),
+    ComposedNodeState: optional(z.string()),
+    Boot: optional(BootSchema),
+    Processors: optional(z.object({ Count: optional(z.number()) })),
+    Memory: optional(z.object({ TotalSystemMemoryGiB: optional(z.number()) })),
+    Links: z.object({
+      ComputerSystem: LinkSchema,
+      Processors: LinksSchema,
+      Memory: LinksSchema,
+      EthernetInterfaces: LinksSchema,
+      LocalDrives: LinksSchema,
+      RemoteDrives: LinksSchema,
+    }),
+    Actions: optional(z.object({ "#ComposedNode.Reset": optional(ResetActionSchema) })),
   }),
-  Actions: optional(z.object({ "#ComposedNode.Reset": optional(ResetActionSchema) })),
-});
+);
 export type ComposedNode = z.infer<typeof ComposedNodeSchema>;
 
 /**

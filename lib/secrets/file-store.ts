@@ -1,10 +1,11 @@
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import * as z from "zod/mini";
+import { lazySchema } from "../lazy-schema.ts";
 import { parseOrThrow } from "../validation.ts";
 import { type Credentials, CredentialsSchema, type SecretStore } from "./store.ts";
 
-const FileSchema = z.record(z.string(), CredentialsSchema);
+const FileSchema = /* @__PURE__ */ lazySchema(() => z.record(z.string(), CredentialsSchema));
 
 /**
  * The local stack's secret store: one JSON file, mode 0600, in the local data directory. Writes go through a

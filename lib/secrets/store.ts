@@ -1,6 +1,9 @@
 import * as z from "zod/mini";
+import { lazySchema } from "../lazy-schema.ts";
 
-export const CredentialsSchema = z.object({ username: z.string(), password: z.string() });
+export const CredentialsSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({ username: z.string(), password: z.string() }),
+);
 export type Credentials = z.infer<typeof CredentialsSchema>;
 
 /**

@@ -82,8 +82,14 @@ describe("the HTTP API on the local stack", () => {
       const reuse = await api.call("POST", "/v1/pod_managers", podmBody({ name: body.name }));
       expect(reuse.status).toBe(201);
 
+      // Its operations (none yet), read from the store alone; a pod manager gone has none to list.
+      expect((await api.call("GET", `/v1/pod_managers/${id}/operations`)).body).toEqual([]);
       expect((await api.call("DELETE", `/v1/pod_managers/${id}`)).status).toBe(204);
       expectErrorBody(await api.call("GET", `/v1/pod_managers/${id}`), 404);
+      expectErrorBody(await api.call("GET", `/v1/pod_managers/${id}/operations`), 404);
+      expect(
+        (await api.call("GET", "/v1/pod_managers")).body.map((p: { uuid: string }) => p.uuid),
+      ).not.toContain(id);
       expectErrorBody(await api.call("DELETE", `/v1/pod_managers/${id}`), 404);
     });
 

@@ -1,0 +1,21 @@
+import { OpenApiDocumentSchema } from "../responses.ts";
+import { defineRoute, type RouteReference } from "../route-definition.ts";
+
+export const route = defineRoute({
+  method: "GET",
+  path: "/v1/openapi.json",
+  summary: "This API's reference as an OpenAPI 3.1 document",
+  table: "none",
+});
+
+export function reference(): RouteReference {
+  return {
+    tag: "versions",
+    description:
+      "This reference as an OpenAPI 3.1 document, generated from the zod schemas the handlers validate with. " +
+      "`servers` names the API's own origin.",
+    responses: { 200: { description: "The OpenAPI document.", schema: OpenApiDocumentSchema } },
+    errors: {},
+    example: {},
+  };
+}
