@@ -246,8 +246,8 @@ export function addRegisterCommand(program: Command, deps: CliDependencies): voi
         "enabled NIC. --manage, --inspect and --provide then move it on to manageable, through inspection, and to " +
         "available (Ironic cleaning it first): an operation the command follows until it ends.\n\n" +
         "Bulk: --file registers the nodes a YAML or JSON file lists, --all --podm every node of a pod manager that " +
-        "Valence still manages; --concurrency at a time, with a progress bar on a terminal, then a table of " +
-        "results. One failure does not stop the others; the exit code is 0 only if every node registered. " +
+        "Valence still manages, in one enrollment (POST /v1/nodes/register) that the service runs --concurrency " +
+        "nodes at a time, followed with a progress bar on a terminal, then a table of results. One failure does not stop the others; the exit code is 0 only if every node registered. " +
         "The flags apply to every node; a file's per-node fields override them.",
     )
     .argument("[node]", "node name or uuid (omit with --file or --all)")
@@ -272,12 +272,12 @@ export function addRegisterCommand(program: Command, deps: CliDependencies): voi
     .option("--file <path>", "bulk: register the nodes listed in this YAML/JSON file")
     .option("--all", "bulk: register every node of --podm that Valence manages (not yet in Ironic)")
     .option("--podm <podm>", "with --all: the pod manager (name or uuid)")
-    .option("--concurrency <count>", "bulk: registers running at once (1-64)", integerIn(1, 64), 4);
+    .option("--concurrency <count>", "bulk: nodes the service enrolls at once (1-64)", integerIn(1, 64), 4);
   addWaitOptions(command)
     .addHelpText(
       "after",
       `\nWith --manage, --inspect or --provide the register starts an operation.${WAIT_HELP_TEXT}
-In bulk, each node's operation is followed (a line per node as it ends); exit 5 if any failed.`,
+In bulk, the enrollment is followed (a line per node as it ends); exit 5 if any node's operation failed.`,
     )
     .addHelpText(
       "after",
