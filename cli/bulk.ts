@@ -124,6 +124,7 @@ export function bulkResultOf(node: EnrollNodeView, operation?: OperationView): B
     uuid: node.node_uuid,
     name: node.name,
     ironic_node_uuid: node.ironic_node_uuid,
+    ...(node.ironic_node_uuid ? { managed_by: "ironic" } : {}),
     // Registered without lifecycle steps, the Ironic node rests in `enroll` (as a single register answers).
     ...(node.state === "succeeded" && !node.operation_id ? { ironic: { provision_state: "enroll" } } : {}),
   };
