@@ -15,6 +15,7 @@ const BENCHMARKS = [
   "get-latency",
   "register-floor",
   "register-lifecycle",
+  "fleet-enroll",
   "reconcile",
 ] as const;
 

@@ -1,5 +1,7 @@
+import { STATUS_CODES } from "node:http";
 import { SingleBar } from "cli-progress";
 import { parse as parseYaml } from "yaml";
+import { STATUS_BY_CODE } from "../lib/http/statuses.ts";
 import { RegisterNodeBody } from "../lib/nodes/schemas.ts";
 import { formatIssue } from "../lib/validation.ts";
 import { EXIT, type ExitCode, UsageError } from "./errors.ts";
@@ -89,6 +91,76 @@ export function parseBulkFile(text: string, source: string): BulkItem[] {
   });
   if (problems.length) throw new UsageError(problems.join("\n"));
   return items;
+}
+
+/** A node of an enrollment as `GET /v1/operations/{id}` shows it. */
+export type EnrollNodeView = NonNullable<OperationView["nodes"]>[number];
+
+/**
+ * The body of `POST /v1/nodes/register` for a bulk file's items: the flags as the enrollment's register fields,
+ * each item's own fields on it (a bare name when it has none).
+ */
+export function enrollBody(
+  items: readonly BulkItem[],
+  defaults: Record<string, unknown>,
+  concurrency: number,
+): Record<string, unknown> {
+  return {
+    ...defaults,
+    nodes: items.map((item) =>
+      Object.keys(item.options).length ? { node: item.node, ...item.options } : item.node,
+    ),
+    concurrency,
+  };
+}
+
+/**
+ * A node of an enrollment as a bulk result: registered (its own operation, if any, as `operation`), refused at
+ * its register (exit 3, or 4 when the code is the service's failure), or its operation failed or was cancelled
+ * (exit 5). Undefined while it has not ended.
+ */
+export function bulkResultOf(node: EnrollNodeView, operation?: OperationView): BulkResult | undefined {
+  const response = {
+    uuid: node.node_uuid,
+    name: node.name,
+    ironic_node_uuid: node.ironic_node_uuid,
+    ...(node.ironic_node_uuid ? { managed_by: "ironic" } : {}),
+    // Registered without lifecycle steps, the Ironic node rests in `enroll` (as a single register answers).
+    ...(node.state === "succeeded" && !node.operation_id ? { ironic: { provision_state: "enroll" } } : {}),
+  };
+  const withOperation = operation ? { operation } : {};
+  if (node.state === "succeeded")
+    return {
+      node: node.name,
+      ok: true,
+      status: node.operation_id ? 202 : 200,
+      response,
+      exitCode: EXIT.ok,
+      ...withOperation,
+    };
+  if (node.state !== "failed" && node.state !== "cancelled") return undefined;
+  const error = `${node.code ?? node.state}: ${node.detail ?? ""}`;
+  if (node.operation_id)
+    return {
+      node: node.name,
+      ok: false,
+      status: 202,
+      response,
+      error,
+      exitCode: EXIT.operationFailed,
+      ...withOperation,
+    };
+  const status = (node.code && STATUS_BY_CODE[node.code]?.status) || (node.state === "cancelled" ? 409 : 502);
+  return {
+    node: node.name,
+    ok: false,
+    status,
+    response: { code: node.code, detail: node.detail },
+    // As a refused single register reads: the status's title and the detail.
+    error: node.state === "cancelled" ? error : `${STATUS_CODES[status] ?? node.code}: ${node.detail ?? ""}`,
+    exitCode:
+      status >= 500 ? EXIT.serverError : node.state === "cancelled" ? EXIT.operationFailed : EXIT.clientError,
+  };
 }
 
 /**

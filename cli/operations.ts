@@ -114,6 +114,8 @@ export interface FollowOptions {
   sleep: (ms: number) => Promise<void>;
   /** Each change as a line (see `progressLines`). */
   progress?: (line: string) => void;
+  /** The operation as each look found it (an enrollment's nodes, for a progress bar). */
+  seen?: (operation: OperationView) => void | Promise<void>;
   /** Resolves when the caller wants to stop following (Ctrl-C). */
   interrupted?: Promise<void>;
 }
@@ -169,6 +171,7 @@ export async function followOperation(options: FollowOptions): Promise<FollowRes
     hint = retryAfterMs(answered.headers.get("retry-after")) ?? hint;
     for (const line of progressLines(operation, answered.body)) options.progress?.(line);
     operation = answered.body;
+    await options.seen?.(operation);
   }
   return { ended: true, operation };
 }

@@ -17,6 +17,11 @@ export class ValidationError extends ValenceError {
   readonly code: string = "ValidationError";
 }
 
+/** An enrollment whose selector selects no node (every node of the pod manager is registered already). */
+export class NothingToEnrollError extends ValidationError {
+  override readonly code = "NothingToEnroll";
+}
+
 /**
  * A pod-manager URL the deployment's address policy refuses (http://, loopback, link-local, metadata, outside
  * the allowed networks). Refused before anything is stored or sent, so the answer reveals nothing about the host.

@@ -4,23 +4,16 @@ import {
   type BulkItem,
   type BulkResult,
   bulkExitCode,
+  bulkResultOf,
   createProgress,
+  enrollBody,
   formatBulkResults,
-  type ProgressReporter,
   parseBulkFile,
-  runWithConcurrency,
 } from "../bulk.ts";
-import { retryAfterMs, type ValenceClient } from "../client.ts";
+import { retryAfterMs } from "../client.ts";
 import { type CliDependencies, type Session, session } from "../context.ts";
 import { ApiError, EXIT, ExitWith, exitCodeOf, UsageError } from "../errors.ts";
-import {
-  followHint,
-  followOperation,
-  formatOperation,
-  isFinished,
-  type OperationView,
-  outcomeLine,
-} from "../operations.ts";
+import { followHint, followOperation, formatOperation, type OperationView } from "../operations.ts";
 import { formatDetail } from "../output.ts";
 import { addWaitOptions, exitUnless, WAIT_HELP_TEXT, waitForOperation } from "./operations.ts";
 
@@ -63,62 +56,15 @@ export function registerBody(
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-/** One register; never throws — a failure is this node's result, not the batch's end. */
-export async function registerOne(client: ValenceClient, item: BulkItem): Promise<BulkResult> {
+/** The nodes a bulk file lists, the flags as defaults under each item's own fields (checked before anything). */
+async function fileItems(deps: CliDependencies, file: string): Promise<BulkItem[]> {
+  let text: string;
   try {
-    const response = await client.call<{ operation?: OperationView }>(
-      "POST",
-      nodePath(item.node, "/register"),
-      {
-        body: item.options,
-      },
-    );
-    const operation = response.status === 202 ? response.body?.operation : undefined;
-    return {
-      node: item.node,
-      ok: true,
-      status: response.status,
-      response: response.body,
-      exitCode: EXIT.ok,
-      ...(operation ? { operation, headers: response.headers } : {}),
-    };
+    text = await deps.io.readFile(file);
   } catch (error) {
-    return {
-      node: item.node,
-      ok: false,
-      ...(error instanceof ApiError ? { status: error.status, response: error.body } : {}),
-      error: (error as Error).message,
-      exitCode: exitCodeOf(error),
-    };
+    throw new UsageError(`--file: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
   }
-}
-
-async function bulkItems(
-  s: Session,
-  deps: CliDependencies,
-  options: RegisterOptions,
-  defaults: Record<string, unknown>,
-) {
-  if (options.file) {
-    let text: string;
-    try {
-      text = await deps.io.readFile(options.file);
-    } catch (error) {
-      throw new UsageError(
-        `--file: cannot read ${options.file}: ${(error as NodeJS.ErrnoException).code ?? error}`,
-      );
-    }
-    return parseBulkFile(text, options.file).map((item) => ({
-      node: item.node,
-      options: { ...defaults, ...item.options },
-    }));
-  }
-  const podmId = await resolvePodManager(s.client, options.podm as string);
-  const { items } = await s.client.listAll<{ name: string }>("/v1/nodes", {
-    managed_by: "valence",
-    podm_id: podmId,
-  });
-  return items.map((node) => ({ node: node.name, options: { ...defaults } }));
+  return parseBulkFile(text, file);
 }
 
 /** The register's answer: the node, Ironic's view, and (202) the operation running its lifecycle steps. */
@@ -174,62 +120,121 @@ async function registerSingle(deps: CliDependencies, s: Session, node: string, o
 }
 
 /**
- * Follows the operations a bulk register started, `concurrency` at a time, quietly (a line per node as each
- * ends, not per step). Answers false when Ctrl-C stopped it; the operations not seen to end are left as they were.
+ * A bulk register: one `POST /v1/nodes/register` (the file's nodes, or the pod manager's through the selector),
+ * then the enrollment followed to its end, the progress bar moving as each node ends in it (each node's own
+ * operation read once, when it ended). Ctrl-C stops following; the enrollment goes on.
  */
-async function followAll(
+async function enrollBulk(
   deps: CliDependencies,
   s: Session,
-  results: BulkResult[],
-  concurrency: number,
-  progress: ProgressReporter,
-): Promise<boolean> {
-  const pending = results.filter((result) => result.operation && !isFinished(result.operation));
-  if (pending.length === 0) return true;
-  s.note(`following ${pending.length} operation(s) until they end (Ctrl-C stops following; they go on)`);
-  let interrupt: () => void = () => undefined;
-  const interrupted = new Promise<void>((resolve) => {
-    interrupt = resolve;
-  });
-  let stopped = false;
-  const unregister =
-    deps.io.onInterrupt?.(() => {
-      stopped = true;
-      interrupt();
-    }) ?? (() => undefined);
+  options: RegisterOptions,
+  defaults: Record<string, unknown>,
+): Promise<void> {
+  const body = options.file
+    ? enrollBody(await fileItems(deps, options.file), defaults, options.concurrency)
+    : {
+        ...defaults,
+        selector: {
+          podm_id: await resolvePodManager(s.client, options.podm as string),
+          managed_by: "valence",
+        },
+        concurrency: options.concurrency,
+      };
+  let accepted: { body: OperationView; headers: Headers };
   try {
-    await runWithConcurrency(pending, concurrency, async (result) => {
-      if (stopped) return;
-      const operation = result.operation as OperationView;
-      try {
-        const followed = await followOperation({
-          client: s.client,
-          url: result.headers?.get("location")
-            ? s.client.linked(result.headers.get("location") as string)
-            : s.client.url(`/v1/operations/${operation.id}`),
-          initial: operation,
-          retryAfterMs: retryAfterMs(result.headers?.get("retry-after") ?? null),
-          sleep: deps.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
-          interrupted,
-        });
-        result.operation = followed.operation;
-        if (!followed.ended) return;
-        if (followed.operation.state !== "succeeded") {
-          result.ok = false;
-          result.error = outcomeLine(followed.operation);
-          result.exitCode = EXIT.operationFailed;
+    accepted = await s.client.call<OperationView>("POST", "/v1/nodes/register", { body });
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "NothingToEnroll") {
+      s.note("no nodes to register");
+      s.print([], () => "");
+      return;
+    }
+    throw error;
+  }
+  const enrollment = accepted.body;
+  const nodes = enrollment.nodes ?? [];
+  if (!options.wait) {
+    s.print(enrollment, () => formatOperation(enrollment));
+    s.note(followHint(enrollment.id));
+    return;
+  }
+  const progress = createProgress(nodes.length, deps.io.stderr);
+  const results = new Map<string, BulkResult>();
+  const settle = async (operation: OperationView) => {
+    for (const node of operation.nodes ?? []) {
+      if (results.has(node.node_uuid)) continue;
+      const ended = bulkResultOf(node);
+      if (!ended) continue;
+      let child: OperationView | undefined;
+      if (node.operation_id) {
+        try {
+          child = (await s.client.call<OperationView>("GET", `/v1/operations/${node.operation_id}`)).body;
+        } catch {
+          // The node's result stands without its operation's detail.
         }
-      } catch (error) {
-        result.ok = false;
-        result.error = `${(error as Error).message} (stopped following; operation ${operation.id} goes on)`;
-        result.exitCode = exitCodeOf(error);
       }
+      const result = bulkResultOf(node, child) as BulkResult;
+      results.set(node.node_uuid, result);
       progress.settled(result);
+    }
+  };
+  let stopFollowing: () => void = () => undefined;
+  const interrupted = new Promise<void>((resolve) => {
+    stopFollowing = resolve;
+  });
+  const unregister = deps.io.onInterrupt?.(() => stopFollowing()) ?? (() => undefined);
+  let followed: Awaited<ReturnType<typeof followOperation>>;
+  try {
+    await settle(enrollment);
+    followed = await followOperation({
+      client: s.client,
+      url: accepted.headers.get("location")
+        ? s.client.linked(accepted.headers.get("location") as string)
+        : s.client.url(`/v1/operations/${enrollment.id}`),
+      initial: enrollment,
+      retryAfterMs: retryAfterMs(accepted.headers.get("retry-after")),
+      sleep: deps.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
+      seen: settle,
+      interrupted,
     });
+  } catch (error) {
+    progress.stop();
+    s.note(`${(error as Error).message}\nStopped following. ${followHint(enrollment.id)}`);
+    throw new ExitWith(exitCodeOf(error));
   } finally {
     unregister();
   }
-  return !stopped;
+  progress.stop();
+  const ordered = (followed.operation.nodes ?? nodes).map(
+    (node): BulkResult =>
+      results.get(node.node_uuid) ?? {
+        node: node.name,
+        ok: false,
+        error: `still ${node.state} (stopped following)`,
+        exitCode: EXIT.interrupted,
+      },
+  );
+  s.print(
+    ordered.map(({ node: name, ok, status, response, error, operation }) => ({
+      node: name,
+      ok,
+      ...(status === undefined ? {} : { status }),
+      ...(response === undefined ? {} : { response }),
+      ...(error === undefined ? {} : { error }),
+      ...(operation === undefined ? {} : { operation }),
+    })),
+    () => formatBulkResults(ordered),
+  );
+  const refused = ordered.filter((result) => !result.ok && !result.operation && result.status).length;
+  if (refused) s.note(`${refused} of ${ordered.length} nodes failed to register`);
+  const unsuccessful = ordered.filter((result) => !result.ok && result.operation).length;
+  if (unsuccessful) s.note(`${unsuccessful} operation(s) did not succeed`);
+  if (!followed.ended) {
+    s.note(`Interrupted. ${followHint(enrollment.id)}`);
+    throw new ExitWith(EXIT.interrupted);
+  }
+  const exitCode = bulkExitCode(ordered);
+  if (exitCode !== EXIT.ok) throw new ExitWith(exitCode);
 }
 
 export function addRegisterCommand(program: Command, deps: CliDependencies): void {
@@ -241,8 +246,8 @@ export function addRegisterCommand(program: Command, deps: CliDependencies): voi
         "enabled NIC. --manage, --inspect and --provide then move it on to manageable, through inspection, and to " +
         "available (Ironic cleaning it first): an operation the command follows until it ends.\n\n" +
         "Bulk: --file registers the nodes a YAML or JSON file lists, --all --podm every node of a pod manager that " +
-        "Valence still manages; --concurrency at a time, with a progress bar on a terminal, then a table of " +
-        "results. One failure does not stop the others; the exit code is 0 only if every node registered. " +
+        "Valence still manages, in one enrollment (POST /v1/nodes/register) that the service runs --concurrency " +
+        "nodes at a time, followed with a progress bar on a terminal, then a table of results. One failure does not stop the others; the exit code is 0 only if every node registered. " +
         "The flags apply to every node; a file's per-node fields override them.",
     )
     .argument("[node]", "node name or uuid (omit with --file or --all)")
@@ -267,12 +272,12 @@ export function addRegisterCommand(program: Command, deps: CliDependencies): voi
     .option("--file <path>", "bulk: register the nodes listed in this YAML/JSON file")
     .option("--all", "bulk: register every node of --podm that Valence manages (not yet in Ironic)")
     .option("--podm <podm>", "with --all: the pod manager (name or uuid)")
-    .option("--concurrency <count>", "bulk: registers running at once (1-64)", integerIn(1, 64), 4);
+    .option("--concurrency <count>", "bulk: nodes the service enrolls at once (1-64)", integerIn(1, 64), 4);
   addWaitOptions(command)
     .addHelpText(
       "after",
       `\nWith --manage, --inspect or --provide the register starts an operation.${WAIT_HELP_TEXT}
-In bulk, each node's operation is followed (a line per node as it ends); exit 5 if any failed.`,
+In bulk, the enrollment is followed (a line per node as it ends); exit 5 if any node's operation failed.`,
     )
     .addHelpText(
       "after",
@@ -304,47 +309,6 @@ A bulk file lists node names or uuids, or objects with "node" and any register b
 
       if (node !== undefined) return registerSingle(deps, s, node, options);
 
-      const items = await bulkItems(s, deps, options, defaults);
-      if (items.length === 0) {
-        s.note("no nodes to register");
-        s.print([], () => "");
-        return;
-      }
-      const progress = createProgress(items.length, deps.io.stderr);
-      // A register that started an operation settles when the operation ends, unless nothing will follow it.
-      const settlesNow = (result: BulkResult) =>
-        !options.wait || !result.operation || isFinished(result.operation);
-      const results = await runWithConcurrency(
-        items,
-        options.concurrency,
-        (item) => registerOne(s.client, item),
-        (result) => {
-          if (settlesNow(result)) progress.settled(result);
-        },
-      );
-      const followedAll = options.wait
-        ? await followAll(deps, s, results, options.concurrency, progress)
-        : true;
-      progress.stop();
-      s.print(
-        results.map(({ node: name, ok, status, response, error, operation }) => ({
-          node: name,
-          ok,
-          ...(status === undefined ? {} : { status }),
-          ...(response === undefined ? {} : { response }),
-          ...(error === undefined ? {} : { error }),
-          ...(operation === undefined ? {} : { operation }),
-        })),
-        () => formatBulkResults(results),
-      );
-      const refused = results.filter((result) => !result.ok && !result.operation).length;
-      if (refused) s.note(`${refused} of ${results.length} nodes failed to register`);
-      const unsuccessful = results.filter((result) => !result.ok && result.operation).length;
-      if (unsuccessful) s.note(`${unsuccessful} operation(s) did not succeed`);
-      const goingOn = results.filter((result) => result.operation && !isFinished(result.operation));
-      for (const result of goingOn) s.note(`${result.node}: ${followHint(result.operation?.id as string)}`);
-      if (!followedAll) throw new ExitWith(EXIT.interrupted);
-      const exitCode = bulkExitCode(results);
-      if (exitCode !== EXIT.ok) throw new ExitWith(exitCode);
+      return enrollBulk(deps, s, options, defaults);
     });
 }

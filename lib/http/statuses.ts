@@ -25,6 +25,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, StatusEntry>> = {
   ValidationError: BAD_REQUEST,
   /** A pod-manager URL the deployment's address policy refuses, judged from the URL alone. */
   PodManagerUrlRefused: BAD_REQUEST,
+  /** An enrollment's selector that selects no node: nothing was started. */
+  NothingToEnroll: BAD_REQUEST,
   /** A node field (conductor_group, shard, ...) the Ironic API version in use cannot take; the detail names it. */
   IronicFeatureUnsupported: BAD_REQUEST,
   /** A boot or deploy interface Ironic has not enabled for the hardware type; the detail names the enabled ones. */

@@ -1,4 +1,4 @@
-import { ValenceError, ValidationError } from "../errors.ts";
+import { NothingToEnrollError, ValenceError, ValidationError } from "../errors.ts";
 import { eventMessage, operationFinished, operationStarted } from "../events/build.ts";
 import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
 import type { Node } from "../nodes/model.ts";
@@ -174,7 +174,7 @@ export class EnrollmentService {
       marker = page.next;
     } while (marker && targets.length <= MAX_ENROLL_NODES);
     if (targets.length === 0)
-      throw new ValidationError(
+      throw new NothingToEnrollError(
         `body.selector: pod manager ${podm.name} has no node that Valence manages: nothing to enroll`,
       );
     if (targets.length > MAX_ENROLL_NODES)

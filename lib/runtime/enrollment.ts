@@ -13,6 +13,13 @@ import { unregistrationDeps } from "./unregistration.ts";
 /** How long one node's register may take inside the workflow (the Lambda's remaining time on the API path). */
 const REGISTER_BUDGET_MS = 120_000;
 
+/**
+ * A node's durable waits inside an enrollment: doubling to 10 s, not the single operation's 60 s, so a node whose
+ * cleaning ends just after a check is not left waiting up to a minute (a rack's wall time is its slowest node's).
+ * The checks of a rack's nodes share the enrollment's invocations.
+ */
+const NODE_WAIT = { firstDelayMs: 2_000, maxDelayMs: 10_000 };
+
 /** `POST /v1/nodes/register`: checks the request and starts the enrollment's workflow. */
 export const enrollmentServiceFor = /* @__PURE__ */ once(
   (settings) =>
@@ -68,7 +75,7 @@ export const enrollmentDepsFor = /* @__PURE__ */ once(async (settings): Promise<
       });
       return { operationId: operation?.id ?? null, ironicNodeUuid: registered.ironic_node_uuid };
     },
-    runNodeOperation: (input, ctx) => runLifecycle(input, ctx, lifecycle),
+    runNodeOperation: (input, ctx) => runLifecycle(input, ctx, { ...lifecycle, durableWait: NODE_WAIT }),
   };
 });
 

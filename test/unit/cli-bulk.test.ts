@@ -172,57 +172,122 @@ describe("progress", () => {
   });
 });
 
-describe("valence node-register --file / --all", () => {
+describe("valence node-register --file / --all: one enrollment, followed", () => {
+  /** How a node ends in the enrollment; absent: registered, its operation succeeded. */
+  type Outcome = {
+    state: "succeeded" | "failed" | "cancelled";
+    code?: string;
+    detail?: string;
+    operation?: boolean;
+  };
+
   async function bulk(
     argv: string[],
-    outcome: (node: string) => { status: number; detail?: string },
+    outcome: (node: string) => Outcome = () => ({ state: "succeeded" }),
     files: Record<string, string> = {},
+    refuse?: { status: number; code: string; detail: string },
   ) {
-    const registered: { node: string; body: unknown }[] = [];
-    let inFlight = 0;
-    let peak = 0;
+    const posted: unknown[] = [];
+    const requests: string[] = [];
+    let looks = 0;
     const io = memoryIo({ files });
+    const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+      new Response(JSON.stringify(body), {
+        status,
+        headers: { "content-type": "application/json", ...headers },
+      });
+    let names: string[] = [];
+    const enrollment = (settled: boolean) => ({
+      id: "enroll-1",
+      kind: "enroll",
+      node_uuid: "enroll-1",
+      node_name: `enrollment of ${names.length} nodes`,
+      state: settled
+        ? names.every((name) => outcome(name).state === "succeeded")
+          ? "succeeded"
+          : "failed"
+        : "pending",
+      steps: names.map((name) => ({ name, state: "pending" })),
+      outcome: settled ? { code: "EnrollmentIncomplete", detail: "..." } : null,
+      nodes: names.map((name) => {
+        const ended = outcome(name);
+        const hasOperation = ended.operation ?? ended.state === "succeeded";
+        return {
+          node_uuid: `uuid-${name}`,
+          name,
+          state: settled ? ended.state : "pending",
+          operation_id: settled && hasOperation ? `op-${name}` : null,
+          ironic_node_uuid:
+            settled && (hasOperation || ended.state === "succeeded") ? `ironic-${name}` : null,
+          code: settled ? (ended.code ?? "Succeeded") : null,
+          detail: settled ? (ended.detail ?? "ok") : null,
+        };
+      }),
+    });
     const code = await main(argv, {
       config: readCliConfig({}),
       io,
+      sleep: async () => undefined,
       fetch: (async (input: string | URL | Request, init?: RequestInit) => {
         const url = new URL(String(input));
-        const json = (status: number, body: unknown) =>
-          new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+        requests.push(`${init?.method ?? "GET"} ${url.pathname}`);
         if (url.pathname === "/v1/pod_managers") return json(200, [PODM]);
-        if (url.pathname === "/v1/nodes") {
-          expect(Object.fromEntries(url.searchParams)).toEqual({ managed_by: "valence", podm_id: PODM.uuid });
-          return json(200, [{ name: "v1" }, { name: "v2" }, { name: "v3" }]);
-        }
-        const node = decodeURIComponent(url.pathname.split("/")[3] ?? "");
-        inFlight++;
-        peak = Math.max(peak, inFlight);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-        inFlight--;
-        registered.push({ node, body: JSON.parse(String(init?.body)) });
-        const { status, detail } = outcome(node);
-        return status < 400
-          ? json(status, {
-              name: node,
-              ironic_node_uuid: `ironic-${node}`,
-              ironic: { provision_state: "enroll" },
-            })
-          : json(status, {
+        if (url.pathname === "/v1/nodes/register") {
+          const body = JSON.parse(String(init?.body));
+          posted.push(body);
+          if (refuse)
+            return json(refuse.status, {
               request_id: "r",
-              code: "X",
-              status,
-              title: status >= 500 ? "Bad Gateway" : "Conflict",
-              detail,
+              code: refuse.code,
+              status: refuse.status,
+              title: "Bad Request",
+              detail: refuse.detail,
             });
+          names = body.nodes
+            ? body.nodes.map((item: string | { node: string }) =>
+                typeof item === "string" ? item : item.node,
+              )
+            : ["v1", "v2", "v3"];
+          return json(202, enrollment(false), {
+            location: `${url.origin}/v1/operations/enroll-1`,
+            "retry-after": "5",
+          });
+        }
+        if (url.pathname === "/v1/operations/enroll-1") return json(200, enrollment(++looks >= 2));
+        const child = url.pathname.match(/^\/v1\/operations\/op-(.+)$/)?.[1];
+        if (child) {
+          const ended = outcome(child);
+          return json(200, {
+            id: `op-${child}`,
+            kind: "register",
+            node_name: child,
+            state: ended.state,
+            outcome: { code: ended.code ?? "Succeeded", detail: ended.detail ?? "ok" },
+            steps: [
+              {
+                name: "provide",
+                state: ended.state,
+                provision_state: ended.state === "succeeded" ? "available" : "clean failed",
+              },
+            ],
+          });
+        }
+        return json(404, {
+          request_id: "r",
+          code: "RouteNotFound",
+          status: 404,
+          title: "Not Found",
+          detail: url.pathname,
+        });
       }) as typeof fetch,
     });
-    return { code, out: io.out(), err: io.err(), registered, peak };
+    return { code, out: io.out(), err: io.err(), posted, requests, looks };
   }
 
   const FILE = ["- a", "- node: b", "  resource_class: gold", "- c", "- d", "- e"].join("\n");
 
-  it("registers every node of the file, flags as defaults and per-node fields on top, then a table; exit 0", async () => {
-    const { code, out, err, registered, peak } = await bulk(
+  it("sends the file's nodes in one request, flags as the enrollment's fields and per-node fields on top, follows it, then a table; exit 0", async () => {
+    const { code, out, err, posted, requests } = await bulk(
       [
         "node-register",
         "--file",
@@ -233,80 +298,122 @@ describe("valence node-register --file / --all", () => {
         "--concurrency",
         "2",
       ],
-      () => ({ status: 200 }),
+      () => ({ state: "succeeded" }),
       { "nodes.yaml": FILE },
     );
 
     expect(code).toBe(0);
-    expect(peak).toBe(2);
-    expect(registered.map((r) => r.node).sort()).toEqual(["a", "b", "c", "d", "e"]);
-    expect(registered.find((r) => r.node === "b")?.body).toEqual({ resource_class: "gold", manage: true });
-    expect(registered.find((r) => r.node === "a")?.body).toEqual({ resource_class: "silver", manage: true });
+    expect(posted).toEqual([
+      {
+        resource_class: "silver",
+        manage: true,
+        nodes: ["a", { node: "b", resource_class: "gold" }, "c", "d", "e"],
+        concurrency: 2,
+      },
+    ]);
+    expect(requests.filter((request) => request.startsWith("POST"))).toEqual(["POST /v1/nodes/register"]);
     for (const node of ["a", "b", "c", "d", "e"])
-      expect(out).toMatch(new RegExp(`│ ${node}\\s+│ registered\\s+│ ironic-${node}`));
-    expect(err.match(/^\[\d\/5\] \w: registered$/gm)).toHaveLength(5);
+      expect(out).toMatch(
+        new RegExp(`│ ${node}\\s+│ registered\\s+│ ironic-${node}\\s+│ available\\s+│ succeeded`),
+      );
+    // Not a terminal: a line per node as the enrollment shows it ended.
+    expect(err.match(/^\[\d\/5\] \w: registered, operation succeeded$/gm)).toHaveLength(5);
   });
 
-  it("goes on after a failure and exits 3 for refusals, 4 when any failure is the service's", async () => {
+  it("reports each node's own result: exit 3 for a refused register, 4 for the service's failure, 5 for a failed operation", async () => {
     const refused = await bulk(
       ["node-register", "--file", "nodes.yaml"],
-      (node) => (node === "c" ? { status: 409, detail: "mac taken" } : { status: 200 }),
+      (node) =>
+        node === "c"
+          ? { state: "failed", code: "IronicResourceTaken", detail: "MAC 52:54:00:00:00:01 is taken" }
+          : { state: "succeeded" },
       { "nodes.yaml": FILE },
     );
     const broken = await bulk(
       ["node-register", "--file", "nodes.yaml", "-f", "json"],
       (node) =>
         node === "a"
-          ? { status: 502, detail: "ironic broke" }
+          ? { state: "failed", code: "IronicUnavailable", detail: "ironic broke" }
           : node === "d"
-            ? { status: 404, detail: "gone" }
-            : { status: 200 },
+            ? { state: "failed", code: "IronicStepFailed", detail: "clean failed", operation: true }
+            : { state: "succeeded" },
+      { "nodes.yaml": FILE },
+    );
+    const cleaningFailed = await bulk(
+      ["node-register", "--file", "nodes.yaml"],
+      (node) =>
+        node === "e"
+          ? { state: "failed", code: "IronicStepFailed", detail: "clean failed", operation: true }
+          : { state: "succeeded" },
       { "nodes.yaml": FILE },
     );
 
     expect(refused.code).toBe(3);
-    expect(refused.registered).toHaveLength(5);
-    expect(refused.out).toMatch(/│ c\s+│ failed\s+│\s+│\s+│ Conflict: mac taken/);
+    expect(refused.out).toMatch(/│ c\s+│ failed\s+│\s+│\s+│\s+│ Conflict: MAC 52:54:00:00:00:01 is taken/);
     expect(refused.err).toContain("1 of 5 nodes failed to register");
     expect(broken.code).toBe(4);
-    const results = JSON.parse(broken.out) as {
-      node: string;
-      ok: boolean;
-      status: number;
-      response: { detail?: string };
-    }[];
+    const results = JSON.parse(broken.out) as { node: string; ok: boolean; status: number; error?: string }[];
     expect(results.map((r) => [r.node, r.ok, r.status])).toEqual([
-      ["a", false, 502],
-      ["b", true, 200],
-      ["c", true, 200],
-      ["d", false, 404],
-      ["e", true, 200],
+      ["a", false, 503],
+      ["b", true, 202],
+      ["c", true, 202],
+      ["d", false, 202],
+      ["e", true, 202],
     ]);
-    expect(results[0]?.response.detail).toBe("ironic broke");
+    expect(results[3]?.error).toBe("IronicStepFailed: clean failed");
+    expect(cleaningFailed.code).toBe(5);
+    expect(cleaningFailed.err).toContain("1 operation(s) did not succeed");
   });
 
-  it("--all --podm registers every node of the pod manager that Valence manages", async () => {
-    const { code, registered } = await bulk(
-      ["node-register", "--all", "--podm", "podm1", "--provide"],
-      () => ({
-        status: 200,
-      }),
+  it("--all --podm enrolls the pod manager's nodes that Valence manages through the selector", async () => {
+    const { code, posted } = await bulk(["node-register", "--all", "--podm", "podm1", "--provide"]);
+
+    expect(code).toBe(0);
+    expect(posted).toEqual([
+      { provide: true, selector: { podm_id: PODM.uuid, managed_by: "valence" }, concurrency: 4 },
+    ]);
+  });
+
+  it("says there is nothing to register when the selector selects no node; exit 0", async () => {
+    const { code, err, out } = await bulk(
+      ["node-register", "--all", "--podm", "podm1"],
+      undefined,
+      {},
+      {
+        status: 400,
+        code: "NothingToEnroll",
+        detail: "body.selector: pod manager podm1 has no node that Valence manages: nothing to enroll",
+      },
     );
 
     expect(code).toBe(0);
-    expect(registered.map((r) => r.node).sort()).toEqual(["v1", "v2", "v3"]);
-    expect(registered.every((r) => JSON.stringify(r.body) === '{"provide":true}')).toBe(true);
+    expect(err).toContain("no nodes to register");
+    expect(out.trim()).toBe("");
   });
 
-  it("refuses a bad or missing file before registering anything (exit 2)", async () => {
-    const bad = await bulk(["node-register", "--file", "nodes.yaml"], () => ({ status: 200 }), {
+  it("--no-wait prints the enrollment and how to follow it, without following", async () => {
+    const { code, err, looks } = await bulk(
+      ["node-register", "--file", "nodes.yaml", "--no-wait"],
+      undefined,
+      {
+        "nodes.yaml": FILE,
+      },
+    );
+
+    expect(code).toBe(0);
+    expect(looks).toBe(0);
+    expect(err).toContain("valence operation-show enroll-1 --wait");
+  });
+
+  it("refuses a bad or missing file before sending anything (exit 2)", async () => {
+    const bad = await bulk(["node-register", "--file", "nodes.yaml"], undefined, {
       "nodes.yaml": "- node: a\n  manage: maybe\n- b\n",
     });
-    const missing = await bulk(["node-register", "--file", "nope.yaml"], () => ({ status: 200 }));
+    const missing = await bulk(["node-register", "--file", "nope.yaml"]);
 
     expect(bad.code).toBe(2);
     expect(bad.err).toContain("nodes.yaml: item 1 (a): manage: expected boolean");
-    expect(bad.registered).toEqual([]);
+    expect(bad.posted).toEqual([]);
     expect(missing.code).toBe(2);
     expect(missing.err).toContain("--file: cannot read nope.yaml: ENOENT");
   });
