@@ -154,8 +154,8 @@ describe("the API answers as its OpenAPI document says (local stack, real Ironic
       const operation = (await call("getOperation", 200, { params: { id } }))
         .body as unknown as OperationBody;
       if (["succeeded", "failed", "cancelled"].includes(operation.state)) {
-        // A pod manager's re-sync takes no node.
-        if (operation.kind === "resync") return operation;
+        // A pod manager's re-sync and an enrollment take no node's slot themselves.
+        if (operation.kind === "resync" || operation.kind === "enroll") return operation;
         for (let again = 0; again < 100; again++) {
           const node = await call("getNode", 200, { params: { id: operation.node_uuid } });
           if ((node.body.operation as { id: string } | null | undefined)?.id !== id) return operation;
@@ -413,6 +413,16 @@ describe("the API answers as its OpenAPI document says (local stack, real Ironic
     expect((listed.body as unknown as OperationBody[]).map((each) => each.id)).toEqual([operation.id]);
     await call("listPodManagerOperations", 404, { params: { id: randomUUID() } });
     await call("listPodManagerOperations", 400, { params: { id: demoPodm }, query: { limit: "0" } });
+  });
+
+  it("nodes: enroll many at once (202 with the enroll operation), and its refusals", async () => {
+    // test-node-2 is registered already: the enrollment is accepted, and that node fails alone.
+    const enrolled = await call("registerNodes", 202, { body: { nodes: ["test-node-2"] } });
+    const operation = enrolled.body as unknown as OperationBody;
+    expect(operation.kind).toBe("enroll");
+    expect(["succeeded", "failed"]).toContain((await ended(operation.id)).state);
+    await call("registerNodes", 400, { body: {} });
+    await call("registerNodes", 400, { body: { nodes: ["test-node", "test-node"] } });
   });
 
   it("pod managers: delete (refused while nodes remain)", async () => {
