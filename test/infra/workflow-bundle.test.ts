@@ -8,10 +8,13 @@ import { buildBundle, deployedHandlers } from "../../bench/support/bundles.ts";
 
 /**
  * The durable SDK carries the Lambda client for its checkpoints: only the workflow function may pay for it (the
- * client and the two commands it uses: `lib/aws/durable-lambda-client.ts`), within 600 KB, Powertools' logger in
- * (the pod-manager re-sync reads secrets by signed requests, not the SDK client).
+ * client and the two commands it uses: `lib/aws/durable-lambda-client.ts`), Powertools' logger in (the pod-manager
+ * re-sync reads secrets by signed requests, not the SDK client). The aim is 600 KB; fleet enrollment runs each
+ * node's register inside the workflow (the registration saga, the Redfish reader and the hardware rules), which
+ * puts it at about 604 KB. What bounds it: the durable SDK (91 KB, one module) and the Lambda client's schemas and
+ * error classes (66 KB, kept whole because the client registers every error class when it loads).
  */
-const WORKFLOW_BUDGET_BYTES = 600 * 1024;
+const WORKFLOW_BUDGET_BYTES = 610 * 1024;
 const DURABLE_SDK = "@aws/durable-execution-sdk-js";
 
 describe("the operation workflow's bundle", () => {
