@@ -1,5 +1,5 @@
 import { NothingToEnrollError, ValenceError, ValidationError } from "../errors.ts";
-import { eventMessage, operationFinished, operationStarted } from "../events/build.ts";
+import { eventMessage, operationStarted } from "../events/build.ts";
 import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
 import type { Node } from "../nodes/model.ts";
 import type { NodeRepository } from "../nodes/repository.ts";
@@ -20,7 +20,7 @@ import {
   started,
   succeeded,
 } from "./transitions.ts";
-import { eventOperation, writeTransition } from "./writes.ts";
+import { eventOperation, writeEnd, writeTransition } from "./writes.ts";
 
 /** Outcome codes of an enrollment and of its nodes. */
 export const ENROLL_FAILURES = {
@@ -430,24 +430,8 @@ class EnrollmentWorkflow {
   }
 
   /** Writes a transition that ends the enrollment, and publishes Operation Finished if this write ended it. */
-  private async end(transition: (current: Operation) => OperationTransition | undefined): Promise<Operation> {
-    let wrote = false;
-    const ended = await this.write(transition, () => {
-      wrote = true;
-    });
-    if (wrote && isFinalState(ended.state)) {
-      await publishQuietly(this.deps.events, [
-        operationFinished({
-          operation: eventOperation(ended),
-          outcome: ended.state as "succeeded" | "failed" | "cancelled",
-          actor: ended.principal,
-          requestId: ended.request_id,
-          at: this.now(),
-          lastError: ended.state === "failed" ? (ended.outcome?.detail ?? null) : null,
-        }),
-      ]);
-    }
-    return ended;
+  private end(transition: (current: Operation) => OperationTransition | undefined): Promise<Operation> {
+    return writeEnd((onWritten) => this.write(transition, onWritten), this.deps.events, this.now());
   }
 
   /**

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { eventMessage, operationFinished, operationStarted } from "../events/build.ts";
+import { eventMessage, operationStarted } from "../events/build.ts";
 import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
 import type { IronicNode, ProvisionTarget } from "../ironic/index.ts";
 import { DEFAULT_POLL_POLICY, type PollPolicy, pollDelay, sleep } from "../ironic/retry.ts";
@@ -20,7 +20,7 @@ import {
   stepStarted,
   succeeded,
 } from "./transitions.ts";
-import { eventOperation, writeTransition } from "./writes.ts";
+import { eventOperation, writeEnd, writeTransition } from "./writes.ts";
 
 /** One check of a durable wait: done with a value, or not yet. Values are checkpointed, so plain JSON. */
 export type WaitCheck<T> = { done: true; value: T } | { done: false };
@@ -744,26 +744,16 @@ class LifecycleWorkflow {
     // The node is freed first: whoever sees the operation ended finds its node free for the next one (a crash
     // in between leaves the operation to end on replay, its work done).
     await this.deps.release?.(operation);
-    let wrote = false;
-    const ended = await this.write(operation, transition, () => {
-      wrote = true;
-    });
-    // Only the writer of the end publishes it: not when the operation had ended already (a replay, a race).
-    if (wrote && isFinalState(ended.state)) {
-      const running = ended.steps.filter((step) => step.provision_state !== null).at(-1);
-      await publishQuietly(this.deps.events, [
-        operationFinished({
-          operation: eventOperation(ended),
-          outcome: ended.state as "succeeded" | "failed" | "cancelled",
-          actor: ended.principal,
-          requestId: ended.request_id,
-          at: this.now(),
-          provisionState: running?.provision_state ?? null,
-          lastError: running?.last_error ?? null,
-        }),
-      ]);
-    }
-    return ended;
+    // Ironic's state and error at the end: those of the last step that ran in Ironic.
+    return writeEnd(
+      (onWritten) => this.write(operation, transition, onWritten),
+      this.deps.events,
+      this.now(),
+      (ended) => {
+        const running = ended.steps.filter((step) => step.provision_state !== null).at(-1);
+        return { provisionState: running?.provision_state ?? null, lastError: running?.last_error ?? null };
+      },
+    );
   }
 
   /** Writes `transition(operation)`, trying again on a concurrent write (see `writeTransition`). */

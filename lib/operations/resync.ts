@@ -1,4 +1,4 @@
-import { eventMessage, operationFinished, operationStarted } from "../events/build.ts";
+import { eventMessage, operationStarted } from "../events/build.ts";
 import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
 import { type EnrollmentDeps, runEnrollment } from "./enrollment.ts";
 import {
@@ -28,7 +28,7 @@ import {
   started,
   succeeded,
 } from "./transitions.ts";
-import { eventOperation, writeTransition } from "./writes.ts";
+import { eventOperation, writeEnd, writeTransition } from "./writes.ts";
 
 /**
  * How one node of a re-sync ended, or `busy`: Ironic is in a transition that takes no driver_info change
@@ -251,27 +251,15 @@ class ResyncWorkflow {
   }
 
   /** Writes a transition that ends the operation, and publishes Operation Finished if this write ended it. */
-  private async end(
+  private end(
     operation: Operation,
     transition: (current: Operation) => OperationTransition | undefined,
   ): Promise<Operation> {
-    let wrote = false;
-    const ended = await this.write(operation, transition, () => {
-      wrote = true;
-    });
-    if (wrote && isFinalState(ended.state)) {
-      await publishQuietly(this.deps.events, [
-        operationFinished({
-          operation: eventOperation(ended),
-          outcome: ended.state as "succeeded" | "failed" | "cancelled",
-          actor: ended.principal,
-          requestId: ended.request_id,
-          at: this.now(),
-          lastError: ended.state === "failed" ? (ended.outcome?.detail ?? null) : null,
-        }),
-      ]);
-    }
-    return ended;
+    return writeEnd(
+      (onWritten) => this.write(operation, transition, onWritten),
+      this.deps.events,
+      this.now(),
+    );
   }
 
   /** Writes `transition(operation)`, trying again on a concurrent write (see `writeTransition`). */

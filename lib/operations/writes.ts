@@ -1,4 +1,6 @@
 import { VersionConflictError } from "../errors.ts";
+import { operationFinished } from "../events/build.ts";
+import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
 import { isFinalState, type Operation } from "./model.ts";
 import type { OperationRepository } from "./repository.ts";
 import type { OperationTransition } from "./transitions.ts";
@@ -38,4 +40,45 @@ export function eventOperation(operation: Operation) {
     node_uuid: operation.node_uuid,
     node_name: operation.node_name,
   };
+}
+
+/** What an ended operation's Operation Finished says of Ironic: its provision state and last error, when known. */
+export interface EndDetails {
+  provisionState?: string | null;
+  lastError: string | null;
+}
+
+/** By default an operation ends with its own outcome's detail as the error, when it failed. */
+const outcomeDetails = (ended: Operation): EndDetails => ({
+  lastError: ended.state === "failed" ? (ended.outcome?.detail ?? null) : null,
+});
+
+/**
+ * Writes a transition that ends an operation (`write` calls its `onWritten` when its write landed) and publishes
+ * Operation Finished only when this very write ended it: not when the operation had ended already (a replay, a
+ * race with a cancel).
+ */
+export async function writeEnd(
+  write: (onWritten: () => void) => Promise<Operation>,
+  events: EventPublisher | undefined,
+  at: Date,
+  details: (ended: Operation) => EndDetails = outcomeDetails,
+): Promise<Operation> {
+  let wrote = false;
+  const ended = await write(() => {
+    wrote = true;
+  });
+  if (wrote && isFinalState(ended.state)) {
+    await publishQuietly(events, [
+      operationFinished({
+        operation: eventOperation(ended),
+        outcome: ended.state as "succeeded" | "failed" | "cancelled",
+        actor: ended.principal,
+        requestId: ended.request_id,
+        at,
+        ...details(ended),
+      }),
+    ]);
+  }
+  return ended;
 }
