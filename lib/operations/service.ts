@@ -198,10 +198,7 @@ export class OperationService {
       request_id: caller.requestId,
       principal: caller.principal,
       arguments: plan.arguments,
-      deadline:
-        plan.deadlineSeconds === undefined
-          ? undefined
-          : new Date(this.now().getTime() + plan.deadlineSeconds * 1000).toISOString(),
+      deadline: this.deadlineOf(plan),
     });
     return this.launch(operation);
   }
@@ -224,6 +221,13 @@ export class OperationService {
     assertIdle({ ...node, operation: null });
   }
 
+  /** When a plan with a deadline must have ended, from now. */
+  private deadlineOf(plan: Pick<OperationPlan, "deadlineSeconds">): string | undefined {
+    return plan.deadlineSeconds === undefined
+      ? undefined
+      : new Date(this.now().getTime() + plan.deadlineSeconds * 1000).toISOString();
+  }
+
   /** Stores an operation for `node` (whose `operation` already names `id`), `pending`. */
   record(id: string, node: Pick<Node, "uuid" | "name">, plan: OperationPlan, caller: OperationCaller) {
     const operation: NewOperation = {
@@ -235,10 +239,7 @@ export class OperationService {
       request_id: caller.requestId,
       principal: caller.principal,
       arguments: plan.arguments,
-      deadline:
-        plan.deadlineSeconds === undefined
-          ? undefined
-          : new Date(this.now().getTime() + plan.deadlineSeconds * 1000).toISOString(),
+      deadline: this.deadlineOf(plan),
     };
     return this.deps.operations.create(operation);
   }
