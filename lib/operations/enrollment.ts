@@ -1,6 +1,6 @@
 import { NothingToEnrollError, ValenceError, ValidationError } from "../errors.ts";
-import { eventMessage, operationStarted } from "../events/build.ts";
-import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
+import { eventMessage } from "../events/build.ts";
+import type { EventPublisher } from "../events/publisher.ts";
 import type { Node } from "../nodes/model.ts";
 import type { NodeRepository } from "../nodes/repository.ts";
 import { RegisterNodeBody, type RegisterNodeInput } from "../nodes/schemas.ts";
@@ -20,7 +20,7 @@ import {
   started,
   succeeded,
 } from "./transitions.ts";
-import { eventOperation, writeEnd, writeTransition } from "./writes.ts";
+import { startOnce, writeEnd, writeTransition } from "./writes.ts";
 
 /** Outcome codes of an enrollment and of its nodes. */
 export const ENROLL_FAILURES = {
@@ -259,19 +259,13 @@ class EnrollmentWorkflow {
 
   /** `pending` → `running` (once), publishing Operation Started; the nodes' names and how many run at once. */
   async start(): Promise<{ go: true; names: string[]; concurrency: number } | { go: false }> {
-    let operation = await this.load();
-    if (isFinalState(operation.state)) return { go: false };
-    if (operation.state === "pending") {
-      operation = await this.write(started);
-      await publishQuietly(this.deps.events, [
-        operationStarted({
-          operation: eventOperation(operation),
-          actor: operation.principal,
-          requestId: operation.request_id,
-          at: this.now(),
-        }),
-      ]);
-    }
+    const operation = await startOnce(
+      await this.load(),
+      () => this.write(started),
+      this.deps.events,
+      this.now,
+    );
+    if (!operation) return { go: false };
     return {
       go: true,
       names: (operation.nodes ?? []).map((node) => node.name),

@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
-import { eventMessage, operationStarted } from "../events/build.ts";
-import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
+import { eventMessage } from "../events/build.ts";
+import type { EventPublisher } from "../events/publisher.ts";
 import type { IronicNode, ProvisionTarget } from "../ironic/index.ts";
 import { DEFAULT_POLL_POLICY, type PollPolicy, pollDelay, sleep } from "../ironic/retry.ts";
 import { lazySchema } from "../lazy-schema.ts";
@@ -20,7 +20,7 @@ import {
   stepStarted,
   succeeded,
 } from "./transitions.ts";
-import { eventOperation, writeEnd, writeTransition } from "./writes.ts";
+import { startOnce, writeEnd, writeTransition } from "./writes.ts";
 
 /** One check of a durable wait: done with a value, or not yet. Values are checkpointed, so plain JSON. */
 export type WaitCheck<T> = { done: true; value: T } | { done: false };
@@ -377,19 +377,13 @@ class LifecycleWorkflow {
 
   /** `pending` → `running` (once), publishing Operation Started; the step names to run. */
   async start(): Promise<{ go: true; steps: string[] } | { go: false }> {
-    let operation = await this.load();
-    if (isFinalState(operation.state)) return { go: false };
-    if (operation.state === "pending") {
-      operation = await this.write(operation, started);
-      await publishQuietly(this.deps.events, [
-        operationStarted({
-          operation: eventOperation(operation),
-          actor: operation.principal,
-          requestId: operation.request_id,
-          at: this.now(),
-        }),
-      ]);
-    }
+    const operation = await startOnce(
+      await this.load(),
+      (pending) => this.write(pending, started),
+      this.deps.events,
+      this.now,
+    );
+    if (!operation) return { go: false };
     return { go: true, steps: operation.steps.map((step) => step.name) };
   }
 

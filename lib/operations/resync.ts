@@ -1,5 +1,5 @@
-import { eventMessage, operationStarted } from "../events/build.ts";
-import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
+import { eventMessage } from "../events/build.ts";
+import type { EventPublisher } from "../events/publisher.ts";
 import { type EnrollmentDeps, runEnrollment } from "./enrollment.ts";
 import {
   type LifecycleDeps,
@@ -28,7 +28,7 @@ import {
   started,
   succeeded,
 } from "./transitions.ts";
-import { eventOperation, writeEnd, writeTransition } from "./writes.ts";
+import { startOnce, writeEnd, writeTransition } from "./writes.ts";
 
 /**
  * How one node of a re-sync ended, or `busy`: Ironic is in a transition that takes no driver_info change
@@ -139,20 +139,13 @@ class ResyncWorkflow {
 
   /** `pending` → `running` (once), publishing Operation Started; the node names, in order (none once ended). */
   async start(): Promise<string[]> {
-    let operation = await this.load();
-    if (isFinalState(operation.state)) return [];
-    if (operation.state === "pending") {
-      operation = await this.write(operation, started);
-      await publishQuietly(this.deps.events, [
-        operationStarted({
-          operation: eventOperation(operation),
-          actor: operation.principal,
-          requestId: operation.request_id,
-          at: this.now(),
-        }),
-      ]);
-    }
-    return operation.steps.map((step) => step.name);
+    const operation = await startOnce(
+      await this.load(),
+      (pending) => this.write(pending, started),
+      this.deps.events,
+      this.now,
+    );
+    return operation?.steps.map((step) => step.name) ?? [];
   }
 
   /** Re-syncs node `index` unless it ended already: whether the re-sync goes on, stopped, or waits on Ironic. */

@@ -1,5 +1,5 @@
 import { VersionConflictError } from "../errors.ts";
-import { operationFinished } from "../events/build.ts";
+import { operationFinished, operationStarted } from "../events/build.ts";
 import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
 import { isFinalState, type Operation } from "./model.ts";
 import type { OperationRepository } from "./repository.ts";
@@ -81,4 +81,28 @@ export async function writeEnd(
     ]);
   }
   return ended;
+}
+
+/**
+ * `pending` → `running`, once: a pending operation is written started (`start`) and Operation Started published.
+ * The operation as it then stands, or `undefined` when it had ended already (a replay after its end).
+ */
+export async function startOnce(
+  operation: Operation,
+  start: (operation: Operation) => Promise<Operation>,
+  events: EventPublisher | undefined,
+  now: () => Date,
+): Promise<Operation | undefined> {
+  if (isFinalState(operation.state)) return undefined;
+  if (operation.state !== "pending") return operation;
+  const running = await start(operation);
+  await publishQuietly(events, [
+    operationStarted({
+      operation: eventOperation(running),
+      actor: running.principal,
+      requestId: running.request_id,
+      at: now(),
+    }),
+  ]);
+  return running;
 }
