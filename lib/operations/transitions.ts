@@ -47,6 +47,24 @@ function withStep(operation: Operation, index: number, step: OperationStep): Ope
   return operation.steps.map((current, i) => (i === index ? step : current));
 }
 
+/** The steps with step `index` ended now as `state`, saying `detail` (started now too, if it never started). */
+function withStepEnded(
+  operation: Operation,
+  index: number,
+  step: OperationStep,
+  end: { state: OperationStep["state"]; detail: OperationStep["detail"] },
+  at: Date,
+): OperationStep[] {
+  const finishedAt = at.toISOString();
+  return withStep(operation, index, {
+    ...step,
+    state: end.state,
+    started_at: step.started_at ?? finishedAt,
+    finished_at: finishedAt,
+    detail: end.detail,
+  });
+}
+
 /** The workflow picked the operation up: `pending` → `running`. */
 export function started(operation: Operation): OperationTransition {
   requireState(operation, "start", ["pending"]);
@@ -149,15 +167,8 @@ export function resyncNodeFinished(
   if (operation.kind !== "resync" || !step || !target)
     refuse(operation, move, "it has no such node to re-sync");
   if (isFinalStepState(step.state)) refuse(operation, move, `its step is ${step.state} already`);
-  const finishedAt = at.toISOString();
   return make({
-    steps: withStep(operation, index, {
-      ...step,
-      state: result.state,
-      started_at: step.started_at ?? finishedAt,
-      finished_at: finishedAt,
-      detail: result.detail,
-    }),
+    steps: withStepEnded(operation, index, step, result, at),
     results: (operation.results ?? []).map((each, i) =>
       i === index ? { ...each, state: result.state, detail: result.detail } : each,
     ),
@@ -261,15 +272,8 @@ export function enrollNodeFinished(
   requireState(operation, move, ["running", "cancelling"]);
   const { step, node } = enrollTarget(operation, index, move);
   if (node.state !== "pending" && node.state !== "running") return undefined;
-  const finishedAt = at.toISOString();
   return make({
-    steps: withStep(operation, index, {
-      ...step,
-      state: end.state,
-      started_at: step.started_at ?? finishedAt,
-      finished_at: finishedAt,
-      detail: end.detail,
-    }),
+    steps: withStepEnded(operation, index, step, end, at),
     nodes: withNode(operation, index, {
       ...node,
       state: end.state,
