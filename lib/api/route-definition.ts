@@ -107,6 +107,14 @@ export interface RouteReference {
   readonly routeExamples?: Readonly<Record<string, RequestExample>>;
 }
 
+/**
+ * The reference of a route that takes no parameters, query or body, has no errors of its own and answers 200
+ * with `ok`.
+ */
+export function answersOnly(tag: ApiTag, description: string, ok: ResponseReference): RouteReference {
+  return { tag, description, responses: { 200: ok }, errors: {}, example: {} };
+}
+
 /** A definition file, `lib/api/routes/<function>.ts`, as the route table imports it. */
 export interface RouteModule {
   readonly route: RouteSpec;
