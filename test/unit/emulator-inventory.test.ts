@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { defaultInventory } from "../../local/redfish-emulator/inventory.ts";
+
+describe("the emulator's default inventory", () => {
+  it("has three two-socket Xeon blocks with 2, 3 and 4 NICs and one onboard SSD each", () => {
+    const blocks = defaultInventory().computeBlocks.slice(0, 3);
+
+    expect(blocks.map((block) => block.id)).toEqual(["ComputeBlock1", "ComputeBlock2", "ComputeBlock3"]);
+    expect(blocks.map((block) => block.processors.map((cpu) => cpu.cores))).toEqual([
+      [8, 8],
+      [8, 8],
+      [16, 16],
+    ]);
+    expect(blocks.map((block) => block.processors.every((cpu) => cpu.model.includes("Xeon")))).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect(blocks.map((block) => block.memory.map((dimm) => dimm.capacityMiB))).toEqual([
+      [16_384, 16_384, 16_384, 16_384],
+      [16_384, 16_384, 16_384, 16_384],
+      Array(8).fill(32_768),
+    ]);
+    expect(blocks.map((block) => block.nics.length)).toEqual([2, 3, 4]);
+    expect(blocks.map((block) => block.drives?.map((drive) => drive.capacityBytes / 1e9))).toEqual([
+      [240],
+      [240],
+      [480],
+    ]);
+  });
+});
