@@ -168,15 +168,20 @@ export const RegisterNodeBody = /* @__PURE__ */ lazySchema(() =>
 );
 export type RegisterNodeInput = z.infer<typeof RegisterNodeBody>;
 
+/** A query flag, `?name=true` or `?name=false`, read as a boolean; absent when not given. */
+function queryFlag() {
+  return z.optional(
+    z.pipe(
+      z.enum(["true", "false"]),
+      z.transform((value) => value === "true"),
+    ),
+  );
+}
+
 /** `POST /v1/nodes/{id}/register?dry_run=true`: the plan, and nothing changed. */
 export const RegisterNodeQuery = /* @__PURE__ */ lazySchema(() =>
   z.strictObject({
-    dry_run: z.optional(
-      z.pipe(
-        z.enum(["true", "false"]),
-        z.transform((value) => value === "true"),
-      ),
-    ),
+    dry_run: queryFlag(),
   }),
 );
 
@@ -192,12 +197,7 @@ export type UnregisterNodeInput = z.infer<typeof UnregisterNodeBody>;
 /** `GET /v1/nodes/{id}?refresh=true` adds Ironic's live state. */
 export const GetNodeQuery = /* @__PURE__ */ lazySchema(() =>
   z.strictObject({
-    refresh: z.optional(
-      z.pipe(
-        z.enum(["true", "false"]),
-        z.transform((value) => value === "true"),
-      ),
-    ),
+    refresh: queryFlag(),
   }),
 );
 
