@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import { lazySchema } from "../lazy-schema.ts";
 import { placementShape } from "../podmanagers/placement.ts";
+import { RESET_TYPES } from "../redfish/reset-types.ts";
 import { RegisterTraits } from "./hardware-traits.ts";
 import { MANAGED_BY } from "./model.ts";
 
@@ -91,17 +92,7 @@ export const ManageNodeBody = /* @__PURE__ */ lazySchema(() =>
 );
 export type ManageNodeInput = z.infer<typeof ManageNodeBody>;
 
-export const RESET_TYPES = [
-  "On",
-  "ForceOff",
-  "GracefulShutdown",
-  "GracefulRestart",
-  "ForceRestart",
-  "Nmi",
-  "ForceOn",
-  "PushPowerButton",
-  "PowerCycle",
-] as const;
+export { RESET_TYPES };
 
 /** `POST /v1/nodes/{id}/action`, in Valence's shape. */
 export const NodeActionBody = /* @__PURE__ */ lazySchema(() =>

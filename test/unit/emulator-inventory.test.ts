@@ -29,3 +29,15 @@ describe("the emulator's default inventory", () => {
     ]);
   });
 });
+
+describe("reset types", () => {
+  it("the emulator offers exactly the Redfish reset types Valence's node action accepts", async () => {
+    const { RESET_TYPES: emulated } = await import("../../local/redfish-emulator/pod.ts");
+    const { RESET_TYPES: accepted, NodeActionBody } = await import("../../lib/nodes/schemas.ts");
+
+    expect(emulated).toEqual(accepted);
+    expect(accepted).toContain("GracefulRestart");
+    for (const type of emulated)
+      expect(NodeActionBody.safeParse({ Reset: { Type: type } }).success).toBe(true);
+  });
+});
