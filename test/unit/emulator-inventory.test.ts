@@ -41,3 +41,28 @@ describe("reset types", () => {
       expect(NodeActionBody.safeParse({ Reset: { Type: type } }).success).toBe(true);
   });
 });
+
+describe("emulator resources", () => {
+  it("start with @odata.type, @odata.id, Id and Name, in Redfish's order", async () => {
+    const { account, session } = await import("../../local/redfish-emulator/resources.ts");
+
+    expect(Object.entries(account("7", "admin"))).toEqual([
+      ["@odata.type", "#ManagerAccount.v1_9_0.ManagerAccount"],
+      ["@odata.id", "/redfish/v1/AccountService/Accounts/7"],
+      ["Id", "7"],
+      ["Name", "User Account"],
+      ["UserName", "admin"],
+      ["Password", null],
+      ["RoleId", "Administrator"],
+      ["Enabled", true],
+      ["Locked", false],
+    ]);
+    expect(session("s1", "admin")).toEqual({
+      "@odata.type": "#Session.v1_3_0.Session",
+      "@odata.id": "/redfish/v1/SessionService/Sessions/s1",
+      Id: "s1",
+      Name: "User Session",
+      UserName: "admin",
+    });
+  });
+});
