@@ -6,7 +6,7 @@ import { RegisterNodeBody } from "../lib/nodes/schemas.ts";
 import { formatIssue } from "../lib/validation.ts";
 import { EXIT, type ExitCode, UsageError } from "./errors.ts";
 import type { OperationView } from "./operations.ts";
-import { type Column, formatList, type Writer } from "./output.ts";
+import { columns, formatList, type Writer } from "./output.ts";
 
 /** One node of a bulk register, with the register body fields it sets for itself. */
 export interface BulkItem {
@@ -242,13 +242,9 @@ export function createProgress(
   };
 }
 
-const RESULT_COLUMNS: readonly Column[] = [
-  { header: "Node", path: "node" },
-  { header: "Result", path: "result" },
-  { header: "Ironic Node", path: "ironic_node_uuid" },
-  { header: "Provision State", path: "provision_state" },
-  { header: "Error", path: "error" },
-];
+const RESULT_COLUMNS = columns(
+  "Node=node, Result=result, Ironic Node=ironic_node_uuid, Provision State=provision_state, Error=error",
+);
 
 /** Ironic's provision state as the operation last saw it (its latest step that looked at Ironic). */
 function lastProvisionState(operation: OperationView | undefined): string | undefined {
@@ -276,12 +272,12 @@ export function formatBulkResults(results: readonly BulkResult[]): string {
       error: result.error ?? "",
     };
   });
-  const columns = withOperations
+  const shown = withOperations
     ? [
         ...RESULT_COLUMNS.slice(0, -1),
         { header: "Operation", path: "operation" },
         ...RESULT_COLUMNS.slice(-1),
       ]
     : RESULT_COLUMNS;
-  return formatList(rows, columns);
+  return formatList(rows, shown);
 }

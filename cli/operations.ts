@@ -1,7 +1,7 @@
 import type { OperationView } from "../lib/operations/model.ts";
 import { type ApiResponse, apiErrorOf, retryAfterMs, type ValenceClient } from "./client.ts";
 import { UnreachableError } from "./errors.ts";
-import { type Column, formatDetail, formatList } from "./output.ts";
+import { columns, formatDetail, formatList } from "./output.ts";
 
 export type { OperationView };
 
@@ -176,14 +176,9 @@ export async function followOperation(options: FollowOptions): Promise<FollowRes
   return { ended: true, operation };
 }
 
-export const OPERATION_COLUMNS: readonly Column[] = [
-  { header: "ID", path: "id" },
-  { header: "Kind", path: "kind" },
-  { header: "State", path: "state" },
-  { header: "Steps", path: "steps_summary" },
-  { header: "Outcome", path: "outcome.code" },
-  { header: "Created", path: "created_at" },
-];
+export const OPERATION_COLUMNS = columns(
+  "ID=id, Kind=kind, State=state, Steps=steps_summary, Outcome=outcome.code, Created=created_at",
+);
 
 /** `manage=succeeded, provide=running`: a list row's view of the steps. */
 function stepsSummary(operation: OperationView): string {
@@ -197,15 +192,9 @@ export function formatOperationList(operations: readonly OperationView[]): strin
   );
 }
 
-const STEP_COLUMNS: readonly Column[] = [
-  { header: "Step", path: "name" },
-  { header: "State", path: "state" },
-  { header: "Provision State", path: "provision_state" },
-  { header: "Target", path: "target_provision_state" },
-  { header: "Started", path: "started_at" },
-  { header: "Finished", path: "finished_at" },
-  { header: "Last Error", path: "last_error" },
-];
+const STEP_COLUMNS = columns(
+  "Step=name, State=state, Provision State=provision_state, Target=target_provision_state, Started=started_at, Finished=finished_at, Last Error=last_error",
+);
 
 /** One operation: its fields as Field | Value, then its steps as a table. */
 export function formatOperation(operation: OperationView): string {

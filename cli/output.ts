@@ -70,6 +70,17 @@ export interface Column {
   path: string;
 }
 
+/**
+ * A table's columns written as one line, `"UUID=uuid, Ironic Node=ironic_node_uuid"`: each `Header=path`, in the
+ * order shown.
+ */
+export function columns(spec: string): readonly Column[] {
+  return spec.split(", ").map((column) => {
+    const at = column.indexOf("=");
+    return { header: column.slice(0, at), path: column.slice(at + 1) };
+  });
+}
+
 function valueAt(item: unknown, path: string): unknown {
   let current = item;
   for (const key of path.split(".")) {
@@ -86,28 +97,12 @@ export function formatList(items: readonly unknown[], columns: readonly Column[]
   return render(table);
 }
 
-export const NODE_COLUMNS: readonly Column[] = [
-  { header: "UUID", path: "uuid" },
-  { header: "Name", path: "name" },
-  { header: "Managed By", path: "managed_by" },
-  { header: "Pod Manager", path: "podm_id" },
-  { header: "Index", path: "index" },
-  { header: "Ironic Node", path: "ironic_node_uuid" },
-];
+export const NODE_COLUMNS = columns(
+  "UUID=uuid, Name=name, Managed By=managed_by, Pod Manager=podm_id, Index=index, Ironic Node=ironic_node_uuid",
+);
 
-export const POD_MANAGER_COLUMNS: readonly Column[] = [
-  { header: "UUID", path: "uuid" },
-  { header: "Name", path: "name" },
-  { header: "URL", path: "url" },
-  { header: "Driver", path: "driver" },
-  { header: "Status", path: "status" },
-];
+export const POD_MANAGER_COLUMNS = columns("UUID=uuid, Name=name, URL=url, Driver=driver, Status=status");
 
-export const HISTORY_COLUMNS: readonly Column[] = [
-  { header: "At", path: "at" },
-  { header: "Action", path: "action" },
-  { header: "Outcome", path: "outcome" },
-  { header: "Actor", path: "actor" },
-  { header: "Request", path: "request_id" },
-  { header: "Detail", path: "detail" },
-];
+export const HISTORY_COLUMNS = columns(
+  "At=at, Action=action, Outcome=outcome, Actor=actor, Request=request_id, Detail=detail",
+);

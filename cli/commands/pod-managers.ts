@@ -1,6 +1,6 @@
 import { type Command, Option } from "commander";
 import { resolvePodManager } from "../args.ts";
-import { type CliDependencies, session } from "../context.ts";
+import { type CliDependencies, type Session, session } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { followHint, type OperationView } from "../operations.ts";
 import { formatDetail, formatList, POD_MANAGER_COLUMNS } from "../output.ts";
@@ -93,6 +93,24 @@ function placementBody(options: Record<string, unknown>, unset: readonly string[
 }
 
 export function addPodManagerCommands(program: Command, deps: CliDependencies): void {
+  /** A command on one pod manager, given by name or uuid: `run` gets its API path. */
+  const onePodManager = (
+    name: string,
+    summary: string,
+    description: string,
+    run: (s: Session, path: string, podm: string) => Promise<void>,
+  ): void => {
+    program
+      .command(name)
+      .summary(summary)
+      .description(description)
+      .argument("<podm>", "pod manager (name or uuid)")
+      .action(async (podm: string, _options: unknown, command: Command) => {
+        const s = session(deps, command);
+        await run(s, `/v1/pod_managers/${await resolvePodManager(s.client, podm)}`, podm);
+      });
+  };
+
   const create = program
     .command("podmanager-create")
     .summary("Add a pod manager")
@@ -145,15 +163,12 @@ export function addPodManagerCommands(program: Command, deps: CliDependencies): 
       s.print(body, () => formatList(body, POD_MANAGER_COLUMNS));
     });
 
-  program
-    .command("podmanager-show")
-    .summary("Show a pod manager")
-    .description("Show a pod manager; Valence probes it first, so status says whether it answers now.")
-    .argument("<podm>", "pod manager (name or uuid)")
-    .action(async (podm: string, _options: unknown, command: Command) => {
-      const s = session(deps, command);
-      await s.show("GET", `/v1/pod_managers/${await resolvePodManager(s.client, podm)}`);
-    });
+  onePodManager(
+    "podmanager-show",
+    "Show a pod manager",
+    "Show a pod manager; Valence probes it first, so status says whether it answers now.",
+    (s, path) => s.show("GET", path),
+  );
 
   const update = program
     .command("podmanager-update")
@@ -251,14 +266,13 @@ export function addPodManagerCommands(program: Command, deps: CliDependencies): 
       },
     );
 
-  program
-    .command("podmanager-delete")
-    .summary("Remove a pod manager")
-    .description("Forget a pod manager and delete its secret. Refused while it still has nodes.")
-    .argument("<podm>", "pod manager (name or uuid)")
-    .action(async (podm: string, _options: unknown, command: Command) => {
-      const s = session(deps, command);
-      await s.client.call("DELETE", `/v1/pod_managers/${await resolvePodManager(s.client, podm)}`);
+  onePodManager(
+    "podmanager-delete",
+    "Remove a pod manager",
+    "Forget a pod manager and delete its secret. Refused while it still has nodes.",
+    async (s, path, podm) => {
+      await s.client.call("DELETE", path);
       s.say(`Pod manager ${podm} deleted.`);
-    });
+    },
+  );
 }

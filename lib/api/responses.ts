@@ -7,7 +7,7 @@
 import * as z from "zod/mini";
 import { lazySchema } from "../lazy-schema.ts";
 import { HISTORY_ACTIONS } from "../nodes/history-actions.ts";
-import { NodeSchema } from "../nodes/model.ts";
+import { IronicStateSchema, NodeSchema } from "../nodes/model.ts";
 import { OperationSchema } from "../operations/model.ts";
 import { MASKED, PodManagerSchema } from "../podmanagers/model.ts";
 
@@ -16,12 +16,7 @@ export const NodeView = /* @__PURE__ */ lazySchema(() => z.omit(NodeSchema, { ve
 
 /** Ironic's live fields (`IronicView` of the registration service), read from Ironic at request time. */
 export const IronicLiveState = /* @__PURE__ */ lazySchema(() =>
-  z.object({
-    provision_state: z.string(),
-    power_state: z.nullable(z.string()),
-    maintenance: z.boolean(),
-    last_error: z.nullable(z.string()),
-  }),
+  z.omit(IronicStateSchema, { synced_at: true }),
 );
 
 /** `POST /v1/nodes/{id}/register`: the node as stored now, plus the Ironic node's state after the register. */

@@ -34,11 +34,14 @@ export interface RouteAccess {
   readonly startsOperations?: boolean;
 }
 
+/** One request schema of a route, or none. */
+type Schema = z.ZodMiniType | undefined;
+
 /** The request schemas of a route; each is validated by `httpRoute` before the function runs. */
 export interface RequestSchemas<
-  PS extends z.ZodMiniType | undefined = z.ZodMiniType | undefined,
-  QS extends z.ZodMiniType | undefined = z.ZodMiniType | undefined,
-  BS extends z.ZodMiniType | undefined = z.ZodMiniType | undefined,
+  PS extends Schema = Schema,
+  QS extends Schema = Schema,
+  BS extends Schema = Schema,
 > {
   /** Path `{...}` segments (`pathParameters`). */
   readonly params?: PS;
@@ -49,11 +52,8 @@ export interface RequestSchemas<
 }
 
 /** One route, or one function serving several paths alike (`start-node-operation`). */
-export interface RouteSpec<
-  PS extends z.ZodMiniType | undefined = z.ZodMiniType | undefined,
-  QS extends z.ZodMiniType | undefined = z.ZodMiniType | undefined,
-  BS extends z.ZodMiniType | undefined = z.ZodMiniType | undefined,
-> extends RouteAccess,
+export interface RouteSpec<PS extends Schema = Schema, QS extends Schema = Schema, BS extends Schema = Schema>
+  extends RouteAccess,
     RequestSchemas<PS, QS, BS> {
   readonly method: HttpMethod;
   /** API Gateway path template(s); `{name}` segments become `pathParameters`. */
@@ -64,9 +64,9 @@ export interface RouteSpec<
 
 /** Typed identity: `route` of a definition file, so TypeScript infers the function's input from the schemas. */
 export function defineRoute<
-  PS extends z.ZodMiniType | undefined = undefined,
-  QS extends z.ZodMiniType | undefined = undefined,
-  BS extends z.ZodMiniType | undefined = undefined,
+  PS extends Schema = undefined,
+  QS extends Schema = undefined,
+  BS extends Schema = undefined,
 >(spec: RouteSpec<PS, QS, BS>): RouteSpec<PS, QS, BS> {
   return spec;
 }
@@ -105,6 +105,14 @@ export interface RouteReference {
   readonly example: RequestExample;
   /** For a definition with several paths: the example of a path whose request differs from `example`. */
   readonly routeExamples?: Readonly<Record<string, RequestExample>>;
+}
+
+/**
+ * The reference of a route that takes no parameters, query or body, has no errors of its own and answers 200
+ * with `ok`.
+ */
+export function answersOnly(tag: ApiTag, description: string, ok: ResponseReference): RouteReference {
+  return { tag, description, responses: { 200: ok }, errors: {}, example: {} };
 }
 
 /** A definition file, `lib/api/routes/<function>.ts`, as the route table imports it. */

@@ -61,6 +61,10 @@ const count = /* @__PURE__ */ lazySchema(() => z.number().check(z.int(), z.minim
 const text = /* @__PURE__ */ lazySchema(() => z.string().check(z.minLength(1), z.maxLength(255)));
 /** One value or any of several, compared without regard to case. */
 const oneOrMore = /* @__PURE__ */ lazySchema(() => z.union([text, z.array(text).check(z.minLength(1))]));
+/** A lower bound (`min_*`), inclusive. */
+const atLeast = /* @__PURE__ */ lazySchema(() => z.number().check(z.nonnegative()));
+/** An upper bound (`max_*`), exclusive. */
+const below = /* @__PURE__ */ lazySchema(() => z.number().check(z.positive()));
 
 const ProcessorMatch = /* @__PURE__ */ lazySchema(() =>
   z.strictObject({
@@ -81,9 +85,8 @@ const DriveMatch = /* @__PURE__ */ lazySchema(() =>
 );
 const NicMatch = /* @__PURE__ */ lazySchema(() =>
   z.strictObject({
-    min_speed_mbps: z.optional(z.number().check(z.nonnegative())),
-    /** Exclusive. */
-    max_speed_mbps: z.optional(z.number().check(z.positive())),
+    min_speed_mbps: z.optional(atLeast),
+    max_speed_mbps: z.optional(below),
     min_count: z.optional(count),
   }),
 );
@@ -97,9 +100,8 @@ const MemoryDeviceMatch = /* @__PURE__ */ lazySchema(() =>
 );
 const MemoryMatch = /* @__PURE__ */ lazySchema(() =>
   z.strictObject({
-    min_gib: z.optional(z.number().check(z.nonnegative())),
-    /** Exclusive. */
-    max_gib: z.optional(z.number().check(z.positive())),
+    min_gib: z.optional(atLeast),
+    max_gib: z.optional(below),
   }),
 );
 

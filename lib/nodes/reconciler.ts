@@ -407,22 +407,12 @@ export class Reconciler {
 
     const claimed = byValenceUuid.get(node.uuid);
     if (claimed) {
-      await this.markAsOurs(claimed, pass);
-      await this.update(
-        node,
-        toRegistered({
-          ironicNodeUuid: claimed.uuid,
-          at: this.now(),
-          ironicState: changedIronicState(claimed, null, this.now()) ?? null,
-        }),
-        pass,
-        {
-          action: "adopt",
-          outcome: "succeeded",
-          ironic_node_uuid: claimed.uuid,
-          detail: "Ironic has a node marked as this one",
-        },
-      );
+      await this.registerAs(node, claimed, pass, {
+        action: "adopt",
+        outcome: "succeeded",
+        ironic_node_uuid: claimed.uuid,
+        detail: "Ironic has a node marked as this one",
+      });
       summary.adopted++;
       return;
     }
@@ -461,6 +451,26 @@ export class Reconciler {
   }
 
   /** An unmarked Ironic node we take on gets this deployment's mark, as one a register adopts does. */
+  /** The node is registered as `ironicNode`, which is marked as this deployment's first. */
+  private async registerAs(
+    node: Node,
+    ironicNode: IronicSummary,
+    pass: Pass,
+    event: Omit<NewHistoryEvent, "actor" | "request_id">,
+  ): Promise<void> {
+    await this.markAsOurs(ironicNode, pass);
+    await this.update(
+      node,
+      toRegistered({
+        ironicNodeUuid: ironicNode.uuid,
+        at: this.now(),
+        ironicState: changedIronicState(ironicNode, null, this.now()) ?? null,
+      }),
+      pass,
+      event,
+    );
+  }
+
   private async markAsOurs(ironicNode: IronicSummary, pass: Pass): Promise<void> {
     if (ownershipOf(ironicNode.extra, pass.deploymentId) === "ours") return;
     await pass.ironic.updateNode(ironicNode.uuid, [
@@ -498,22 +508,12 @@ export class Reconciler {
     const action = interruptedRegisterAction({ ownership, complete, inUse: used });
 
     if (action === "finish") {
-      await this.markAsOurs(created, pass);
-      await this.update(
-        node,
-        toRegistered({
-          ironicNodeUuid: created.uuid,
-          at: this.now(),
-          ironicState: changedIronicState(created, null, this.now()) ?? null,
-        }),
-        pass,
-        {
-          action: "finish-register",
-          outcome: "succeeded",
-          ironic_node_uuid: created.uuid,
-          ...(complete ? {} : { detail: "Ironic uses the node, so it is kept although ports are missing" }),
-        },
-      );
+      await this.registerAs(node, created, pass, {
+        action: "finish-register",
+        outcome: "succeeded",
+        ironic_node_uuid: created.uuid,
+        ...(complete ? {} : { detail: "Ironic uses the node, so it is kept although ports are missing" }),
+      });
       summary.finished++;
       return;
     }

@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import { lazySchema } from "../lazy-schema.ts";
 import { placementShape } from "../podmanagers/placement.ts";
+import { RESET_TYPES } from "../redfish/reset-types.ts";
 import { RegisterTraits } from "./hardware-traits.ts";
 import { MANAGED_BY } from "./model.ts";
 
@@ -91,17 +92,7 @@ export const ManageNodeBody = /* @__PURE__ */ lazySchema(() =>
 );
 export type ManageNodeInput = z.infer<typeof ManageNodeBody>;
 
-export const RESET_TYPES = [
-  "On",
-  "ForceOff",
-  "GracefulShutdown",
-  "GracefulRestart",
-  "ForceRestart",
-  "Nmi",
-  "ForceOn",
-  "PushPowerButton",
-  "PowerCycle",
-] as const;
+export { RESET_TYPES };
 
 /** `POST /v1/nodes/{id}/action`, in Valence's shape. */
 export const NodeActionBody = /* @__PURE__ */ lazySchema(() =>
@@ -168,15 +159,20 @@ export const RegisterNodeBody = /* @__PURE__ */ lazySchema(() =>
 );
 export type RegisterNodeInput = z.infer<typeof RegisterNodeBody>;
 
+/** A query flag, `?name=true` or `?name=false`, read as a boolean; absent when not given. */
+function queryFlag() {
+  return z.optional(
+    z.pipe(
+      z.enum(["true", "false"]),
+      z.transform((value) => value === "true"),
+    ),
+  );
+}
+
 /** `POST /v1/nodes/{id}/register?dry_run=true`: the plan, and nothing changed. */
 export const RegisterNodeQuery = /* @__PURE__ */ lazySchema(() =>
   z.strictObject({
-    dry_run: z.optional(
-      z.pipe(
-        z.enum(["true", "false"]),
-        z.transform((value) => value === "true"),
-      ),
-    ),
+    dry_run: queryFlag(),
   }),
 );
 
@@ -192,12 +188,7 @@ export type UnregisterNodeInput = z.infer<typeof UnregisterNodeBody>;
 /** `GET /v1/nodes/{id}?refresh=true` adds Ironic's live state. */
 export const GetNodeQuery = /* @__PURE__ */ lazySchema(() =>
   z.strictObject({
-    refresh: z.optional(
-      z.pipe(
-        z.enum(["true", "false"]),
-        z.transform((value) => value === "true"),
-      ),
-    ),
+    refresh: queryFlag(),
   }),
 );
 

@@ -94,6 +94,18 @@ const ssd = (gigabytes: number): DriveSpec => ({
   model: "Emulated NVMe SSD",
 });
 
+/** A two-socket Xeon compute block: `cores` per socket, `dimmCount` DIMMs of `dimmMiB`, one onboard SSD. */
+const xeonBlock = (
+  id: string,
+  size: { cores: number; dimmCount: number; dimmMiB: number; nicCount: number; ssdGB: number },
+): ComputeBlockSpec => ({
+  id,
+  processors: [xeon(size.cores), xeon(size.cores)],
+  memory: dimms(size.dimmCount, size.dimmMiB),
+  nics: nics(size.nicCount),
+  drives: [ssd(size.ssdGB)],
+});
+
 /** An NVIDIA A100 as a Redfish GPU processor. */
 export const A100: ProcessorSpec = {
   type: "GPU",
@@ -124,27 +136,9 @@ export function gpuInventory(base: InventorySpec = defaultInventory()): Inventor
 export function defaultInventory(): InventorySpec {
   return {
     computeBlocks: [
-      {
-        id: "ComputeBlock1",
-        processors: [xeon(8), xeon(8)],
-        memory: dimms(4, 16_384),
-        nics: nics(2),
-        drives: [ssd(240)],
-      },
-      {
-        id: "ComputeBlock2",
-        processors: [xeon(8), xeon(8)],
-        memory: dimms(4, 16_384),
-        nics: nics(3),
-        drives: [ssd(240)],
-      },
-      {
-        id: "ComputeBlock3",
-        processors: [xeon(16), xeon(16)],
-        memory: dimms(8, 32_768),
-        nics: nics(4),
-        drives: [ssd(480)],
-      },
+      xeonBlock("ComputeBlock1", { cores: 8, dimmCount: 4, dimmMiB: 16_384, nicCount: 2, ssdGB: 240 }),
+      xeonBlock("ComputeBlock2", { cores: 8, dimmCount: 4, dimmMiB: 16_384, nicCount: 3, ssdGB: 240 }),
+      xeonBlock("ComputeBlock3", { cores: 16, dimmCount: 8, dimmMiB: 32_768, nicCount: 4, ssdGB: 480 }),
       {
         id: "ComputeBlock4",
         processors: [

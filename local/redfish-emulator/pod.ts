@@ -1,3 +1,4 @@
+import { RESET_TYPES } from "../../lib/redfish/reset-types.ts";
 import type { Block } from "./inventory.ts";
 
 /** The emulator's state and rules, free of HTTP: what can be composed, and what reset and boot do. */
@@ -41,17 +42,7 @@ export interface Demand {
   instructionSet?: string;
 }
 
-export const RESET_TYPES = [
-  "On",
-  "ForceOff",
-  "GracefulShutdown",
-  "GracefulRestart",
-  "ForceRestart",
-  "Nmi",
-  "ForceOn",
-  "PushPowerButton",
-  "PowerCycle",
-] as const;
+export { RESET_TYPES };
 export const BOOT_TARGETS = ["None", "Pxe", "Hdd", "Cd", "Usb", "BiosSetup"] as const;
 export const BOOT_ENABLED = ["Once", "Continuous", "Disabled"] as const;
 export const BOOT_MODES = ["Legacy", "UEFI"] as const;

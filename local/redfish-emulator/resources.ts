@@ -42,6 +42,13 @@ export interface View {
 }
 
 const link = (path: string) => ({ "@odata.id": path });
+/** The members every Redfish resource starts with: its type, address, id and name. */
+const resource = (type: string, path: string, id: string, name: string) => ({
+  "@odata.type": type,
+  "@odata.id": path,
+  Id: id,
+  Name: name,
+});
 const ok = { State: "Enabled", Health: "OK" };
 
 export const hasDmtf = (mode: EmulatorMode) => mode !== "rsd";
@@ -74,10 +81,12 @@ export function collection(
 
 export function serviceRoot(view: View): Json {
   return {
-    "@odata.type": "#ServiceRoot.v1_11_0.ServiceRoot",
-    "@odata.id": ROOT,
-    Id: "RootService",
-    Name: "Valence Redfish pod manager emulator",
+    ...resource(
+      "#ServiceRoot.v1_11_0.ServiceRoot",
+      ROOT,
+      "RootService",
+      "Valence Redfish pod manager emulator",
+    ),
     RedfishVersion: "1.15.0",
     UUID: SERVICE_UUID,
     Systems: link(SYSTEMS),
@@ -94,10 +103,12 @@ export function serviceRoot(view: View): Json {
 
 export function sessionService(view: View): Json {
   return {
-    "@odata.type": "#SessionService.v1_1_8.SessionService",
-    "@odata.id": "/redfish/v1/SessionService",
-    Id: "SessionService",
-    Name: "Session Service",
+    ...resource(
+      "#SessionService.v1_1_8.SessionService",
+      "/redfish/v1/SessionService",
+      "SessionService",
+      "Session Service",
+    ),
     ServiceEnabled: view.sessionsEnabled,
     SessionTimeout: 1800,
     Sessions: link(SESSIONS),
@@ -106,20 +117,19 @@ export function sessionService(view: View): Json {
 
 export function session(id: string, userName: string): Json {
   return {
-    "@odata.type": "#Session.v1_3_0.Session",
-    "@odata.id": `${SESSIONS}/${id}`,
-    Id: id,
-    Name: "User Session",
+    ...resource("#Session.v1_3_0.Session", `${SESSIONS}/${id}`, id, "User Session"),
     UserName: userName,
   };
 }
 
 export function accountService(): Json {
   return {
-    "@odata.type": "#AccountService.v1_10_0.AccountService",
-    "@odata.id": ACCOUNT_SERVICE,
-    Id: "AccountService",
-    Name: "Account Service",
+    ...resource(
+      "#AccountService.v1_10_0.AccountService",
+      ACCOUNT_SERVICE,
+      "AccountService",
+      "Account Service",
+    ),
     ServiceEnabled: true,
     Accounts: link(ACCOUNTS),
   };
@@ -128,10 +138,7 @@ export function accountService(): Json {
 /** A manager account; like every Redfish service, the password is write-only and reads as `null`. */
 export function account(id: string, userName: string): Json {
   return {
-    "@odata.type": "#ManagerAccount.v1_9_0.ManagerAccount",
-    "@odata.id": `${ACCOUNTS}/${id}`,
-    Id: id,
-    Name: "User Account",
+    ...resource("#ManagerAccount.v1_9_0.ManagerAccount", `${ACCOUNTS}/${id}`, id, "User Account"),
     UserName: userName,
     Password: null,
     RoleId: "Administrator",
@@ -264,10 +271,7 @@ export function system(view: View, composition: Composition): Json {
   const path = systemPath(composition);
   const sum = totals(composition);
   return {
-    "@odata.type": "#ComputerSystem.v1_20_0.ComputerSystem",
-    "@odata.id": path,
-    Id: composition.systemId,
-    Name: composition.name,
+    ...resource("#ComputerSystem.v1_20_0.ComputerSystem", path, composition.systemId, composition.name),
     Description: composition.description ?? "Composed system",
     SystemType: "Composed",
     UUID: composition.uuid,
@@ -357,10 +361,7 @@ export function blockStorage(block: Block): Json {
 
 function storage(path: string, drives: string[]): Json {
   return {
-    "@odata.type": "#Storage.v1_8_0.Storage",
-    "@odata.id": path,
-    Id: "Local",
-    Name: "Local Storage",
+    ...resource("#Storage.v1_8_0.Storage", path, "Local", "Local Storage"),
     Status: ok,
     "Drives@odata.count": drives.length,
     Drives: drives.map(link),
@@ -372,10 +373,7 @@ export function node(view: View, composition: Composition): Json {
   const sum = totals(composition);
   const failed = composition.nodeState === "Failed";
   return {
-    "@odata.type": "#ComposedNode.v1_1_0.ComposedNode",
-    "@odata.id": path,
-    Id: composition.nodeId,
-    Name: composition.name,
+    ...resource("#ComposedNode.v1_1_0.ComposedNode", path, composition.nodeId, composition.name),
     Description: composition.description ?? "Composed node",
     SystemType: "Logical",
     UUID: composition.uuid,
@@ -419,10 +417,12 @@ export function nodesCollection(view: View): Json {
 
 export function compositionService(): Json {
   return {
-    "@odata.type": "#CompositionService.v1_2_0.CompositionService",
-    "@odata.id": "/redfish/v1/CompositionService",
-    Id: "CompositionService",
-    Name: "Composition Service",
+    ...resource(
+      "#CompositionService.v1_2_0.CompositionService",
+      "/redfish/v1/CompositionService",
+      "CompositionService",
+      "Composition Service",
+    ),
     Status: ok,
     ServiceEnabled: true,
     AllowOverprovisioning: false,
@@ -434,10 +434,7 @@ export function compositionService(): Json {
 
 export function zone(view: View): Json {
   return {
-    "@odata.type": "#Zone.v1_6_0.Zone",
-    "@odata.id": ZONE,
-    Id: "1",
-    Name: "Resource Zone 1",
+    ...resource("#Zone.v1_6_0.Zone", ZONE, "1", "Resource Zone 1"),
     Status: ok,
     ZoneType: "ZoneOfResourceBlocks",
     Links: { ResourceBlocks: view.pod.blocks.map((block) => link(`${BLOCKS}/${block.id}`)) },
@@ -449,10 +446,7 @@ export function resourceBlock(view: View, block: Block): Json {
   const paths = (kind: DeviceKind) =>
     membersOf(block, kind).map((member) => link(devicePath(kind, member, block)));
   return {
-    "@odata.type": "#ResourceBlock.v1_4_0.ResourceBlock",
-    "@odata.id": `${BLOCKS}/${block.id}`,
-    Id: block.id,
-    Name: block.id,
+    ...resource("#ResourceBlock.v1_4_0.ResourceBlock", `${BLOCKS}/${block.id}`, block.id, block.id),
     ResourceBlockType:
       block.kind === "compute"
         ? ["Compute", "Network"]
@@ -494,10 +488,7 @@ export function device(
     const instructionSet = cpu.spec.instructionSet ?? "x86-64";
     const type = cpu.spec.type ?? "CPU";
     return {
-      "@odata.type": "#Processor.v1_11_0.Processor",
-      "@odata.id": path,
-      Id: id,
-      Name: "Processor",
+      ...resource("#Processor.v1_11_0.Processor", path, id, "Processor"),
       Socket: `${type} ${block.processors.indexOf(cpu)}`,
       ProcessorType: type,
       // An accelerator has no CPU architecture of its own.
@@ -519,10 +510,7 @@ export function device(
     const dimm = block.memory.find((member) => member.id === id);
     if (!dimm) return undefined;
     return {
-      "@odata.type": "#Memory.v1_10_0.Memory",
-      "@odata.id": path,
-      Id: id,
-      Name: `DIMM ${block.memory.indexOf(dimm)}`,
+      ...resource("#Memory.v1_10_0.Memory", path, id, `DIMM ${block.memory.indexOf(dimm)}`),
       CapacityMiB: dimm.spec.capacityMiB,
       MemoryType: "DRAM",
       MemoryDeviceType: "DDR4",
@@ -536,10 +524,12 @@ export function device(
     const mac = nic.spec.mac;
     const disabled = [...view.disabledMacs].some((candidate) => candidate.toUpperCase() === mac);
     return {
-      "@odata.type": "#EthernetInterface.v1_6_0.EthernetInterface",
-      "@odata.id": path,
-      Id: id,
-      Name: `Ethernet Interface ${block.nics.indexOf(nic)}`,
+      ...resource(
+        "#EthernetInterface.v1_6_0.EthernetInterface",
+        path,
+        id,
+        `Ethernet Interface ${block.nics.indexOf(nic)}`,
+      ),
       Status: { State: disabled ? "Disabled" : "Enabled", Health: "OK" },
       InterfaceEnabled: !disabled,
       LinkStatus: disabled ? "LinkDown" : "LinkUp",
@@ -553,10 +543,7 @@ export function device(
   const drive = block.drives.find((member) => member.id === id);
   if (!drive) return undefined;
   return {
-    "@odata.type": "#Drive.v1_9_0.Drive",
-    "@odata.id": path,
-    Id: id,
-    Name: `Drive ${block.drives.indexOf(drive)}`,
+    ...resource("#Drive.v1_9_0.Drive", path, id, `Drive ${block.drives.indexOf(drive)}`),
     CapacityBytes: drive.spec.capacityBytes,
     Protocol: drive.spec.protocol ?? "NVMe",
     MediaType: drive.spec.mediaType ?? "SSD",
@@ -565,12 +552,12 @@ export function device(
   };
 }
 
+/** Links to every composed system. */
+const systemLinks = (view: View) => [...view.pod.compositions.values()].map((c) => link(systemPath(c)));
+
 export function manager(view: View): Json {
   return {
-    "@odata.type": "#Manager.v1_10_0.Manager",
-    "@odata.id": MANAGER,
-    Id: "PodManager",
-    Name: "Pod manager",
+    ...resource("#Manager.v1_10_0.Manager", MANAGER, "PodManager", "Pod manager"),
     ManagerType: "Service",
     UUID: SERVICE_UUID,
     Model: "Valence Redfish emulator",
@@ -578,7 +565,7 @@ export function manager(view: View): Json {
     PowerState: "On",
     Status: ok,
     Links: {
-      ManagerForServers: [...view.pod.compositions.values()].map((c) => link(systemPath(c))),
+      ManagerForServers: systemLinks(view),
       ManagerForChassis: [link(CHASSIS)],
     },
   };
@@ -586,15 +573,12 @@ export function manager(view: View): Json {
 
 export function chassis(view: View): Json {
   return {
-    "@odata.type": "#Chassis.v1_14_0.Chassis",
-    "@odata.id": CHASSIS,
-    Id: "Pod",
-    Name: "Pod enclosure",
+    ...resource("#Chassis.v1_14_0.Chassis", CHASSIS, "Pod", "Pod enclosure"),
     ChassisType: "Enclosure",
     PowerState: "On",
     Status: ok,
     Links: {
-      ComputerSystems: [...view.pod.compositions.values()].map((c) => link(systemPath(c))),
+      ComputerSystems: systemLinks(view),
       ManagedBy: [link(MANAGER)],
     },
   };
@@ -627,10 +611,7 @@ export function systemChassisResource(
   const [adapters, adapterId, kind, portId, ...rest] = below;
   if (adapters === undefined) {
     return {
-      "@odata.type": "#Chassis.v1_14_0.Chassis",
-      "@odata.id": path,
-      Id: composition.systemId,
-      Name: `${composition.name} chassis`,
+      ...resource("#Chassis.v1_14_0.Chassis", path, composition.systemId, `${composition.name} chassis`),
       ChassisType: "Module",
       Status: ok,
       NetworkAdapters: link(`${path}/NetworkAdapters`),
@@ -644,10 +625,7 @@ export function systemChassisResource(
   if (adapterId !== "1") return undefined;
   if (kind === undefined) {
     return {
-      "@odata.type": "#NetworkAdapter.v1_9_0.NetworkAdapter",
-      "@odata.id": adapter,
-      Id: "1",
-      Name: "Network adapter",
+      ...resource("#NetworkAdapter.v1_9_0.NetworkAdapter", adapter, "1", "Network adapter"),
       Ports: link(`${adapter}/Ports`),
       NetworkPorts: link(`${adapter}/NetworkPorts`),
       Status: ok,

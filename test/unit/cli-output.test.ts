@@ -12,6 +12,7 @@ import {
   UsageError,
 } from "../../cli/errors.ts";
 import {
+  columns,
   flattenFields,
   formatDetail,
   formatJson,
@@ -79,6 +80,14 @@ describe("output formatting", () => {
     expect(rows[0]).toMatch(/│ UUID │ Name │ Managed By │ Pod Manager │ Index │ Ironic Node │/);
     expect(rows[2]).toMatch(/│ u2\s+│ n2\s+│ ironic\s+│ p\s+│ 2\s+│ i2\s+│/);
     expect(text).not.toContain("extra");
+  });
+
+  it("reads a column table written as one line of Header=path, in order", () => {
+    expect(columns("UUID=uuid, Ironic Node=ironic_node_uuid, Outcome=outcome.code")).toEqual([
+      { header: "UUID", path: "uuid" },
+      { header: "Ironic Node", path: "ironic_node_uuid" },
+      { header: "Outcome", path: "outcome.code" },
+    ]);
   });
 
   it("prints JSON as the API sent it, pretty", () => {

@@ -3,6 +3,7 @@ import { parseConfig } from "../../lib/config.ts";
 import { ConfigurationError, ValidationError } from "../../lib/errors.ts";
 import {
   DEFAULT_HARDWARE_RULES,
+  HardwareRuleSchema,
   type HardwareRules,
   hardwareTraits,
   MAX_TRAITS_PER_NODE,
@@ -188,6 +189,19 @@ describe("hardwareTraits (configured rules)", () => {
       "from-rule",
     );
     expect(withRuleResourceClass<{ resource_class?: string }>({}, undefined).resource_class).toBeUndefined();
+  });
+});
+
+describe("rule bounds", () => {
+  it("takes min_* from 0 and max_* above 0, for NIC speed and memory alike", () => {
+    const valid = (when: unknown) => HardwareRuleSchema.safeParse({ when, traits: ["CUSTOM_X"] }).success;
+
+    expect(valid({ nic: { min_speed_mbps: 0, max_speed_mbps: 1 } })).toBe(true);
+    expect(valid({ memory: { min_gib: 0, max_gib: 64 } })).toBe(true);
+    expect(valid({ nic: { min_speed_mbps: -1 } })).toBe(false);
+    expect(valid({ nic: { max_speed_mbps: 0 } })).toBe(false);
+    expect(valid({ memory: { min_gib: -1 } })).toBe(false);
+    expect(valid({ memory: { max_gib: 0 } })).toBe(false);
   });
 });
 

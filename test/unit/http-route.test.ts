@@ -4,7 +4,14 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod/mini";
 import { NodeNotFoundError } from "../../lib/errors.ts";
 import { type HttpEvent, httpRoute, json, LOCAL_API_ID } from "../../lib/http/route.ts";
-import { ComposeNodeBody, HistoryQuery, ManageNodeBody, RegisterNodeBody } from "../../lib/nodes/schemas.ts";
+import {
+  ComposeNodeBody,
+  GetNodeQuery,
+  HistoryQuery,
+  ManageNodeBody,
+  RegisterNodeBody,
+  RegisterNodeQuery,
+} from "../../lib/nodes/schemas.ts";
 import { parseOrThrow } from "../../lib/validation.ts";
 
 const context = { getRemainingTimeInMillis: () => 1000 } as Context;
@@ -221,6 +228,17 @@ describe("httpRoute links", () => {
       context,
     );
     expect(parse(result.body).baseUrl).toBe("http://127.0.0.1:8181");
+  });
+});
+
+describe("query flags (dry_run, refresh)", () => {
+  it("reads true and false as booleans, leaves an absent flag out and refuses anything else", () => {
+    expect(RegisterNodeQuery.parse({ dry_run: "true" })).toEqual({ dry_run: true });
+    expect(RegisterNodeQuery.parse({ dry_run: "false" })).toEqual({ dry_run: false });
+    expect(GetNodeQuery.parse({ refresh: "true" })).toEqual({ refresh: true });
+    expect(GetNodeQuery.parse({})).toEqual({});
+    expect(GetNodeQuery.safeParse({ refresh: "yes" }).success).toBe(false);
+    expect(RegisterNodeQuery.safeParse({ dry_run: "1" }).success).toBe(false);
   });
 });
 

@@ -11,7 +11,7 @@ import {
 import {
   type ErrorBodySchema,
   type HistoryEventSchema,
-  type IronicLiveState,
+  IronicLiveState,
   NodeView,
   OperationView,
   type PodManagerView,
@@ -174,6 +174,15 @@ describe("the API contract", () => {
       } else expect(example.body).toBeUndefined();
     },
   );
+});
+
+describe("Ironic's live state", () => {
+  it("is the reconciler's cached Ironic state without synced_at", () => {
+    const live = { provision_state: "active", power_state: null, maintenance: false, last_error: null };
+
+    expect(IronicLiveState.parse({ ...live, synced_at: "2026-01-01T00:00:00Z" })).toEqual(live);
+    expect(IronicLiveState.safeParse({ ...live, maintenance: "no" }).success).toBe(false);
+  });
 });
 
 describe("the OpenAPI document", () => {

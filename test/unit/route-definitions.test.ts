@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ROUTE_INDEX_PATH, routeDefinitionNames, routeIndexSource } from "../../docs/route-index.ts";
+import { answersOnly } from "../../lib/api/route-definition.ts";
 import { ROUTE_MODULES } from "../../lib/api/routes/index.ts";
 import { ROUTES, routesOf } from "../../lib/api/routes.ts";
 import { LIFECYCLE_ACTIONS } from "../../lib/operations/service.ts";
@@ -13,6 +14,18 @@ describe("route definitions (lib/api/routes/<function>.ts)", () => {
     if (committed !== routeIndexSource())
       expect.fail(`${ROUTE_INDEX_PATH} is stale: run \`npm run docs\` and commit the result`);
     expect(Object.keys(ROUTE_MODULES)).toEqual(routeDefinitionNames());
+  });
+
+  it("answersOnly: a 200 with the given body, no errors of its own, an empty example", () => {
+    const ok = { description: "The versions document." };
+
+    expect(answersOnly("versions", "The API versions.", ok)).toEqual({
+      tag: "versions",
+      description: "The API versions.",
+      responses: { 200: ok },
+      errors: {},
+      example: {},
+    });
   });
 
   it("a new definition file is a new entry of the index, named after the file", () => {

@@ -1,5 +1,5 @@
 import { OpenApiDocumentSchema } from "../responses.ts";
-import { defineRoute, type RouteReference } from "../route-definition.ts";
+import { answersOnly, defineRoute, type RouteReference } from "../route-definition.ts";
 
 export const route = defineRoute({
   method: "GET",
@@ -9,13 +9,10 @@ export const route = defineRoute({
 });
 
 export function reference(): RouteReference {
-  return {
-    tag: "versions",
-    description:
-      "This reference as an OpenAPI 3.1 document, generated from the zod schemas the handlers validate with. " +
+  return answersOnly(
+    "versions",
+    "This reference as an OpenAPI 3.1 document, generated from the zod schemas the handlers validate with. " +
       "`servers` names the API's own origin.",
-    responses: { 200: { description: "The OpenAPI document.", schema: OpenApiDocumentSchema } },
-    errors: {},
-    example: {},
-  };
+    { description: "The OpenAPI document.", schema: OpenApiDocumentSchema },
+  );
 }

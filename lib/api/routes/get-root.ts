@@ -1,5 +1,5 @@
 import { RootDocumentSchema } from "../responses.ts";
-import { defineRoute, type RouteReference } from "../route-definition.ts";
+import { answersOnly, defineRoute, type RouteReference } from "../route-definition.ts";
 
 export const route = defineRoute({
   method: "GET",
@@ -9,11 +9,8 @@ export const route = defineRoute({
 });
 
 export function reference(): RouteReference {
-  return {
-    tag: "versions",
-    description: "The API versions this service offers, in Valence's shape.",
-    responses: { 200: { description: "The versions document.", schema: RootDocumentSchema } },
-    errors: {},
-    example: {},
-  };
+  return answersOnly("versions", "The API versions this service offers, in Valence's shape.", {
+    description: "The versions document.",
+    schema: RootDocumentSchema,
+  });
 }

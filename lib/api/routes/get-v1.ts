@@ -1,5 +1,5 @@
 import { V1DocumentSchema } from "../responses.ts";
-import { defineRoute, type RouteReference } from "../route-definition.ts";
+import { answersOnly, defineRoute, type RouteReference } from "../route-definition.ts";
 
 export const route = defineRoute({
   method: "GET",
@@ -9,11 +9,8 @@ export const route = defineRoute({
 });
 
 export function reference(): RouteReference {
-  return {
-    tag: "versions",
-    description: "The v1 API: its version range, media types and links to its resources.",
-    responses: { 200: { description: "The v1 document.", schema: V1DocumentSchema } },
-    errors: {},
-    example: {},
-  };
+  return answersOnly("versions", "The v1 API: its version range, media types and links to its resources.", {
+    description: "The v1 document.",
+    schema: V1DocumentSchema,
+  });
 }

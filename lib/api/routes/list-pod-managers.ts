@@ -1,6 +1,6 @@
 import { NoQuery } from "../common.ts";
 import { PodManagerList } from "../responses.ts";
-import { defineRoute, type RouteReference } from "../route-definition.ts";
+import { answersOnly, defineRoute, type RouteReference } from "../route-definition.ts";
 
 export const route = defineRoute({
   method: "GET",
@@ -11,11 +11,8 @@ export const route = defineRoute({
 });
 
 export function reference(): RouteReference {
-  return {
-    tag: "pod managers",
-    description: "Every pod manager, passwords masked. Takes no query parameters.",
-    responses: { 200: { description: "All pod managers.", schema: PodManagerList } },
-    errors: {},
-    example: {},
-  };
+  return answersOnly("pod managers", "Every pod manager, passwords masked. Takes no query parameters.", {
+    description: "All pod managers.",
+    schema: PodManagerList,
+  });
 }
