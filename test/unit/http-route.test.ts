@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Context } from "aws-lambda";
 import { describe, expect, it } from "vitest";
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 import { NodeNotFoundError } from "../../lib/errors.ts";
 import { type HttpEvent, httpRoute, json, LOCAL_API_ID } from "../../lib/http/route.ts";
 import {
