@@ -80,6 +80,7 @@ describe("functionNeeds: starting operations", () => {
     expect(starters.sort()).toEqual(STARTERS);
     expect(STARTERS).toEqual([
       "register-node",
+      "register-nodes",
       "start-node-operation",
       "unregister-node",
       "update-pod-manager",
