@@ -5,7 +5,8 @@
  *
  * Targets (issue 9): ≤ 400 KB each; import ≤ 1.3× the baseline's.
  *
- * `npx tsx bench/cold-start.ts` — env: BENCH_COLD_RUNS (default 21), BENCH_COLD_ONLY=get-node,list-nodes.
+ * `npx tsx bench/cold-start.ts` — env: BENCH_COLD_RUNS (default 21), BENCH_COLD_ONLY=get-node,list-nodes,
+ * BENCH_COLD_BEFORE=<another checkout> (its bundles too, interleaved: before and after in one run).
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -147,6 +148,61 @@ async function credentialsReachDynamo(file: string): Promise<string> {
   }
 }
 
+/**
+ * `BENCH_COLD_BEFORE=<checkout>`: the same functions (and baseline) bundled from another checkout of this
+ * repository by that checkout's own bundler, imported interleaved with this one's, so that a change's before and
+ * after are measured in one run under the same load. Rows `before: <name>`; a table of both ratios side by side.
+ */
+const BEFORE = process.env.BENCH_COLD_BEFORE;
+const BEFORE_PREFIX = "before: ";
+
+async function buildBefore(
+  checkout: string,
+  handlers: readonly string[],
+  outdir: string,
+): Promise<BuiltBundle[]> {
+  const theirs = (await import(pathToFileURL(join(checkout, "bench/support/bundles.ts")).href)) as {
+    buildBundle: typeof buildBundle;
+    deployedHandlers: typeof deployedHandlers;
+    BASELINE_SOURCE: string;
+  };
+  const known = new Set(theirs.deployedHandlers());
+  const built = [
+    await theirs.buildBundle(`${BEFORE_PREFIX}${BASELINE}`, { contents: theirs.BASELINE_SOURCE }, outdir),
+  ];
+  for (const handler of handlers.filter((name) => known.has(name))) {
+    built.push(
+      await theirs.buildBundle(`${BEFORE_PREFIX}${handler}`, { entry: `functions/${handler}.ts` }, outdir),
+    );
+  }
+  return built;
+}
+
+/** Each function's import against its own side's baseline, before and after. */
+function compareWithBefore(checkout: string, handlers: readonly string[], samples: Map<string, number[]>) {
+  const ratioOf = (name: string, baseline: string) =>
+    median(samples.get(name) ?? []) / median(samples.get(baseline) ?? []);
+  const rows = handlers.map((handler) => {
+    const had = samples.has(`${BEFORE_PREFIX}${handler}`);
+    return {
+      name: handler,
+      before: had ? round(ratioOf(`${BEFORE_PREFIX}${handler}`, `${BEFORE_PREFIX}${BASELINE}`), 2) : null,
+      after: round(ratioOf(handler, BASELINE), 2),
+    };
+  });
+  const table = renderTable(
+    `cold-start, before (${checkout}) and after, each against its own baseline, interleaved in one run`,
+    ["function", "before", "after", "after − before"],
+    rows.map((row) => [
+      row.name,
+      row.before === null ? "–" : ratio(row.before),
+      ratio(row.after),
+      row.before === null ? "new" : `${(row.after - row.before).toFixed(2)}`,
+    ]),
+  );
+  return { rows, table };
+}
+
 export async function runColdStart(): Promise<string> {
   const only = process.env.BENCH_COLD_ONLY?.split(",").filter(Boolean);
   const handlers = deployedHandlers().filter((handler) => !only || only.includes(handler));
@@ -161,6 +217,8 @@ export async function runColdStart(): Promise<string> {
       bundles.push(await buildBundle(reference.name, { contents: reference.contents }, outdir));
     }
     const isReference = (name: string) => references.some((reference) => reference.name === name);
+    const before = BEFORE ? await buildBefore(BEFORE, handlers, outdir) : [];
+    bundles.push(...before);
 
     // One warm-up import each (file cache), then RUNS rounds, each importing every bundle once in random order.
     const samples = new Map<string, number[]>(bundles.map((bundle) => [bundle.name, []]));
@@ -172,27 +230,29 @@ export async function runColdStart(): Promise<string> {
     }
 
     const baselineMs = median(samples.get(BASELINE) ?? []);
-    const rows = bundles.map((bundle) => {
-      const times = samples.get(bundle.name) ?? [];
-      const importMs = median(times);
-      const kb = bundle.bytes / 1024;
-      const top = [...bundle.byPackage]
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, 4)
-        .map(([name, bytes]) => `${name.replace(/^node_modules\//, "")} ${(bytes / 1024).toFixed(0)}`)
-        .join(", ");
-      return {
-        name: bundle.name,
-        kb: round(kb),
-        import_ms_p50: round(importMs),
-        import_ms_p90: round(percentile(times, 90)),
-        init_ratio: round(importMs / baselineMs, 2),
-        size_ok: kb <= BUDGET_KB,
-        init_ok:
-          bundle.name === BASELINE || isReference(bundle.name) || importMs / baselineMs <= MAX_INIT_RATIO,
-        largest: top,
-      };
-    });
+    const rows = bundles
+      .filter((bundle) => !bundle.name.startsWith(BEFORE_PREFIX))
+      .map((bundle) => {
+        const times = samples.get(bundle.name) ?? [];
+        const importMs = median(times);
+        const kb = bundle.bytes / 1024;
+        const top = [...bundle.byPackage]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 4)
+          .map(([name, bytes]) => `${name.replace(/^node_modules\//, "")} ${(bytes / 1024).toFixed(0)}`)
+          .join(", ");
+        return {
+          name: bundle.name,
+          kb: round(kb),
+          import_ms_p50: round(importMs),
+          import_ms_p90: round(percentile(times, 90)),
+          init_ratio: round(importMs / baselineMs, 2),
+          size_ok: kb <= BUDGET_KB,
+          init_ok:
+            bundle.name === BASELINE || isReference(bundle.name) || importMs / baselineMs <= MAX_INIT_RATIO,
+          largest: top,
+        };
+      });
     const functions = rows.filter((row) => row.name !== BASELINE && !isReference(row.name));
     const worstSize = Math.max(...functions.map((row) => row.kb));
     const worstRatio = Math.max(...functions.map((row) => row.init_ratio));
@@ -223,7 +283,8 @@ export async function runColdStart(): Promise<string> {
       },
     };
     const credentials = await credentialsReachDynamo(bundles[0]?.file as string);
-    const summary = `${table}\nenvironment credentials only (the bundles' provider): the baseline bundle's GetItem got ${credentials} from dynalite (ResourceNotFoundException = signed and answered)\ntargets: size ${verdict(targets.size.met)} (${targets.size.measured}), init ${verdict(targets.init.met)} (${targets.init.measured})`;
+    const comparison = BEFORE ? compareWithBefore(BEFORE, handlers, samples) : undefined;
+    const summary = `${table}${comparison ? `\n${comparison.table}` : ""}\nenvironment credentials only (the bundles' provider): the baseline bundle's GetItem got ${credentials} from dynalite (ResourceNotFoundException = signed and answered)\ntargets: size ${verdict(targets.size.met)} (${targets.size.measured}), init ${verdict(targets.init.met)} (${targets.init.measured})`;
     await saveResult({
       name: SOURCE_MAPS ? "cold-start" : "cold-start-no-source-maps",
       command: "npx tsx bench/cold-start.ts",
@@ -234,7 +295,7 @@ export async function runColdStart(): Promise<string> {
         max_init_ratio: MAX_INIT_RATIO,
         credentials_check: credentials,
       },
-      results: rows,
+      results: comparison ? { rows, before: comparison.rows } : rows,
       targets,
       table: summary,
     });
