@@ -1,5 +1,7 @@
 import {
   ConfigurationError,
+  IronicNodeStateError,
+  IronicResourceTakenError,
   NodeAlreadyRegisteredError,
   NodeBusyError,
   NodeNotRegisteredError,
@@ -254,7 +256,10 @@ export class RegistrationService {
           detail: undone.summary,
         });
       }
-      if (nothingCreated && undone.complete && error instanceof ValenceError) throw error;
+      // A refusal (what holds our name or a MAC is foreign, or in no state to adopt) whose create is undone left
+      // nothing behind: it answers as the refusal it is, as when nothing was created.
+      if (undone.complete && (nothingCreated || isRefusal(error)) && error instanceof ValenceError)
+        throw error;
       throw new OperationFailedError(
         "RegistrationFailed",
         `register of node ${node.name} failed while ${outcome.doing}: ${reason}; ${undone.summary}`,
@@ -617,4 +622,9 @@ export class RegistrationService {
       });
     }
   }
+}
+
+/** What the register's decisions refuse with, on a 409 of Ironic's (`registration-decisions.ts`). */
+function isRefusal(error: unknown): boolean {
+  return error instanceof IronicResourceTakenError || error instanceof IronicNodeStateError;
 }
