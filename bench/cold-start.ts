@@ -178,26 +178,35 @@ async function buildBefore(
   return built;
 }
 
-/** Each function's import against its own side's baseline, before and after. */
+/**
+ * Each function before and after: its import p50 (ms) and the ratio of the two, and its ratio to its own side's
+ * baseline (the baselines differ when the bundling of the AWS SDK changed).
+ */
 function compareWithBefore(checkout: string, handlers: readonly string[], samples: Map<string, number[]>) {
-  const ratioOf = (name: string, baseline: string) =>
-    median(samples.get(name) ?? []) / median(samples.get(baseline) ?? []);
+  const p50 = (name: string) => median(samples.get(name) ?? []);
   const rows = handlers.map((handler) => {
     const had = samples.has(`${BEFORE_PREFIX}${handler}`);
+    const beforeMs = had ? p50(`${BEFORE_PREFIX}${handler}`) : null;
+    const afterMs = p50(handler);
     return {
       name: handler,
-      before: had ? round(ratioOf(`${BEFORE_PREFIX}${handler}`, `${BEFORE_PREFIX}${BASELINE}`), 2) : null,
-      after: round(ratioOf(handler, BASELINE), 2),
+      before_ms: beforeMs === null ? null : round(beforeMs),
+      after_ms: round(afterMs),
+      after_vs_before: beforeMs === null ? null : round(afterMs / beforeMs, 2),
+      before: beforeMs === null ? null : round(beforeMs / p50(`${BEFORE_PREFIX}${BASELINE}`), 2),
+      after: round(afterMs / p50(BASELINE), 2),
     };
   });
   const table = renderTable(
-    `cold-start, before (${checkout}) and after, each against its own baseline, interleaved in one run`,
-    ["function", "before", "after", "after − before"],
+    `cold-start, before (${checkout}) and after, interleaved in one run: import p50, and each against its own baseline (before ${p50(`${BEFORE_PREFIX}${BASELINE}`).toFixed(1)} ms, after ${p50(BASELINE).toFixed(1)} ms)`,
+    ["function", "before p50", "after p50", "after ÷ before", "before vs baseline", "after vs baseline"],
     rows.map((row) => [
       row.name,
+      row.before_ms === null ? "–" : `${row.before_ms.toFixed(1)} ms`,
+      `${row.after_ms.toFixed(1)} ms`,
+      row.after_vs_before === null ? "new" : ratio(row.after_vs_before),
       row.before === null ? "–" : ratio(row.before),
       ratio(row.after),
-      row.before === null ? "new" : `${(row.after - row.before).toFixed(2)}`,
     ]),
   );
   return { rows, table };
