@@ -10,7 +10,6 @@
  * Still, never log a request body or a credential: the scrubber is the last guard, not the first.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
-import type { Context } from "aws-lambda";
 import { scrubLogValue } from "./scrub.ts";
 
 export type LogFields = Record<string, unknown>;
@@ -37,6 +36,9 @@ function logValue(key: string, value: unknown): unknown {
 
 export const logger = new Logger({ serviceName: "valence", jsonReplacerFn: logValue });
 
+/** What the runtime says of an invocation (Lambda's context object), as Powertools' logger reads it. */
+export type InvocationContext = Parameters<Logger["addContext"]>[0];
+
 /**
  * Starts the log context of one invocation: keys of the previous one go, the Lambda context (cold start, function
  * name and request id; absent when a handler runs outside Lambda) and the correlation id (API Gateway's request
@@ -46,7 +48,7 @@ export const logger = new Logger({ serviceName: "valence", jsonReplacerFn: logVa
  * handlers and the durable workflow (which is no middy handler) alike.
  */
 export function logInvocation(
-  context: Context | undefined,
+  context: InvocationContext | undefined,
   correlationId: string,
   keys: LogFields = {},
 ): void {
