@@ -26,6 +26,45 @@ export const route = defineRoute({
   body: RegisterNodeBody,
 });
 
+/** The register body's and query's fields, as the reference documents them. */
+function registerFields(): RouteReference["fields"] {
+  return {
+    ...NODE_ID,
+    ...Object.fromEntries(
+      Object.entries(PLACEMENT_FIELD_DOCS).map(([field, doc]) => [
+        field,
+        `${doc} Default: the pod manager's.`,
+      ]),
+    ),
+    properties: "Overrides of the hardware read from the pod manager.",
+    "properties.cpus": "CPU count.",
+    "properties.memory_mb": "Memory in MiB.",
+    "properties.local_gb": "Local disk in GiB.",
+    "properties.cpu_arch": "CPU architecture, e.g. `x86_64`.",
+    "properties.capabilities": "Ironic capabilities string, e.g. `boot_mode:uefi`.",
+    driver_info: "Redfish driver settings for Ironic.",
+    "driver_info.redfish_verify_ca":
+      "Ironic verifies the BMC's certificate; default: the pod manager's `verify_ca`. `false` is refused (400) " +
+      "when the pod manager's `verify_ca` is `true`: only its owner turns verification off.",
+    "driver_info.redfish_auth_type": "How Ironic authenticates to the BMC.",
+    ports: "`all`: a port per enabled NIC; `boot`: only the boot NIC's.",
+    boot_mac: "The NIC to PXE boot from; default: the first enabled NIC.",
+    dry_run:
+      "`true`: answer the plan (`RegisterPlan`) and change nothing: no Ironic write, no store write, no history.",
+    traits:
+      "Ironic traits (`CUSTOM_[A-Z0-9_]+` or standard os-traits names, at most 50): a list replaces what the " +
+      'hardware rules give; `{"add": [...], "remove": [...]}` adjusts it. Needs Ironic API 1.37.',
+    manage:
+      "Move the node to `manageable` (Ironic verifies the BMC), in an operation (202). Implied by `inspect` " +
+      "and `provide`.",
+    inspect: "Also inspect the node in `manageable` (Ironic's hardware inspection), in the operation.",
+    provide:
+      "Also move the node on to `available`, in the operation; Ironic cleans it on the way when automated " +
+      "cleaning is on (its default).",
+    wait_timeout: `${deadline()} Without lifecycle steps there is nothing to wait for and it is not used.`,
+  };
+}
+
 export function reference(): RouteReference {
   return {
     tag: "nodes",
@@ -42,41 +81,7 @@ export function reference(): RouteReference {
       "resource class the deployment's hardware rules give for what the system holds (GPUs, NVMe, NIC speeds, " +
       "memory, CXL memory), adjusted by the body's `traits`. With `dry_run=true` it answers **200** with the " +
       "plan (node fields, traits, ports to create / keep / conflicting) and changes nothing.",
-    fields: {
-      ...NODE_ID,
-      ...Object.fromEntries(
-        Object.entries(PLACEMENT_FIELD_DOCS).map(([field, doc]) => [
-          field,
-          `${doc} Default: the pod manager's.`,
-        ]),
-      ),
-      properties: "Overrides of the hardware read from the pod manager.",
-      "properties.cpus": "CPU count.",
-      "properties.memory_mb": "Memory in MiB.",
-      "properties.local_gb": "Local disk in GiB.",
-      "properties.cpu_arch": "CPU architecture, e.g. `x86_64`.",
-      "properties.capabilities": "Ironic capabilities string, e.g. `boot_mode:uefi`.",
-      driver_info: "Redfish driver settings for Ironic.",
-      "driver_info.redfish_verify_ca":
-        "Ironic verifies the BMC's certificate; default: the pod manager's `verify_ca`. `false` is refused (400) " +
-        "when the pod manager's `verify_ca` is `true`: only its owner turns verification off.",
-      "driver_info.redfish_auth_type": "How Ironic authenticates to the BMC.",
-      ports: "`all`: a port per enabled NIC; `boot`: only the boot NIC's.",
-      boot_mac: "The NIC to PXE boot from; default: the first enabled NIC.",
-      dry_run:
-        "`true`: answer the plan (`RegisterPlan`) and change nothing: no Ironic write, no store write, no history.",
-      traits:
-        "Ironic traits (`CUSTOM_[A-Z0-9_]+` or standard os-traits names, at most 50): a list replaces what the " +
-        'hardware rules give; `{"add": [...], "remove": [...]}` adjusts it. Needs Ironic API 1.37.',
-      manage:
-        "Move the node to `manageable` (Ironic verifies the BMC), in an operation (202). Implied by `inspect` " +
-        "and `provide`.",
-      inspect: "Also inspect the node in `manageable` (Ironic's hardware inspection), in the operation.",
-      provide:
-        "Also move the node on to `available`, in the operation; Ironic cleans it on the way when automated " +
-        "cleaning is on (its default).",
-      wait_timeout: `${deadline()} Without lifecycle steps there is nothing to wait for and it is not used.`,
-    },
+    fields: registerFields(),
     responses: {
       200: {
         description:
@@ -99,8 +104,8 @@ export function reference(): RouteReference {
       404: NOT_FOUND_NODE,
       409:
         `The node is already registered (\`NodeAlreadyRegistered\`), is busy with another register or unregister (\`NodeBusy\`), or ${OPERATION_IN_PROGRESS}; ` +
-        "or Ironic holds its name or a MAC for other hardware, or refused a change (`RegistrationConflict`, " +
-        "what was created rolled back).",
+        "or Ironic holds its name or a MAC for other hardware (`IronicResourceTaken`) or a node in no state to " +
+        "adopt (`IronicNodeState`), or refused a change (`RegistrationConflict`); what was created is rolled back.",
       502:
         "Ironic or the pod manager failed, or the pod manager could not be reached; what was created was rolled " +
         "back (`RegistrationFailed` once something was).",
