@@ -214,8 +214,12 @@ describe("the valence CLI as a subprocess (local stack, real Ironic)", () => {
 
   it("node-register --manage --provide waits, printing each step as it goes, and exits 0 with the node available and cleaned", async () => {
     await composed("op-wait");
-
-    const run = await valence(["node-register", "op-wait", "--manage", "--provide"], env);
+    const agents = api.stack.ramdiskAgents as NonNullable<typeof api.stack.ramdiskAgents>;
+    // Cleaning long enough that the workflow's waits (2 s, then 4 s) see Ironic in clean wait on a busy machine.
+    agents.cleaning.stepMs = 8_000;
+    const run = await valence(["node-register", "op-wait", "--manage", "--provide"], env).finally(() => {
+      agents.cleaning.stepMs = 3_000;
+    });
 
     expect(run.code, run.stderr).toBe(0);
     const id = /operation ([0-9a-f-]{36}) runs manage, provide/.exec(run.stderr)?.[1] as string;
