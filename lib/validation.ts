@@ -91,10 +91,64 @@ export function formatIssue(issue: Issue, input: unknown, where?: string): strin
   }
 }
 
+/**
+ * zod's length checks (and size checks) also run on a value of the wrong type that has a `length` (or `size`)
+ * field, and compare that field with a number. When the field is an object whose `valueOf` and `toString` are not
+ * functions (`{"length": {"toString": 0}}`, which any JSON body can carry), that comparison throws a TypeError
+ * instead of reporting an issue. Such a value is never valid (a string's or array's length is a number), so it is
+ * parsed again with every such field replaced by `NaN`: the same issues come out, and nothing throws.
+ */
+function withPlainLengths(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withPlainLengths);
+  if (value === null || typeof value !== "object") return value;
+  // Object.fromEntries defines own properties, so a "__proto__" key stays data and sets no prototype.
+  return Object.fromEntries(
+    Object.entries(value).map(([key, field]) => [
+      key,
+      (key === "length" || key === "size") && field !== null && typeof field === "object"
+        ? Number.NaN
+        : withPlainLengths(field),
+    ]),
+  );
+}
+
+/**
+ * `schema.safeParse(input)` that never throws for any JSON-shaped input: a value whose `length` or `size` field is
+ * an object without callable conversions is parsed as above. Every parse of input from outside (request bodies,
+ * Ironic's and a pod manager's answers) goes through here.
+ */
+export function safeParse<S extends z.ZodMiniType>(
+  schema: S,
+  input: unknown,
+): z.core.util.SafeParseResult<z.infer<S>> {
+  try {
+    return schema.safeParse(input) as z.core.util.SafeParseResult<z.infer<S>>;
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    return schema.safeParse(withPlainLengths(input)) as z.core.util.SafeParseResult<z.infer<S>>;
+  }
+}
+
+/** A field of the wrong type is reported as that; its length or size is noise beside it. */
+function withoutNoise(issues: readonly Issue[]): Issue[] {
+  const mistyped = new Set(
+    issues
+      .filter((issue) => issue.code === "invalid_type")
+      .map((issue) => JSON.stringify(issue.path.map(String))),
+  );
+  return issues.filter(
+    (issue) =>
+      !(
+        (issue.code === "too_small" || issue.code === "too_big") &&
+        mistyped.has(JSON.stringify(issue.path.map(String)))
+      ),
+  );
+}
+
 /** Parse `input` with `schema`; on failure throw a 400 naming every bad field. */
 export function parseOrThrow<S extends z.ZodMiniType>(schema: S, input: unknown, where?: string): z.infer<S> {
-  const result = schema.safeParse(input);
+  const result = safeParse(schema, input);
   if (result.success) return result.data;
-  const messages = result.error.issues.map((issue) => formatIssue(issue, input, where));
+  const messages = withoutNoise(result.error.issues).map((issue) => formatIssue(issue, input, where));
   throw new ValidationError(messages.join("; "), { cause: result.error });
 }

@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import { lazySchema } from "../lazy-schema.ts";
-import { formatIssue } from "../validation.ts";
+import { formatIssue, safeParse } from "../validation.ts";
 import { IronicAuthError, IronicBadResponseError, IronicEndpointError } from "./errors.ts";
 import { errorFromNetwork, errorFromResponse } from "./faults.ts";
 
@@ -242,7 +242,7 @@ export class KeystoneSession {
     } catch (error) {
       throw new IronicBadResponseError("Keystone answered a token that is not JSON", { cause: error });
     }
-    const parsed = TokenBodySchema.safeParse(json);
+    const parsed = safeParse(TokenBodySchema, json);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((issue) => formatIssue(issue, json, "token")).join("; ");
       throw new IronicBadResponseError(`Keystone answered an unexpected token: ${issues}`);

@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import { collectSecrets, SECRET_KEY, scrub } from "../scrub.ts";
-import { formatIssue } from "../validation.ts";
+import { formatIssue, safeParse } from "../validation.ts";
 import {
   authSecrets,
   type IronicAuth,
@@ -750,7 +750,7 @@ function parseBody<T>(
       ironicRequestId,
     });
   }
-  const parsed = schema.safeParse(json);
+  const parsed = safeParse(schema, json);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => formatIssue(issue, json)).join("; ");
     throw new IronicBadResponseError(`Ironic answered ${where} with an unexpected shape: ${issues}`, {

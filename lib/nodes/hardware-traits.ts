@@ -2,6 +2,7 @@ import * as z from "zod/mini";
 import { ValidationError } from "../errors.ts";
 import { lazySchema } from "../lazy-schema.ts";
 import { PLACEMENT_SCHEMAS } from "../podmanagers/placement.ts";
+import { safeParse } from "../validation.ts";
 import type { Hardware, HardwareSummary } from "./model.ts";
 
 /**
@@ -244,7 +245,7 @@ export function parseHardwareRules(json: string | undefined): HardwareRules {
   } catch (error) {
     throw new Error(`VALENCE_HARDWARE_RULES: not JSON (${(error as Error).message})`);
   }
-  const result = HardwareRulesSchema.safeParse(value);
+  const result = safeParse(HardwareRulesSchema, value);
   if (result.success) return result.data;
   const problems = result.error.issues.map(
     (issue) => `${["VALENCE_HARDWARE_RULES", ...issue.path.map(String)].join(".")}: ${issue.message}`,

@@ -4,7 +4,7 @@ import type { EventPublisher } from "../events/publisher.ts";
 import type { Node } from "../nodes/model.ts";
 import type { NodeRepository } from "../nodes/repository.ts";
 import { RegisterNodeBody, type RegisterNodeInput } from "../nodes/schemas.ts";
-import { formatIssue } from "../validation.ts";
+import { formatIssue, safeParse } from "../validation.ts";
 import type { LifecycleInput, LifecycleResult, WorkflowContext } from "./lifecycle.ts";
 import { type EnrollNode, isFinalState, type Operation } from "./model.ts";
 import type { OperationRepository } from "./repository.ts";
@@ -49,7 +49,7 @@ function ownFieldsOf(item: EnrollItemInput): Record<string, unknown> {
 
 /** A node's register body: the enrollment's fields with its own over them, checked as a single register's. */
 export function registerBodyOf(register: Record<string, unknown>, own: Record<string, unknown> = {}) {
-  return RegisterNodeBody.safeParse({ ...register, ...own });
+  return safeParse(RegisterNodeBody, { ...register, ...own });
 }
 
 export interface EnrollmentServiceDeps {

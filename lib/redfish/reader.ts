@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { lazySchema } from "../lazy-schema.ts";
+import { safeParse } from "../validation.ts";
 import { readTarget, SERVICE_ROOT, type Target } from "./common.ts";
 import { ComposedSystemNotFoundError, PodManagerResponseTooLargeError } from "./errors.ts";
 import { type DetectedNic, driveBytes, isEnabled, type StorageSizes, usableMac } from "./hardware.ts";
@@ -64,7 +65,7 @@ export function expandLevels(transport: RedfishTransport, now = Date.now()): Pro
     .request("GET", SERVICE_ROOT, { auth: false })
     .then((response) => {
       if (!isSuccess(response.status)) return 0;
-      const parsed = ExpandQuerySchema.safeParse(response.body);
+      const parsed = safeParse(ExpandQuerySchema, response.body);
       const expand = parsed.success ? parsed.data.ProtocolFeaturesSupported?.ExpandQuery : undefined;
       if (!expand?.NoLinks) return 0;
       return expand.Levels ? Math.max(1, Math.min(SYSTEM_EXPAND_LEVELS, expand.MaxLevels ?? 1)) : 1;

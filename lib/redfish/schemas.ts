@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import { lazySchema } from "../lazy-schema.ts";
-import { formatIssue } from "../validation.ts";
+import { formatIssue, safeParse } from "../validation.ts";
 import { PodManagerResponseError } from "./errors.ts";
 
 /**
@@ -236,7 +236,7 @@ export function parseResource<S extends z.ZodMiniType>(
   request: string,
   podManager: string,
 ): z.infer<S> {
-  const result = schema.safeParse(body);
+  const result = safeParse(schema, body);
   if (result.success) return result.data;
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new PodManagerResponseError(podManager, `${request}: expected a JSON object`, {
