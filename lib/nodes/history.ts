@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import {
   BatchWriteCommand,
+  DeleteCommand,
   type DynamoDBDocumentClient,
   PutCommand,
   QueryCommand,
@@ -35,8 +36,13 @@ export interface HistoryPage {
 
 /** A node's audit trail. */
 export interface NodeHistory {
-  /** Best effort: an audit write never fails the operation it records. */
-  append(nodeUuid: string, event: NewHistoryEvent): Promise<void>;
+  /**
+   * Best effort: an audit write never fails the operation it records. Resolves to the event's id once written,
+   * `undefined` when it could not be.
+   */
+  append(nodeUuid: string, event: NewHistoryEvent): Promise<string | undefined>;
+  /** Takes back an event written ahead of the write it records, when that write did not land. Best effort. */
+  remove(nodeUuid: string, id: string): Promise<void>;
   /** Newest first. */
   list(nodeUuid: string, options: { limit: number; marker?: string | undefined }): Promise<HistoryPage>;
   deleteAll(nodeUuid: string): Promise<void>;
@@ -57,22 +63,49 @@ export class DynamoNodeHistory implements NodeHistory {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async append(nodeUuid: string, event: NewHistoryEvent): Promise<void> {
+  async append(nodeUuid: string, event: NewHistoryEvent): Promise<string | undefined> {
     const at = this.now().toISOString();
     const id = `${at}#${randomBytes(4).toString("hex")}`;
     const item: HistoryEvent = { id, node_uuid: nodeUuid, at, ...event };
     try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { [TABLE.partitionKey]: nodePk(nodeUuid), [TABLE.sortKey]: `${EVENT_PREFIX}${id}`, ...item },
-        }),
-      );
-      await this.trim(nodeUuid);
+      // The put and the trim go at once: the trim leaves room for the event being put (the newest `keep` − 1 of
+      // the others stay), so the trail is bounded whether or not its query sees the new event.
+      await Promise.all([
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              [TABLE.partitionKey]: nodePk(nodeUuid),
+              [TABLE.sortKey]: `${EVENT_PREFIX}${id}`,
+              ...item,
+            },
+          }),
+        ),
+        this.trim(nodeUuid, `${EVENT_PREFIX}${id}`),
+      ]);
+      return id;
     } catch (error) {
       logger.error("could not record a history event", {
         node_uuid: nodeUuid,
         action: event.action,
+        error: (error as Error).message,
+      });
+      return undefined;
+    }
+  }
+
+  async remove(nodeUuid: string, id: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { [TABLE.partitionKey]: nodePk(nodeUuid), [TABLE.sortKey]: `${EVENT_PREFIX}${id}` },
+        }),
+      );
+    } catch (error) {
+      logger.error("could not take back a history event", {
+        node_uuid: nodeUuid,
+        id,
         error: (error as Error).message,
       });
     }
@@ -138,10 +171,11 @@ export class DynamoNodeHistory implements NodeHistory {
     return keys;
   }
 
-  /** Oldest first, so everything before the newest `keep` goes. */
-  private async trim(nodeUuid: string): Promise<void> {
-    const keys = await this.keys(nodeUuid);
-    if (keys.length > this.keep) await this.deleteKeys(keys.slice(0, keys.length - this.keep));
+  /** Oldest first, so everything before the newest `keep` − 1 other than `adding` goes. */
+  private async trim(nodeUuid: string, adding: string): Promise<void> {
+    const keys = (await this.keys(nodeUuid)).filter((key) => key[TABLE.sortKey] !== adding);
+    const room = this.keep - 1;
+    if (keys.length > room) await this.deleteKeys(keys.slice(0, keys.length - room));
   }
 
   private async deleteKeys(keys: Array<Record<string, unknown>>): Promise<void> {

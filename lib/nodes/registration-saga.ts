@@ -109,6 +109,21 @@ export interface RegisterEnv {
   /** Map the system's hardware to Ironic traits and a resource class. @default DEFAULT_HARDWARE_RULES */
   hardwareRules?: HardwareRules;
   now(): Date;
+  /**
+   * The registration's history entry, written alongside the final update (best effort: resolves to the entry's
+   * id, `undefined` when it could not be written) and taken back when that update does not land.
+   */
+  history?: {
+    append(entry: RegisteredEntry): Promise<string | undefined>;
+    remove(id: string): Promise<void>;
+  };
+}
+
+/** What the history says of a register that stands. */
+export interface RegisteredEntry {
+  readonly action: "register" | "adopt";
+  readonly ironicNode: IronicNode;
+  readonly ports: number;
 }
 
 /**
@@ -516,33 +531,56 @@ function recordStep(run: RegisterRun): SagaStep<RegisterState> {
       scope.doing("recording the registration");
       const read = need(state.read, "the system");
       const ironicNode = need(state.ironicNode, "the Ironic node");
+      // The history entry goes at once with the final update, and is taken back if that update does not land.
+      const entry = run.env.history?.append({
+        action: state.action === "adopt" ? "adopt" : "register",
+        ironicNode,
+        ports: state.createdPorts.length,
+      });
       try {
-        // `acceptLanded`: a write retried after it landed is taken as done.
-        state.registered = await run.env.nodes.update(
-          state.node.uuid,
-          { version: state.marked.version, acceptLanded: true },
-          toRegistered({
-            ironicNodeUuid: ironicNode.uuid,
-            at: run.env.now(),
-            system: {
-              hardware: read.system.hardware,
-              resourceUri: read.system.resourceUri,
-              composition: read.system.composition,
-            },
-            operation: state.operation ?? null,
-            traits: state.setsTraits ? (state.traits ?? []) : null,
-            resourceClass: ironicNode.resource_class ?? null,
-          }),
-        );
+        await recordRegistration(run, state, read, ironicNode);
       } catch (error) {
-        // Run again after it landed (with another time stamp): the record shows this very registration.
-        if (!(error instanceof VersionConflictError)) throw error;
-        const current = await run.env.nodes.get(state.node.uuid);
-        if (!current || !registrationLanded(current, state.marked.version, ironicNode.uuid)) throw error;
-        state.registered = current;
+        const id = await entry;
+        if (id !== undefined) await run.env.history?.remove(id);
+        throw error;
       }
+      await entry;
     },
   };
+}
+
+/** The node's final update: conditional on the intent's version; a retry of one that landed counts as done. */
+async function recordRegistration(
+  run: RegisterRun,
+  state: RegisterState,
+  read: NonNullable<RegisterState["read"]>,
+  ironicNode: IronicNode,
+): Promise<void> {
+  try {
+    // `acceptLanded`: a write retried after it landed is taken as done.
+    state.registered = await run.env.nodes.update(
+      state.node.uuid,
+      { version: state.marked.version, acceptLanded: true },
+      toRegistered({
+        ironicNodeUuid: ironicNode.uuid,
+        at: run.env.now(),
+        system: {
+          hardware: read.system.hardware,
+          resourceUri: read.system.resourceUri,
+          composition: read.system.composition,
+        },
+        operation: state.operation ?? null,
+        traits: state.setsTraits ? (state.traits ?? []) : null,
+        resourceClass: ironicNode.resource_class ?? null,
+      }),
+    );
+  } catch (error) {
+    // Run again after it landed (with another time stamp): the record shows this very registration.
+    if (!(error instanceof VersionConflictError)) throw error;
+    const current = await run.env.nodes.get(state.node.uuid);
+    if (!current || !registrationLanded(current, state.marked.version, ironicNode.uuid)) throw error;
+    state.registered = current;
+  }
 }
 
 /**

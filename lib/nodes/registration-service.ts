@@ -41,6 +41,7 @@ import {
 import {
   initialRegisterState,
   REGISTER_FIRST_DESCRIPTION,
+  type RegisterEnv,
   registerSteps,
   rollbackSummary,
   type SystemRead,
@@ -209,6 +210,7 @@ export class RegistrationService {
         defaultResourceClass: this.deps.defaultResourceClass,
         ...(this.deps.hardwareRules ? { hardwareRules: this.deps.hardwareRules } : {}),
         now: this.now,
+        ...(this.deps.history ? { history: this.registeredHistory(node.uuid, context) } : {}),
       }),
       REGISTER_FIRST_DESCRIPTION,
     );
@@ -269,15 +271,9 @@ export class RegistrationService {
 
     const ironicNode = state.ironicNode as IronicNode;
     const adopted = state.action === "adopt";
-    // The registration stands from here: a failure to write its history is logged, never rolled back. The
-    // history, the event and the pod manager's logout (if a session was opened) go at once.
+    // The registration stands from here (its history entry was written with its final update). The event and
+    // the pod manager's logout (if a session was opened) go at once.
     await Promise.all([
-      this.recordQuietly(node.uuid, context, {
-        action: adopted ? "adopt" : "register",
-        outcome: "succeeded",
-        ironic_node_uuid: ironicNode.uuid,
-        detail: `provision state ${ironicNode.provision_state}, ${state.createdPorts.length} port(s) created`,
-      }),
       this.announce(NODE_REGISTERED, node, context, {
         action: adopted ? "adopt" : "register",
         outcome: "succeeded",
@@ -498,6 +494,24 @@ export class RegistrationService {
       principal: context.principal,
     });
     return { node: unregistered };
+  }
+
+  /** The history a register's `record` step writes with its final update (and takes back if that fails). */
+  private registeredHistory(nodeUuid: string, context: OperationContext): RegisterEnv["history"] {
+    const history = this.deps.history;
+    if (!history) return undefined;
+    return {
+      append: ({ action, ironicNode, ports }) =>
+        history.append(nodeUuid, {
+          action,
+          outcome: "succeeded",
+          ironic_node_uuid: ironicNode.uuid,
+          detail: `provision state ${ironicNode.provision_state}, ${ports} port(s) created`,
+          actor: context.principal,
+          request_id: context.requestId,
+        }),
+      remove: (id) => history.remove(nodeUuid, id),
+    };
   }
 
   /** History is the audit trail, not the state: a failure to append is logged and does not undo the work. */

@@ -82,9 +82,15 @@ export class MemoryNodeRepository implements NodeRepository {
 }
 
 export class MemoryHistory implements NodeHistory {
-  readonly events: (NewHistoryEvent & { node_uuid: string })[] = [];
+  readonly events: (NewHistoryEvent & { node_uuid: string; id: string })[] = [];
   async append(nodeUuid: string, event: NewHistoryEvent) {
-    this.events.push({ ...event, node_uuid: nodeUuid });
+    const id = String(this.events.length + 1);
+    this.events.push({ ...event, node_uuid: nodeUuid, id });
+    return id;
+  }
+  async remove(nodeUuid: string, id: string) {
+    const at = this.events.findIndex((event) => event.node_uuid === nodeUuid && event.id === id);
+    if (at >= 0) this.events.splice(at, 1);
   }
   async list() {
     return { items: [] as HistoryEvent[] };

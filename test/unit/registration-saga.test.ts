@@ -546,6 +546,10 @@ describe("register saga over the in-memory Ironic", () => {
         ironic_node_uuid: createdUuid ?? null,
       });
       expect(s.history.events[0]?.detail).toContain(`failed while ${fault.doing}: `);
+      // The entry written alongside the final update is taken back when that update fails.
+      expect(
+        s.history.events.filter((event) => event.outcome === "succeeded" && event.action !== "rollback"),
+      ).toEqual([]);
       expect(s.counters.closed).toBe(1);
     });
   }

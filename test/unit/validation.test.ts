@@ -5,7 +5,7 @@ import { ValidationError } from "../../lib/errors.ts";
 import { parseOrThrow, safeParse } from "../../lib/validation.ts";
 
 /** Values a JSON body can carry whose `length` (or `size`) cannot be compared with a number. */
-const UNCOMPARABLE = [
+const UNCOMPARABLE: unknown[] = [
   { length: { toString: 0 } },
   { length: { valueOf: 0, toString: 0 } },
   { length: { valueOf: "x", toString: [] } },
