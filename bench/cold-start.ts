@@ -212,6 +212,34 @@ function compareWithBefore(checkout: string, handlers: readonly string[], sample
   return { rows, table };
 }
 
+/** "a–b" of the smallest and largest, or the one value. */
+function span(values: readonly number[]): string {
+  const [low, high] = [Math.min(...values).toFixed(0), Math.max(...values).toFixed(0)];
+  return low === high ? low : `${low}–${high}`;
+}
+
+/**
+ * What bounds the import ratio: a least-squares line of import p50 against bundle size over the baseline and
+ * every function, and the size at which that line reaches the target ratio.
+ */
+function sizeFit(rows: readonly { kb: number; import_ms_p50: number }[], baselineMs: number) {
+  const n = rows.length;
+  const meanKb = rows.reduce((sum, row) => sum + row.kb, 0) / n;
+  const meanMs = rows.reduce((sum, row) => sum + row.import_ms_p50, 0) / n;
+  const sxy = rows.reduce((sum, row) => sum + (row.kb - meanKb) * (row.import_ms_p50 - meanMs), 0);
+  const sxx = rows.reduce((sum, row) => sum + (row.kb - meanKb) ** 2, 0);
+  const syy = rows.reduce((sum, row) => sum + (row.import_ms_p50 - meanMs) ** 2, 0);
+  const msPerKb = sxx > 0 ? sxy / sxx : 0;
+  const interceptMs = meanMs - msPerKb * meanKb;
+  return {
+    points: n,
+    interceptMs: round(interceptMs, 2),
+    msPerKb: round(msPerKb, 4),
+    r2: round(sxx > 0 && syy > 0 ? (sxy * sxy) / (sxx * syy) : 0, 3),
+    budgetKb: round(msPerKb > 0 ? (MAX_INIT_RATIO * baselineMs - interceptMs) / msPerKb : Number.POSITIVE_INFINITY),
+  };
+}
+
 export async function runColdStart(): Promise<string> {
   const only = process.env.BENCH_COLD_ONLY?.split(",").filter(Boolean);
   const handlers = deployedHandlers().filter((handler) => !only || only.includes(handler));
@@ -291,9 +319,12 @@ export async function runColdStart(): Promise<string> {
         met: functions.every((row) => row.init_ok),
       },
     };
+    const fit = sizeFit(rows.filter((row) => !isReference(row.name)), baselineMs);
+    const missed = functions.filter((row) => !row.init_ok);
+    const bound = `import time against size over the ${fit.points} bundles: ${fit.interceptMs.toFixed(1)} ms + ${(fit.msPerKb * 100).toFixed(1)} ms per 100 KB (r² ${fit.r2.toFixed(2)}); ${MAX_INIT_RATIO}× the baseline is reached at ${fit.budgetKb.toFixed(0)} KB${missed.length > 0 ? `; the ${missed.length} over it carry ${span(missed.map((row) => row.kb))} KB` : ""}`;
     const credentials = await credentialsReachDynamo(bundles[0]?.file as string);
     const comparison = BEFORE ? compareWithBefore(BEFORE, handlers, samples) : undefined;
-    const summary = `${table}${comparison ? `\n${comparison.table}` : ""}\nenvironment credentials only (the bundles' provider): the baseline bundle's GetItem got ${credentials} from dynalite (ResourceNotFoundException = signed and answered)\ntargets: size ${verdict(targets.size.met)} (${targets.size.measured}), init ${verdict(targets.init.met)} (${targets.init.measured})`;
+    const summary = `${table}${comparison ? `\n${comparison.table}` : ""}\n${bound}\nenvironment credentials only (the bundles' provider): the baseline bundle's GetItem got ${credentials} from dynalite (ResourceNotFoundException = signed and answered)\ntargets: size ${verdict(targets.size.met)} (${targets.size.measured}), init ${verdict(targets.init.met)} (${targets.init.measured})`;
     await saveResult({
       name: SOURCE_MAPS ? "cold-start" : "cold-start-no-source-maps",
       command: "npx tsx bench/cold-start.ts",
@@ -304,7 +335,8 @@ export async function runColdStart(): Promise<string> {
         max_init_ratio: MAX_INIT_RATIO,
         credentials_check: credentials,
       },
-      results: comparison ? { rows, before: comparison.rows } : rows,
+
+      results: { rows, size_fit: { ...fit, text: bound }, ...(comparison ? { before: comparison.rows } : {}) },
       targets,
       table: summary,
     });

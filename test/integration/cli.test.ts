@@ -214,25 +214,22 @@ describe("the valence CLI as a subprocess (local stack, real Ironic)", () => {
 
   it("node-register --manage --provide waits, printing each step as it goes, and exits 0 with the node available and cleaned", async () => {
     await composed("op-wait");
-    const agents = api.stack.ramdiskAgents as NonNullable<typeof api.stack.ramdiskAgents>;
-    // Cleaning long enough that the workflow's waits (2 s, then 4 s) see Ironic in clean wait on a busy machine.
-    agents.cleaning.stepMs = 8_000;
-    const run = await valence(["node-register", "op-wait", "--manage", "--provide"], env).finally(() => {
-      agents.cleaning.stepMs = 3_000;
-    });
+    const run = await valence(["node-register", "op-wait", "--manage", "--provide"], env);
 
     expect(run.code, run.stderr).toBe(0);
     const id = /operation ([0-9a-f-]{36}) runs manage, provide/.exec(run.stderr)?.[1] as string;
     expect(id).toBeDefined();
-    // One line per change, in order: verified, then Ironic cleaning (the ramdisk agent's step), then available.
+    // One line per change, in order: verified, then Ironic cleaning, then available. Which of cleaning's states
+    // (`cleaning`, `clean wait` while the ramdisk agent runs its step) a look lands on is the machine's timing;
+    // that the agent cleaned the node is checked below.
     const lines = run.stderr.split("\n");
     const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
     const managed = at(/^op-wait: manage: succeeded \(Ironic: manageable\)$/);
-    const cleanWait = at(/^op-wait: provide: running \(Ironic: clean wait → available\)$/);
+    const cleaning = at(/^op-wait: provide: running \(Ironic: (cleaning|clean wait) → available\)$/);
     const available = at(/^op-wait: provide: succeeded \(Ironic: available\)$/);
     expect(managed, run.stderr).toBeGreaterThanOrEqual(0);
-    expect(cleanWait, run.stderr).toBeGreaterThan(managed);
-    expect(available, run.stderr).toBeGreaterThan(cleanWait);
+    expect(cleaning, run.stderr).toBeGreaterThan(managed);
+    expect(available, run.stderr).toBeGreaterThan(cleaning);
     expect(run.stderr).toContain(`Operation ${id} succeeded: `);
     // The result: the node as it is now, then the operation.
     expect(run.stdout).toMatch(/│ managed_by\s+│ ironic\s+│/);
