@@ -190,7 +190,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     let ramdiskAgents: RamdiskAgents | undefined;
     if (cleaning && emulator && ironicUrlForAgents) {
-      const agents = attachRamdiskAgents(emulator, { ironicUrl: ironicUrlForAgents, heartbeatMs: 500 });
+      // Agents look their node up twice a second until Ironic waits for them; once found, they heartbeat when a
+      // clean step ends (as IPA does) and otherwise every 5 s (IPA: every 90–180 s with Ironic's defaults).
+      const agents = attachRamdiskAgents(emulator, {
+        ironicUrl: ironicUrlForAgents,
+        heartbeatMs: 5_000,
+        lookupMs: 500,
+      });
       agents.cleaning.stepMs = options.cleanStepMs ?? 1_000;
       stops.push(() => agents.close());
       ramdiskAgents = agents;

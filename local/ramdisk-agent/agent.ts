@@ -30,8 +30,14 @@ export interface RamdiskAgentOptions {
   macs: readonly string[];
   /** Read on every clean step, so a test can change it while the agent runs. */
   cleaning: () => CleaningBehaviour;
-  /** @default 1000 */
+  /**
+   * Between heartbeats once the node is found. IPA heartbeats every 0.3–0.6 × Ironic's `[agent]
+   * heartbeat_timeout` (300 s by default), and at once when an asynchronous command (a clean step) ends, which is
+   * what moves cleaning on; this agent does the same, with this interval. @default 1000
+   */
   heartbeatMs?: number;
+  /** Between lookups until Ironic waits for an agent, and before another try of a heartbeat refused. @default 1000 */
+  lookupMs?: number;
   /** Interface the agent API listens on. @default "127.0.0.1" */
   host?: string;
   log?: (event: string, detail: Record<string, unknown>) => void;
@@ -65,6 +71,11 @@ export class RamdiskAgent {
   private nodeUuid?: string;
   private token?: string;
   private timer?: NodeJS.Timeout;
+  /** A look-up or heartbeat is on its way; `again` asks for another as soon as it is back. */
+  private beating = false;
+  private again = false;
+  /** The last heartbeat was refused (the node locked): the next try comes after `lookupMs`. */
+  private refused = false;
   private stopped = false;
   private readonly running = new Set<NodeJS.Timeout>();
 
@@ -110,11 +121,39 @@ export class RamdiskAgent {
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.tick()
-        .catch((error: unknown) => this.log("agent loop error", { error: (error as Error).message }))
-        .finally(() => this.schedule(this.options.heartbeatMs ?? 1000));
-    }, delayMs);
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.beat(), delayMs);
+  }
+
+  /** One look-up or heartbeat, then the next one scheduled: soon while looking up or refused, else the interval. */
+  private async beat(): Promise<void> {
+    if (this.beating) {
+      this.again = true;
+      return;
+    }
+    this.beating = true;
+    try {
+      await this.tick();
+    } catch (error) {
+      this.log("agent loop error", { error: (error as Error).message });
+    } finally {
+      this.beating = false;
+    }
+    if (this.again) {
+      this.again = false;
+      this.schedule(0);
+      return;
+    }
+    const known = this.nodeUuid !== undefined && this.token !== undefined;
+    this.schedule(
+      known && !this.refused ? (this.options.heartbeatMs ?? 1000) : (this.options.lookupMs ?? 1000),
+    );
+  }
+
+  /** As IPA does when an asynchronous command ends: heartbeat now, so Ironic reads the result at once. */
+  private heartbeatNow(): void {
+    if (this.beating) this.again = true;
+    else this.schedule(0);
   }
 
   /** Until Ironic knows us: look the node up. Afterwards: heartbeat, which is when Ironic acts. */
@@ -143,8 +182,13 @@ export class RamdiskAgent {
       }),
     });
     await response.arrayBuffer();
-    if (response.status === 404 || response.status === 409) {
-      // The node moved on (or was deleted): look it up again when Ironic next waits for an agent.
+    this.refused = response.status === 409;
+    if (response.status === 409) {
+      // The node is locked (the conductor is busy with it): the same heartbeat again shortly.
+      this.log("heartbeat refused", { node: this.nodeUuid, status: response.status });
+    }
+    if (response.status === 404) {
+      // The node was deleted: look it up again when Ironic next waits for an agent.
       this.log("heartbeat refused", { node: this.nodeUuid, status: response.status });
       this.nodeUuid = undefined;
       this.token = undefined;
@@ -209,6 +253,7 @@ export class RamdiskAgent {
             command.command_status = "SUCCEEDED";
             command.command_result = { clean_result: {}, clean_step: params.step ?? null };
           }
+          this.heartbeatNow();
         }, behaviour.stepMs);
         this.running.add(finish);
         return command;

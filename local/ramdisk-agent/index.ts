@@ -16,8 +16,10 @@ const RAMDISK_TARGETS = new Set(["Pxe", "Cd", "UefiHttp"]);
 
 export interface RamdiskAgentsOptions {
   ironicUrl: string;
-  /** @default 1000 */
+  /** Between an agent's heartbeats once it found its node (it also heartbeats when a clean step ends). @default 1000 */
   heartbeatMs?: number;
+  /** Between look-ups until Ironic waits for an agent, and before a refused heartbeat is tried again. @default 1000 */
+  lookupMs?: number;
   log?: (event: string, detail: Record<string, unknown>) => void;
 }
 
@@ -59,6 +61,7 @@ export function attachRamdiskAgents(emulator: RedfishEmulator, options: RamdiskA
         macs: system.macs,
         cleaning: () => cleaning,
         ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+        ...(options.lookupMs === undefined ? {} : { lookupMs: options.lookupMs }),
         ...(options.log ? { log: options.log } : {}),
       });
       agents.set(system.systemId, agent);

@@ -104,7 +104,7 @@ describe("the durable lifecycle workflow against a real Ironic with cleaning", (
       inventory.computeBlocks.map((block) => ({ ...block, id: `${block.id}-${copy}` })),
     );
     emulator = await startRedfishEmulator({ mode: "dmtf", inventory });
-    agents = attachRamdiskAgents(emulator, { ironicUrl, heartbeatMs: 300 });
+    agents = attachRamdiskAgents(emulator, { ironicUrl, heartbeatMs: 300, lookupMs: 300 });
     driver = createIronicDriver({ url: ironic.url, auth: { type: "none" }, timeoutMs: 10_000 });
     table = await startTestTable();
     operations = new DynamoOperationRepository(table.db, table.tableName);

@@ -41,7 +41,7 @@ describe("automated cleaning by a real Ironic, with the emulated ramdisk agent",
       config: await cleaningIronicConfig({ dataDir, ironicUrl }),
     });
     emulator = await startRedfishEmulator({ mode: "dmtf" });
-    agents = attachRamdiskAgents(emulator, { ironicUrl, heartbeatMs: 300 });
+    agents = attachRamdiskAgents(emulator, { ironicUrl, heartbeatMs: 300, lookupMs: 300 });
     driver = createIronicDriver({ url: ironic.url, auth: { type: "none" }, timeoutMs: 10_000 });
   });
 
