@@ -236,7 +236,9 @@ function sizeFit(rows: readonly { kb: number; import_ms_p50: number }[], baselin
     interceptMs: round(interceptMs, 2),
     msPerKb: round(msPerKb, 4),
     r2: round(sxx > 0 && syy > 0 ? (sxy * sxy) / (sxx * syy) : 0, 3),
-    budgetKb: round(msPerKb > 0 ? (MAX_INIT_RATIO * baselineMs - interceptMs) / msPerKb : Number.POSITIVE_INFINITY),
+    budgetKb: round(
+      msPerKb > 0 ? (MAX_INIT_RATIO * baselineMs - interceptMs) / msPerKb : Number.POSITIVE_INFINITY,
+    ),
   };
 }
 
@@ -319,7 +321,10 @@ export async function runColdStart(): Promise<string> {
         met: functions.every((row) => row.init_ok),
       },
     };
-    const fit = sizeFit(rows.filter((row) => !isReference(row.name)), baselineMs);
+    const fit = sizeFit(
+      rows.filter((row) => !isReference(row.name)),
+      baselineMs,
+    );
     const missed = functions.filter((row) => !row.init_ok);
     const bound = `import time against size over the ${fit.points} bundles: ${fit.interceptMs.toFixed(1)} ms + ${(fit.msPerKb * 100).toFixed(1)} ms per 100 KB (r² ${fit.r2.toFixed(2)}); ${MAX_INIT_RATIO}× the baseline is reached at ${fit.budgetKb.toFixed(0)} KB${missed.length > 0 ? `; the ${missed.length} over it carry ${span(missed.map((row) => row.kb))} KB` : ""}`;
     const credentials = await credentialsReachDynamo(bundles[0]?.file as string);
@@ -336,7 +341,11 @@ export async function runColdStart(): Promise<string> {
         credentials_check: credentials,
       },
 
-      results: { rows, size_fit: { ...fit, text: bound }, ...(comparison ? { before: comparison.rows } : {}) },
+      results: {
+        rows,
+        size_fit: { ...fit, text: bound },
+        ...(comparison ? { before: comparison.rows } : {}),
+      },
       targets,
       table: summary,
     });

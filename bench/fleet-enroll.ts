@@ -18,6 +18,7 @@
  * BENCH_CONCURRENCY.
  */
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { poolInventory } from "../local/pool.ts";
 import { PYTHON } from "../local/process.ts";
@@ -60,6 +61,36 @@ async function ironicDefaults(): Promise<Record<string, unknown>> {
   ].join("\n");
   const { stdout } = await promisify(execFile)(PYTHON, ["-c", script]);
   return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+/** Linux reports CPU time in USER_HZ ticks: 100 a second on every architecture it runs on here. */
+const CLOCK_TICKS = 100;
+const share = (value: number | null) => (value === null ? "n/a" : value.toFixed(2));
+const percent = (value: number | null) => (value === null ? "n/a" : `${Math.round(value * 100)}%`);
+
+/** CPU seconds a process has used (user + system), from `/proc/<pid>/stat`; undefined off Linux. */
+function cpuSecondsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // The fields after the command's closing parenthesis: utime and stime are the 12th and 13th, in clock ticks.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The machine's busy and total CPU seconds over all its CPUs, from `/proc/stat`. */
+function machineCpuSeconds(): { busy: number; total: number } | undefined {
+  try {
+    const [, ...ticks] = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/);
+    const values = ticks.map(Number);
+    const idle = (values[3] ?? 0) + (values[4] ?? 0);
+    const total = values.slice(0, 8).reduce((sum, value) => sum + value, 0);
+    return { busy: (total - idle) / CLOCK_TICKS, total: total / CLOCK_TICKS };
+  } catch {
+    return undefined;
+  }
 }
 
 export async function runFleetEnroll(): Promise<string> {
@@ -115,6 +146,8 @@ export async function runFleetEnroll(): Promise<string> {
     };
 
     const enroll = async (nodes: readonly NodeBody[]) => {
+      const ironicCpuBefore = cpuSecondsOf(stack.ironicPid);
+      const machineBefore = machineCpuSeconds();
       const from = performance.now();
       const startedAt = Date.now();
       const response = await bench.call<EnrollView>("POST", "/v1/nodes/register", {
@@ -140,9 +173,17 @@ export async function runFleetEnroll(): Promise<string> {
       }
       // The end as the workflow recorded it (a client polling every 250 ms learns it that much later).
       const to = from + (Date.parse(ended.updated_at) - startedAt);
+      const ironicCpuAfter = cpuSecondsOf(stack.ironicPid);
+      const machineAfter = machineCpuSeconds();
       const calls = traffic.between(from, to).filter((call) => call.target === "ironic");
       const agent = calls.filter((call) => AGENT_PATHS.test(call.path)).length;
       const valenceCalls = calls.filter((call) => !AGENT_PATHS.test(call.path));
+      // Valence's calls per node by kind (method and path, ids left out): where its share of Ironic's load goes.
+      const byKind: Record<string, number> = {};
+      for (const call of valenceCalls) {
+        const kind = `${call.method} ${call.path.split("?")[0]?.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "{id}")}`;
+        byKind[kind] = (byKind[kind] ?? 0) + 1;
+      }
       return {
         enrolled: nodes.length - failed.length,
         failures,
@@ -152,6 +193,24 @@ export async function runFleetEnroll(): Promise<string> {
         ironic_calls_per_s: round((calls.length / (to - from)) * 1000, 1),
         ironic_calls_per_node: round((calls.length - agent) / nodes.length, 1),
         agent_calls_per_node: round(agent / nodes.length, 1),
+        ironic_calls_per_node_by_kind: Object.fromEntries(
+          Object.entries(byKind)
+            .sort((a, b) => b[1] - a[1])
+            .map(([kind, count]) => [kind, round(count / nodes.length, 1)]),
+        ),
+        ironic_cpu_s_per_node:
+          ironicCpuBefore === undefined || ironicCpuAfter === undefined
+            ? null
+            : round((ironicCpuAfter - ironicCpuBefore) / nodes.length, 2),
+        /** Ironic's process (Python: one core at most for its own code) and the whole machine, busy over the run. */
+        ironic_cpu_share:
+          ironicCpuBefore === undefined || ironicCpuAfter === undefined
+            ? null
+            : round((ironicCpuAfter - ironicCpuBefore) / ((performance.now() - from) / 1000), 2),
+        machine_cpu_share:
+          machineBefore === undefined || machineAfter === undefined
+            ? null
+            : round((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total), 2),
       };
     };
 
@@ -196,6 +255,8 @@ export async function runFleetEnroll(): Promise<string> {
         "agent calls / node",
         "Ironic call p50",
         "Ironic calls / s",
+        "Ironic CPU (cores)",
+        "machine CPU busy",
       ],
       [
         [
@@ -208,6 +269,8 @@ export async function runFleetEnroll(): Promise<string> {
           single.agent_calls_per_node,
           `${single.ironic_call_ms_p50} ms`,
           single.ironic_calls_per_s,
+          share(single.ironic_cpu_share),
+          percent(single.machine_cpu_share),
         ],
         [
           `${rack.length} nodes`,
@@ -219,14 +282,21 @@ export async function runFleetEnroll(): Promise<string> {
           fleet.agent_calls_per_node,
           `${fleet.ironic_call_ms_p50} ms`,
           fleet.ironic_calls_per_s,
+          share(fleet.ironic_cpu_share),
+          percent(fleet.machine_cpu_share),
         ],
       ],
     );
     const failureLines = Object.entries(fleet.failures)
       .map(([code, { count, example }]) => `${count} × ${code}, e.g. ${example.slice(0, 200)}`)
       .join("\n");
+    const perNode = fleet.ironic_cpu_s_per_node;
+    const cpuBound =
+      perNode === null
+        ? ""
+        : `Ironic's process used ${single.ironic_cpu_s_per_node} CPU-s for the node alone and ${perNode} per node in the rack: on the one core a Python process runs on, ${rack.length} nodes take at least ${round(perNode * rack.length)} s of Ironic's time, against ${round((single.wall_ms / 1000) * TARGET)} s for ${TARGET}× one node's wall time.\n`;
     const summary =
-      `${table}\n${failureLines ? `not enrolled:\n${failureLines}\n` : ""}Ironic ran ${peakCleaning} nodes' cleaning at once (peak ${peakBusy} in a transition), sampled every second; ` +
+      `${table}\n${failureLines ? `not enrolled:\n${failureLines}\n` : ""}${cpuBound}Ironic ran ${peakCleaning} nodes' cleaning at once (peak ${peakBusy} in a transition), sampled every second; ` +
       `its limits: ${Object.entries(settings)
         .map(([name, value]) => `${name} = ${value ?? "(unset: one per CPU)"}`)
         .join(", ")}; the local Ironic runs ${result.local_ironic}.`;

@@ -66,6 +66,8 @@ export interface LocalStack {
   /** Where operations run (the durable SDK's local runner). */
   operations: LocalOperationRunner;
   ironicUrl?: string;
+  /** The process of the Ironic this stack started (benchmarks read its CPU time). */
+  ironicPid?: number;
   stop(): Promise<void>;
 }
 
@@ -139,6 +141,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // boot the (emulated) ramdisk agent that cleaning waits for.
     const cleaning = options.ironic === "start" && Boolean(options.demo) && options.automatedClean !== false;
     let ironicUrlForAgents: string | undefined;
+    let ironicPid: number | undefined;
     if (options.ironic === "start") {
       const ironicDir = join(localDir, "ironic");
       const port = await freePort("127.0.0.1");
@@ -153,6 +156,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           : {}),
       });
       ironicUrlForAgents = started.url;
+      ironicPid = started.pid;
       stops.push(() => started.stop());
       ironic = { IRONIC_URL: started.url, IRONIC_AUTH_TYPE: "none" };
     } else if (options.ironic) {
@@ -236,6 +240,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(ramdiskAgents ? { ramdiskAgents } : {}),
       operations,
       ...(config.IRONIC_URL ? { ironicUrl: config.IRONIC_URL } : {}),
+      ...(ironicPid === undefined ? {} : { ironicPid }),
       stop: stopAll,
     };
   } catch (error) {
