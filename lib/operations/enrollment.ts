@@ -20,7 +20,7 @@ import {
   started,
   succeeded,
 } from "./transitions.ts";
-import { startOnce, writeEnd, writeTransition } from "./writes.ts";
+import { cancelUnlessEnded, startOnce, writeEnd, writeTransition } from "./writes.ts";
 
 /** Outcome codes of an enrollment and of its nodes. */
 export const ENROLL_FAILURES = {
@@ -213,8 +213,9 @@ type Registered = { go: true; operationId: string } | { go: false };
  * The durable enrollment: a `map` over the nodes, `arguments.concurrency` at once, each node in its own child
  * context: its register (one checkpointed step), then its operation's lifecycle (manage, inspect, provide, with
  * their durable waits), then its result written into the enrollment. A node that fails does not stop the
- * others; a cancel stops the nodes not started yet (each ends `cancelled`), while those under way run to their
- * end. It ends `succeeded` when every node did, `cancelled` after a cancel, else `failed` with
+ * others; a cancel stops the nodes not started yet (each ends `cancelled`) and asks the operations of those under
+ * way to stop (each ends as its operation does: `cancelled` once it stopped, aborting in Ironic where Ironic
+ * allows). It ends `succeeded` when every node did, `cancelled` after a cancel, else `failed` with
  * `EnrollmentIncomplete` naming the nodes that did not enroll.
  */
 export async function runEnrollment(
@@ -327,13 +328,16 @@ class EnrollmentWorkflow {
       return { go: false };
     }
     const operationId = registered.operationId;
-    await this.write((current) =>
+    const recorded = await this.write((current) =>
       enrollNodeRegistered(current, index, {
         operationId,
         ironicNodeUuid: registered.ironicNodeUuid,
         detail: `registered in Ironic as ${registered.ironicNodeUuid ?? "?"}; operation ${operationId} runs its steps`,
       }),
     );
+    // Cancelled while this node registered: a cancel cancels the nodes under way, and this one is now.
+    if (recorded.state === "cancelling")
+      await cancelUnlessEnded(this.deps.operations, operationId, this.now());
     return { go: true, operationId };
   }
 

@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import { eventMessage } from "../events/build.ts";
 import type { EventPublisher } from "../events/publisher.ts";
+import { IronicServerError } from "../ironic/errors.ts";
 import type { IronicNode, ProvisionTarget } from "../ironic/index.ts";
 import { DEFAULT_POLL_POLICY, type PollPolicy, pollDelay, sleep } from "../ironic/retry.ts";
 import { lazySchema } from "../lazy-schema.ts";
@@ -21,6 +22,10 @@ import {
   succeeded,
 } from "./transitions.ts";
 import { startOnce, writeEnd, writeTransition } from "./writes.ts";
+
+/** How many times a provision-state change Ironic failed with a server error (and did not take) is sent. */
+const VERB_SEND_ATTEMPTS = 3;
+const VERB_RESEND_DELAY_MS = 1_000;
 
 /** One check of a durable wait: done with a value, or not yet. Values are checkpointed, so plain JSON. */
 export type WaitCheck<T> = { done: true; value: T } | { done: false };
@@ -501,20 +506,27 @@ class LifecycleWorkflow {
       }
       await this.deps.ironic.clearMaintenance(ironicNodeUuid);
     }
-    try {
-      await this.deps.ironic.setProvisionState(ironicNodeUuid, spec.verb, extra);
-      this.lastSeen = undefined;
-    } catch (error) {
-      const current = await this.deps.ironic.getNode(ironicNodeUuid);
-      // Taken after all (its answer was lost, or a concurrent send won): carry on.
-      if (verbStatus(spec, current, true) !== "idle")
-        return { status: "moving", progress: progressOf(current) };
-      return {
-        status: "failed",
-        progress: { ...progressOf(current), last_error: `${spec.verb}: ${(error as Error).message}` },
-      };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deps.ironic.setProvisionState(ironicNodeUuid, spec.verb, extra);
+        this.lastSeen = undefined;
+        return this.observe(name, spec, ironicNodeUuid, undefined);
+      } catch (error) {
+        const current = await this.deps.ironic.getNode(ironicNodeUuid);
+        // Taken after all (its answer was lost, or a concurrent send won): carry on.
+        if (verbStatus(spec, current, true) !== "idle")
+          return { status: "moving", progress: progressOf(current) };
+        // Ironic's own failure (a 5xx, e.g. its database busy) on a verb it did not take: sent again, a little later.
+        if (error instanceof IronicServerError && attempt < VERB_SEND_ATTEMPTS) {
+          await this.sleep(VERB_RESEND_DELAY_MS * attempt);
+          continue;
+        }
+        return {
+          status: "failed",
+          progress: { ...progressOf(current), last_error: `${spec.verb}: ${(error as Error).message}` },
+        };
+      }
     }
-    return this.observe(name, spec, ironicNodeUuid, undefined);
   }
 
   /** Follows Ironic in-process with the poll backoff for the first seconds: fast transitions end here. */

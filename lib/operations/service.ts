@@ -4,7 +4,6 @@ import {
   OperationInProgressError,
   OperationNotFoundError,
   OperationNotStartedError,
-  OperationStateError,
   ValidationError,
   VersionConflictError,
 } from "../errors.ts";
@@ -22,7 +21,8 @@ import {
   type ResyncResult,
 } from "./model.ts";
 import type { OperationListQuery, OperationPage, OperationRepository } from "./repository.ts";
-import { cancelRequested, failed } from "./transitions.ts";
+import { failed } from "./transitions.ts";
+import { cancelNodesUnderWay, requestCancel } from "./writes.ts";
 
 /** Starts the workflow of an operation stored `pending`. Starting one that was started already changes nothing. */
 export interface OperationStarter {
@@ -93,24 +93,12 @@ export class OperationService {
   /**
    * Asks the operation to stop: the workflow aborts in Ironic where Ironic allows it (`clean wait`, `inspect
    * wait`), otherwise it stops at the next step boundary. Cancelling twice is fine; cancelling an ended one is not.
+   * Cancelling an enrollment also cancels the node operations it has under way.
    */
   async cancel(id: string): Promise<Operation> {
-    for (let attempt = 0; ; attempt++) {
-      const operation = await this.get(id);
-      if (operation.state === "cancelling") return operation;
-      if (isFinalState(operation.state))
-        throw new OperationStateError(id, `it already ended ${operation.state}; there is nothing to cancel`);
-      try {
-        return await this.deps.operations.update(
-          id,
-          { version: operation.version },
-          cancelRequested(operation, this.now()),
-        );
-      } catch (error) {
-        // The workflow wrote meanwhile (progress): read again.
-        if (!(error instanceof VersionConflictError) || attempt >= 5) throw error;
-      }
-    }
+    const operation = await requestCancel(this.deps.operations, id, this.now());
+    if (operation.kind === "enroll") await cancelNodesUnderWay(this.deps.operations, operation, this.now());
+    return operation;
   }
 
   /** Starts Ironic's `action` on a registered node as an operation; 409 while another one runs on it. */

@@ -1,9 +1,9 @@
-import { VersionConflictError } from "../errors.ts";
+import { OperationNotFoundError, OperationStateError, VersionConflictError } from "../errors.ts";
 import { operationFinished, operationStarted } from "../events/build.ts";
 import { type EventPublisher, publishQuietly } from "../events/publisher.ts";
 import { isFinalState, type Operation } from "./model.ts";
 import type { OperationRepository } from "./repository.ts";
-import type { OperationTransition } from "./transitions.ts";
+import { cancelRequested, type OperationTransition } from "./transitions.ts";
 
 /**
  * Writes `transition(operation)`, re-reading (`load`) and trying again when someone else (a cancel) wrote first. A
@@ -105,4 +105,56 @@ export async function startOnce(
     }),
   ]);
   return running;
+}
+
+/**
+ * Asks operation `id` to stop (`cancelling`): the workflow aborts in Ironic where Ironic allows it, otherwise it
+ * stops at the next step boundary. Cancelling twice is fine; cancelling an ended one throws `OperationStateError`.
+ */
+export async function requestCancel(
+  operations: Pick<OperationRepository, "get" | "update">,
+  id: string,
+  now: Date,
+): Promise<Operation> {
+  for (let attempt = 0; ; attempt++) {
+    const operation = await operations.get(id);
+    if (!operation) throw new OperationNotFoundError(id);
+    if (operation.state === "cancelling") return operation;
+    if (isFinalState(operation.state))
+      throw new OperationStateError(id, `it already ended ${operation.state}; there is nothing to cancel`);
+    try {
+      return await operations.update(id, { version: operation.version }, cancelRequested(operation, now));
+    } catch (error) {
+      // The workflow wrote meanwhile (progress): read again.
+      if (!(error instanceof VersionConflictError) || attempt >= 5) throw error;
+    }
+  }
+}
+
+/**
+ * An enrollment's nodes under way are operations of their own: when the enrollment is cancelled, each of them is
+ * asked to stop too (those that ended meanwhile are left as they ended).
+ */
+export async function cancelNodesUnderWay(
+  operations: Pick<OperationRepository, "get" | "update">,
+  enrollment: Operation,
+  now: Date,
+): Promise<void> {
+  const underWay = (enrollment.nodes ?? []).flatMap((node) =>
+    node.operation_id && node.state === "running" ? [node.operation_id] : [],
+  );
+  await Promise.all(underWay.map((id) => cancelUnlessEnded(operations, id, now)));
+}
+
+/** `requestCancel`, taking an operation that already ended as nothing to do. */
+export async function cancelUnlessEnded(
+  operations: Pick<OperationRepository, "get" | "update">,
+  id: string,
+  now: Date,
+): Promise<void> {
+  try {
+    await requestCancel(operations, id, now);
+  } catch (error) {
+    if (!(error instanceof OperationStateError)) throw error;
+  }
 }

@@ -18,7 +18,7 @@ describe("fleet enrollment: many nodes in one operation (real Ironic cleaning, e
   let podmId: string;
 
   beforeAll(async () => {
-    api = await startTestApi({ demo: true, ironic: "start", emulatorInventory: poolInventory(8) });
+    api = await startTestApi({ demo: true, ironic: "start", emulatorInventory: poolInventory(10) });
     ironic = createIronicDriver({ url: api.stack.ironicUrl as string, auth: { type: "none" } });
     agents = api.stack.ramdiskAgents as RamdiskAgents;
     agents.cleaning.stepMs = 500;
@@ -117,4 +117,51 @@ describe("fleet enrollment: many nodes in one operation (real Ironic cleaning, e
     }
     expect((await api.scan()).length).toBe(before);
   });
+
+  it("a cancel stops the node under way (Ironic aborts its cleaning) and the node not started", async () => {
+    for (const name of ["stop-1", "stop-2"]) await compose(name);
+    // Cleaning that outlasts the test: only the cancel ends it.
+    agents.cleaning.stepMs = 300_000;
+    try {
+      const response = await api.call<OperationView>("POST", "/v1/nodes/register", {
+        nodes: ["stop-1", "stop-2"],
+        manage: true,
+        provide: true,
+        concurrency: 1,
+      });
+      expect(response.status).toBe(202);
+      const enrollment = response.body;
+      const registered = await followOperation(
+        api.call,
+        enrollment.id,
+        (operation) => Boolean(operation.nodes?.[0]?.operation_id),
+        60_000,
+      );
+      const childId = registered.nodes?.[0]?.operation_id as string;
+      await followOperation(
+        api.call,
+        childId,
+        (operation) => operation.steps.some((step) => step.provision_state === "clean wait"),
+        90_000,
+      );
+
+      const cancel = await api.call<OperationView>("POST", `/v1/operations/${enrollment.id}/cancel`);
+      expect(cancel.status).toBe(202);
+      const ended = await followOperation(api.call, enrollment.id, undefined, 120_000);
+
+      expect(ended).toMatchObject({ state: "cancelled", outcome: { code: "Cancelled" } });
+      expect(ended.nodes?.map(({ name, state }) => [name, state])).toEqual([
+        ["stop-1", "cancelled"],
+        ["stop-2", "cancelled"],
+      ]);
+      const child = (await api.call<OperationView>("GET", `/v1/operations/${childId}`)).body;
+      expect(child).toMatchObject({ state: "cancelled", parent_id: enrollment.id });
+      // Aborted in clean wait, as a cancel of that operation alone does.
+      const ironicUuid = ended.nodes?.[0]?.ironic_node_uuid as string;
+      expect((await ironic.getNode(ironicUuid)).provision_state).toBe("clean failed");
+      expect(ended.nodes?.[1]?.operation_id).toBeNull();
+    } finally {
+      agents.cleaning.stepMs = 500;
+    }
+  }, 300_000);
 });

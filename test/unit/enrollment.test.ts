@@ -12,6 +12,7 @@ import {
 import type { LifecycleResult } from "../../lib/operations/lifecycle.ts";
 import { type Operation, toOperationView } from "../../lib/operations/model.ts";
 import { EnrollNodesBody, MAX_ENROLL_NODES } from "../../lib/operations/schemas.ts";
+import { OperationService } from "../../lib/operations/service.ts";
 import { cancelRequested } from "../../lib/operations/transitions.ts";
 import { newNode } from "../support/fixtures.ts";
 import { MemoryOperationRepository } from "../support/memory-operations.ts";
@@ -359,6 +360,61 @@ describe("runEnrollment", () => {
     ]);
     expect([...registered.keys()]).toEqual(["first"]);
     expect(ended.outcome?.detail).toContain("1 of 3 nodes enrolled");
+  });
+
+  it("a cancel through the operations service also asks the node operations under way to stop", async () => {
+    const operation = await enrollment(["first", "second"], { concurrency: 1 });
+    const operationService = new OperationService({
+      operations,
+      nodes,
+      finder: finderOf(nodes),
+      starter: { start: async () => undefined },
+    });
+    let childState: string | undefined;
+    onOperation = async (name) => {
+      if (name !== "first") return;
+      const cancelled = await operationService.cancel(operation.id);
+      expect(cancelled.state).toBe("cancelling");
+      const child = (await operations.get(operation.id))?.nodes?.[0]?.operation_id as string;
+      childState = (await operations.get(child))?.state;
+    };
+
+    const result = await run(operation);
+
+    expect(childState).toBe("cancelling");
+    expect(result).toMatchObject({ state: "cancelled" });
+    const ended = (await operations.get(operation.id)) as Operation;
+    expect(ended.nodes?.map(({ name, state }) => [name, state])).toEqual([
+      ["first", "succeeded"],
+      ["second", "cancelled"],
+    ]);
+    // Cancelling the enrollment again, or after a node's operation ended, is no error.
+    await expect(operationService.cancel(operation.id)).rejects.toThrow(/already ended cancelled/);
+  });
+
+  it("a node whose register ends while the enrollment is being cancelled gets its operation cancelled", async () => {
+    const operation = await enrollment(["only"]);
+    const register = deps().register;
+    const workflowDeps: EnrollmentDeps = {
+      ...deps(),
+      register: async (node, options, enrollmentOperation) => {
+        const registeredNode = await register(node, options, enrollmentOperation);
+        // The cancel lands after the register, before the enrollment records the node's operation.
+        const current = (await operations.get(operation.id)) as Operation;
+        await operations.update(
+          operation.id,
+          { version: current.version },
+          cancelRequested(current, new Date()),
+        );
+        return registeredNode;
+      },
+    };
+
+    await runEnrollment({ operation_id: operation.id }, new FakeWorkflowContext(), workflowDeps);
+
+    const child = (await operations.get(operation.id))?.nodes?.[0]?.operation_id as string;
+    expect(child).toEqual(expect.any(String));
+    expect((await operations.get(child))?.state).toBe("cancelling");
   });
 
   it("run again after it ended changes nothing; run again mid-way picks up each node's own operation", async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ValenceEvent } from "../../lib/events/schemas.ts";
+import { IronicServerError } from "../../lib/ironic/errors.ts";
 import { durableWaitDelayMs } from "../../lib/operations/durable.ts";
 import {
   LIFECYCLE_STEPS,
@@ -82,6 +83,29 @@ describe("the lifecycle workflow", () => {
     expect(ctx.waits).toEqual(["provide: wait"]);
     expect(events.map((event) => event.detailType)).toEqual(["Operation Started", "Operation Finished"]);
     expect(finished()[0]?.detail).toMatchObject({ outcome: "succeeded" });
+  });
+
+  it("sends a verb again when Ironic failed it with a server error without taking it; three refusals fail the step", async () => {
+    const busy = () =>
+      new IronicServerError("Ironic failed on PUT (500): (sqlite3.OperationalError) database is locked");
+    ironic.fail({ method: "setProvisionState", nth: 1, at: "before", error: busy() });
+    const once = await operationWith(["manage"]);
+
+    expect(await runLifecycle({ operation_id: once.id }, ctx, deps)).toMatchObject({ state: "succeeded" });
+    expect(verbs()).toEqual(["manage", "manage"]);
+
+    // Refused three times in a row: the step fails with Ironic's error, as before.
+    const again = (await ironic.createNode({ name: "busy-node", driver: "redfish" })).uuid;
+    ironicNode = again;
+    // Each fault fails the first call no earlier fault took: three faults fail the next three calls.
+    for (let i = 0; i < 3; i++)
+      ironic.fail({ method: "setProvisionState", nth: 1, at: "before", error: busy() });
+    const thrice = await operationWith(["manage"]);
+    const result = await runLifecycle({ operation_id: thrice.id }, new FakeWorkflowContext(), deps);
+
+    expect(result).toMatchObject({ state: "failed" });
+    expect(result.outcome?.detail).toContain("database is locked");
+    expect(verbs()).toEqual(["manage", "manage", "manage", "manage", "manage"]);
   });
 
   it("fails the operation with Ironic's last_error when manage falls back to enroll", async () => {

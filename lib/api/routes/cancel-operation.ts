@@ -18,7 +18,8 @@ export function reference(): RouteReference {
       "Asks the operation to stop and answers **202** with it, `cancelling`. Where Ironic allows it (`clean " +
       "wait`, `inspect wait`) the workflow aborts in Ironic (the node goes to `clean failed` / `inspect " +
       "failed`); otherwise it stops at the next step boundary, Ironic finishing what it is doing. The operation " +
-      "then ends `cancelled`. Cancelling a `cancelling` operation again is harmless.",
+      "then ends `cancelled`. Cancelling an `enroll` operation also cancels the operations of its nodes under " +
+      "way; its nodes not started yet end `cancelled`. Cancelling a `cancelling` operation again is harmless.",
     fields: OPERATION_ID,
     responses: { 202: { description: "The operation, `cancelling`.", schema: OperationView } },
     errors: {

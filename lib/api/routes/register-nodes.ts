@@ -27,8 +27,8 @@ export function reference(): RouteReference {
       "or the node operation's outcome code, `detail`) and `progress` counts them. One node failing (a MAC " +
       "Ironic holds for other hardware, a failed cleaning, a node registered meanwhile) fails only that node; " +
       "the enrollment ends `succeeded` when every node did, else `failed` with `EnrollmentIncomplete`. " +
-      "Cancelling it (`POST /v1/operations/{id}/cancel`) cancels the nodes not started yet; those under way " +
-      "run to their end. The request is checked whole before anything starts: 400 names every problem.",
+      "Cancelling it (`POST /v1/operations/{id}/cancel`) cancels the nodes not started yet and the operations " +
+      "of those under way (each stops as a cancelled operation does). The request is checked whole before anything starts: 400 names every problem.",
     fields: {
       nodes:
         "The nodes, 1 to 500, each a uuid or name, or `{node, <register body fields>}` whose fields override the " +
